@@ -1,0 +1,111 @@
+import type { Codec } from './codec.js';
+import { currentCorrelation } from './context.js';
+import type { MessageDefinition, PayloadInput, Payload } from './definitions.js';
+import type { Envelope } from './envelope.js';
+import { uuidv7 } from './id.js';
+import { validate } from './schema.js';
+import type { Destination, OutgoingMessage, HeaderValue } from './transport.js';
+import { MetroHeaders } from './envelope.js';
+
+/** Options of one publish/send. */
+export interface EnvelopeOptions {
+  /** Message id; default a new UUIDv7. Set it to make a publish idempotent downstream (the inbox dedupes by it). */
+  readonly id?: string | undefined;
+  /** Overrides the correlation id taken from the current context. */
+  readonly correlationId?: string | undefined;
+  /** Overrides the causation id taken from the current context. */
+  readonly causationId?: string | undefined;
+  /** Events: routing subject; default the event type. */
+  readonly subject?: string | undefined;
+  /** Commands: overrides the definition's `expiresIn` (ms). */
+  readonly expiresInMs?: number | undefined;
+}
+
+/**
+ * Validates `payload` with the definition's schema and builds its envelope, carrying the
+ * correlation id, causation id and traceparent of the current context (see `withCorrelation`).
+ * A publish with no context starts a new correlation (the message's own id).
+ * Throws `ValidationError` for an invalid payload: nothing is sent.
+ *
+ * @example
+ * ```ts
+ * const envelope = await createEnvelope(OrderPlaced, { orderId: '1' }, { source: 'orders' });
+ * ```
+ */
+export async function createEnvelope<D extends MessageDefinition>(
+  definition: D,
+  payload: PayloadInput<D>,
+  options: EnvelopeOptions & { source: string; now?: number },
+): Promise<Envelope<Payload<D>>> {
+  const data = await validate(definition.schema, payload, `Payload of ${definition.kind} "${describeDefinition(definition)}"`);
+  const now = options.now ?? Date.now();
+  const id = options.id ?? uuidv7(now);
+  const context = currentCorrelation();
+  const correlationid = options.correlationId ?? context?.correlationId ?? id;
+  const causationid = options.causationId ?? context?.causationId;
+  const base = {
+    specversion: '1.0' as const,
+    id,
+    source: options.source,
+    type: definition.type,
+    time: new Date(now).toISOString(),
+    datacontenttype: 'application/json',
+    data: data as Payload<D>,
+    correlationid,
+    ...(causationid !== undefined ? { causationid } : {}),
+    ...(context?.traceparent !== undefined ? { traceparent: context.traceparent } : {}),
+  };
+  if (definition.kind === 'event') {
+    return { ...base, kind: 'event', topic: definition.topic, subject: options.subject ?? definition.type };
+  }
+  const expiresIn = options.expiresInMs ?? definition.expiresInMs;
+  return {
+    ...base,
+    kind: 'command',
+    service: definition.service,
+    ...(expiresIn !== undefined ? { expiresat: new Date(now + expiresIn).toISOString() } : {}),
+  };
+}
+
+/** `orders.placed` / `sms:send`: how a definition is named in messages and logs. */
+export function describeDefinition(definition: MessageDefinition): string {
+  return definition.kind === 'event' ? `${definition.topic}.${definition.type}` : `${definition.service}:${definition.type}`;
+}
+
+/** Where an envelope goes: its topic and subject for events, its service's command route for commands. */
+export function destinationOf(envelope: Envelope): Destination {
+  if (envelope.kind === 'event') {
+    return { kind: 'topic', topic: envelope.topic ?? '', subject: envelope.subject ?? envelope.type };
+  }
+  return { kind: 'command', service: envelope.service ?? '' };
+}
+
+/**
+ * Encodes an envelope into the message a transport publishes (the same bytes the outbox stores).
+ *
+ * @example
+ * ```ts
+ * await transport.publish(toOutgoingMessage(envelope, jsonEnvelopeCodec));
+ * ```
+ */
+export function toOutgoingMessage(
+  envelope: Envelope,
+  codec: Codec,
+  extra: { headers?: Record<string, HeaderValue>; priority?: number; delayMs?: number; destination?: Destination } = {},
+): OutgoingMessage {
+  const encoded = codec.encode(envelope);
+  const expiresInMs = envelope.expiresat !== undefined ? Math.max(1, Date.parse(envelope.expiresat) - Date.now()) : undefined;
+  return {
+    destination: extra.destination ?? destinationOf(envelope),
+    body: encoded.body,
+    messageId: envelope.id,
+    contentType: encoded.contentType,
+    headers: { ...encoded.headers, ...(extra.headers ?? {}) },
+    timestamp: Date.parse(envelope.time),
+    ...(expiresInMs !== undefined ? { expiresInMs } : {}),
+    ...(extra.priority !== undefined ? { priority: extra.priority } : {}),
+    ...(extra.delayMs !== undefined ? { delayMs: extra.delayMs } : {}),
+  };
+}
+
+export { MetroHeaders };

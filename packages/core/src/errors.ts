@@ -1,0 +1,139 @@
+/**
+ * Every error Metro raises is a `MetroError` with a stable `code`, so callers can branch on
+ * `err.code` (or `instanceof`) and the admin API can group failures by it.
+ *
+ * @example
+ * ```ts
+ * try { await metro.send(SendSms, payload); }
+ * catch (err) { if (err instanceof ValidationError) console.log(err.issues); }
+ * ```
+ */
+export class MetroError extends Error {
+  /** Stable, machine-readable identifier of the error kind. */
+  readonly code: string;
+  /** Extra structured facts about the error (safe to log and to return over the wire). */
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: string, message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.details = options?.details;
+  }
+}
+
+/** One problem found by a schema, in Standard Schema's shape. */
+export interface ValidationIssue {
+  readonly message: string;
+  readonly path?: ReadonlyArray<PropertyKey>;
+}
+
+/** A payload did not match its message definition's schema (on publish, on consume, or RPC input/output). */
+export class ValidationError extends MetroError {
+  readonly issues: ReadonlyArray<ValidationIssue>;
+  constructor(what: string, issues: ReadonlyArray<ValidationIssue>) {
+    const first = issues
+      .slice(0, 3)
+      .map((i) => `${i.path && i.path.length > 0 ? i.path.map(String).join('.') + ': ' : ''}${i.message}`)
+      .join('; ');
+    super('VALIDATION_FAILED', `${what} failed validation: ${first}. Fix the payload so it matches the schema.`, {
+      details: { issues },
+    });
+    this.issues = issues;
+  }
+}
+
+/** Bytes could not be turned into an envelope: not JSON, missing attributes, forbidden keys, too large. */
+export class DecodeError extends MetroError {
+  constructor(message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+    super('DECODE_FAILED', message, options);
+  }
+}
+
+/** The transport is closed (or closing): nothing more can be published or consumed on it. */
+export class TransportClosedError extends MetroError {
+  constructor(message = 'The transport is closed. Create a new one, or call start() before publishing.') {
+    super('TRANSPORT_CLOSED', message);
+  }
+}
+
+/** The broker had no queue to route a (mandatory) message to: nothing would have received it. */
+export class UnroutableError extends MetroError {
+  constructor(destination: string) {
+    super(
+      'UNROUTABLE',
+      `No queue is bound for ${destination}: the broker returned the message. Start the consuming service (it declares its queue) or check the topic and subject.`,
+      { details: { destination } },
+    );
+  }
+}
+
+/** The broker refused to take responsibility for a published message (publisher confirm nack), or never answered in time. */
+export class PublishError extends MetroError {
+  constructor(message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+    super('PUBLISH_FAILED', message, options);
+  }
+}
+
+/** A handler ran past its `timeout`; the message is retried or recorded as failed by its retry policy. */
+export class HandlerTimeoutError extends MetroError {
+  constructor(handler: string, timeoutMs: number) {
+    super('HANDLER_TIMEOUT', `Handler "${handler}" did not settle within ${timeoutMs} ms. Raise its \`timeout\` option or make it finish sooner.`, {
+      details: { handler, timeoutMs },
+    });
+  }
+}
+
+/** A command arrived after its `expiresat`; it was not executed. */
+export class MessageExpiredError extends MetroError {
+  constructor(type: string, expiresAt: string) {
+    super('MESSAGE_EXPIRED', `Command "${type}" expired at ${expiresAt} before it was handled; it was not executed.`, {
+      details: { type, expiresAt },
+    });
+  }
+}
+
+/** A command reached a service that has no handler for its type. */
+export class NoHandlerError extends MetroError {
+  constructor(type: string, service: string) {
+    super('NO_HANDLER', `Service "${service}" has no handler for command "${type}". Register one with metro.handle(...).`, {
+      details: { type, service },
+    });
+  }
+}
+
+/** Wraps a non-Error value thrown by a handler (a string, an object, undefined) so it can be recorded. */
+export class NonErrorThrown extends MetroError {
+  readonly value: unknown;
+  constructor(value: unknown) {
+    let shown: string;
+    try {
+      shown = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+    } catch {
+      shown = String(value);
+    }
+    super('NON_ERROR_THROWN', `A handler threw a non-Error value: ${shown}. Throw Error instances so stacks are kept.`);
+    this.value = value;
+  }
+}
+
+/** The caller used the API in a way it does not support (bad options, wrong lifecycle order). */
+export class ConfigurationError extends MetroError {
+  constructor(message: string) {
+    super('CONFIGURATION', message);
+  }
+}
+
+/** Turns any thrown value into an Error (non-Errors become {@link NonErrorThrown}). */
+export function toError(value: unknown): Error {
+  return value instanceof Error ? value : new NonErrorThrown(value);
+}
+
+/** A request got no reply within its timeout; a reply arriving later is dropped. */
+export class RequestTimeoutError extends MetroError {
+  constructor(destination: string, timeoutMs: number, code = 'REQUEST_TIMEOUT') {
+    super(code, `No reply from ${destination} within ${timeoutMs} ms. Check that the service is running, or raise the timeout.`, {
+      details: { destination, timeoutMs },
+    });
+  }
+}

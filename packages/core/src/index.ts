@@ -1,0 +1,20 @@
+// @metro/core public entry. Everything a user imports from '@metro/core' is exported here.
+export * from './errors.js';
+export * from './duration.js';
+export { uuidv7 } from './id.js';
+export * from './envelope.js';
+export { parseJsonSafely } from './safe-json.js';
+export type { Codec, EncodedMessage, IncomingMessage } from './codec.js';
+export { jsonEnvelopeCodec, CLOUDEVENTS_JSON, decodeUtf8 } from './codecs/json-envelope-codec.js';
+export type { Logger } from './logger.js';
+export { silentLogger, childLogger } from './logger.js';
+export * from './transport.js';
+export type * from './stores/page.js';
+export type * from './stores/failure-store.js';
+export type * from './stores/deferred-store.js';
+export type * from './stores/inbox.js';
+export * from './schema.js';
+export * from './definitions.js';
+export * from './context.js';
+export { createEnvelope, describeDefinition, destinationOf, toOutgoingMessage } from './create-envelope.js';
+export type { EnvelopeOptions } from './create-envelope.js';

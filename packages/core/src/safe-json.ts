@@ -1,0 +1,26 @@
+import { DecodeError } from './errors.js';
+
+/**
+ * `JSON.parse` that refuses prototype-pollution keys: any `__proto__` key, and any
+ * `constructor` whose value carries a `prototype`. Such input is an attack or a bug, never data.
+ *
+ * @example
+ * ```ts
+ * parseJsonSafely('{"a":1}');              // { a: 1 }
+ * parseJsonSafely('{"__proto__":{"x":1}}'); // throws DecodeError
+ * ```
+ */
+export function parseJsonSafely(text: string): unknown {
+  try {
+    return JSON.parse(text, (key, value: unknown) => {
+      if (key === '__proto__') throw new DecodeError('Refused JSON with a "__proto__" key (prototype pollution).');
+      if (key === 'constructor' && value !== null && typeof value === 'object' && 'prototype' in value) {
+        throw new DecodeError('Refused JSON with a "constructor.prototype" key (prototype pollution).');
+      }
+      return value;
+    });
+  } catch (err) {
+    if (err instanceof DecodeError) throw err;
+    throw new DecodeError(`Body is not valid JSON: ${(err as Error).message}`, { cause: err });
+  }
+}

@@ -1,0 +1,33 @@
+import type { StandardSchemaV1 } from '@standard-schema/spec';
+import { ValidationError } from './errors.js';
+
+export type { StandardSchemaV1 };
+
+/** What a publisher passes for a schema (zod/valibot input type). */
+export type SchemaInput<S extends StandardSchemaV1> = StandardSchemaV1.InferInput<S>;
+/** What a handler receives for a schema (zod/valibot output type, after transforms and defaults). */
+export type SchemaOutput<S extends StandardSchemaV1> = StandardSchemaV1.InferOutput<S>;
+
+/**
+ * Validates `value` against any Standard Schema (zod, valibot, arktype, ...) and returns the
+ * parsed output, or throws a {@link ValidationError} naming `what` failed.
+ *
+ * @example
+ * ```ts
+ * const order = await validate(z.object({ id: z.string() }), input, 'OrderPlaced payload');
+ * ```
+ */
+export async function validate<S extends StandardSchemaV1>(schema: S, value: unknown, what: string): Promise<SchemaOutput<S>> {
+  let result = schema['~standard'].validate(value);
+  if (result instanceof Promise) result = await result;
+  if (result.issues) {
+    throw new ValidationError(
+      what,
+      result.issues.map((issue) => ({
+        message: issue.message,
+        path: issue.path?.map((p) => (typeof p === 'object' && p !== null ? p.key : p)),
+      })),
+    );
+  }
+  return result.value as SchemaOutput<S>;
+}

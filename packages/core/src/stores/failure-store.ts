@@ -1,0 +1,104 @@
+import type { Envelope } from '../envelope.js';
+import type { HeaderValue } from '../transport.js';
+import type { Page } from './page.js';
+
+/** Why a message ended in the failure store. */
+export type FailureReason =
+  | 'handler' //      a handler threw (or timed out) and its retries are exhausted or the error is not retryable
+  | 'decode' //       bytes that no codec could read: not JSON, missing attributes, pollution keys
+  | 'validation' //   the payload does not match the handler's schema
+  | 'expired' //      a command past its `expiresat`
+  | 'no-handler' //   a command this service has no handler for
+  | 'oversized'; //   bigger than `maxMessageBytes`
+
+/** `failed` → (retry) → `retried` → (handled) → `resolved`; `deleted` by an operator. A retried message that fails again returns to `failed`. */
+export type FailureStatus = 'failed' | 'retried' | 'resolved' | 'deleted';
+
+/** The error as recorded: plain data, so it can be stored and sent over the admin API. */
+export interface RecordedError {
+  readonly name: string;
+  readonly code?: string | undefined;
+  readonly message: string;
+  readonly stack?: string | undefined;
+}
+
+export interface NewFailure {
+  /** The message id (envelope id, or the transport message id when it could not be decoded). */
+  readonly messageId: string;
+  /** The service that failed to handle it. */
+  readonly service: string;
+  /** The queue it was consumed from: a retry replays it into this queue only. */
+  readonly queue: string;
+  /** The handler that failed, or `null` when no handler ran (decode, validation before dispatch, expired, no-handler). */
+  readonly handler: string | null;
+  readonly reason: FailureReason;
+  readonly type: string | null;
+  readonly topic: string | null;
+  readonly correlationId: string | null;
+  /** The decoded envelope, when decoding succeeded. */
+  readonly envelope: Envelope | null;
+  /** The bytes as received (truncated to the store's limit for oversized messages). */
+  readonly body: Uint8Array;
+  readonly contentType: string;
+  readonly headers: Readonly<Record<string, HeaderValue>>;
+  readonly error: RecordedError;
+  /** Attempts made before giving up (1 when it failed at once). */
+  readonly attempts: number;
+}
+
+export interface FailureRecord extends NewFailure {
+  /** The failure's own id (not the message id). */
+  readonly id: string;
+  readonly status: FailureStatus;
+  readonly firstFailedAt: Date;
+  readonly lastFailedAt: Date;
+  /** How many times an operator retried it. */
+  readonly retryCount: number;
+  readonly retriedAt: Date | null;
+  readonly resolvedAt: Date | null;
+}
+
+export interface FailureQuery {
+  readonly type?: string | undefined;
+  readonly topic?: string | undefined;
+  readonly service?: string | undefined;
+  readonly queue?: string | undefined;
+  readonly reason?: FailureReason | undefined;
+  /** Default: every status but `deleted`. */
+  readonly status?: FailureStatus | ReadonlyArray<FailureStatus> | undefined;
+  /** Case-insensitive substring of the error message, error name/code, type or message id. */
+  readonly text?: string | undefined;
+  /** lastFailedAt >= from */
+  readonly from?: Date | undefined;
+  /** lastFailedAt < to */
+  readonly to?: Date | undefined;
+  readonly cursor?: string | undefined;
+  /** Default 50, at most 500. */
+  readonly limit?: number | undefined;
+}
+
+/**
+ * Where messages go when they cannot be handled, so nothing is lost and an operator can look,
+ * fix and replay. The bus writes here and only then acks the message.
+ *
+ * Every implementation behaves like the in-memory one: `record` of the same
+ * (messageId, queue, handler) updates the existing record (attempts added, `lastFailedAt` moved,
+ * status back to `failed`) instead of adding a second; listings are newest `lastFailedAt` first.
+ */
+export interface FailureStore {
+  record(failure: NewFailure): Promise<FailureRecord>;
+  get(id: string): Promise<FailureRecord | undefined>;
+  list(query?: FailureQuery): Promise<Page<FailureRecord>>;
+  /**
+   * Atomically moves a `failed` record to `retried` (retryCount + 1) and returns it, or returns
+   * `undefined` if it is not `failed` (already retried, resolved, deleted, unknown): so two
+   * concurrent retries of one failure send it once.
+   */
+  claimRetry(id: string): Promise<FailureRecord | undefined>;
+  /** Undoes a claim whose republish failed: `retried` → `failed`. */
+  releaseRetry(id: string): Promise<void>;
+  /** A replayed message was handled: `retried` → `resolved`. */
+  resolve(id: string): Promise<void>;
+  /** Marks it `deleted`. Returns false if unknown or already deleted. */
+  delete(id: string): Promise<boolean>;
+}

@@ -1,0 +1,161 @@
+/**
+ * The seam between the bus and a broker. The bus speaks only this interface; `InMemoryTransport`
+ * (core) and `AmqpTransport` (@metro/transport-amqp) implement it, and both pass the same contract
+ * suite (`@metro/core/testing`). Adding a transport means writing one class that passes that suite.
+ *
+ * Bytes in, bytes out: a transport knows nothing of envelopes, schemas or handlers.
+ */
+export interface Transport {
+  /** A short name for logs, e.g. `'amqp'`, `'memory'`. */
+  readonly name: string;
+
+  /** Connects. Idempotent; the other methods call it implicitly. */
+  start(): Promise<void>;
+
+  /**
+   * Declares a durable queue and its bindings, idempotently. A transport that reconnects
+   * re-declares everything it was asked to declare.
+   */
+  declareQueue(declaration: QueueDeclaration): Promise<void>;
+
+  /**
+   * Publishes one message. Resolves only when the broker has taken responsibility for it
+   * (publisher confirm); rejects with `UnroutableError` when no queue receives it (mandatory),
+   * `PublishError` on a nack or when the connection is lost before the confirm, and
+   * `TransportClosedError` after `close()`. Every call settles in bounded time.
+   * With `delayMs`, the message reaches its destination no sooner than that.
+   */
+  publish(message: OutgoingMessage): Promise<void>;
+
+  /**
+   * Consumes a queue. `onDelivery` is called for each message, at most `concurrency` at once;
+   * it must settle the delivery (ack / requeue / reject). If it throws without settling, the
+   * transport requeues the delivery. Never calls `onDelivery` with anything but a real message.
+   */
+  consume(queue: string, onDelivery: DeliveryHandler, options?: ConsumeOptions): Promise<Consumer>;
+
+  /**
+   * Sends a request and resolves with the reply. Rejects with `UnroutableError` when nothing
+   * consumes the destination, `RequestTimeoutError` after `timeoutMs` (a late reply is dropped),
+   * or the signal's reason when aborted.
+   */
+  request(message: OutgoingMessage, options: RequestOptions): Promise<ReplyMessage>;
+
+  /** Depth and consumer count of a queue, or `undefined` if it does not exist. */
+  inspectQueue(queue: string): Promise<QueueStats | undefined>;
+
+  /**
+   * Stops consumers (waiting for in-flight `onDelivery` calls), waits for outstanding confirms,
+   * then disconnects. Safe to call twice.
+   */
+  close(): Promise<void>;
+}
+
+/** Where a message goes. */
+export type Destination =
+  /** An event: to a topic (exchange), routed by subject (routing key) to every bound queue. */
+  | { readonly kind: 'topic'; readonly topic: string; readonly subject: string }
+  /** A command: to the command route of one service (its queue). */
+  | { readonly kind: 'command'; readonly service: string }
+  /** Straight into one queue: retries, replays of failures, resumed deferred messages, RPC requests. */
+  | { readonly kind: 'queue'; readonly queue: string };
+
+/** Header values a transport carries. */
+export type HeaderValue = string | number | boolean;
+
+/** Transport-level properties of a message. */
+export interface MessageProperties {
+  readonly messageId: string;
+  readonly contentType: string;
+  readonly headers: Readonly<Record<string, HeaderValue>>;
+  /** Priority 0-255 (a queue declared with `maxPriority` honours it). */
+  readonly priority?: number | undefined;
+  /** The broker may drop the message after this many ms in a queue (AMQP `expiration`). */
+  readonly expiresInMs?: number | undefined;
+  /** Publish time in ms since the epoch. */
+  readonly timestamp?: number | undefined;
+}
+
+export interface OutgoingMessage extends MessageProperties {
+  readonly destination: Destination;
+  readonly body: Uint8Array;
+  /** Deliver no sooner than this many ms from now. Works on a broker with no plugins. */
+  readonly delayMs?: number | undefined;
+}
+
+/** A message handed to a consumer. Settle it exactly once; later calls are ignored. */
+export interface Delivery extends MessageProperties {
+  readonly body: Uint8Array;
+  /** The queue it was consumed from. */
+  readonly queue: string;
+  /** The topic (exchange) it was published to, when known. */
+  readonly topic?: string | undefined;
+  /** The routing subject (routing key), when known. */
+  readonly subject?: string | undefined;
+  /** True when the broker delivered it before (to this or another consumer). */
+  readonly redelivered: boolean;
+  /** Done with it: remove it from the queue. A no-op if the channel that delivered it is gone (the broker redelivers it). */
+  ack(): Promise<void>;
+  /** Put it back on the queue for redelivery now. */
+  requeue(): Promise<void>;
+  /** Drop it (the broker dead-letters it if the queue has a dead-letter exchange). */
+  reject(): Promise<void>;
+  /** Present on requests: send the reply to the caller. */
+  readonly reply?: ((message: ReplyMessage) => Promise<void>) | undefined;
+}
+
+export interface ReplyMessage {
+  readonly body: Uint8Array;
+  readonly contentType: string;
+  readonly headers: Readonly<Record<string, HeaderValue>>;
+}
+
+export type DeliveryHandler = (delivery: Delivery) => Promise<void>;
+
+export interface ConsumeOptions {
+  /** Unacknowledged messages the broker may push ahead. Default: transport's own (AMQP: 2 x concurrency). */
+  readonly prefetch?: number;
+  /** `onDelivery` calls in flight at once. Default 16. */
+  readonly concurrency?: number;
+}
+
+export interface Consumer {
+  readonly queue: string;
+  /** Stops receiving and resolves once every in-flight `onDelivery` has returned. Safe to call twice. */
+  cancel(): Promise<void>;
+}
+
+export interface RequestOptions {
+  readonly timeoutMs: number;
+  readonly signal?: AbortSignal | undefined;
+}
+
+export interface QueueDeclaration {
+  /** The queue name (the transport may add its configured prefix). */
+  readonly queue: string;
+  /** Topic bindings: the queue receives messages published to `topic` whose subject matches `pattern`. */
+  readonly bindings?: ReadonlyArray<Binding>;
+  /** Also receive the commands sent to this service name. */
+  readonly commandsFor?: string | undefined;
+  /** Enable message priorities up to this value. */
+  readonly maxPriority?: number | undefined;
+  /** A temporary queue that goes away with its consumer (RPC reply queues, tests). Default false. */
+  readonly temporary?: boolean | undefined;
+}
+
+export interface Binding {
+  readonly topic: string;
+  /** AMQP topic pattern: words separated by `.`, `*` one word, `#` zero or more words. */
+  readonly pattern: string;
+  /** Exchange type when Metro declares the topic. Default `topic`. */
+  readonly exchangeType?: 'topic' | 'fanout' | 'direct' | undefined;
+  /** The exchange belongs to another system: bind to it, never declare or change it. */
+  readonly external?: boolean | undefined;
+}
+
+export interface QueueStats {
+  readonly queue: string;
+  /** Messages ready for delivery. */
+  readonly messages: number;
+  readonly consumers: number;
+}

@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+// Checks that RabbitMQ and PostgreSQL answer before the tests start, and says how to start them if not.
+import net from 'node:net';
+
+const amqp = new URL(process.env.METRO_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672');
+const pg = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test');
+
+const services = [
+  { name: 'RabbitMQ', host: amqp.hostname, port: Number(amqp.port || 5672), start: 'rabbitmq-server -detached' },
+  { name: 'PostgreSQL', host: pg.hostname, port: Number(pg.port || 5432), start: 'pg_ctlcluster --skip-systemctl-redirect 15 main start' },
+];
+
+function reachable({ host, port }) {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    const done = (ok) => { socket.destroy(); resolve(ok); };
+    socket.setTimeout(2000, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+const down = [];
+for (const s of services) if (!(await reachable(s))) down.push(s);
+if (down.length > 0) {
+  for (const s of down) {
+    console.error(`${s.name} is not reachable at ${s.host}:${s.port}. Start it with:\n    ${s.start}`);
+  }
+  console.error('The tests run against the real services; start them and run `pnpm test` again.');
+  process.exit(1);
+}
+console.log(`services up: ${services.map((s) => `${s.name} ${s.host}:${s.port}`).join(', ')}`);
