@@ -11,7 +11,8 @@ export function metroVitestConfig(overrides = {}) {
       pool: 'forks',
       // Integration tests isolate themselves by unique names, so files run in parallel.
       fileParallelism: true,
-      reporters: ['default'],
+      // The default reporter for people; a JSON report that tooling/scripts/test-summary.mjs adds up.
+      reporters: ['default', ['json', { outputFile: 'test-output/vitest.json' }]],
       passWithNoTests: false,
       ...overrides,
     },

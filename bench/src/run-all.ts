@@ -1,0 +1,76 @@
+// `pnpm bench`: runs every bench/src/*.bench.ts module (each exports `run(): Promise<BenchResult[]>`),
+// prints Metro vs baseline side by side with the ratio, and rewrites bench/RESULTS.md.
+// Run one: `pnpm bench -- amqp-publish` (substring of the file name).
+import { readdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BenchResult } from './types.js';
+import { machineFacts } from './machine.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const filter = process.argv.slice(2).filter((a) => a !== '--');
+const files = readdirSync(here)
+  .filter((f) => f.endsWith('.bench.ts'))
+  .filter((f) => filter.length === 0 || filter.some((x) => f.includes(x)))
+  .sort();
+
+function ratio(r: BenchResult): number {
+  const higher = r.higherIsBetter ?? true;
+  if (r.baseline === 0 || r.metro === 0) return NaN;
+  return higher ? r.metro / r.baseline : r.baseline / r.metro;
+}
+
+function fmt(n: number): string {
+  if (!Number.isFinite(n)) return 'n/a';
+  return n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(2);
+}
+
+const sections: { file: string; results: BenchResult[]; error?: string; seconds: number }[] = [];
+for (const file of files) {
+  const started = Date.now();
+  process.stdout.write(`\n## ${file}\n`);
+  try {
+    const mod = (await import(join(here, file))) as { run: () => Promise<BenchResult[]> };
+    const results = await mod.run();
+    for (const r of results) {
+      console.log(
+        `${r.name}: metro ${fmt(r.metro)} ${r.unit} | ${r.baselineName} ${fmt(r.baseline)} ${r.unit} | ratio ${fmt(ratio(r))}x${r.goal ? ` | goal ${r.goal}: ${r.met === undefined ? '?' : r.met ? 'met' : 'NOT met'}` : ''}`,
+      );
+    }
+    sections.push({ file, results, seconds: (Date.now() - started) / 1000 });
+  } catch (err) {
+    console.error(`${file} failed:`, err);
+    sections.push({ file, results: [], error: String((err as Error)?.stack ?? err), seconds: (Date.now() - started) / 1000 });
+  }
+}
+
+if (filter.length === 0) {
+  const facts = await machineFacts();
+  const lines: string[] = [];
+  lines.push('# Benchmark results', '');
+  lines.push('Written by `pnpm bench` (bench/src/run-all.ts). Metro and its baseline run side by side in the same process run.');
+  lines.push('Ratio is Metro relative to the baseline, oriented so that > 1 means Metro is better (throughput: metro/baseline; latency: baseline/metro).', '');
+  lines.push('## Machine and settings', '');
+  lines.push(`- date: ${new Date().toISOString()}`);
+  lines.push(`- cpu: ${cpus()[0]?.model ?? 'unknown'} x ${cpus().length}, memory ${(totalmem() / 2 ** 30).toFixed(0)} GiB`);
+  for (const [k, v] of Object.entries(facts)) lines.push(`- ${k}: ${v}`);
+  lines.push('');
+  for (const s of sections) {
+    lines.push(`## ${s.file} (${s.seconds.toFixed(0)} s)`, '');
+    if (s.error) {
+      lines.push('Failed:', '', '```', s.error.slice(0, 2000), '```', '');
+      continue;
+    }
+    lines.push('| measure | Metro | baseline | ratio | goal | met | notes |', '| --- | ---: | ---: | ---: | --- | --- | --- |');
+    for (const r of s.results) {
+      lines.push(
+        `| ${r.name} | ${fmt(r.metro)} ${r.unit} | ${fmt(r.baseline)} ${r.unit} (${r.baselineName}) | ${fmt(ratio(r))}x | ${r.goal ?? ''} | ${r.met === undefined ? '' : r.met ? 'yes' : 'no'} | ${r.notes ?? ''} |`,
+      );
+    }
+    lines.push('');
+  }
+  writeFileSync(join(here, '..', 'RESULTS.md'), lines.join('\n'));
+  console.log('\nwrote bench/RESULTS.md');
+}
+process.exit(0);
