@@ -1,0 +1,30 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { createAdminRouter, createAdminServer, tokenAuth } from '@metro/admin-trpc';
+import type { Shop } from './shop.js';
+
+/**
+ * The admin API (tRPC over HTTP + WebSocket) and the dashboard for the shop, on 127.0.0.1.
+ * The token comes from METRO_ADMIN_TOKEN or is generated and printed: the server never runs without auth.
+ */
+export async function startAdmin(shop: Shop, options: { port?: number; token?: string } = {}): Promise<{ url: string; token: string; close(): Promise<void> }> {
+  const token = options.token ?? process.env.METRO_ADMIN_TOKEN ?? randomBytes(18).toString('base64url');
+  const router = createAdminRouter({
+    db: shop.infra.db,
+    schema: shop.infra.schema,
+    metro: shop.billing.metro,
+    transport: shop.billing.metro.transport,
+    queues: ['orders', 'billing', 'notifications'],
+    authorize: tokenAuth([token]),
+    source: 'admin',
+  });
+  const dashboard = fileURLToPath(new URL('../../admin-web/dist', import.meta.url));
+  const server = await createAdminServer({
+    router,
+    port: options.port ?? Number(process.env.METRO_ADMIN_PORT ?? 4400),
+    host: '127.0.0.1',
+    ...(existsSync(dashboard) ? { staticDir: dashboard } : {}),
+  });
+  return { url: server.url, token, close: () => server.close() };
+}

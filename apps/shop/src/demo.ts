@@ -1,0 +1,41 @@
+// `pnpm demo`: runs the shop end to end and tells the person running it what happened.
+// With neither METRO_AMQP_URL nor DATABASE_URL set: in-memory transport + embedded PostgreSQL (PGlite).
+// With both set: RabbitMQ + PostgreSQL, and the admin server stays up so the failure can be retried.
+import { summarise, waitForOutcome } from './outcome.js';
+import { startShop } from './shop.js';
+import { startAdmin } from './admin.js';
+
+const amqpUrl = process.env.METRO_AMQP_URL;
+const databaseUrl = process.env.DATABASE_URL;
+const started = Date.now();
+
+console.log(`Metro shop demo: orders -> billing -> notifications, ${amqpUrl || databaseUrl ? 'on RabbitMQ + PostgreSQL' : 'embedded (in-memory transport + PGlite)'}\n`);
+const shop = await startShop({ amqpUrl, databaseUrl, print: true, reminderDelayMs: 1500 });
+console.log(`\n1. services up (${shop.infra.mode}); orders HTTP at ${shop.orders.url}\n`);
+
+const placed = await Promise.all([
+  shop.placeOrder('c-ada', 4200),
+  shop.placeOrder('c-alan', 1999),
+  shop.placeOrder('c-mallory', 500),
+]);
+console.log(`\n2. placed ${placed.length} orders over HTTP; waiting for events, RPC, commands and the reminder...\n`);
+
+const outcome = await waitForOutcome(shop, placed, { timeoutMs: 30_000 });
+console.log('');
+const { lines, ok } = summarise(shop, placed, outcome);
+for (const line of lines) console.log(line);
+
+const keepAdmin = shop.infra.mode === 'servers' && process.env.METRO_DEMO_EXIT !== '1';
+if (keepAdmin) {
+  const admin = await startAdmin(shop);
+  console.log(`\nAdmin API and dashboard: ${admin.url}  (token: ${admin.token})`);
+  console.log(`Retry the failure: pnpm --filter @metro/admin-trpc exec metro-admin failed list --url ${admin.url} --token ${admin.token}`);
+  console.log('Press Ctrl+C to stop.');
+  process.once('SIGINT', () => {
+    void admin.close().then(() => shop.stop()).then(() => process.exit(ok ? 0 : 1));
+  });
+} else {
+  await shop.stop();
+  console.log(`\n${ok ? 'demo finished' : 'demo FAILED'} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  process.exit(ok ? 0 : 1);
+}

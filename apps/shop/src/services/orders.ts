@@ -1,0 +1,130 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createMetro, CORRELATION_HEADER, parseJsonSafely, uuidv7, withCorrelation, type Logger, type Metro } from '@metro/core';
+import { createOutbox, createOutboxRelay, pgFailureStore, type OutboxRelay } from '@metro/outbox-pg';
+import { createRpc, type Rpc } from '@metro/rpc';
+import { createScheduler, createSchedulerWorker, type Scheduler, type SchedulerWorker } from '@metro/scheduler';
+import type { ShopInfrastructure } from '../infrastructure.js';
+import { GetCustomers, OrderPaid, OrderPlaced, OrderReminder, type Customer } from '../messages.js';
+
+export interface OrdersService {
+  readonly metro: Metro;
+  readonly url: string;
+  readonly relay: OutboxRelay;
+  readonly scheduler: Scheduler;
+  stop(): Promise<void>;
+}
+
+/**
+ * orders: takes orders over HTTP, writes the order, its `orders.placed` event and an unpaid-order
+ * reminder in ONE transaction (outbox + scheduler); serves `customers.get` over RPC; marks orders
+ * paid on `orders.paid` and cancels their reminder by tags. Runs the outbox relay and the
+ * scheduler worker (every instance may; rows are claimed with SKIP LOCKED).
+ */
+export async function startOrders(infra: ShopInfrastructure, options: { logger: Logger; port?: number; reminderDelayMs?: number }): Promise<OrdersService> {
+  const { db, schema } = infra;
+  const logger = options.logger;
+  const transport = infra.transport('orders');
+  const metro = createMetro({ service: 'orders', transport, failures: pgFailureStore(db, { schema }), logger, closeTransport: !infra.sharedTransport });
+  const outbox = createOutbox({ db, schema, source: 'orders' });
+  const scheduler = createScheduler({ db, schema, source: 'orders' });
+  const relay = createOutboxRelay({ db, transport, schema, listen: infra.notifications, logger });
+  const worker: SchedulerWorker = createSchedulerWorker({ db, schema, listen: infra.notifications, logger });
+  const rpc: Rpc = createRpc({ transport, service: 'orders', logger });
+
+  await rpc.serve(GetCustomers, async (ids) => {
+    if (ids.length === 0) return [];
+    const rows = await db.withSchema(schema).selectFrom('customers').selectAll().where('id', 'in', ids).execute();
+    logger.info({ keys: ids.length }, `customers.get answered ${rows.length} of ${ids.length} in one call`);
+    return rows as Customer[];
+  });
+
+  metro.on(OrderPaid, async ({ orderId }, ctx) => {
+    await db.withSchema(schema).updateTable('orders').set({ status: 'paid' }).where('id', '=', orderId).execute();
+    const cancelled = await scheduler.cancel({ type: OrderReminder.type, tags: { orderId } });
+    ctx.logger.info({ orderId, cancelled }, `order ${orderId} paid; ${cancelled} reminder(s) cancelled`);
+  });
+
+  await metro.start();
+  relay.start();
+  worker.start();
+
+  const reminderDelay = options.reminderDelayMs ?? 60 * 60_000;
+
+  async function placeOrder(body: { customerId?: unknown; amountCents?: unknown }): Promise<{ orderId: string }> {
+    const customerId = String(body.customerId ?? '');
+    const amountCents = Number(body.amountCents);
+    const orderId = `o-${uuidv7().slice(-12)}`;
+    await db.transaction().execute(async (trx) => {
+      await trx.withSchema(schema).insertInto('orders').values({ id: orderId, customer_id: customerId, amount_cents: amountCents, status: 'placed' }).execute();
+      await outbox.publish(trx, OrderPlaced, { orderId, customerId, amountCents }, { aggregateId: orderId });
+      await scheduler.schedule(trx, OrderReminder, { orderId }, { delay: reminderDelay, tags: { orderId } });
+    });
+    logger.info({ orderId, customerId }, `order ${orderId} placed for ${customerId} (order row + orders.placed + reminder in one transaction)`);
+    return { orderId };
+  }
+
+  const server: Server = createServer((req, res) => {
+    const correlationId = headerValue(req, CORRELATION_HEADER) ?? uuidv7();
+    res.setHeader(CORRELATION_HEADER, correlationId);
+    withCorrelation(correlationId, () => {
+      route(req, res).catch((err: unknown) => {
+        logger.error({ err, correlationId }, 'request failed');
+        send(res, 400, { error: (err as Error).message });
+      });
+    });
+  });
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method === 'POST' && req.url === '/orders') {
+      const body = (await readJson(req)) as { customerId?: unknown; amountCents?: unknown };
+      send(res, 201, await placeOrder(body));
+      return;
+    }
+    const match = /^\/orders\/([\w-]+)$/.exec(req.url ?? '');
+    if (req.method === 'GET' && match) {
+      const order = await db.withSchema(schema).selectFrom('orders').selectAll().where('id', '=', match[1]!).executeTakeFirst();
+      send(res, order ? 200 : 404, order ?? { error: 'no such order' });
+      return;
+    }
+    send(res, 404, { error: 'not found' });
+  }
+
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  return {
+    metro,
+    url,
+    relay,
+    scheduler,
+    async stop() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await worker.stop();
+      await relay.stop();
+      await rpc.stop();
+      await metro.stop();
+    },
+  };
+}
+
+function headerValue(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return typeof v === 'string' && v.length > 0 && v.length <= 200 ? v : undefined;
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > 64 * 1024) throw new Error('request body too large');
+    chunks.push(chunk as Buffer);
+  }
+  return parseJsonSafely(Buffer.concat(chunks).toString('utf8') || '{}');
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}

@@ -1,0 +1,32 @@
+import { runMigrations, type Migration } from '@metro/outbox-pg';
+import { sql, type Kysely } from 'kysely';
+
+/** The shop's own tables, next to Metro's in the same database (and schema). */
+const migrations: Migration[] = [
+  {
+    version: 1,
+    name: 'orders, customers, sms log',
+    async up(db, schema) {
+      const s = sql.id(schema);
+      await sql`CREATE TABLE IF NOT EXISTS ${s}.customers (id text PRIMARY KEY, name text NOT NULL, phone text NOT NULL, blocked boolean NOT NULL DEFAULT false)`.execute(db);
+      await sql`CREATE TABLE IF NOT EXISTS ${s}.orders (id text PRIMARY KEY, customer_id text NOT NULL REFERENCES ${s}.customers(id), amount_cents integer NOT NULL, status text NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`.execute(db);
+      await sql`CREATE TABLE IF NOT EXISTS ${s}.sms_log (message_id text PRIMARY KEY, phone text NOT NULL, text text NOT NULL, correlation_id text, sent_at timestamptz NOT NULL DEFAULT now())`.execute(db);
+    },
+  },
+];
+
+/** Creates the shop's tables and the demo customers (idempotent). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function migrateShop(db: Kysely<any>, schema: string): Promise<void> {
+  await runMigrations(db, { schema, component: 'shop', migrations });
+  await db
+    .withSchema(schema)
+    .insertInto('customers')
+    .values([
+      { id: 'c-ada', name: 'Ada Lovelace', phone: '+44 20 7946 0001', blocked: false },
+      { id: 'c-alan', name: 'Alan Turing', phone: '+44 20 7946 0002', blocked: false },
+      { id: 'c-mallory', name: 'Mallory (card blocked)', phone: '+44 20 7946 0666', blocked: true },
+    ])
+    .onConflict((oc) => oc.column('id').doNothing())
+    .execute();
+}

@@ -1,0 +1,112 @@
+// Interop with Python services: a real Python (pika) client publishes the
+// {eventId, eventTime, eventType, aggregate, payload} envelope to exchange = aggregate with
+// routing key = event type and a Metro service consumes it; and the reverse.
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { aggregateEnvelopeCodec, createMetro, defineEvent, type Metro } from '@metro/core';
+import { AmqpTransport } from '@metro/transport-amqp';
+import amqplib from 'amqplib';
+import { afterAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+
+const AMQP_URL = process.env.METRO_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+const PYTHON = '/usr/bin/python3';
+const script = (name: string): string => fileURLToPath(new URL(`./python/${name}`, import.meta.url));
+const suffix = randomUUID().slice(0, 8);
+const metros: Metro[] = [];
+const exchanges: string[] = [];
+
+function runPython(args: string[], onLine?: (line: string) => void): Promise<{ code: number | null; lines: string[]; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(PYTHON, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const lines: string[] = [];
+    let stderr = '';
+    let buffered = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.stdout.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString('utf8');
+      let nl: number;
+      while ((nl = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        lines.push(line);
+        onLine?.(line);
+      }
+    });
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, lines, stderr });
+    });
+  });
+}
+
+afterAll(async () => {
+  await Promise.allSettled(metros.map((m) => m.stop()));
+  const conn = await amqplib.connect(AMQP_URL);
+  const ch = await conn.createChannel();
+  for (const e of exchanges) await ch.deleteExchange(e).catch(() => undefined);
+  await conn.close();
+});
+
+describe('Python interop (pika, aggregate envelope)', () => {
+  it('a Metro service consumes what a Python service publishes', async () => {
+    const aggregate = `py_order_${suffix}`;
+    exchanges.push(aggregate);
+    const OrderCreated = defineEvent({ topic: aggregate, type: 'OrderCreated', schema: z.object({ orderId: z.string(), amount: z.number() }) });
+    const received: Array<{ id: string; orderId: string; amount: number; topic: string | undefined; type: string }> = [];
+    const metro = createMetro({ service: `py-consumer-${suffix}`, transport: new AmqpTransport({ url: AMQP_URL }), retry: { attempts: 1 } });
+    metros.push(metro);
+    metro.on({ topic: aggregate, subject: 'OrderCreated', codec: aggregateEnvelopeCodec }, async (data, ctx) => {
+      const payload = await OrderCreated.schema['~standard'].validate(data);
+      if (payload instanceof Promise || payload.issues) throw new Error('payload does not match');
+      received.push({ id: ctx.envelope.id, ...payload.value, topic: ctx.envelope.topic, type: ctx.envelope.type });
+    });
+    await metro.start();
+
+    const published = await runPython([script('publish_aggregate_events.py'), AMQP_URL, aggregate, 'OrderCreated', '25']);
+    expect(published.stderr).toBe('');
+    expect(published.code).toBe(0);
+    expect(published.lines).toHaveLength(25);
+
+    await expect.poll(() => received.length, { timeout: 10_000 }).toBe(25);
+    expect(new Set(received.map((r) => r.id))).toEqual(new Set(published.lines));
+    expect(received.every((r) => r.topic === aggregate && r.type === 'OrderCreated')).toBe(true);
+    expect(received.map((r) => r.orderId).sort()).toEqual(Array.from({ length: 25 }, (_, i) => `py-${i}`).sort());
+    expect((await metro.failures.list()).items).toHaveLength(0);
+  });
+
+  it('a Python service consumes what a Metro service publishes with the aggregate codec', async () => {
+    const aggregate = `py_shipment_${suffix}`;
+    exchanges.push(aggregate);
+    const OrderShipped = defineEvent({ topic: aggregate, type: 'OrderShipped', schema: z.object({ orderId: z.string(), carrier: z.string() }) });
+    const metro = createMetro({ service: `py-producer-${suffix}`, transport: new AmqpTransport({ url: AMQP_URL }) });
+    metros.push(metro);
+    await metro.start();
+
+    let ready!: () => void;
+    const isReady = new Promise<void>((r) => (ready = r));
+    const consuming = runPython(
+      [script('consume_aggregate_events.py'), AMQP_URL, aggregate, 'OrderShipped', `py_q_${suffix}`, '10', '15'],
+      (line) => line === 'READY' && ready(),
+    );
+    await isReady;
+    const ids: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      const envelope = await metro.publish(OrderShipped, { orderId: `m-${i}`, carrier: 'ups' }, { codec: aggregateEnvelopeCodec });
+      ids.push(envelope.id);
+    }
+    const result = await consuming;
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const bodies = result.lines.filter((l) => l !== 'READY').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(bodies).toHaveLength(10);
+    for (const body of bodies) {
+      expect(body).toMatchObject({ aggregate, eventType: 'OrderShipped', payload: { carrier: 'ups' } });
+      expect(typeof body.eventTime).toBe('string');
+    }
+    expect(bodies.map((b) => b.eventId)).toEqual(ids);
+  });
+});

@@ -1,0 +1,16 @@
+// The shop on the embedded default: InMemoryTransport + PGlite, no servers.
+import { afterAll, describe, it } from 'vitest';
+import { startShop, type Shop } from '../src/shop.js';
+import { playShopScenario } from './shop-scenario.js';
+
+let shop: Shop | undefined;
+afterAll(async () => {
+  await shop?.stop();
+});
+
+describe('shop, embedded (in-memory transport + PGlite)', () => {
+  it('places, charges, notifies, fails one order on purpose, and reminds', async () => {
+    shop = await startShop({ reminderDelayMs: 1000 });
+    await playShopScenario(shop);
+  });
+});

@@ -1,0 +1,52 @@
+// The shop on the real services: RabbitMQ + PostgreSQL, isolated by a schema and a name prefix.
+import { randomUUID } from 'node:crypto';
+import amqplib from 'amqplib';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startShop, type Shop } from '../src/shop.js';
+import { startAdmin } from '../src/admin.js';
+import { createAdminClient } from '@metro/admin-trpc/client';
+import { playShopScenario } from './shop-scenario.js';
+
+const AMQP_URL = process.env.METRO_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const id = randomUUID().slice(0, 8);
+const schema = `shop_test_${id}`;
+const prefix = `shoptest-${id}.`;
+let shop: Shop | undefined;
+
+afterAll(async () => {
+  await shop?.stop();
+  const client = new pg.Client({ connectionString: DATABASE_URL });
+  await client.connect();
+  await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  await client.end();
+  const conn = await amqplib.connect(AMQP_URL);
+  const ch = await conn.createChannel();
+  for (const q of ['orders', 'billing', 'notifications', 'rpc.customers.get']) await ch.deleteQueue(prefix + q).catch(() => undefined);
+  for (const e of ['orders', 'metro.commands']) await ch.deleteExchange(prefix + e).catch(() => undefined);
+  await conn.close().catch(() => undefined);
+});
+
+describe('shop on RabbitMQ + PostgreSQL', () => {
+  it('places, charges, notifies, fails one order on purpose, and reminds; the admin API sees the failure', async () => {
+    shop = await startShop({ amqpUrl: AMQP_URL, databaseUrl: DATABASE_URL, schema, prefix, reminderDelayMs: 1000 });
+    await playShopScenario(shop);
+
+    const admin = await startAdmin(shop, { port: 0, token: 'test-token' });
+    try {
+      const client = createAdminClient({ url: admin.url, token: 'test-token' });
+      const page = await client.failed.list.query({ filter: { service: 'billing', status: 'failed' } });
+      expect(page.items).toHaveLength(1);
+      expect(page.items[0]).toMatchObject({ handler: 'charge-order' });
+      // The operator retries it: the card is still blocked, so it fails again and is back to `failed`.
+      const retried = await client.failed.retry.mutate({ id: page.items[0]!.id });
+      expect(retried).toBeTruthy();
+      const unauthorised = await fetch(`${admin.url}/trpc/failed.list`);
+      expect(unauthorised.status).toBe(401);
+      await client.close();
+    } finally {
+      await admin.close();
+    }
+  });
+});

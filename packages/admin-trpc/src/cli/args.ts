@@ -1,0 +1,64 @@
+import { parseArgs } from 'node:util';
+
+/** The options every `metro-admin` command understands. */
+export const OPTIONS = {
+  url: { type: 'string' },
+  token: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+  type: { type: 'string' },
+  topic: { type: 'string' },
+  service: { type: 'string' },
+  queue: { type: 'string' },
+  reason: { type: 'string' },
+  status: { type: 'string' },
+  text: { type: 'string' },
+  from: { type: 'string' },
+  to: { type: 'string' },
+  limit: { type: 'string' },
+  cursor: { type: 'string' },
+  tag: { type: 'string', multiple: true },
+  payload: { type: 'string' },
+} as const;
+
+export type ParsedArgs = ReturnType<typeof parse>;
+
+export function parse(argv: string[]) {
+  return parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+}
+
+/** `--tag orderId=1 --tag kind=sms` → `{ orderId: '1', kind: 'sms' }`. */
+export function tagsOf(values: ReadonlyArray<string> | undefined): Record<string, string> | undefined {
+  if (!values || values.length === 0) return undefined;
+  const tags: Record<string, string> = Object.create(null) as Record<string, string>;
+  for (const value of values) {
+    const at = value.indexOf('=');
+    if (at <= 0) throw new UsageError(`--tag needs key=value, got "${value}"`);
+    tags[value.slice(0, at)] = value.slice(at + 1);
+  }
+  return { ...tags };
+}
+
+/** A command-line mistake: printed with the usage, exit code 2. */
+export class UsageError extends Error {}
+
+export const USAGE = `metro-admin: operate Metro's failed, deferred and scheduled messages.
+
+Usage: metro-admin <command> [options]
+
+  failed list [--type T] [--topic T] [--service S] [--queue Q] [--reason R] [--status S] [--text X] [--from ISO] [--to ISO] [--limit N] [--cursor C]
+  failed show <id>
+  failed retry <id>...
+  failed retry-all [same filters as list]        retries every failed message matching, with progress
+  failed delete <id>...
+  deferred list [--type T] [--service S] [--limit N]
+  deferred complete <seq>...
+  scheduled list [--type T] [--status pending|fired|cancelled] [--tag k=v]...
+  scheduled cancel <id>...  |  scheduled cancel --type T --tag k=v...
+  stats
+
+Options:
+  --url URL        admin server (or METRO_ADMIN_URL), default http://127.0.0.1:4400
+  --token TOKEN    bearer token (or METRO_ADMIN_TOKEN)
+  --json           machine-readable output
+`;

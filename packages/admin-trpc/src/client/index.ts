@@ -1,0 +1,81 @@
+import { createTRPCClient, createWSClient, httpLink, splitLink, wsLink, type TRPCClient } from '@trpc/client';
+import type { AdminAppRouter } from '../router/app-router.js';
+
+export type { AdminAppRouter } from '../router/app-router.js';
+export type { FailureSummary, FailureDetail, DeferredDto, ScheduledDto, PageDto, JsonValue } from '../router/dto.js';
+export type { FailureStats } from '../router/failure-stats.js';
+export type { OutboxStatsDto } from '../router/outbox.js';
+export type { QueueSample } from '../router/queue-sampler.js';
+export type { LiveStats } from '../router/subscriptions.js';
+export { TRPCClientError } from '@trpc/client';
+
+type WebSocketClass = typeof globalThis.WebSocket;
+
+// Browsers (and Node 22+) have a global WebSocket; on Node 20 the `ws` package stands in.
+const DefaultWebSocket: WebSocketClass | undefined =
+  typeof globalThis.WebSocket === 'function'
+    ? globalThis.WebSocket
+    : ((await import('ws').then((m) => m.WebSocket).catch(() => undefined)) as unknown as WebSocketClass | undefined);
+
+/** Options of {@link createAdminClient}. */
+export interface AdminClientOptions {
+  /** The admin server's base URL, e.g. `http://127.0.0.1:4400` (the API lives under `/trpc`). */
+  readonly url: string;
+  /** The bearer token; sent as `Authorization` on HTTP and as `connectionParams.token` on the WebSocket. */
+  readonly token: string;
+  /** API prefix on the server. Default `'/trpc'`. */
+  readonly prefix?: string;
+  /** A WebSocket class for runtimes without one. Default: the global one, else the `ws` package. */
+  readonly WebSocket?: WebSocketClass;
+  /** Called when the subscription socket closes (e.g. the server refused the token). */
+  readonly onSocketClose?: (cause?: { code?: number }) => void;
+}
+
+/** The typed admin client: `client.failed.list.query(...)`, `client.live.onFailure.subscribe(...)`, and `close()`. */
+export type AdminClient = TRPCClient<AdminAppRouter> & {
+  /** Closes the subscription socket, if one was opened. Safe to call twice. */
+  close(): Promise<void>;
+};
+
+/**
+ * A client typed from the admin router: HTTP for queries and mutations, a WebSocket (opened on the
+ * first subscription) for live failures and stats.
+ *
+ * @example
+ * ```ts
+ * const admin = createAdminClient({ url: 'http://127.0.0.1:4400', token: process.env.METRO_ADMIN_TOKEN! });
+ * const page = await admin.failed.list.query({ filter: { status: 'failed' }, limit: 20 });
+ * const sub = admin.live.onFailure.subscribe(undefined, { onData: (f) => console.log(f.type, f.error.message) });
+ * ```
+ */
+export function createAdminClient(options: AdminClientOptions): AdminClient {
+  const base = options.url.replace(/\/$/, '') + (options.prefix ?? '/trpc');
+  const wsUrl = base.replace(/^http/, 'ws');
+  const WebSocketImpl = options.WebSocket ?? DefaultWebSocket;
+  const wsClient = createWSClient({
+    url: wsUrl,
+    ...(WebSocketImpl ? { WebSocket: WebSocketImpl } : {}),
+    connectionParams: () => ({ token: options.token }),
+    lazy: { enabled: true, closeMs: 1000 },
+    retryDelayMs: (attempt) => Math.min(10_000, 250 * 2 ** attempt),
+    ...(options.onSocketClose ? { onClose: options.onSocketClose } : {}),
+  });
+  const client = createTRPCClient<AdminAppRouter>({
+    links: [
+      splitLink({
+        condition: (op) => op.type === 'subscription',
+        true: wsLink({ client: wsClient }),
+        false: httpLink({ url: base, headers: () => ({ authorization: `Bearer ${options.token}` }) }),
+      }),
+    ],
+  });
+  let closed: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closed ??= wsClient.close();
+    return closed;
+  };
+  // The tRPC client is a proxy that treats every property as a procedure path: answer `close` first.
+  return new Proxy(client, {
+    get: (target, property, receiver) => (property === 'close' ? close : Reflect.get(target, property, receiver)),
+  }) as AdminClient;
+}

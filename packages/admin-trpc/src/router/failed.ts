@@ -1,0 +1,123 @@
+import { TRPCError } from '@trpc/server';
+import { z } from 'zod';
+import { parseJsonSafely, type FailureQuery } from '@metro/core';
+import { adminMutation, adminQuery, router } from '../trpc.js';
+import { toFailureDetail, toFailureSummary, type FailureDetail, type FailureSummary, type PageDto } from './dto.js';
+import { failureFilter, failureId, failureIds, jsonPayload, MAX_BULK_IDS, paging, toFailureQuery } from './inputs.js';
+import type { AdminStores } from './stores.js';
+import { failureStats, type FailureStats } from './failure-stats.js';
+import type { Kysely } from 'kysely';
+
+function notFound(id: string): TRPCError {
+  return new TRPCError({ code: 'NOT_FOUND', message: `No failed message with id "${id}". List them with failed.list.` });
+}
+
+/** Refuses payloads that carry prototype-pollution keys: a JSON round trip through the safe parser. */
+function cleanPayload(payload: unknown): unknown {
+  try {
+    return parseJsonSafely(JSON.stringify(payload));
+  } catch (err) {
+    throw new TRPCError({ code: 'BAD_REQUEST', message: `Refused payload: ${(err as Error).message}` });
+  }
+}
+
+/** Every `failed` record's id matching the query (keyset paging through the store). */
+async function failedIdsMatching(store: AdminStores['failures'], query: FailureQuery): Promise<string[]> {
+  const ids: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await store.list({ ...query, status: 'failed', limit: 500, ...(cursor !== undefined ? { cursor } : {}) });
+    for (const item of page.items) ids.push(item.id);
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor !== undefined && ids.length < MAX_BULK_IDS * 10);
+  return ids;
+}
+
+/** Retries ids in chunks, a few chunks at once (each retry is its own claim + outbox transaction). */
+async function retryInChunks(store: AdminStores['failures'], ids: string[], chunkSize = 250, concurrency = 4): Promise<{ retried: number; skipped: number }> {
+  let retried = 0;
+  let skipped = 0;
+  let next = 0;
+  const worker = async () => {
+    while (next < ids.length) {
+      const chunk = ids.slice(next, next + chunkSize);
+      next += chunkSize;
+      const result = await store.retryMany(chunk);
+      retried += result.retried;
+      skipped += result.skipped;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, Math.ceil(ids.length / chunkSize)) }, worker));
+  return { retried, skipped };
+}
+
+/** The `failed.*` procedures: list, get, retry, retryMany, editAndRetry, delete, deleteMany, stats. */
+export function failedRouter(stores: AdminStores, db: Kysely<any>, schema: string) {
+  const store = stores.failures;
+  return router({
+    /** Newest first; filter by type, topic, service, queue, reason, status, error text and time range. */
+    list: adminQuery
+      .input(z.strictObject({ filter: failureFilter.optional(), ...paging }).optional())
+      .query(async ({ input }): Promise<PageDto<FailureSummary>> => {
+        const page = await store.list({
+          ...toFailureQuery(input?.filter),
+          ...(input?.cursor !== undefined ? { cursor: input.cursor } : {}),
+          limit: input?.limit ?? 50,
+        });
+        return { items: page.items.map(toFailureSummary), nextCursor: page.nextCursor };
+      }),
+
+    get: adminQuery.input(z.strictObject({ id: failureId })).query(async ({ input }): Promise<FailureDetail> => {
+      const record = await store.get(input.id);
+      if (!record) throw notFound(input.id);
+      return toFailureDetail(record);
+    }),
+
+    /** Replays one failure into its queue through the outbox; a second retry of the same failure sends nothing. */
+    retry: adminMutation.input(z.strictObject({ id: failureId })).mutation(async ({ input }) => {
+      const record = await store.retryThroughOutbox(input.id, {});
+      if (!record) {
+        const existing = await store.get(input.id);
+        if (!existing) throw notFound(input.id);
+        return { retried: false, status: existing.status };
+      }
+      return { retried: true, status: 'retried' as const };
+    }),
+
+    /** Retries by ids or by filter (only `failed` records are retried); returns counts. */
+    retryMany: adminMutation
+      .input(z.union([z.strictObject({ ids: failureIds }), z.strictObject({ filter: failureFilter })]))
+      .mutation(async ({ input }) => {
+        const ids = 'ids' in input ? [...new Set(input.ids)] : await failedIdsMatching(store, toFailureQuery(input.filter));
+        return retryInChunks(store, ids);
+      }),
+
+    /** Replaces the payload (validated as JSON, no `__proto__`) and retries. */
+    editAndRetry: adminMutation.input(z.strictObject({ id: failureId, payload: jsonPayload })).mutation(async ({ input }) => {
+      const payload = cleanPayload(input.payload);
+      const existing = await store.get(input.id);
+      if (!existing) throw notFound(input.id);
+      if (existing.envelope === null) {
+        throw new TRPCError({ code: 'BAD_REQUEST', message: 'This message could not be decoded, so it has no payload to edit. Retry it as is, or delete it.' });
+      }
+      const record = await store.editAndRetry(input.id, payload);
+      return { retried: record !== undefined, status: record ? ('retried' as const) : existing.status };
+    }),
+
+    delete: adminMutation.input(z.strictObject({ id: failureId })).mutation(async ({ input }) => {
+      return { deleted: await store.delete(input.id) };
+    }),
+
+    deleteMany: adminMutation
+      .input(z.union([z.strictObject({ ids: failureIds }), z.strictObject({ filter: failureFilter })]))
+      .mutation(async ({ input }) => {
+        const deleted = 'ids' in input ? await store.deleteMany([...input.ids]) : await store.deleteMany(toFailureQuery(input.filter));
+        return { deleted };
+      }),
+
+    /** Counts by status, type, error and over time (hourly or per-minute buckets). */
+    stats: adminQuery
+      .input(z.strictObject({ filter: failureFilter.optional(), bucket: z.enum(['minute', 'hour', 'day']).optional() }).optional())
+      .query(async ({ input }): Promise<FailureStats> => failureStats(db, schema, toFailureQuery(input?.filter), input?.bucket ?? 'hour')),
+  });
+}

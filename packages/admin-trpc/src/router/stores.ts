@@ -1,0 +1,25 @@
+import type { Kysely } from 'kysely';
+import { createOutbox, outboxStats, pgDeferredStore, pgFailureStore } from '@metro/outbox-pg';
+import { createScheduler } from '@metro/scheduler';
+
+/** The PostgreSQL stores the admin router reads and changes, all in one schema. */
+export interface AdminStores {
+  readonly failures: ReturnType<typeof pgFailureStore>;
+  readonly deferred: ReturnType<typeof pgDeferredStore>;
+  readonly outbox: ReturnType<typeof createOutbox>;
+  readonly scheduler: ReturnType<typeof createScheduler>;
+  readonly db: Kysely<any>;
+  outboxStats(): ReturnType<typeof outboxStats>;
+}
+
+/** Builds the stores over one kysely instance and schema. */
+export function createAdminStores(db: Kysely<any>, schema: string, source: string): AdminStores {
+  return {
+    failures: pgFailureStore(db, { schema }),
+    deferred: pgDeferredStore(db, { schema }),
+    outbox: createOutbox({ db, schema, source }),
+    scheduler: createScheduler({ db, schema, source }),
+    db,
+    outboxStats: () => outboxStats(db, { schema }),
+  };
+}

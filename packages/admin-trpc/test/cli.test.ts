@@ -1,0 +1,120 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defineEvent, type StandardSchemaV1 } from '@metro/core';
+import { createScheduler } from '@metro/scheduler';
+import { createAdminRouter, createAdminServer, tokenAuth, type AdminRouter, type AdminServer } from '../src/index.js';
+import { countRows, createTestDb, newDeferred, newFailure, pgDeferredStore, recordMany } from './support.js';
+
+const TOKEN = 'cli-token';
+const packageDir = fileURLToPath(new URL('..', import.meta.url));
+const BIN = fileURLToPath(new URL('../dist/cli/metro-admin.js', import.meta.url));
+let env: Awaited<ReturnType<typeof createTestDb>>;
+let admin: AdminRouter;
+let server: AdminServer;
+let ids: string[];
+
+function run(args: string[], extraEnv: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, METRO_ADMIN_URL: server.url, METRO_ADMIN_TOKEN: TOKEN, ...extraEnv }, timeout: 30_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+const anySchema: StandardSchemaV1 = { '~standard': { version: 1, vendor: 'test', validate: (value) => ({ value }) } };
+const Reminder = defineEvent({ topic: 'orders', type: 'reminder', schema: anySchema });
+
+beforeAll(async () => {
+  if (!existsSync(BIN)) execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: packageDir, stdio: 'inherit' });
+  env = await createTestDb('admin_cli');
+  ids = await recordMany(env.db, env.schema, [
+    ...Array.from({ length: 12 }, (_, i) => newFailure({ type: 'placed', data: { i } })),
+    ...Array.from({ length: 3 }, () => newFailure({ type: 'shipped', error: { name: 'TimeoutError', message: 'smtp timeout' } })),
+  ], 1);
+  admin = createAdminRouter({ db: env.db, schema: env.schema, authorize: tokenAuth([TOKEN]) });
+  server = await createAdminServer({ router: admin, port: 0 });
+}, 60_000);
+
+afterAll(async () => {
+  await server?.close();
+  await admin?.close();
+  await env?.drop();
+});
+
+describe('metro-admin', () => {
+  it('lists failed messages as a table and as JSON', async () => {
+    const table = await run(['failed', 'list', '--type', 'shipped']);
+    expect(table.code).toBe(0);
+    const lines = table.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^ID\s+STATUS\s+TYPE/);
+    expect(lines.filter((l) => l.includes('smtp timeout'))).toHaveLength(3);
+    const json = await run(['failed', 'list', '--json', '--limit', '5']);
+    const page = JSON.parse(json.stdout) as { items: Array<{ id: string }>; nextCursor: string | null };
+    expect(page.items).toHaveLength(5);
+    expect(page.nextCursor).not.toBeNull();
+  });
+
+  it('shows one failure with its payload and stack', async () => {
+    const shown = await run(['failed', 'show', ids[0]!]);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toContain('card declined');
+    expect(shown.stdout).toContain('"i": 0');
+    expect(shown.stdout).toContain('at charge');
+  });
+
+  it('retries one, retries all matching with progress, deletes', async () => {
+    const one = await run(['failed', 'retry', ids[0]!]);
+    expect(one.stdout).toContain(`retried ${ids[0]}`);
+    const all = await run(['failed', 'retry-all', '--type', 'placed']);
+    expect(all.code).toBe(0);
+    expect(all.stderr).toMatch(/retrying: 11\/11/);
+    expect(all.stdout).toContain('retried 11 of 11');
+    expect(await countRows(env.db, env.schema, 'outbox')).toBe(12);
+    const del = await run(['failed', 'delete', ids[13]!, ids[14]!, '--json']);
+    expect(JSON.parse(del.stdout)).toEqual({ deleted: 2 });
+  });
+
+  it('lists and completes deferred messages', async () => {
+    const record = await pgDeferredStore(env.db, { schema: env.schema }).defer(newDeferred());
+    const list = await run(['deferred', 'list']);
+    expect(list.stdout).toContain('waiting for stock');
+    const done = await run(['deferred', 'complete', String(record.seq)]);
+    expect(done.stdout).toContain(`completed #${record.seq}`);
+    expect(JSON.parse((await run(['deferred', 'list', '--json'])).stdout).items).toHaveLength(0);
+  });
+
+  it('lists and cancels scheduled messages, by id and by tags', async () => {
+    const scheduler = createScheduler({ db: env.db, schema: env.schema, source: 'test' });
+    const at = new Date(Date.now() + 3_600_000);
+    const a = await scheduler.schedule(undefined, Reminder, { n: 1 }, { at, tags: { orderId: 'o1' } });
+    await scheduler.schedule(undefined, Reminder, { n: 2 }, { at, tags: { orderId: 'o2' } });
+    const list = await run(['scheduled', 'list', '--tag', 'orderId=o1']);
+    expect(list.stdout).toContain(a);
+    expect(list.stdout).toContain('orderId=o1');
+    expect((await run(['scheduled', 'cancel', a])).stdout).toContain(`cancelled ${a}`);
+    expect(JSON.parse((await run(['scheduled', 'cancel', '--type', 'reminder', '--tag', 'orderId=o2', '--json'])).stdout)).toEqual({ cancelled: 1 });
+  });
+
+  it('prints stats', async () => {
+    const stats = await run(['stats']);
+    expect(stats.code).toBe(0);
+    expect(stats.stdout).toMatch(/failed 1\s+retried 12\s+resolved 0\s+deleted 2/);
+    expect(stats.stdout).toMatch(/outbox: 12 pending/);
+  });
+
+  it('fails clearly with a wrong token, no token, or a bad command', async () => {
+    const wrong = await run(['failed', 'list', '--token', 'nope']);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain('UNAUTHORIZED');
+    const none = await run(['failed', 'list'], { METRO_ADMIN_TOKEN: '' });
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('METRO_ADMIN_TOKEN');
+    const bad = await run(['failed', 'explode']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('Usage');
+    const down = await run(['failed', 'list', '--url', 'http://127.0.0.1:1']);
+    expect(down.code).toBe(1);
+  });
+});

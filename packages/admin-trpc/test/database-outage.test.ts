@@ -1,0 +1,91 @@
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import { createAdminRouter, createAdminServer, tokenAuth, type AdminRouter, type AdminServer } from '../src/index.js';
+import { createAdminClient, type AdminClient, type FailureSummary } from '../src/client/index.js';
+import { createTestDb, newFailure, recordMany, waitFor } from './support.js';
+
+const TOKEN = 'outage-token';
+
+/** A TCP proxy to PostgreSQL that the test can cut (every open socket destroyed, new ones refused) and restore. */
+class CuttableProxy {
+  readonly #sockets = new Set<Socket>();
+  #open = true;
+  readonly server: Server = createServer((client) => {
+    if (!this.#open) return client.destroy();
+    const upstream = connect(5432, '127.0.0.1');
+    for (const s of [client, upstream]) {
+      this.#sockets.add(s);
+      s.on('error', () => {});
+      s.on('close', () => this.#sockets.delete(s));
+    }
+    client.pipe(upstream).pipe(client);
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  async listen(): Promise<number> {
+    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
+    return (this.server.address() as { port: number }).port;
+  }
+  cut(): void {
+    this.#open = false;
+    for (const s of this.#sockets) s.destroy();
+  }
+  restore(): void {
+    this.#open = true;
+  }
+  close(): Promise<void> {
+    this.cut();
+    return new Promise((r) => this.server.close(() => r()));
+  }
+}
+
+let env: Awaited<ReturnType<typeof createTestDb>>;
+let proxy: CuttableProxy;
+let proxiedDb: Kysely<any>;
+let admin: AdminRouter;
+let server: AdminServer;
+let client: AdminClient;
+
+beforeAll(async () => {
+  env = await createTestDb('admin_outage');
+  await recordMany(env.db, env.schema, [newFailure()]);
+  proxy = new CuttableProxy();
+  const port = await proxy.listen();
+  const pool = new pg.Pool({ host: '127.0.0.1', port, user: 'postgres', database: new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test').pathname.slice(1), max: 4, connectionTimeoutMillis: 2000 });
+  pool.on('error', () => {});
+  proxiedDb = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
+  admin = createAdminRouter({ db: proxiedDb, schema: env.schema, authorize: tokenAuth([TOKEN]), failurePollMs: 100 });
+  server = await createAdminServer({ router: admin, port: 0 });
+  client = createAdminClient({ url: server.url, token: TOKEN });
+});
+
+afterAll(async () => {
+  await client?.close();
+  await server?.close();
+  await admin?.close();
+  await proxiedDb?.destroy();
+  await proxy?.close();
+  await env?.drop();
+});
+
+it('answers errors while the database is unreachable, stays up, and recovers (live feed included)', async () => {
+  const live: FailureSummary[] = [];
+  await new Promise<void>((resolve) => client.live.onFailure.subscribe(undefined, { onStarted: () => resolve(), onData: (f) => live.push(f) }));
+  expect((await client.failed.list.query()).items).toHaveLength(1);
+
+  proxy.cut();
+  await expect(client.failed.list.query()).rejects.toMatchObject({ message: 'Internal error in the admin API; see the server log.', data: { code: 'INTERNAL_SERVER_ERROR' } });
+  await expect(client.failed.retryMany.mutate({ filter: {} })).rejects.toMatchObject({ data: { code: 'INTERNAL_SERVER_ERROR' } });
+  // A failure recorded (by a service with its own connection) during the outage.
+  const [during] = await recordMany(env.db, env.schema, [newFailure({ type: 'during-outage' })]);
+  await new Promise((r) => setTimeout(r, 500));
+  expect(live).toHaveLength(0);
+
+  proxy.restore();
+  await waitFor(async () => (await client.failed.list.query().catch(() => ({ items: [] }))).items.length === 2, 15_000, 'the API to recover');
+  await waitFor(() => live.length === 1, 15_000, 'the live feed to catch up');
+  expect(live[0]!.id).toBe(during);
+  expect(await client.failed.retryMany.mutate({ filter: {} })).toEqual({ retried: 2, skipped: 0 });
+});

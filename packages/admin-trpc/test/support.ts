@@ -1,0 +1,115 @@
+import { randomBytes } from 'node:crypto';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import { migrate, pgFailureStore, pgDeferredStore } from '@metro/outbox-pg';
+import { migrateScheduler } from '@metro/scheduler';
+import type { Envelope, NewFailure, NewDeferred } from '@metro/core';
+
+export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+export function suffix(): string {
+  return randomBytes(4).toString('hex');
+}
+
+/** A Kysely over a fresh schema with outbox-pg's and the scheduler's tables; `drop()` removes it all. */
+export async function createTestDb(prefix: string): Promise<{ db: Kysely<any>; pool: pg.Pool; schema: string; drop(): Promise<void> }> {
+  const schema = `${prefix}_${suffix()}`;
+  const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 10 });
+  pool.on('error', () => {});
+  const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
+  await sql`create schema ${sql.id(schema)}`.execute(db);
+  await migrate(db, { schema });
+  await migrateScheduler(db, { schema });
+  return {
+    db,
+    pool,
+    schema,
+    async drop() {
+      await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(db);
+      await db.destroy();
+    },
+  };
+}
+
+let counter = 0;
+
+export function envelope(type: string, data: unknown, topic = 'orders'): Envelope {
+  counter++;
+  const id = `msg-${Date.now().toString(36)}-${counter}-${suffix()}`;
+  return { specversion: '1.0', id, source: 'test', type, time: new Date().toISOString(), datacontenttype: 'application/json', data, kind: 'event', topic, subject: type };
+}
+
+/** A failure as the bus would record it. */
+export function newFailure(overrides: Partial<NewFailure> & { type?: string; data?: unknown } = {}): NewFailure {
+  const env = envelope(overrides.type ?? 'placed', overrides.data ?? { orderId: '1' }, overrides.topic ?? 'orders');
+  const body = new TextEncoder().encode(JSON.stringify(env));
+  return {
+    messageId: env.id,
+    service: 'billing',
+    queue: 'billing',
+    handler: 'charge',
+    reason: 'handler',
+    type: env.type,
+    topic: env.topic ?? null,
+    correlationId: env.id,
+    envelope: env,
+    body,
+    contentType: 'application/cloudevents+json',
+    headers: {},
+    error: { name: 'Error', message: 'card declined', stack: 'Error: card declined\n    at charge (billing.ts:1:1)' },
+    attempts: 3,
+    ...overrides,
+  };
+}
+
+export function newDeferred(overrides: Partial<NewDeferred> = {}): NewDeferred {
+  const env = envelope('placed', { orderId: 'd1' });
+  return {
+    messageId: env.id,
+    service: 'billing',
+    queue: 'billing',
+    handler: 'charge',
+    type: 'placed',
+    reason: 'waiting for stock',
+    correlationId: env.id,
+    envelope: env,
+    body: new TextEncoder().encode(JSON.stringify(env)),
+    contentType: 'application/cloudevents+json',
+    headers: {},
+    ...overrides,
+  };
+}
+
+/** Records failures with a few in flight at once. */
+export async function recordMany(db: Kysely<any>, schema: string, failures: NewFailure[], concurrency = 8): Promise<string[]> {
+  const store = pgFailureStore(db, { schema });
+  const ids: string[] = new Array(failures.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < failures.length) {
+        const i = next++;
+        ids[i] = (await store.record(failures[i]!)).id;
+      }
+    }),
+  );
+  return ids;
+}
+
+export { pgFailureStore, pgDeferredStore };
+
+/** Polls `check` until it returns true or the timeout passes. */
+export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+/** Count rows of one of Metro's tables in the schema. */
+export async function countRows(db: Kysely<any>, schema: string, table: string, where = sql`true`): Promise<number> {
+  const result = await sql<{ n: string }>`select count(*) as n from ${sql.id(schema, table)} where ${where}`.execute(db);
+  return Number(result.rows[0]!.n);
+}

@@ -1,0 +1,13 @@
+// @metro/scheduler public entry.
+export { createScheduler } from './scheduler.js';
+export type { Scheduler, SchedulerOptions, ScheduleOptions } from './scheduler.js';
+export { createSchedulerWorker } from './scheduler-worker.js';
+export type { SchedulerWorker, SchedulerWorkerOptions } from './scheduler-worker.js';
+export { migrateScheduler, schedulerMigrations } from './migrations.js';
+export type { ListFilter } from './scheduled-listing.js';
+export type { ScheduledMessage, RecurringSchedule, ScheduleStatus } from './scheduled-message.js';
+export type { NotificationSource } from './notifications.js';
+export { normalizeTags } from './tags.js';
+export type { Tags, TagValue, StoredTags } from './tags.js';
+export { nextCronTime, assertValidCron } from './cron.js';
+export { InvalidTagsError, InvalidCronError, InvalidScheduleError } from './errors.js';

@@ -1,0 +1,122 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { defineCommand, defineEvent } from '@metro/core';
+import { migrate } from '@metro/outbox-pg';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import { z } from 'zod';
+import { migrateScheduler } from '../src/index.js';
+
+export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+export const Reminder = defineEvent({ topic: 'orders', type: 'reminder', schema: z.object({ orderId: z.string() }) });
+export const Tick = defineEvent({ topic: 'clock', type: 'tick', schema: z.object({ n: z.number().default(0) }) });
+export const ExpireCart = defineCommand({ service: 'carts', type: 'expire', schema: z.object({ cartId: z.string() }), expiresIn: '30s' });
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}_${randomBytes(4).toString('hex')}`;
+}
+
+export interface TestDb {
+  db: Kysely<any>;
+  pool: pg.Pool;
+  schema: string;
+  close(): Promise<void>;
+}
+
+export function createDb(connectionString = DATABASE_URL, max = 10): { db: Kysely<any>; pool: pg.Pool } {
+  const pool = new pg.Pool({ connectionString, max });
+  pool.on('error', () => {});
+  return { db: new Kysely<any>({ dialect: new PostgresDialect({ pool }) }), pool };
+}
+
+/** A fresh schema with the outbox's and the scheduler's tables; `close()` drops it. */
+export async function createTestDb(prefix: string): Promise<TestDb> {
+  const schema = uniqueName(prefix);
+  const { db, pool } = createDb();
+  await migrate(db, { schema });
+  await migrateScheduler(db, { schema });
+  return {
+    db,
+    pool,
+    schema,
+    async close() {
+      await sql`DROP SCHEMA IF EXISTS ${sql.id(schema)} CASCADE`.execute(db);
+      await db.destroy();
+    },
+  };
+}
+
+export interface OutboxRow {
+  message_id: string;
+  type: string;
+  body: Buffer;
+  created_at: Date;
+}
+
+export async function outboxRows(db: Kysely<any>, schema: string): Promise<OutboxRow[]> {
+  const result = await sql<OutboxRow>`SELECT message_id, type, body, created_at FROM ${sql.id(schema, 'outbox')} ORDER BY seq`.execute(db);
+  return result.rows;
+}
+
+export async function waitFor<T>(check: () => Promise<T | undefined | false>, timeoutMs = 10_000, intervalMs = 25): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** A TCP proxy in front of PostgreSQL that a test can cut (drop every connection, refuse new ones) and restore. */
+export class CuttableProxy {
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+  private cut = false;
+  port = 0;
+
+  constructor(private readonly targetHost: string, private readonly targetPort: number) {}
+
+  async start(): Promise<void> {
+    this.server = createServer((client) => {
+      if (this.cut) {
+        client.destroy();
+        return;
+      }
+      const upstream = connect(this.targetPort, this.targetHost);
+      this.sockets.add(client);
+      this.sockets.add(upstream);
+      const drop = () => {
+        client.destroy();
+        upstream.destroy();
+        this.sockets.delete(client);
+        this.sockets.delete(upstream);
+      };
+      client.on('error', drop).on('close', drop);
+      upstream.on('error', drop).on('close', drop);
+      client.pipe(upstream);
+      upstream.pipe(client);
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    const address = this.server.address();
+    this.port = typeof address === 'object' && address ? address.port : 0;
+  }
+
+  cutAll(): void {
+    this.cut = true;
+    for (const socket of this.sockets) socket.destroy();
+    this.sockets.clear();
+  }
+
+  restore(): void {
+    this.cut = false;
+  }
+
+  async close(): Promise<void> {
+    this.cutAll();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+}
