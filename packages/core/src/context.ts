@@ -36,5 +36,18 @@ export function withCorrelation<T>(
   return storage.run(ctx, fn);
 }
 
+/**
+ * Runs `fn` with exactly this correlation context (no defaults filled in). The bus uses it
+ * around each message's handlers; prefer {@link withCorrelation} in application code.
+ *
+ * @example
+ * ```ts
+ * runWithCorrelation({ correlationId: 'c-1', causationId: envelope.id }, () => handle(envelope));
+ * ```
+ */
+export function runWithCorrelation<T>(context: CorrelationContext, fn: () => T): T {
+  return storage.run(context, fn);
+}
+
 /** The HTTP header Metro uses for correlation ids (REST client, middleware). */
 export const CORRELATION_HEADER = 'x-correlation-id';

@@ -37,7 +37,11 @@ export async function createEnvelope<D extends MessageDefinition>(
   payload: PayloadInput<D>,
   options: EnvelopeOptions & { source: string; now?: number },
 ): Promise<Envelope<Payload<D>>> {
-  const data = await validate(definition.schema, payload, `Payload of ${definition.kind} "${describeDefinition(definition)}"`);
+  // Validate, but put the payload as given on the wire: consumers parse it with the same schema,
+  // so transforms and defaults apply exactly once, on the consuming side (a transformed output,
+  // e.g. a Date or a number from a string, would not survive JSON or re-validation).
+  await validate(definition.schema, payload, `Payload of ${definition.kind} "${describeDefinition(definition)}"`);
+  const data = payload as unknown;
   const now = options.now ?? Date.now();
   const id = options.id ?? uuidv7(now);
   const context = currentCorrelation();

@@ -48,4 +48,8 @@ export const MetroHeaders = {
   deferredSeq: 'metro-deferred-seq',
   /** Delay requested for this copy, in ms (informational). */
   delay: 'metro-delay',
+  /** The topic the original delivery came from, kept on retried/replayed copies (they travel straight to a queue). */
+  topic: 'metro-topic',
+  /** The subject the original delivery came from, kept on retried/replayed copies. */
+  subject: 'metro-subject',
 } as const;

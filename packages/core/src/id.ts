@@ -1,4 +1,19 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
+
+// Random bytes are drawn from a pool refilled 4 KiB at a time: one syscall per 256 ids, not per id.
+const POOL_SIZE = 4096;
+const pool = Buffer.allocUnsafe(POOL_SIZE);
+let poolOffset = POOL_SIZE;
+
+function randomSlice(size: number): Buffer {
+  if (poolOffset + size > POOL_SIZE) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
+  const out = Buffer.from(pool.subarray(poolOffset, poolOffset + size));
+  poolOffset += size;
+  return out;
+}
 
 let lastMs = 0;
 let sequence = 0;
@@ -15,7 +30,7 @@ let sequence = 0;
 export function uuidv7(now: number = Date.now()): string {
   if (now > lastMs) {
     lastMs = now;
-    sequence = randomBytes(2).readUInt16BE(0) & 0x3ff; // leave headroom for the counter
+    sequence = randomSlice(2).readUInt16BE(0) & 0x3ff; // leave headroom for the counter
   } else {
     sequence++;
     if (sequence > 0xfff) {
@@ -24,7 +39,7 @@ export function uuidv7(now: number = Date.now()): string {
     }
   }
   const ms = lastMs;
-  const bytes = randomBytes(16);
+  const bytes = randomSlice(16);
   bytes[0] = Math.floor(ms / 2 ** 40) & 0xff;
   bytes[1] = Math.floor(ms / 2 ** 32) & 0xff;
   bytes[2] = (ms >>> 24) & 0xff;

@@ -1,5 +1,8 @@
 import { DecodeError } from './errors.js';
 
+/** One pass over the text: an escape sequence, or either forbidden key spelled out. */
+const MAYBE_FORBIDDEN = /\\|__proto__|constructor/;
+
 /**
  * `JSON.parse` that refuses prototype-pollution keys: any `__proto__` key, and any
  * `constructor` whose value carries a `prototype`. Such input is an attack or a bug, never data.
@@ -11,6 +14,14 @@ import { DecodeError } from './errors.js';
  * ```
  */
 export function parseJsonSafely(text: string): unknown {
+  // Fast path: with no escape sequences and neither key spelled out, no forbidden key can exist.
+  if (!MAYBE_FORBIDDEN.test(text)) {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (err) {
+      throw new DecodeError(`Body is not valid JSON: ${(err as Error).message}`, { cause: err });
+    }
+  }
   try {
     return JSON.parse(text, (key, value: unknown) => {
       if (key === '__proto__') throw new DecodeError('Refused JSON with a "__proto__" key (prototype pollution).');

@@ -20,7 +20,8 @@ export interface Transport {
 
   /**
    * Publishes one message. Resolves only when the broker has taken responsibility for it
-   * (publisher confirm); rejects with `UnroutableError` when no queue receives it (mandatory),
+   * (publisher confirm); rejects with `UnroutableError` when no queue receives it (mandatory; this
+   * includes a topic nothing ever declared, a command route no service declared, a queue that does not exist),
    * `PublishError` on a nack or when the connection is lost before the confirm, and
    * `TransportClosedError` after `close()`. Every call settles in bounded time.
    * With `delayMs`, the message reaches its destination no sooner than that.
@@ -35,13 +36,14 @@ export interface Transport {
   consume(queue: string, onDelivery: DeliveryHandler, options?: ConsumeOptions): Promise<Consumer>;
 
   /**
-   * Sends a request and resolves with the reply. Rejects with `UnroutableError` when nothing
-   * consumes the destination, `RequestTimeoutError` after `timeoutMs` (a late reply is dropped),
-   * or the signal's reason when aborted.
+   * Sends a request and resolves with the reply. Rejects with `UnroutableError` when no queue
+   * receives the request, `RequestTimeoutError` after `timeoutMs` (a late reply is dropped; so is
+   * a request sitting in a queue nobody consumes), the signal's reason when aborted, and
+   * `TransportClosedError` when the transport closes first.
    */
   request(message: OutgoingMessage, options: RequestOptions): Promise<ReplyMessage>;
 
-  /** Depth and consumer count of a queue, or `undefined` if it does not exist. */
+  /** Ready (not unacknowledged) depth and consumer count of a queue, or `undefined` if it does not exist. */
   inspectQueue(queue: string): Promise<QueueStats | undefined>;
 
   /**
@@ -86,7 +88,7 @@ export interface OutgoingMessage extends MessageProperties {
 /** A message handed to a consumer. Settle it exactly once; later calls are ignored. */
 export interface Delivery extends MessageProperties {
   readonly body: Uint8Array;
-  /** The queue it was consumed from. */
+  /** The queue it was consumed from (the name given to `declareQueue`, without a transport prefix). */
   readonly queue: string;
   /** The topic (exchange) it was published to, when known. */
   readonly topic?: string | undefined;

@@ -12,6 +12,13 @@ export const CLOUDEVENTS_JSON = 'application/cloudevents+json';
 const REQUIRED = ['specversion', 'id', 'source', 'type', 'time', 'kind'] as const;
 const OPTIONAL_STRINGS = ['topic', 'subject', 'service', 'correlationid', 'causationid', 'expiresat', 'traceparent', 'datacontenttype'] as const;
 
+/** RFC 3339 date-time, checked without Date.parse on the hot path (Date.parse is the fallback for other forms). */
+const RFC3339 = /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d+)?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)$/;
+
+function isDate(value: string): boolean {
+  return RFC3339.test(value) || !Number.isNaN(Date.parse(value));
+}
+
 /** Decodes UTF-8 strictly: invalid byte sequences are a DecodeError, not replacement characters. */
 export function decodeUtf8(body: Uint8Array): string {
   try {
@@ -54,10 +61,12 @@ export const jsonEnvelopeCodec: Codec = {
     for (const key of OPTIONAL_STRINGS) {
       if (record[key] !== undefined && typeof record[key] !== 'string') throw new DecodeError(`Envelope attribute "${key}" must be a string.`);
     }
-    if (Number.isNaN(Date.parse(record.time as string))) throw new DecodeError(`Envelope "time" is not a date: "${String(record.time)}".`);
-    if (record.expiresat !== undefined && Number.isNaN(Date.parse(record.expiresat as string))) {
+    if (!isDate(record.time as string)) throw new DecodeError(`Envelope "time" is not a date: "${String(record.time)}".`);
+    if (record.expiresat !== undefined && !isDate(record.expiresat as string)) {
       throw new DecodeError(`Envelope "expiresat" is not a date: "${String(record.expiresat)}".`);
     }
-    return { datacontenttype: 'application/json', ...record } as unknown as Envelope;
+    // `record` is a fresh object from JSON.parse: complete it in place rather than copying it.
+    if (record.datacontenttype === undefined) record.datacontenttype = 'application/json';
+    return record as unknown as Envelope;
   },
 };

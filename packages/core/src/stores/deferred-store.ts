@@ -34,7 +34,12 @@ export interface DeferredQuery {
 
 /**
  * Messages a handler set aside with `ctx.defer()`: acked from the queue, kept here under a
- * sequence number until `completeDeferred(seq)` or `resumeDeferred(seq)`. Listings are oldest first.
+ * sequence number until `completeDeferred(seq)` or `resumeDeferred(seq)`.
+ *
+ * Every implementation behaves like `InMemoryDeferredStore`: `seq` starts at 1 and only grows
+ * (never reused); `list` is ordered by `seq` ascending (oldest first), `limit` clamped to 1..500
+ * (default 50), `nextCursor` opaque (null on the last page), a cursor page continues strictly
+ * after the previous page's last seq; `type` and `service` filter exactly.
  */
 export interface DeferredStore {
   defer(message: NewDeferred): Promise<DeferredRecord>;
@@ -42,6 +47,6 @@ export interface DeferredStore {
   list(query?: DeferredQuery): Promise<Page<DeferredRecord>>;
   /** Removes and returns it (for resume and complete); `undefined` if it is not there. Atomic: two takers get it once. */
   take(seq: number): Promise<DeferredRecord | undefined>;
-  /** Puts back a record whose resume failed to publish, keeping its seq. */
+  /** Puts back a record whose resume failed to publish, keeping its seq and `deferredAt`. A no-op if that seq is present. */
   restore(record: DeferredRecord): Promise<void>;
 }

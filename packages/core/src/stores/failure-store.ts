@@ -81,9 +81,15 @@ export interface FailureQuery {
  * Where messages go when they cannot be handled, so nothing is lost and an operator can look,
  * fix and replay. The bus writes here and only then acks the message.
  *
- * Every implementation behaves like the in-memory one: `record` of the same
- * (messageId, queue, handler) updates the existing record (attempts added, `lastFailedAt` moved,
- * status back to `failed`) instead of adding a second; listings are newest `lastFailedAt` first.
+ * Every implementation behaves like the in-memory one (`InMemoryFailureStore`):
+ * - `record` of the same (messageId, queue, handler) — `handler` null counting as one value —
+ *   updates the existing record whatever its status (attempts added, every other given field
+ *   replaced, `lastFailedAt` = now, status back to `failed`, `resolvedAt` cleared; `id`,
+ *   `firstFailedAt`, `retryCount`, `retriedAt` kept) instead of adding a second.
+ * - `list` orders by `lastFailedAt` descending, then `id` descending; `limit` is clamped to
+ *   1..500 (default 50); `nextCursor` is an opaque string (null on the last page) and a cursor
+ *   page continues strictly after the last item of the previous one.
+ * - `get` returns records in any status, `deleted` included.
  */
 export interface FailureStore {
   record(failure: NewFailure): Promise<FailureRecord>;
@@ -95,10 +101,10 @@ export interface FailureStore {
    * concurrent retries of one failure send it once.
    */
   claimRetry(id: string): Promise<FailureRecord | undefined>;
-  /** Undoes a claim whose republish failed: `retried` → `failed`. */
+  /** Undoes a claim whose republish failed: `retried` → `failed`, `retryCount` - 1. A no-op in any other status. */
   releaseRetry(id: string): Promise<void>;
-  /** A replayed message was handled: `retried` → `resolved`. */
+  /** A replayed message was handled: `retried` → `resolved` (`resolvedAt` = now). A no-op in any other status. */
   resolve(id: string): Promise<void>;
-  /** Marks it `deleted`. Returns false if unknown or already deleted. */
+  /** Marks it `deleted` (from any other status; it stays readable with `get`). Returns false if unknown or already deleted. */
   delete(id: string): Promise<boolean>;
 }

@@ -5,6 +5,14 @@
  * the PostgreSQL inbox, `undefined` for the in-memory one.
  */
 export interface Inbox<Trx = unknown> {
+  /**
+   * Runs `work` unless `key` was already processed. On success the key is recorded together with
+   * the work's writes (same transaction) and `{ duplicate: false, result }` is returned. If
+   * `work` throws, nothing is recorded (the transaction rolls back) and the error propagates, so
+   * a redelivery runs it again. A concurrent run of the same key waits for the first one and is
+   * then a duplicate (if it committed) or runs (if it rolled back). A processed key returns
+   * `{ duplicate: true }` without calling `work`.
+   */
   run<T>(key: InboxKey, work: (trx: Trx) => Promise<T>): Promise<InboxResult<T>>;
 }
 

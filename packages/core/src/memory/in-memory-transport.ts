@@ -1,0 +1,299 @@
+import { randomUUID } from 'node:crypto';
+import { ConfigurationError, TransportClosedError, UnroutableError } from '../errors.js';
+import { silentLogger, type Logger } from '../logger.js';
+import type {
+  ConsumeOptions,
+  Consumer,
+  DeliveryHandler,
+  Destination,
+  OutgoingMessage,
+  QueueDeclaration,
+  QueueStats,
+  ReplyMessage,
+  RequestOptions,
+  Transport,
+} from '../transport.js';
+import { InMemoryConsumer } from './in-memory-consumer.js';
+import { InMemoryReplies } from './in-memory-replies.js';
+import { InMemoryQueue, type InMemoryBrokerHooks, type StoredMessage } from './in-memory-queue.js';
+import { InMemoryTopic } from './in-memory-topic.js';
+
+/** Options of {@link InMemoryTransport}. */
+export interface InMemoryTransportOptions {
+  /** Name for logs. Default `'memory'`. */
+  readonly name?: string;
+  /** pino-compatible logger. Default: silent. */
+  readonly logger?: Logger;
+}
+
+/**
+ * A whole broker in one process, with real broker semantics: topics (topic / fanout / direct
+ * exchanges with AMQP `*` / `#` patterns), durable queues, command routes, competing consumers
+ * (round-robin), prefetch and concurrency limits, ack / requeue / reject, delays, expiry,
+ * priorities, mandatory routing (`UnroutableError`) and request/reply. Deliveries are always
+ * handed over asynchronously and carry their own copy of the bytes. Passes the same contract
+ * suite as `AmqpTransport`. One instance is one broker: share it between the services of a test.
+ *
+ * @example
+ * ```ts
+ * const transport = new InMemoryTransport();
+ * await transport.declareQueue({ queue: 'billing', bindings: [{ topic: 'orders', pattern: 'placed.#' }] });
+ * await transport.consume('billing', async (d) => { console.log(d.subject); await d.ack(); });
+ * await transport.publish({ destination: { kind: 'topic', topic: 'orders', subject: 'placed.eu' },
+ *   body: new TextEncoder().encode('{}'), messageId: '1', contentType: 'application/json', headers: {} });
+ * await transport.whenIdle();
+ * await transport.close();
+ * ```
+ */
+export class InMemoryTransport implements Transport {
+  readonly name: string;
+  private readonly logger: Logger;
+  private state: 'open' | 'closing' | 'closed' = 'open';
+  private closing: Promise<void> | undefined;
+  private readonly queues = new Map<string, InMemoryQueue>();
+  private readonly topics = new Map<string, InMemoryTopic>();
+  private readonly commandRoutes = new Map<string, Set<string>>();
+  private readonly consumers = new Set<InMemoryConsumer>();
+  private readonly delayed = new Set<NodeJS.Timeout>();
+  private readonly replies: InMemoryReplies;
+  private idleWaiters: Array<() => void> = [];
+  private idleCheckScheduled = false;
+  private readonly hooks: InMemoryBrokerHooks;
+
+  constructor(options: InMemoryTransportOptions = {}) {
+    this.name = options.name ?? 'memory';
+    this.logger = options.logger ?? silentLogger;
+    this.replies = new InMemoryReplies(this.logger);
+    this.hooks = {
+      logger: this.logger,
+      changed: () => this.changed(),
+      replyTo: (id) => async (reply) => {
+        assertBytes(reply.body, 'reply()');
+        this.replies.reply(id, reply);
+      },
+      consumerStopped: (consumer, queue) => {
+        this.consumers.delete(consumer);
+        if (queue.temporary && queue.consumers.length === 0) this.deleteQueue(queue);
+      },
+    };
+  }
+
+  async start(): Promise<void> {
+    this.assertUsable(false);
+  }
+
+  async declareQueue(declaration: QueueDeclaration): Promise<void> {
+    this.assertUsable(false);
+    const { queue: name, maxPriority } = declaration;
+    if (typeof name !== 'string' || name.length === 0) throw new ConfigurationError('declareQueue() needs a non-empty queue name.');
+    if (maxPriority !== undefined && !(Number.isInteger(maxPriority) && maxPriority >= 1 && maxPriority <= 255))
+      throw new ConfigurationError(`Queue "${name}": maxPriority must be an integer from 1 to 255, got ${String(maxPriority)}.`);
+    let queue = this.queues.get(name);
+    if (queue === undefined) {
+      queue = new InMemoryQueue(name, maxPriority, declaration.temporary === true, this.hooks);
+      this.queues.set(name, queue);
+    } else if (queue.maxPriority !== maxPriority) {
+      throw new ConfigurationError(
+        `Queue "${name}" already exists with maxPriority ${String(queue.maxPriority)}; it cannot be re-declared with ${String(maxPriority)}. Use the same declaration everywhere, or another queue name.`,
+      );
+    }
+    for (const binding of declaration.bindings ?? []) {
+      const declared = binding.exchangeType ?? 'topic';
+      let topic = this.topics.get(binding.topic);
+      if (topic === undefined) {
+        topic = new InMemoryTopic(binding.topic, declared);
+        this.topics.set(binding.topic, topic);
+      } else if (topic.type !== declared && binding.external !== true) {
+        throw new ConfigurationError(
+          `Topic "${binding.topic}" is a ${topic.type} exchange; it cannot be bound as ${declared}. Declare it with one exchange type everywhere.`,
+        );
+      }
+      topic.bind(name, binding.pattern);
+    }
+    if (declaration.commandsFor !== undefined) {
+      const routes = this.commandRoutes.get(declaration.commandsFor) ?? new Set<string>();
+      routes.add(name);
+      this.commandRoutes.set(declaration.commandsFor, routes);
+    }
+  }
+
+  async publish(message: OutgoingMessage): Promise<void> {
+    this.assertUsable(true);
+    const targets = this.route(message.destination);
+    if (targets.length === 0) throw new UnroutableError(describeDestination(message.destination));
+    this.accept(this.store(message, undefined), message.destination, message.delayMs, targets);
+  }
+
+  async consume(queue: string, onDelivery: DeliveryHandler, options: ConsumeOptions = {}): Promise<Consumer> {
+    this.assertUsable(false);
+    const source = this.queues.get(queue);
+    if (source === undefined) throw new ConfigurationError(`Queue "${queue}" does not exist. Declare it with declareQueue() before consuming it.`);
+    const concurrency = options.concurrency ?? 16;
+    const prefetch = options.prefetch ?? 2 * concurrency;
+    if (!(Number.isInteger(concurrency) && concurrency >= 1)) throw new ConfigurationError(`consume("${queue}"): concurrency must be a positive integer, got ${String(concurrency)}.`);
+    if (!(Number.isInteger(prefetch) && prefetch >= 1)) throw new ConfigurationError(`consume("${queue}"): prefetch must be a positive integer, got ${String(prefetch)}.`);
+    const consumer = new InMemoryConsumer(source, onDelivery, concurrency, prefetch);
+    this.consumers.add(consumer);
+    source.addConsumer(consumer);
+    return consumer;
+  }
+
+  async request(message: OutgoingMessage, options: RequestOptions): Promise<ReplyMessage> {
+    this.assertUsable(true);
+    const { signal, timeoutMs } = options;
+    if (signal?.aborted) throw signal.reason;
+    const where = describeDestination(message.destination);
+    const targets = this.route(message.destination);
+    if (targets.length === 0) throw new UnroutableError(where);
+    const id = randomUUID();
+    const stored = this.store(message, id);
+    const reply = this.replies.await(id, where, timeoutMs, signal);
+    this.accept(stored, message.destination, message.delayMs, targets);
+    return reply;
+  }
+
+  async inspectQueue(queue: string): Promise<QueueStats | undefined> {
+    this.assertUsable(false);
+    const q = this.queues.get(queue);
+    return q === undefined ? undefined : { queue, messages: q.readyCount(), consumers: q.consumers.length };
+  }
+
+  /**
+   * Resolves once nothing is left to do: no message delayed, ready in a queue that has a
+   * consumer, handed to a consumer and not yet settled, or being handled. Messages in queues
+   * nobody consumes do not hold it (nothing would ever take them). Resolves at once after close.
+   *
+   * @example
+   * ```ts
+   * await metro.publish(OrderPlaced, { orderId: '1' });
+   * await transport.whenIdle(); // every handler reached by it, and by what they published, is done
+   * ```
+   */
+  whenIdle(): Promise<void> {
+    if (this.state === 'closed') return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      this.idleWaiters.push(resolve);
+      this.scheduleIdleCheck();
+    });
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.state = 'closing';
+    await Promise.all([...this.consumers].map((c) => c.cancel()));
+    this.state = 'closed';
+    for (const timer of this.delayed) clearTimeout(timer);
+    this.delayed.clear();
+    this.replies.failAll(new TransportClosedError('The transport closed before the reply arrived.'));
+    for (const wake of this.idleWaiters.splice(0)) wake();
+  }
+
+  /** Publishing stays possible while close() waits for in-flight handlers (they may publish). */
+  private assertUsable(publishing: boolean): void {
+    if (this.state === 'closed' || (this.state === 'closing' && !publishing))
+      throw new TransportClosedError(`InMemoryTransport "${this.name}" is closed. Create a new transport.`);
+  }
+
+  private route(destination: Destination): InMemoryQueue[] {
+    let names: Iterable<string> | undefined;
+    if (destination.kind === 'topic') names = this.topics.get(destination.topic)?.route(destination.subject);
+    else if (destination.kind === 'command') names = this.commandRoutes.get(destination.service);
+    else names = [destination.queue];
+    const out: InMemoryQueue[] = [];
+    for (const name of names ?? []) {
+      const q = this.queues.get(name);
+      if (q !== undefined) out.push(q);
+    }
+    return out;
+  }
+
+  private store(message: OutgoingMessage, replyTo: string | undefined): StoredMessage {
+    assertBytes(message.body, 'publish()');
+    const d = message.destination;
+    return {
+      body: new Uint8Array(message.body), // a copy: later changes to the caller's buffer are not seen
+      messageId: message.messageId,
+      contentType: message.contentType,
+      headers: Object.freeze({ ...message.headers }),
+      priority: message.priority,
+      expiresInMs: message.expiresInMs,
+      timestamp: message.timestamp,
+      topic: d.kind === 'topic' ? d.topic : undefined,
+      subject: d.kind === 'topic' ? d.subject : undefined,
+      replyTo,
+    };
+  }
+
+  /** Enqueues now into `targets`, or after `delayMs` into the queues routed to then (never sooner: a timer that fires early is re-armed). */
+  private accept(message: StoredMessage, destination: Destination, delayMs: number | undefined, targets: InMemoryQueue[]): void {
+    if (delayMs === undefined || !(delayMs > 0)) {
+      const now = Date.now();
+      for (const q of targets) q.enqueue(message, now);
+      return;
+    }
+    const dueAt = Date.now() + delayMs;
+    const arm = (ms: number): void => {
+      const timer = setTimeout(() => {
+        this.delayed.delete(timer);
+        const left = dueAt - Date.now();
+        if (left > 0) arm(left);
+        else this.enqueue(message, destination);
+        this.changed();
+      }, ms);
+      this.delayed.add(timer);
+    };
+    arm(delayMs);
+  }
+
+  private enqueue(message: StoredMessage, destination: Destination): void {
+    const targets = this.route(destination);
+    if (targets.length === 0)
+      this.logger.warn({ messageId: message.messageId, destination: describeDestination(destination) }, 'in-memory transport: delayed message became unroutable; dropped');
+    const now = Date.now();
+    for (const q of targets) q.enqueue(message, now);
+  }
+
+  private deleteQueue(queue: InMemoryQueue): void {
+    if (this.queues.get(queue.name) !== queue) return;
+    this.queues.delete(queue.name);
+    queue.purge();
+    for (const topic of this.topics.values()) topic.unbindQueue(queue.name);
+    for (const routes of this.commandRoutes.values()) routes.delete(queue.name);
+  }
+
+  private changed(): void {
+    if (this.idleWaiters.length > 0) this.scheduleIdleCheck();
+  }
+
+  private scheduleIdleCheck(): void {
+    if (this.idleCheckScheduled) return;
+    this.idleCheckScheduled = true;
+    setImmediate(() => {
+      this.idleCheckScheduled = false;
+      if (this.idleWaiters.length > 0 && this.isIdle()) for (const wake of this.idleWaiters.splice(0)) wake();
+    });
+  }
+
+  private isIdle(): boolean {
+    if (this.delayed.size > 0) return false;
+    for (const c of this.consumers) if (!c.idle) return false;
+    const now = Date.now();
+    for (const q of this.queues.values()) if (q.consumers.length > 0 && q.readyCount(now) > 0) return false;
+    return true;
+  }
+}
+
+function describeDestination(d: Destination): string {
+  if (d.kind === 'topic') return `topic "${d.topic}" subject "${d.subject}"`;
+  if (d.kind === 'command') return `the command route of service "${d.service}"`;
+  return `queue "${d.queue}"`;
+}
+
+function assertBytes(body: unknown, where: string): void {
+  if (!(body instanceof Uint8Array))
+    throw new ConfigurationError(`${where}: body must be a Uint8Array (encode text with TextEncoder or Buffer.from), got ${typeof body}.`);
+}

@@ -1,0 +1,138 @@
+import type { Codec } from '../codec.js';
+import { jsonEnvelopeCodec } from '../codecs/json-envelope-codec.js';
+import { createEnvelope, toOutgoingMessage } from '../create-envelope.js';
+import type { MessageDefinition, Payload, PayloadInput } from '../definitions.js';
+import type { Envelope } from '../envelope.js';
+import { ConfigurationError, toError } from '../errors.js';
+import { silentLogger, type Logger } from '../logger.js';
+import type { Outbox, OutboxPublishOptions } from '../stores/outbox.js';
+import type { OutgoingMessage, Transport } from '../transport.js';
+
+/**
+ * A memory "transaction" for {@link InMemoryOutbox}: rows written with it are held until it
+ * commits (then published) and dropped if it rolls back. Get one from `outbox.transaction(fn)`.
+ *
+ * @example
+ * ```ts
+ * await outbox.transaction(async (trx) => outbox.publish(trx, OrderPlaced, { orderId: '1' }));
+ * ```
+ */
+export class MemoryTransaction {
+  /** @internal */ readonly rows: OutgoingMessage[] = [];
+  /** `open` until `commit()` or `rollback()`. */
+  state: 'open' | 'committed' | 'rolledBack' = 'open';
+}
+
+export interface InMemoryOutboxOptions {
+  readonly transport: Transport;
+  /** The producing service (the envelope `source`). */
+  readonly service: string;
+  /** Default `jsonEnvelopeCodec`. */
+  readonly codec?: Codec;
+  readonly logger?: Logger;
+  /** Pause before retrying a failed publish. Default 500 ms. */
+  readonly retryDelayMs?: number;
+}
+
+/**
+ * An {@link Outbox} in memory: `publish(trx, def, payload)` holds the row in the memory
+ * transaction; when `transaction(fn)` commits, the rows are published through the transport in
+ * order; a failed publish is retried until it succeeds or the outbox is closed.
+ *
+ * @example
+ * ```ts
+ * const outbox = new InMemoryOutbox({ transport, service: 'orders' });
+ * await outbox.transaction(async (trx) => {
+ *   await outbox.publish(trx, OrderPlaced, { orderId: '1' });
+ * }); // published after the callback resolved; nothing if it threw
+ * ```
+ */
+export class InMemoryOutbox implements Outbox<MemoryTransaction> {
+  private readonly codec: Codec;
+  private readonly logger: Logger;
+  private readonly pending: OutgoingMessage[] = [];
+  private flushing: Promise<void> | undefined;
+  private closed = false;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: InMemoryOutboxOptions) {
+    this.codec = options.codec ?? jsonEnvelopeCodec;
+    this.logger = options.logger ?? silentLogger;
+  }
+
+  async publish<D extends MessageDefinition>(
+    trx: MemoryTransaction,
+    definition: D,
+    payload: PayloadInput<D>,
+    options: OutboxPublishOptions = {},
+  ): Promise<Envelope<Payload<D>>> {
+    if (trx.state !== 'open') throw new ConfigurationError(`The memory transaction is ${trx.state}; publish inside outbox.transaction(...).`);
+    const envelope = await createEnvelope(definition, payload, { ...options, source: this.options.service });
+    trx.rows.push(
+      toOutgoingMessage(envelope, this.codec, {
+        ...(options.headers ? { headers: { ...options.headers } } : {}),
+        ...(options.priority !== undefined ? { priority: options.priority } : {}),
+        ...(options.delayMs !== undefined ? { delayMs: options.delayMs } : {}),
+      }),
+    );
+    return envelope;
+  }
+
+  /** Runs `fn` in a new memory transaction; commits (and publishes its rows) when it resolves, rolls back when it throws. */
+  async transaction<T>(fn: (trx: MemoryTransaction) => Promise<T>): Promise<T> {
+    const trx = new MemoryTransaction();
+    let result: T;
+    try {
+      result = await fn(trx);
+    } catch (err) {
+      trx.state = 'rolledBack';
+      throw err;
+    }
+    trx.state = 'committed';
+    this.pending.push(...trx.rows);
+    await this.flush();
+    return result;
+  }
+
+  /** Rows committed but not yet confirmed by the transport. */
+  get pendingCount(): number {
+    return this.pending.length;
+  }
+
+  /** Publishes every pending row in order. Resolves when none is left or a publish failed (a retry is then scheduled). */
+  flush(): Promise<void> {
+    if (!this.flushing) {
+      this.flushing = this.drain().finally(() => {
+        this.flushing = undefined;
+      });
+    }
+    return this.flushing;
+  }
+
+  private async drain(): Promise<void> {
+    while (!this.closed && this.pending.length > 0) {
+      const row = this.pending[0]!;
+      try {
+        await this.options.transport.publish(row);
+        this.pending.shift();
+      } catch (err) {
+        this.logger.warn({ err: toError(err), messageId: row.messageId }, 'outbox publish failed; will retry');
+        if (!this.closed && !this.timer) {
+          this.timer = setTimeout(() => {
+            this.timer = undefined;
+            void this.flush();
+          }, this.options.retryDelayMs ?? 500);
+        }
+        return;
+      }
+    }
+  }
+
+  /** Stops retrying (pending rows stay in `pendingCount`). Safe to call twice. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.flushing;
+  }
+}

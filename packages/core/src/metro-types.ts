@@ -1,0 +1,126 @@
+import type { Codec } from './codec.js';
+import type { CommandDefinition, EventDefinition, Payload, PayloadInput } from './definitions.js';
+import type { Duration } from './duration.js';
+import type { Envelope } from './envelope.js';
+import type { HandlerContext } from './handler-context.js';
+import type { UnroutedHandler } from './dispatcher.js';
+import type { Logger } from './logger.js';
+import type { PublishOptions } from './publish-options.js';
+import type { RetryOptions } from './retry-policy.js';
+import type { DeferredStore } from './stores/deferred-store.js';
+import type { FailureStore } from './stores/failure-store.js';
+import type { Inbox } from './stores/inbox.js';
+import type { Binding, Delivery, Transport } from './transport.js';
+
+/** A message handler: gets the validated payload and the {@link HandlerContext}. */
+export type Handler<P, Trx = unknown> = (payload: P, ctx: HandlerContext<Trx>) => unknown;
+
+/** Options of `createMetro`. Defaults are listed per option. */
+export interface MetroOptions<Trx = unknown> {
+  /** This service's name: its queue is named after it and commands sent to it arrive there. */
+  readonly service: string;
+  readonly transport: Transport;
+  /** Where failed messages go. Default: a new `InMemoryFailureStore` (lost on exit: use pgFailureStore in production). */
+  readonly failures?: FailureStore;
+  /** Where `ctx.defer()` puts messages. Default: a new `InMemoryDeferredStore`. */
+  readonly deferred?: DeferredStore;
+  /** Enables `inbox: true` handlers (effectively-once). */
+  readonly inbox?: Inbox<Trx>;
+  /** pino-compatible. Default: silent. */
+  readonly logger?: Logger;
+  /** Default `jsonEnvelopeCodec`. */
+  readonly codec?: Codec;
+  /** Default retry policy of every handler: `{ attempts: 3, backoff: 'exponential', delay: '1s', maxDelay: '1m' }`. */
+  readonly retry?: RetryOptions;
+  /** A handler that has not settled after this fails with `HandlerTimeoutError`. Default `'5m'`. */
+  readonly handlerTimeout?: Duration;
+  /** Bigger messages are recorded as failed (`oversized`, body truncated to 64 KiB). Default 1 MiB. */
+  readonly maxMessageBytes?: number;
+  /** Messages handled at once per queue. Default 16. */
+  readonly concurrency?: number;
+  /** Unacked messages the broker may push ahead per queue. Default 2 x concurrency. */
+  readonly prefetch?: number;
+  /** How long `stop()` lets in-flight handlers finish before aborting them (their messages are requeued). Default `'10s'`. */
+  readonly stopTimeout?: Duration;
+  /** `stop()` also closes the transport. Default true. */
+  readonly closeTransport?: boolean;
+  /** Pause before requeueing a message whose retry publish or failure write failed (broker/db down). Default `'1s'`. */
+  readonly requeueDelay?: Duration;
+}
+
+/** Options of one handler. */
+export interface HandlerOptions {
+  /** Stable name (failure records, retries and replays refer to it). Default `${topic}.${subject}#${index}`, or `${service}:${type}` for commands. */
+  readonly name?: string;
+  /** Higher runs first among the handlers of one message. Default 0. */
+  readonly priority?: number;
+  /** Overrides Metro's `retry` for this handler (merged over it). */
+  readonly retry?: RetryOptions;
+  /** Overrides Metro's `handlerTimeout`. */
+  readonly timeout?: Duration;
+  /** Run inside the inbox (needs createMetro `inbox`): at most once per message id; `ctx.trx` is its transaction. */
+  readonly inbox?: boolean;
+}
+
+/** A route without a definition: handlers get the raw (unvalidated) `data`. */
+export interface EventRoute {
+  readonly topic: string;
+  /** Literal subject, AMQP pattern with `*` / `#` words, or a RegExp (binds `#`, filtered in process). */
+  readonly subject: string | RegExp;
+  /** Exchange type if Metro declares the topic. Default `topic`. */
+  readonly exchangeType?: Binding['exchangeType'];
+  /** The exchange belongs to another system: bind only, never declare it. */
+  readonly external?: boolean;
+  /** Decode messages of this topic with this codec (e.g. `aggregateEnvelopeCodec`, `plainJsonCodec`). */
+  readonly codec?: Codec;
+}
+
+/** Where handlers are registered: the service queue (`metro`) or a named subscription. */
+export interface SubscriptionScope<Trx = unknown> {
+  /** The queue this scope consumes. */
+  readonly queue: string;
+  /** Subscribes a handler to an event definition (payload validated and typed by its schema). */
+  on<D extends EventDefinition>(definition: D, handler: Handler<Payload<D>, Trx>, options?: HandlerOptions): void;
+  /** Subscribes a handler to a topic and subject pattern (raw data). */
+  on(route: EventRoute, handler: Handler<unknown, Trx>, options?: HandlerOptions): void;
+  /** Receives every event of this queue that no handler matched (it is acked either way). */
+  onUnrouted(handler: UnroutedHandler): void;
+}
+
+/** Options of `metro.subscription(name, options)`. */
+export interface SubscriptionOptions {
+  readonly concurrency?: number;
+  readonly prefetch?: number;
+}
+
+/** The bus. Create it with `createMetro`. */
+export interface Metro<Trx = unknown> extends SubscriptionScope<Trx> {
+  readonly service: string;
+  readonly transport: Transport;
+  readonly failures: FailureStore;
+  readonly deferred: DeferredStore;
+  /** Registers the one handler of a command sent to this service. A second one is a ConfigurationError. */
+  handle<D extends CommandDefinition>(definition: D, handler: Handler<Payload<D>, Trx>, options?: HandlerOptions): void;
+  /** A named subscription: its handlers consume their own queue `${service}.${name}`. */
+  subscription(name: string, options?: SubscriptionOptions): SubscriptionScope<Trx>;
+  /** Validates and publishes an event; resolves with its envelope once the broker confirmed. */
+  publish<D extends EventDefinition>(definition: D, payload: PayloadInput<D>, options?: PublishOptions): Promise<Envelope<Payload<D>>>;
+  /** Validates and sends a command to its service; resolves once the broker confirmed. */
+  send<D extends CommandDefinition>(definition: D, payload: PayloadInput<D>, options?: PublishOptions): Promise<Envelope<Payload<D>>>;
+  /** Declares the queues and bindings and starts consuming. Idempotent. */
+  start(): Promise<void>;
+  /** Stops consuming, lets in-flight handlers finish (up to `stopTimeout`), settles, closes. Safe to call twice. */
+  stop(options?: { closeTransport?: boolean }): Promise<void>;
+  /**
+   * Replays a failed message into the queue it failed on (only its failed handler runs, when it
+   * had one). With `payload`, the envelope's data is replaced (validated against the handler's
+   * schema when known). Resolves false if the failure is not in `failed` status.
+   */
+  retryFailure(id: string, options?: { payload?: unknown }): Promise<boolean>;
+  /** Removes a deferred message for good. Resolves false if there is none with that seq. */
+  completeDeferred(seq: number): Promise<boolean>;
+  /** Dispatches a deferred message again (to the handler that deferred it). Resolves false if there is none. */
+  resumeDeferred(seq: number): Promise<boolean>;
+  /** The dispatch step of a queue (default the service queue), for benchmarks and custom runtimes. */
+  dispatcher(subscription?: string): (delivery: Delivery) => Promise<void>;
+}

@@ -1,0 +1,56 @@
+import { InMemoryTransport } from '../memory/in-memory-transport.js';
+import { InMemoryDeferredStore } from '../memory/deferred-store.js';
+import { InMemoryFailureStore } from '../memory/failure-store.js';
+import { InMemoryInbox } from '../memory/inbox.js';
+import { createMetro } from '../metro.js';
+import type { Metro, MetroOptions } from '../metro-types.js';
+
+/** Options of {@link createTestMetro}: `createMetro`'s, with the transport and stores optional. */
+export interface TestMetroOptions extends Omit<MetroOptions<undefined>, 'transport' | 'failures' | 'deferred' | 'inbox'> {
+  /** Share one broker between several test services. Default: a new InMemoryTransport. */
+  readonly transport?: InMemoryTransport;
+  readonly failures?: InMemoryFailureStore;
+  readonly deferred?: InMemoryDeferredStore;
+  readonly inbox?: InMemoryInbox;
+}
+
+/** A Metro on the in-memory transport with in-memory stores, plus `drain()`. */
+export interface TestMetro extends Metro<undefined> {
+  readonly transport: InMemoryTransport;
+  readonly failures: InMemoryFailureStore;
+  readonly deferred: InMemoryDeferredStore;
+  readonly inbox: InMemoryInbox;
+  /** Waits until every queue of the transport is idle: nothing ready, unacked, delayed or being handled. */
+  drain(): Promise<void>;
+}
+
+/**
+ * A Metro for tests: in-memory transport and stores, and short retry delays by default
+ * (`{ delay: '10ms', maxDelay: '100ms' }`, override with `retry`).
+ *
+ * @example
+ * ```ts
+ * const metro = createTestMetro({ service: 'billing' });
+ * metro.on(OrderPlaced, handler);
+ * await metro.start();
+ * await metro.publish(OrderPlaced, { orderId: '1' });
+ * await metro.drain();
+ * expect((await metro.failures.list()).items).toHaveLength(0);
+ * await metro.stop();
+ * ```
+ */
+export function createTestMetro(options: TestMetroOptions): TestMetro {
+  const transport = options.transport ?? new InMemoryTransport();
+  const failures = options.failures ?? new InMemoryFailureStore();
+  const deferred = options.deferred ?? new InMemoryDeferredStore();
+  const inbox = options.inbox ?? new InMemoryInbox();
+  const metro = createMetro<undefined>({
+    ...options,
+    retry: { delay: '10ms', maxDelay: '100ms', ...options.retry },
+    transport,
+    failures,
+    deferred,
+    inbox,
+  });
+  return Object.assign(metro, { transport, failures, deferred, inbox, drain: () => transport.whenIdle() }) as TestMetro;
+}

@@ -1,0 +1,4 @@
+import { InMemoryTransport } from '../src/memory/in-memory-transport.js';
+import { runTransportContract } from '../src/testing/transport-contract.js';
+
+runTransportContract('memory', () => new InMemoryTransport());
