@@ -1,0 +1,98 @@
+// Consume with acks: 20,000 x 1 KiB persistent messages pre-filled into one queue, then consumed
+// and acked one by one: Metro's AmqpTransport.consume (delivery.ack(), batched into multiple-acks
+// by the transport) against raw amqplib consume + channel.ack, the same prefetch for both.
+import { randomBytes } from 'node:crypto';
+import amqp, { type ConfirmChannel } from 'amqplib';
+import { AmqpTransport } from '@metro/transport-amqp';
+import type { BenchResult } from './types.js';
+
+const URL = process.env['METRO_AMQP_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672';
+const TOTAL = 20_000;
+const PREFETCH = 500;
+const ROUNDS = 3;
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function fill(ch: ConfirmChannel, queue: string, body: Buffer): Promise<void> {
+  for (let sent = 0; sent < TOTAL; sent += 1000) {
+    for (let i = 0; i < 1000; i++) ch.sendToQueue(queue, body, { persistent: true, messageId: `f${sent + i}`, contentType: 'application/json' });
+    await ch.waitForConfirms();
+  }
+}
+
+export async function run(): Promise<BenchResult[]> {
+  const queue = `bench-amqp-consume-${randomBytes(4).toString('hex')}`;
+  const body = randomBytes(1024);
+  const raw = await amqp.connect(URL);
+  const setup = await raw.createConfirmChannel();
+  await setup.assertQueue(queue, { durable: true, arguments: { 'x-queue-type': 'classic' } });
+  const transport = new AmqpTransport({ url: URL });
+  await transport.declareQueue({ queue });
+  await transport.start();
+
+  async function rawRound(): Promise<number> {
+    const ch = await raw.createChannel();
+    await ch.prefetch(PREFETCH);
+    let received = 0;
+    let started = 0;
+    const done = new Promise<void>((resolve) => {
+      void ch.consume(queue, (m) => {
+        if (!m) return;
+        if (received === 0) started = performance.now();
+        ch.ack(m);
+        if (++received === TOTAL) resolve();
+      });
+    });
+    await done;
+    const rate = (TOTAL - 1) / ((performance.now() - started) / 1000);
+    await ch.close();
+    return rate;
+  }
+
+  async function metroRound(): Promise<number> {
+    let received = 0;
+    let started = 0;
+    let resolve!: () => void;
+    const done = new Promise<void>((r) => (resolve = r));
+    const consumer = await transport.consume(
+      queue,
+      async (d) => {
+        if (received === 0) started = performance.now();
+        await d.ack();
+        if (++received === TOTAL) resolve();
+      },
+      { prefetch: PREFETCH, concurrency: PREFETCH },
+    );
+    await done;
+    const rate = (TOTAL - 1) / ((performance.now() - started) / 1000);
+    await consumer.cancel();
+    return rate;
+  }
+
+  const rawRates: number[] = [];
+  const metroRates: number[] = [];
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      await fill(setup, queue, body);
+      rawRates.push(await rawRound());
+      await fill(setup, queue, body);
+      metroRates.push(await metroRound());
+    }
+  } finally {
+    await transport.close();
+    await setup.deleteQueue(queue).catch(() => undefined);
+    await raw.close();
+  }
+  const result: BenchResult = {
+    name: 'consume with acks: AmqpTransport.consume',
+    metro: Math.round(median(metroRates)),
+    baseline: Math.round(median(rawRates)),
+    unit: 'msg/s',
+    baselineName: 'raw amqplib consume + ack',
+    goal: '>= 0.9x raw',
+    met: median(metroRates) >= 0.9 * median(rawRates),
+    notes: `${TOTAL} x 1 KiB persistent, prefetch ${PREFETCH} (Metro concurrency ${PREFETCH}), median of ${ROUNDS} rounds; rounds raw ${rawRates.map(Math.round).join('/')}, metro ${metroRates.map(Math.round).join('/')}`,
+  };
+  console.log(`${result.name}: ${result.metro} vs ${result.baseline} ${result.unit} (${(result.metro / result.baseline).toFixed(2)}x) ${result.notes}`);
+  return [result];
+}

@@ -1,0 +1,81 @@
+import type { Channel, Message } from 'amqplib';
+
+/**
+ * Coalesces the acks of one channel: deliveries are tracked in arrival (delivery-tag) order; on the
+ * next tick, the longest run of acked deliveries at the front is acked with one `multiple` ack, and
+ * any other acked delivery individually. Per-delivery semantics are kept: a delivery is acked only
+ * once its own handler acked it, and a slow one never holds back the acks of the others for more
+ * than a tick.
+ */
+export class AckBatcher {
+  private readonly outstanding = new Set<number>();
+  private readonly acked = new Set<number>();
+  private scheduled = false;
+  private dead = false;
+
+  constructor(private readonly channel: Channel) {}
+
+  /** A delivery arrived on the channel. */
+  track(tag: number): void {
+    this.outstanding.add(tag);
+  }
+
+  /** Acks a delivery (on the next tick). */
+  ack(tag: number): void {
+    if (this.dead || !this.outstanding.has(tag)) return;
+    this.acked.add(tag);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  /** Nacks a delivery now (requeue, or drop/dead-letter). */
+  nack(tag: number, requeue: boolean): void {
+    if (this.dead || !this.outstanding.delete(tag)) return;
+    this.safely(() => this.channel.nack(fake(tag), false, requeue));
+  }
+
+  /** Sends the acks collected so far. */
+  flush(): void {
+    this.scheduled = false;
+    if (this.dead || this.acked.size === 0) return;
+    let last: number | undefined;
+    for (const tag of this.outstanding) {
+      if (!this.acked.has(tag)) break;
+      last = tag;
+      this.outstanding.delete(tag);
+      this.acked.delete(tag);
+    }
+    if (last !== undefined) {
+      const upTo = last;
+      this.safely(() => this.channel.ack(fake(upTo), true));
+    }
+    for (const tag of this.acked) {
+      this.outstanding.delete(tag);
+      this.safely(() => this.channel.ack(fake(tag), false));
+    }
+    this.acked.clear();
+  }
+
+  /** amqplib throws when the channel closed in the meantime: then the broker redelivers, nothing to do. */
+  private safely(send: () => void): void {
+    if (this.dead) return;
+    try {
+      send();
+    } catch {
+      this.discard();
+    }
+  }
+
+  /** The channel is gone: forget everything (the broker redelivers what was not acked). */
+  discard(): void {
+    this.dead = true;
+    this.outstanding.clear();
+    this.acked.clear();
+  }
+}
+
+function fake(deliveryTag: number): Message {
+  return { fields: { deliveryTag } } as Message;
+}

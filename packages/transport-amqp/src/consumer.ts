@@ -1,0 +1,296 @@
+import type { Channel, ConsumeMessage } from 'amqplib';
+import type { Consumer, Delivery, DeliveryHandler, Logger, ReplyMessage } from '@metro/core';
+import { AckBatcher } from './ack-batcher.js';
+import { backoffDelay } from './backoff.js';
+import type { ConnectionSupervisor, LiveConnection } from './connection-supervisor.js';
+import { originalRoute, publicHeaders } from './incoming.js';
+import type { ResolvedAmqpOptions } from './options.js';
+
+/** What a consumer needs from its transport. */
+export interface ConsumerHost {
+  readonly supervisor: ConnectionSupervisor;
+  readonly options: ResolvedAmqpOptions;
+  readonly logger: Logger;
+  /** Exchanges that are Metro's own plumbing (their name is not a topic). */
+  readonly internalExchanges: ReadonlySet<string>;
+  /** Topic name of a broker exchange, or undefined. */
+  topicOf(exchange: string): string | undefined;
+  /** Re-declares the queue (after the broker cancelled the consumer because the queue was deleted). */
+  redeclare(model: LiveConnection['model'], queue: string): Promise<void>;
+  /** Publishes a reply to a request's `replyTo`. */
+  reply(replyTo: string, correlationId: string | undefined, message: ReplyMessage): Promise<void>;
+  /** Called once the consumer was cancelled. */
+  forget(consumer: AmqpConsumer): void;
+}
+
+/** The AMQP queues one consumer reads: the queue itself and, for Metro queues, its expired companion. */
+export interface ConsumerQueues {
+  /** The name the user gave (reported as `Delivery.queue`). */
+  readonly queue: string;
+  /** Broker queue names to consume. */
+  readonly sources: ReadonlyArray<string>;
+  /** `reject()` acks and drops instead of dead-lettering (the queue dead-letters into its companion). */
+  readonly rejectDrops: boolean;
+}
+
+interface Pending {
+  readonly channel: Channel;
+  readonly batcher: AckBatcher;
+  readonly message: ConsumeMessage;
+}
+
+/**
+ * One consumer on its own channel of the consume connection. Runs at most `concurrency` handlers
+ * at once (the rest wait in order), acks only on the channel that delivered (stale settles after a
+ * channel death are dropped: the broker redelivers), reopens its channel after a channel-level
+ * close (e.g. the broker's consumer ack timeout), and re-declares and resumes after a
+ * consumer-cancel notification (queue deleted). A `null` message never reaches the handler.
+ */
+export class AmqpConsumer implements Consumer {
+  private channel: Channel | undefined;
+  private channelModel: LiveConnection['model'] | undefined;
+  private batcher: AckBatcher | undefined;
+  private readonly backlog: Pending[] = [];
+  private inFlight = 0;
+  private cancelled = false;
+  private cancelling: Promise<void> | undefined;
+  private opening: Promise<void> | undefined;
+  private reopenAttempts = 0;
+  private consumerTags: string[] = [];
+  private reopenTimer: NodeJS.Timeout | undefined;
+  private idleWaiters: Array<() => void> = [];
+  private readonly prefetch: number;
+  private readonly concurrency: number;
+
+  constructor(
+    private readonly queues: ConsumerQueues,
+    private readonly onDelivery: DeliveryHandler,
+    settings: { prefetch?: number | undefined; concurrency?: number | undefined },
+    private readonly host: ConsumerHost,
+  ) {
+    this.concurrency = settings.concurrency ?? host.options.concurrency;
+    this.prefetch = settings.prefetch ?? host.options.prefetch ?? this.concurrency * 2;
+  }
+
+  get queue(): string {
+    return this.queues.queue;
+  }
+
+  /** @internal The channel currently consuming (tests use it to provoke a channel-level error). */
+  get currentChannel(): Channel | undefined {
+    return this.channel;
+  }
+
+  /** Opens the channel and starts consuming on the current connection. */
+  resume(live: LiveConnection): Promise<void> {
+    if (this.cancelled) return Promise.resolve();
+    if (this.opening) return this.opening;
+    // Already consuming on this connection (consume() and the reconnect hook may both ask).
+    if (this.channel && this.channelModel === live.model) return Promise.resolve();
+    this.opening = this.open(live).finally(() => {
+      this.opening = undefined;
+    });
+    return this.opening;
+  }
+
+  private async open(live: LiveConnection): Promise<void> {
+    const channel = await live.model.createChannel();
+    channel.on('error', (err: unknown) => this.host.logger.warn({ err, queue: this.queue }, 'metro: consumer channel error'));
+    channel.on('close', () => this.onChannelClosed(channel, live));
+    try {
+      await channel.prefetch(this.prefetch);
+      const batcher = new AckBatcher(channel);
+      this.channel = channel;
+      this.channelModel = live.model;
+      this.batcher = batcher;
+      const tags: string[] = [];
+      for (const source of this.queues.sources) {
+        const { consumerTag } = await channel.consume(source, (message) => this.onMessage(channel, batcher, message));
+        tags.push(consumerTag);
+      }
+      this.consumerTags = tags;
+      this.reopenAttempts = 0;
+    } catch (err) {
+      if (this.channel === channel) {
+        this.channel = undefined;
+        this.batcher = undefined;
+      }
+      await channel.close().catch(() => undefined);
+      throw err;
+    }
+    if (this.cancelled) await channel.close().catch(() => undefined);
+  }
+
+  private onChannelClosed(channel: Channel, live: LiveConnection): void {
+    if (this.channel !== channel || this.opening) return;
+    this.batcher?.discard();
+    this.channel = undefined;
+    this.batcher = undefined;
+    // Waiting deliveries of that channel are gone: the broker redelivers them.
+    for (let i = this.backlog.length - 1; i >= 0; i--) if (this.backlog[i]!.channel === channel) this.backlog.splice(i, 1);
+    this.notifyIdle();
+    if (this.cancelled) return;
+    if (this.host.supervisor.current?.model === live.model) {
+      this.host.logger.warn({ queue: this.queue }, 'metro: consumer channel closed by the broker; reopening (unacked messages are redelivered)');
+      this.scheduleReopen(live);
+    }
+    // Otherwise the connection is gone; the transport resumes this consumer after reconnecting.
+  }
+
+  /** Retries opening the channel later (after a failed resume). */
+  retryLater(live: LiveConnection): void {
+    this.scheduleReopen(live);
+  }
+
+  private scheduleReopen(live: LiveConnection): void {
+    if (this.reopenTimer || this.cancelled) return;
+    const delay = backoffDelay(this.reopenAttempts++, this.host.options.reconnect);
+    this.reopenTimer = setTimeout(() => {
+      this.reopenTimer = undefined;
+      const current = this.host.supervisor.current;
+      if (!current || current.model !== live.model || this.cancelled || this.channel) return;
+      this.host
+        .redeclare(current.model, this.queue)
+        .then(() => this.resume(current))
+        .catch((err: unknown) => {
+          this.host.logger.warn({ err, queue: this.queue }, 'metro: resuming the consumer failed; retrying');
+          this.scheduleReopen(current);
+        });
+    }, delay);
+  }
+
+  private onMessage(channel: Channel, batcher: AckBatcher, message: ConsumeMessage | null): void {
+    if (message === null) {
+      // Consumer-cancel notification: the queue was deleted (or the broker cancelled us).
+      this.host.logger.warn({ queue: this.queue }, 'metro: the broker cancelled the consumer (queue deleted?); re-declaring and resuming');
+      if (this.channel === channel) channel.close().catch(() => undefined);
+      return;
+    }
+    batcher.track(message.fields.deliveryTag);
+    if (this.cancelled) {
+      batcher.nack(message.fields.deliveryTag, true);
+      return;
+    }
+    const pending: Pending = { channel, batcher, message };
+    if (this.inFlight < this.concurrency) this.run(pending);
+    else this.backlog.push(pending);
+  }
+
+  private run(pending: Pending): void {
+    this.inFlight++;
+    const delivery = this.toDelivery(pending);
+    let settled = false;
+    const settle = (how: 'ack' | 'requeue' | 'reject'): Promise<void> => {
+      if (settled) return Promise.resolve();
+      settled = true;
+      if (this.channel !== pending.channel) {
+        this.host.logger.debug({ queue: this.queue, how }, 'metro: settle for a channel that is gone dropped (the broker redelivers)');
+        return Promise.resolve();
+      }
+      const tag = pending.message.fields.deliveryTag;
+      try {
+        if (how === 'ack' || (how === 'reject' && this.queues.rejectDrops)) pending.batcher.ack(tag);
+        else pending.batcher.nack(tag, how === 'requeue');
+      } catch (err) {
+        this.host.logger.debug({ err, queue: this.queue }, 'metro: settle failed (channel closing)');
+      }
+      return Promise.resolve();
+    };
+    delivery.ack = () => settle('ack');
+    delivery.requeue = () => settle('requeue');
+    delivery.reject = () => settle('reject');
+    const done = (): void => {
+      this.inFlight--;
+      this.next();
+    };
+    let result: Promise<void>;
+    try {
+      result = this.onDelivery(delivery);
+    } catch (err) {
+      result = Promise.reject(err);
+    }
+    result.then(done, (err: unknown) => {
+      if (!settled) {
+        this.host.logger.warn({ err, queue: this.queue }, 'metro: onDelivery threw without settling; requeueing');
+        void settle('requeue');
+      }
+      done();
+    });
+  }
+
+  private next(): void {
+    while (this.inFlight < this.concurrency && this.backlog.length > 0) {
+      const pending = this.backlog.shift()!;
+      if (pending.channel === this.channel) this.run(pending);
+    }
+    this.notifyIdle();
+  }
+
+  private notifyIdle(): void {
+    if (this.inFlight > 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  private toDelivery(pending: Pending): MutableDelivery {
+    const { message } = pending;
+    const props = message.properties;
+    const route = originalRoute(message, this.host.internalExchanges);
+    const replyTo = typeof props.replyTo === 'string' && props.replyTo !== '' ? props.replyTo : undefined;
+    const correlationId = typeof props.correlationId === 'string' ? props.correlationId : undefined;
+    const priority = typeof props.priority === 'number' ? props.priority : undefined;
+    const expiration = props.expiration !== undefined && props.expiration !== null ? Number(props.expiration) : undefined;
+    const timestamp = typeof props.timestamp === 'number' ? props.timestamp * 1000 : undefined;
+    const noop = (): Promise<void> => Promise.resolve();
+    return {
+      body: message.content,
+      queue: this.queue,
+      topic: this.host.internalExchanges.has(route.exchange) ? undefined : this.host.topicOf(route.exchange),
+      subject: route.routingKey,
+      redelivered: message.fields.redelivered,
+      messageId: typeof props.messageId === 'string' ? props.messageId : '',
+      contentType: typeof props.contentType === 'string' ? props.contentType : 'application/octet-stream',
+      headers: publicHeaders(props.headers as Record<string, unknown> | undefined),
+      ...(priority !== undefined ? { priority } : {}),
+      ...(expiration !== undefined && Number.isFinite(expiration) ? { expiresInMs: expiration } : {}),
+      ...(timestamp !== undefined ? { timestamp } : {}),
+      ack: noop,
+      requeue: noop,
+      reject: noop,
+      ...(replyTo !== undefined ? { reply: (reply: ReplyMessage) => this.host.reply(replyTo, correlationId, reply) } : {}),
+    };
+  }
+
+  /** Stops receiving, requeues what waits, waits for in-flight handlers, sends pending acks, closes the channel. Safe twice. */
+  cancel(): Promise<void> {
+    this.cancelling ??= this.doCancel();
+    return this.cancelling;
+  }
+
+  private async doCancel(): Promise<void> {
+    this.cancelled = true;
+    if (this.reopenTimer) clearTimeout(this.reopenTimer);
+    this.reopenTimer = undefined;
+    await this.opening?.catch(() => undefined);
+    const channel = this.channel;
+    if (channel) {
+      for (const tag of this.consumerTags) await channel.cancel(tag).catch(() => undefined);
+    }
+    for (const pending of this.backlog.splice(0)) {
+      try {
+        if (pending.channel === this.channel) pending.batcher.nack(pending.message.fields.deliveryTag, true);
+      } catch {
+        // channel closing: the broker requeues it anyway
+      }
+    }
+    if (this.inFlight > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    this.batcher?.flush();
+    this.channel = undefined;
+    this.batcher = undefined;
+    if (channel) await channel.close().catch(() => undefined);
+    this.host.forget(this);
+  }
+}
+
+type MutableDelivery = { -readonly [K in keyof Delivery]: Delivery[K] };

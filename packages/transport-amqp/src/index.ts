@@ -1,0 +1,6 @@
+// @metro/transport-amqp public entry.
+export { AmqpTransport } from './amqp-transport.js';
+export type { AmqpTransportOptions, ReconnectOptions } from './options.js';
+export { defaultAmqpUrl } from './options.js';
+export { AmqpConnectError, AmqpTopologyError } from './errors.js';
+export { roundDelay } from './delay-topology.js';

@@ -1,0 +1,116 @@
+import { ConfigurationError, silentLogger, type Logger } from '@metro/core';
+import type { Options } from 'amqplib';
+
+/** Reconnect backoff: exponential from `initialDelayMs` to `maxDelayMs`, with full jitter on top. */
+export interface ReconnectOptions {
+  /** First wait after a connection or channel loss. Default 100 ms. */
+  readonly initialDelayMs?: number;
+  /** Longest wait between attempts. Default 10 000 ms. */
+  readonly maxDelayMs?: number;
+  /** Growth factor per failed attempt. Default 2. */
+  readonly factor?: number;
+}
+
+/** Options of {@link AmqpTransport}. Every field is optional; defaults are documented per field. */
+export interface AmqpTransportOptions {
+  /**
+   * Broker URL; vhost and TLS (`amqps://`) go through it. Default `process.env.METRO_AMQP_URL`,
+   * else `amqp://guest:guest@127.0.0.1:5672`.
+   */
+  readonly url?: string;
+  /** Extra socket options passed to amqplib (TLS certificates, `servername`, `timeout` of the connect handshake: default 10 000 ms, ...). */
+  readonly socketOptions?: Record<string, unknown>;
+  /** Queue type of the durable queues Metro declares. Default `'classic'`. */
+  readonly queueType?: 'classic' | 'quorum';
+  /** Enables priorities up to this value on every durable queue Metro declares (a declaration's own `maxPriority` wins). */
+  readonly maxPriority?: number;
+  /** Default prefetch of a consumer. Default `2 x concurrency`. */
+  readonly prefetch?: number;
+  /** Default `onDelivery` calls in flight per consumer. Default 16. */
+  readonly concurrency?: number;
+  /** Prepended to every queue and exchange name Metro declares (not to external exchanges). Default `''`. */
+  readonly prefix?: string;
+  /** AMQP heartbeat in seconds; a dead TCP connection is detected within two intervals. Default 10. */
+  readonly heartbeat?: number;
+  /** pino-compatible logger. Default: silent. */
+  readonly logger?: Logger;
+  /** Reconnect backoff after a connection or channel loss. */
+  readonly reconnect?: ReconnectOptions;
+  /** Longest time a publish may take, waiting for a connection included, before it rejects with `PublishError`. Default 30 000 ms. */
+  readonly publishTimeoutMs?: number;
+  /** Publishes allowed to wait for a connection at once; more reject at once with `PublishError`. Default 10 000. */
+  readonly maxBufferedPublishes?: number;
+  /** How long `start()` waits for the first connection before it rejects. Default 30 000 ms. */
+  readonly connectTimeoutMs?: number;
+}
+
+/** {@link AmqpTransportOptions} with every default applied. */
+export interface ResolvedAmqpOptions {
+  readonly url: string;
+  readonly socketOptions: Options.Connect | Record<string, unknown>;
+  readonly queueType: 'classic' | 'quorum';
+  readonly maxPriority: number | undefined;
+  readonly prefetch: number | undefined;
+  readonly concurrency: number;
+  readonly prefix: string;
+  readonly heartbeat: number;
+  readonly logger: Logger;
+  readonly reconnect: Required<ReconnectOptions>;
+  readonly publishTimeoutMs: number;
+  readonly maxBufferedPublishes: number;
+  readonly connectTimeoutMs: number;
+}
+
+/**
+ * The default broker URL: `METRO_AMQP_URL`, else the local guest account.
+ *
+ * @example
+ * ```ts
+ * new AmqpTransport({ url: defaultAmqpUrl() }); // same as new AmqpTransport()
+ * ```
+ */
+export function defaultAmqpUrl(): string {
+  return process.env['METRO_AMQP_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672';
+}
+
+function positive(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value <= 0) throw new ConfigurationError(`AmqpTransport option "${name}" must be a positive number, got ${value}.`);
+  return value;
+}
+
+/** Applies defaults and checks the options; throws `ConfigurationError` on a bad value. */
+export function resolveOptions(options: AmqpTransportOptions = {}): ResolvedAmqpOptions {
+  const queueType = options.queueType ?? 'classic';
+  if (queueType !== 'classic' && queueType !== 'quorum') {
+    throw new ConfigurationError(`AmqpTransport option "queueType" must be 'classic' or 'quorum', got ${String(queueType)}.`);
+  }
+  if (options.maxPriority !== undefined && (!Number.isInteger(options.maxPriority) || options.maxPriority < 1 || options.maxPriority > 255)) {
+    throw new ConfigurationError(`AmqpTransport option "maxPriority" must be an integer from 1 to 255, got ${options.maxPriority}.`);
+  }
+  return {
+    url: options.url ?? defaultAmqpUrl(),
+    socketOptions: options.socketOptions ?? {},
+    queueType,
+    maxPriority: options.maxPriority,
+    prefetch: options.prefetch === undefined ? undefined : positive('prefetch', options.prefetch, 1),
+    concurrency: positive('concurrency', options.concurrency, 16),
+    prefix: options.prefix ?? '',
+    heartbeat: positive('heartbeat', options.heartbeat, 10),
+    logger: options.logger ?? silentLogger,
+    reconnect: {
+      initialDelayMs: positive('reconnect.initialDelayMs', options.reconnect?.initialDelayMs, 100),
+      maxDelayMs: positive('reconnect.maxDelayMs', options.reconnect?.maxDelayMs, 10_000),
+      factor: positive('reconnect.factor', options.reconnect?.factor, 2),
+    },
+    publishTimeoutMs: positive('publishTimeoutMs', options.publishTimeoutMs, 30_000),
+    maxBufferedPublishes: positive('maxBufferedPublishes', options.maxBufferedPublishes, 10_000),
+    connectTimeoutMs: positive('connectTimeoutMs', options.connectTimeoutMs, 30_000),
+  };
+}
+
+/** Adds `heartbeat` to the URL unless it already sets one. */
+export function withHeartbeat(url: string, heartbeat: number): string {
+  if (/[?&]heartbeat=/.test(url)) return url;
+  return `${url}${url.includes('?') ? '&' : '?'}heartbeat=${heartbeat}`;
+}

@@ -1,0 +1,116 @@
+import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
+import { PublishError, RequestTimeoutError, TransportClosedError, uuidv7, type Logger, type ReplyMessage, type RequestOptions } from '@metro/core';
+import type { ConnectionSupervisor, LiveConnection } from './connection-supervisor.js';
+import { publicHeaders } from './incoming.js';
+import { ConfirmPublisher, type RawPublish } from './publisher.js';
+
+/** RabbitMQ's direct reply-to pseudo-queue. */
+export const DIRECT_REPLY_TO = 'amq.rabbitmq.reply-to';
+
+interface Call {
+  readonly resolve: (reply: ReplyMessage) => void;
+  readonly reject: (err: unknown) => void;
+}
+
+/**
+ * Request/reply over RabbitMQ direct reply-to: ONE long-lived no-ack consumer on
+ * `amq.rabbitmq.reply-to`, on the same confirm channel the requests are published on (RabbitMQ
+ * requires that), correlation by id, any number of calls in flight. Requests are published
+ * mandatory, so a request nobody can receive rejects with `UnroutableError`. A timeout rejects
+ * with `RequestTimeoutError` and forgets the call, so a late reply is dropped. When the channel is
+ * lost, calls in flight reject with `PublishError` (their replies can no longer arrive).
+ */
+export class RequestReply {
+  private readonly calls = new Map<string, Call>();
+  private readonly publisher: ConfirmPublisher;
+  private closed = false;
+
+  constructor(supervisor: ConnectionSupervisor, limits: { publishTimeoutMs: number; maxBufferedPublishes: number }, private readonly logger: Logger) {
+    this.publisher = new ConfirmPublisher(
+      'request-reply',
+      supervisor,
+      limits,
+      logger,
+      (channel, live) => this.setup(channel, live),
+      () => this.failAll(new PublishError('The connection to RabbitMQ was lost while waiting for a reply; the reply cannot arrive any more. Retry the request.')),
+    );
+  }
+
+  private async setup(channel: ConfirmChannel, _live: LiveConnection): Promise<void> {
+    await channel.consume(DIRECT_REPLY_TO, (message) => this.onReply(message), { noAck: true });
+  }
+
+  private onReply(message: ConsumeMessage | null): void {
+    if (!message) return;
+    const id = message.properties.correlationId as unknown;
+    if (typeof id !== 'string') return;
+    const call = this.calls.get(id);
+    if (!call) {
+      this.logger.debug({ correlationId: id }, 'metro: late or unknown reply dropped');
+      return;
+    }
+    this.calls.delete(id);
+    call.resolve({
+      body: message.content,
+      contentType: typeof message.properties.contentType === 'string' ? message.properties.contentType : 'application/octet-stream',
+      headers: publicHeaders(message.properties.headers as Record<string, unknown> | undefined),
+    });
+  }
+
+  private failAll(err: Error): void {
+    const calls = [...this.calls.values()];
+    this.calls.clear();
+    for (const call of calls) call.reject(err);
+  }
+
+  /**
+   * Publishes `raw` as a request (reply-to and correlation id set here) and resolves with the reply.
+   */
+  request(prepare: (live: LiveConnection) => Promise<RawPublish> | RawPublish, options: RequestOptions, destination: string): Promise<ReplyMessage> {
+    if (this.closed) return Promise.reject(new TransportClosedError());
+    if (options.signal?.aborted) return Promise.reject(options.signal.reason);
+    const id = uuidv7();
+    return new Promise<ReplyMessage>((resolve, reject) => {
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        options.signal?.removeEventListener('abort', onAbort);
+        this.calls.delete(id);
+      };
+      const onAbort = (): void => {
+        cleanup();
+        reject(options.signal?.reason);
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new RequestTimeoutError(destination, options.timeoutMs));
+      }, options.timeoutMs);
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      this.calls.set(id, {
+        resolve: (reply) => {
+          cleanup();
+          resolve(reply);
+        },
+        reject: (err) => {
+          cleanup();
+          reject(err);
+        },
+      });
+      this.publisher
+        .publish(async (live) => {
+          const raw = await prepare(live);
+          return { ...raw, options: { ...raw.options, replyTo: DIRECT_REPLY_TO, correlationId: id } };
+        })
+        .catch((err: unknown) => {
+          const call = this.calls.get(id);
+          if (call) call.reject(err);
+        });
+    });
+  }
+
+  /** Rejects calls in flight with `TransportClosedError` and closes the channel. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.failAll(new TransportClosedError('The transport was closed while waiting for a reply.'));
+    await this.publisher.close();
+  }
+}

@@ -1,0 +1,61 @@
+import { randomBytes } from 'node:crypto';
+import amqp, { type Channel, type ChannelModel } from 'amqplib';
+
+export const AMQP_URL = process.env['METRO_AMQP_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672';
+
+/** A unique name for this test file's queues and exchanges. */
+export function unique(label: string): string {
+  return `metro-amqp-test-${label}-${randomBytes(4).toString('hex')}`;
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls until `predicate` holds; throws after `timeoutMs`. */
+export async function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await predicate()) return;
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+/** A raw amqplib connection for setting up and checking things around the transport. */
+export class RawBroker {
+  private constructor(readonly model: ChannelModel, readonly channel: Channel) {}
+
+  static async connect(url = AMQP_URL): Promise<RawBroker> {
+    const model = await amqp.connect(url);
+    model.on('error', () => undefined);
+    const channel = await model.createChannel();
+    channel.on('error', () => undefined);
+    return new RawBroker(model, channel);
+  }
+
+  /** A fresh channel (a failing operation closes only it). */
+  async scratch(): Promise<Channel> {
+    const ch = await this.model.createChannel();
+    ch.on('error', () => undefined);
+    return ch;
+  }
+
+  async deleteQueues(...queues: string[]): Promise<void> {
+    for (const q of queues) {
+      const ch = await this.scratch();
+      await ch.deleteQueue(q).catch(() => undefined);
+      await ch.close().catch(() => undefined);
+    }
+  }
+
+  async deleteExchanges(...exchanges: string[]): Promise<void> {
+    for (const e of exchanges) {
+      const ch = await this.scratch();
+      await ch.deleteExchange(e).catch(() => undefined);
+      await ch.close().catch(() => undefined);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.model.close().catch(() => undefined);
+  }
+}
