@@ -1,0 +1,192 @@
+// Outbox relay benchmarks (real PostgreSQL + RabbitMQ), Metro's relay side by side with its baselines:
+//  - throughput from committed rows to broker-confirmed, batch sizes 100 and 1,000, against raw
+//    amqplib confirm-channel publishing of the same bodies (confirms awaited per 1,000) and against
+//    a naive polling relay (SELECT ... LIMIT, publish, UPDATE, poll every 100 ms);
+//  - commit-to-delivery latency p50 / p99 at 500 events/s (LISTEN/NOTIFY vs the naive poller).
+import { randomBytes } from 'node:crypto';
+import amqp from 'amqplib';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import { uuidv7 } from '@metro/core';
+import { AmqpTransport } from '@metro/transport-amqp';
+import { createOutboxRelay, handlePoolErrors, insertOutboxRows, migrate, pgNotifications, type OutboxRowInput } from '@metro/outbox-pg';
+import type { BenchResult } from './types.js';
+
+const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const AMQP_URL = process.env.METRO_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+const N = Number(process.env.OUTBOX_BENCH_EVENTS ?? 20_000);
+const RATE = 500; // events/s for the latency run
+const LATENCY_SECONDS = 6;
+const BODY = Buffer.from(JSON.stringify({ orderId: 'x'.repeat(150), amount: 42 }));
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Db = Kysely<any>;
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+
+function row(topic: string): OutboxRowInput {
+  return { messageId: uuidv7(), type: 'evt', destination: { kind: 'topic', topic, subject: 'evt' }, aggregateId: null, body: BODY, contentType: 'application/json', headers: {}, expiresAt: null };
+}
+
+async function fill(db: Db, schema: string, topic: string): Promise<void> {
+  await sql`insert into ${sql.id(schema, 'outbox')} (message_id, type, destination, body, content_type, headers)
+    select gen_random_uuid()::text, 'evt', ${JSON.stringify({ kind: 'topic', topic, subject: 'evt' })}::jsonb, ${BODY}, 'application/json', '{}'::jsonb
+    from generate_series(1, ${N})`.execute(db);
+}
+
+async function pendingCount(db: Db, schema: string): Promise<number> {
+  return (await sql<{ n: number }>`select count(*)::int as n from ${sql.id(schema, 'outbox')} where status = 'pending'`.execute(db)).rows[0]!.n;
+}
+
+/** The naive relay: SELECT ... LIMIT, publish on a confirm channel, UPDATE, poll every 100 ms. */
+function naiveRelay(db: Db, schema: string, channel: amqp.ConfirmChannel, batch: number) {
+  let running = true;
+  const outbox = sql.id(schema, 'outbox');
+  const done = (async () => {
+    while (running) {
+      const rows = (await sql<{ seq: string; message_id: string; body: Buffer; destination: { topic: string; subject: string } }>`
+        select seq, message_id, body, destination from ${outbox} where status = 'pending' order by seq limit ${batch}`.execute(db)).rows;
+      for (const r of rows) channel.publish(r.destination.topic, r.destination.subject, r.body, { persistent: true, messageId: r.message_id, contentType: 'application/json' });
+      if (rows.length > 0) {
+        await channel.waitForConfirms();
+        await sql`update ${outbox} set status = 'sent', sent_at = now() where seq = any(cast(${`{${rows.map((r) => r.seq).join(',')}}`} as bigint[]))`.execute(db);
+      }
+      if (rows.length < batch) await sleep(100);
+    }
+  })();
+  return { stop: async () => { running = false; await done; } };
+}
+
+export async function run(): Promise<BenchResult[]> {
+  const pool = handlePoolErrors(new pg.Pool({ connectionString: DATABASE_URL, max: 20 }));
+  const db: Db = new Kysely({ dialect: new PostgresDialect({ pool }) });
+  const tag = randomBytes(3).toString('hex');
+  const schema = `bench_outbox_${tag}`;
+  const naiveSchema = `bench_naive_${tag}`;
+  const topic = `bench-outbox-${tag}`;
+  const queue = `bench-outbox-${tag}`;
+  await migrate(db, { schema });
+  await migrate(db, { schema: naiveSchema });
+  const conn = await amqp.connect(AMQP_URL);
+  const admin = await conn.createChannel();
+  await admin.assertExchange(topic, 'topic', { durable: true });
+  await admin.assertQueue(queue, { durable: true });
+  await admin.bindQueue(queue, topic, '#');
+  const transport = new AmqpTransport({ url: AMQP_URL });
+  await transport.start();
+  const results: BenchResult[] = [];
+  try {
+    // Baseline 1: raw amqplib confirm channel, same bodies, confirms awaited per 1,000.
+    const raw = await conn.createConfirmChannel();
+    let t0 = performance.now();
+    for (let i = 0; i < N; i++) {
+      raw.publish(topic, 'evt', BODY, { persistent: true, messageId: String(i), contentType: 'application/json' });
+      if (i % 1000 === 999) await raw.waitForConfirms();
+    }
+    await raw.waitForConfirms();
+    const rawRate = N / ((performance.now() - t0) / 1000);
+    await admin.purgeQueue(queue);
+
+    for (const batch of [100, 1000]) {
+      // Metro's relay.
+      await fill(db, schema, topic);
+      const concurrency = batch <= 100 ? 8 : 4;
+      const relay = createOutboxRelay({ db, transport, schema, batchSize: batch, concurrency, listen: pgNotifications(pool) });
+      t0 = performance.now();
+      await relay.start();
+      while (relay.stats().published < N) await sleep(2);
+      const metroRate = N / ((performance.now() - t0) / 1000);
+      await relay.stop();
+      await admin.purgeQueue(queue);
+      // Naive polling relay.
+      await fill(db, naiveSchema, topic);
+      const naive = naiveRelay(db, naiveSchema, raw, batch);
+      t0 = performance.now();
+      while ((await pendingCount(db, naiveSchema)) > 0) await sleep(5);
+      const naiveRate = N / ((performance.now() - t0) / 1000);
+      await naive.stop();
+      await admin.purgeQueue(queue);
+      results.push({
+        name: `outbox relay throughput, batch ${batch} (committed rows -> broker confirmed, ${N} events)`,
+        metro: metroRate,
+        baseline: rawRate,
+        unit: 'msg/s',
+        baselineName: 'raw amqplib confirm channel (confirms per 1,000)',
+        higherIsBetter: true,
+        goal: '>= 0.8x raw amqplib',
+        met: metroRate >= 0.8 * rawRate,
+        notes: `relay concurrency ${concurrency}; naive polling relay: ${Math.round(naiveRate)} msg/s`,
+      });
+      results.push({
+        name: `outbox relay throughput vs naive polling relay, batch ${batch}`,
+        metro: metroRate,
+        baseline: naiveRate,
+        unit: 'msg/s',
+        baselineName: 'naive polling relay (SELECT LIMIT, UPDATE, poll 100 ms)',
+        higherIsBetter: true,
+      });
+    }
+
+    // Commit-to-delivery latency at RATE events/s.
+    const consumer = await conn.createChannel();
+    const received = new Map<string, number>();
+    await consumer.consume(queue, (m) => {
+      if (m) received.set(m.properties.messageId as string, Date.now());
+    }, { noAck: true });
+    const measure = async (target: string): Promise<number[]> => {
+      received.clear();
+      const committed = new Map<string, number>();
+      const total = RATE * LATENCY_SECONDS;
+      const start = Date.now();
+      const inflight: Promise<void>[] = [];
+      for (let i = 0; i < total; i++) {
+        const due = start + (i * 1000) / RATE;
+        const wait = due - Date.now();
+        if (wait > 0) await sleep(wait);
+        const r = row(topic);
+        inflight.push(db.transaction().execute((trx) => insertOutboxRows(db, target, trx, [r])).then(() => void committed.set(r.messageId, Date.now())));
+      }
+      await Promise.all(inflight);
+      const deadline = Date.now() + 10_000;
+      while (received.size < total && Date.now() < deadline) await sleep(20);
+      return [...committed].map(([id, at]) => (received.get(id) ?? NaN) - at).filter(Number.isFinite).sort((a, b) => a - b);
+    };
+    const relay = createOutboxRelay({ db, transport, schema, batchSize: 100, concurrency: 4, listen: pgNotifications(pool) });
+    await relay.start();
+    const metroLat = await measure(schema);
+    await relay.stop();
+    const naive = naiveRelay(db, naiveSchema, raw, 100);
+    const naiveLatencies = await measure(naiveSchema);
+    await naive.stop();
+    for (const p of [50, 99]) {
+      const m = percentile(metroLat, p);
+      const b = percentile(naiveLatencies, p);
+      results.push({
+        name: `commit-to-delivery latency p${p} at ${RATE} events/s`,
+        metro: m,
+        baseline: b,
+        unit: 'ms',
+        baselineName: 'naive polling relay (poll 100 ms)',
+        higherIsBetter: false,
+        goal: p === 50 ? '< 10 ms' : '< 50 ms',
+        met: p === 50 ? m < 10 : m < 50,
+        notes: `${metroLat.length} / ${naiveLatencies.length} events measured`,
+      });
+    }
+    await consumer.close();
+    await raw.close();
+  } finally {
+    await transport.close();
+    await admin.deleteQueue(queue).catch(() => undefined);
+    await admin.deleteExchange(topic).catch(() => undefined);
+    await conn.close();
+    await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(db);
+    await sql`drop schema if exists ${sql.id(naiveSchema)} cascade`.execute(db);
+    await db.destroy();
+  }
+  for (const r of results) console.log(`${r.name}: metro ${r.metro.toFixed(1)} ${r.unit} | ${r.baselineName} ${r.baseline.toFixed(1)} | ratio ${(r.higherIsBetter === false ? r.baseline / r.metro : r.metro / r.baseline).toFixed(2)}x`);
+  return results;
+}

@@ -1,0 +1,24 @@
+// @metro/outbox-pg public entry.
+export type { Migration, RunMigrationsOptions } from './migrator.js';
+export { runMigrations } from './migrator.js';
+export { migrate } from './migrate.js';
+export { outboxPgMigrations } from './migrations/index.js';
+export type { Executor } from './executor.js';
+export { execute } from './executor.js';
+export type { PgOutbox, OutboxOptions, PgOutboxPublishOptions, EnqueueOptions, AggregateEvent, OutboxRowInput } from './outbox.js';
+export { createOutbox, insertOutboxRows } from './outbox.js';
+export type { PgFailureStore, PgFailureStoreOptions, FailureStats } from './pg-failure-store.js';
+export { pgFailureStore } from './pg-failure-store.js';
+export type { PgDeferredStore } from './pg-deferred-store.js';
+export { pgDeferredStore } from './pg-deferred-store.js';
+export type { OutboxStats } from './outbox-stats.js';
+export { outboxStats } from './outbox-stats.js';
+export type { PgInbox, InboxOptions } from './inbox.js';
+export { createInbox } from './inbox.js';
+export type { NotificationSource, PgNotificationsOptions } from './notifications.js';
+export { pgNotifications } from './notifications.js';
+export { handlePoolErrors } from './pool-errors.js';
+export { DEFAULT_SCHEMA, outboxChannel } from './identifiers.js';
+export * from './errors.js';
+export type { OutboxRelay, OutboxRelayOptions, OutboxRelayStats } from './outbox-relay.js';
+export { createOutboxRelay } from './outbox-relay.js';

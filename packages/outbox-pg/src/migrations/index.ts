@@ -1,0 +1,8 @@
+import type { Migration } from '../migrator.js';
+import { outboxMigration } from './001-outbox.js';
+import { inboxMigration } from './002-inbox.js';
+import { failedMessagesMigration } from './003-failed-messages.js';
+import { deferredMessagesMigration } from './004-deferred-messages.js';
+
+/** outbox-pg's own migrations, in order (component `outbox`). */
+export const outboxPgMigrations: ReadonlyArray<Migration> = [outboxMigration, inboxMigration, failedMessagesMigration, deferredMessagesMigration];

@@ -1,0 +1,149 @@
+import { sql, type Transaction } from 'kysely';
+import type { Destination, HeaderValue, OutgoingMessage } from '@metro/core';
+import { jsonValue, toBytes, toDate } from './failure-rows.js';
+
+/** A claimed outbox row. */
+export interface ClaimedRow {
+  readonly seq: string;
+  readonly aggregateId: string | null;
+  readonly attempts: number;
+  readonly message: OutgoingMessage;
+}
+
+interface OutboxRow {
+  seq: string | number | bigint;
+  message_id: string;
+  destination: unknown;
+  aggregate_id: string | null;
+  body: Uint8Array;
+  content_type: string;
+  headers: unknown;
+  priority: number | null;
+  delay_ms: number | null;
+  expires_at: Date | string | null;
+  created_at: Date | string;
+  attempts: number;
+}
+
+/** Advisory lock class for per-aggregate claims (distinct from the migration lock class 7301). */
+const AGGREGATE_LOCK_CLASS = 7302;
+
+/**
+ * Claims up to `limit` due pending rows with `FOR UPDATE SKIP LOCKED` (rows another relay holds
+ * are skipped). With `aggregate` ordering, a row is claimable only if no earlier row of its
+ * aggregate is backing off and no other relay holds its aggregate (transaction advisory lock).
+ */
+export async function claimRows(
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  trx: Transaction<any>,
+  schema: string,
+  limit: number,
+  ordering: 'none' | 'aggregate',
+): Promise<ClaimedRow[]> {
+  const outbox = sql.id(schema, 'outbox');
+  const columns = sql`o.seq, o.message_id, o.destination, o.aggregate_id, o.body, o.content_type, o.headers, o.priority, o.delay_ms, o.expires_at, o.created_at, o.attempts`;
+  const result =
+    ordering === 'aggregate'
+      ? await sql<OutboxRow>`
+          select ${columns} from ${outbox} o
+          where o.status = 'pending' and o.next_attempt_at <= now()
+            and (o.aggregate_id is null or (
+              not exists (select 1 from ${outbox} p where p.aggregate_id = o.aggregate_id and p.status = 'pending' and p.seq < o.seq and p.next_attempt_at > now())
+              and pg_try_advisory_xact_lock(${AGGREGATE_LOCK_CLASS}, hashtext(o.aggregate_id))))
+          order by o.seq limit ${limit} for update of o skip locked`.execute(trx)
+      : await sql<OutboxRow>`
+          select ${columns} from ${outbox} o
+          where o.status = 'pending' and o.next_attempt_at <= now()
+          order by o.seq limit ${limit} for update skip locked`.execute(trx);
+  const now = Date.now();
+  let rows = result.rows;
+  if (ordering === 'aggregate') rows = await dropRowsBehindEarlierOnes(trx, schema, rows);
+  return rows.map((row) => {
+    const expiresAt = row.expires_at === null ? undefined : toDate(row.expires_at).getTime();
+    const message: OutgoingMessage = {
+      destination: jsonValue<Destination>(row.destination),
+      body: toBytes(row.body),
+      messageId: row.message_id,
+      contentType: row.content_type,
+      headers: jsonValue<Record<string, HeaderValue>>(row.headers),
+      timestamp: toDate(row.created_at).getTime(),
+      ...(expiresAt !== undefined ? { expiresInMs: Math.max(1, expiresAt - now) } : {}),
+      ...(row.priority !== null ? { priority: row.priority } : {}),
+      ...(row.delay_ms !== null ? { delayMs: row.delay_ms } : {}),
+    };
+    return { seq: String(row.seq), aggregateId: row.aggregate_id, attempts: Number(row.attempts), message };
+  });
+}
+
+/**
+ * Re-checks, with a fresh snapshot (READ COMMITTED: one per statement) and while holding each
+ * claimed aggregate's advisory lock, that the claimed rows of an aggregate are exactly its
+ * oldest pending rows, without gaps. Rows after a gap (an earlier row backing off, or one the
+ * claim's older snapshot missed) are left pending for a later batch.
+ */
+async function dropRowsBehindEarlierOnes(
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  trx: Transaction<any>,
+  schema: string,
+  rows: OutboxRow[],
+): Promise<OutboxRow[]> {
+  const claimed = new Map<string, { seqs: Set<string>; last: bigint }>();
+  for (const row of rows) {
+    if (row.aggregate_id === null) continue;
+    const entry = claimed.get(row.aggregate_id) ?? { seqs: new Set<string>(), last: 0n };
+    entry.seqs.add(String(row.seq));
+    if (BigInt(row.seq) > entry.last) entry.last = BigInt(row.seq);
+    claimed.set(row.aggregate_id, entry);
+  }
+  if (claimed.size === 0) return rows;
+  const ranges = [...claimed.entries()].map(([agg, e]) => sql`(${agg}::text, ${e.last.toString()}::bigint)`);
+  const pending = await sql<{ aggregate_id: string; seq: string }>`
+    select o.aggregate_id, o.seq::text as seq from ${sql.id(schema, 'outbox')} o
+    join (values ${sql.join(ranges)}) as r(agg, hi) on o.aggregate_id = r.agg and o.seq <= r.hi
+    where o.status = 'pending'
+    order by o.aggregate_id, o.seq`.execute(trx);
+  const allowed = new Set<string>();
+  const stopped = new Set<string>();
+  for (const r of pending.rows) {
+    if (stopped.has(r.aggregate_id)) continue;
+    if (claimed.get(r.aggregate_id)?.seqs.has(r.seq)) allowed.add(r.seq);
+    else stopped.add(r.aggregate_id);
+  }
+  return rows.filter((row) => row.aggregate_id === null || allowed.has(String(row.seq)));
+}
+
+/** Marks published rows: deletes them, or keeps them as `sent` when there is a retention period. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function markSent(trx: Transaction<any>, schema: string, seqs: ReadonlyArray<string>, keep: boolean): Promise<void> {
+  if (seqs.length === 0) return;
+  const outbox = sql.id(schema, 'outbox');
+  const list = sql`cast(${`{${seqs.join(',')}}`} as bigint[])`;
+  if (keep) await sql`update ${outbox} set status = 'sent', sent_at = now() where seq = any(${list})`.execute(trx);
+  else await sql`delete from ${outbox} where seq = any(${list})`.execute(trx);
+}
+
+/** Records a failed publish of one row: backs it off, or marks it `failed` after the last attempt. */
+export async function markAttemptFailed(
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  trx: Transaction<any>,
+  schema: string,
+  seq: string,
+  error: string,
+  delayMs: number,
+  giveUp: boolean,
+): Promise<void> {
+  await sql`update ${sql.id(schema, 'outbox')}
+    set attempts = attempts + 1, last_error = ${error.slice(0, 2000)},
+        status = ${giveUp ? 'failed' : 'pending'},
+        next_attempt_at = now() + make_interval(secs => ${delayMs / 1000})
+    where seq = ${seq}::bigint`.execute(trx);
+}
+
+/** Adds to the relay's sent counter (10-second buckets, one row per relay so relays never contend). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function countSent(trx: Transaction<any>, schema: string, relay: string, sent: number): Promise<void> {
+  if (sent === 0) return;
+  await sql`insert into ${sql.id(schema, 'outbox_throughput')} as t (bucket, relay, sent)
+    values (to_timestamp(floor(extract(epoch from now()) / 10) * 10), ${relay}, ${sent})
+    on conflict (bucket, relay) do update set sent = t.sent + excluded.sent`.execute(trx);
+}

@@ -1,0 +1,281 @@
+import { sql, type Kysely } from 'kysely';
+import { childLogger, silentLogger, toMilliseconds, uuidv7, type Duration, type Logger, type Transport } from '@metro/core';
+import { claimRows, countSent, markAttemptFailed, markSent, type ClaimedRow } from './outbox-claim.js';
+import { outboxChannel, schemaName } from './identifiers.js';
+import type { NotificationSource } from './notifications.js';
+
+/** Options of {@link createOutboxRelay}. */
+export interface OutboxRelayOptions {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly db: Kysely<any>;
+  readonly transport: Transport;
+  /** Default `metro`. */
+  readonly schema?: string;
+  /** Wakes the relay the moment a row is committed (`pgNotifications(pool)` / `pgliteNotifications(pglite)`). */
+  readonly listen?: NotificationSource;
+  /** Rows claimed and published per transaction. Default 100. */
+  readonly batchSize?: number;
+  /** Fallback poll interval. Default `'1s'` with `listen`, `'100ms'` without. */
+  readonly pollInterval?: Duration;
+  /** `'aggregate'`: rows with the same `aggregateId` are published in insertion order. Default `'none'`. */
+  readonly ordering?: 'none' | 'aggregate';
+  /** Keep sent rows this long (status `sent`), or `0` to delete them when sent. Default 0. */
+  readonly retention?: Duration | 0;
+  /** Attempts before a row that cannot be published (e.g. unroutable) is marked `failed`. Default 10. */
+  readonly maxAttempts?: number;
+  /** First delay before re-trying such a row; doubles per attempt up to 5 minutes. Default `'1s'`. */
+  readonly retryDelay?: Duration;
+  /** Batches in flight at once (each its own claim), so claiming overlaps publishing. Default 2. */
+  readonly concurrency?: number;
+  readonly logger?: Logger;
+}
+
+/** Counters of one relay since it was created. */
+export interface OutboxRelayStats {
+  readonly running: boolean;
+  /** Rows published and marked sent. */
+  readonly published: number;
+  readonly batches: number;
+  /** Publish attempts of single rows that failed (e.g. unroutable) and were scheduled again. */
+  readonly retried: number;
+  /** Rows given up on (status `failed`). */
+  readonly failed: number;
+  /** Batches that failed or were cut short (database or broker trouble). */
+  readonly errors: number;
+  readonly lastError: string | null;
+}
+
+/** Publishes committed outbox rows to the transport. */
+export interface OutboxRelay {
+  /** Starts listening and publishing. Idempotent. */
+  start(): Promise<void>;
+  /** Finishes the batch in flight, stops listening. Safe to call twice. */
+  stop(): Promise<void>;
+  stats(): OutboxRelayStats;
+}
+
+/** Errors that say nothing about the row itself: the broker or connection is in trouble. */
+const TRANSIENT_CODES = new Set(['PUBLISH_FAILED', 'TRANSPORT_CLOSED', 'REQUEST_TIMEOUT']);
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+}
+
+/**
+ * Creates a relay that publishes committed outbox rows: claims a batch with
+ * `FOR UPDATE SKIP LOCKED`, publishes it concurrently with publisher confirms, and deletes (or
+ * marks sent) the confirmed rows in the same transaction. Any number of relays may run on one
+ * table. Woken by LISTEN/NOTIFY, with a slow poll as a fallback; backs off and resumes when the
+ * database or broker is down. Unroutable rows are retried with backoff, then marked `failed`.
+ *
+ * @example
+ * ```ts
+ * const relay = createOutboxRelay({ db, transport, listen: pgNotifications(pool), ordering: 'aggregate' });
+ * await relay.start();
+ * // ...
+ * await relay.stop();
+ * ```
+ */
+export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
+  const schema = schemaName(options.schema);
+  const { db, transport, listen } = options;
+  const batchSize = Math.max(1, options.batchSize ?? 100);
+  const pollMs = toMilliseconds(options.pollInterval ?? (listen ? '1s' : '100ms'));
+  const ordering = options.ordering ?? 'none';
+  const retentionMs = options.retention === undefined || options.retention === 0 ? 0 : toMilliseconds(options.retention);
+  const maxAttempts = Math.max(1, options.maxAttempts ?? 10);
+  const retryDelayMs = toMilliseconds(options.retryDelay ?? '1s');
+  const concurrency = Math.max(1, options.concurrency ?? 2);
+  const relayId = uuidv7();
+  const logger = childLogger(options.logger ?? silentLogger, { component: 'outbox-relay', schema });
+
+  const counters = { published: 0, batches: 0, retried: 0, failed: 0, errors: 0 };
+  let lastError: string | null = null;
+  let running = false;
+  let loops: Promise<void>[] = [];
+  let unlisten: (() => Promise<void>) | undefined;
+  let lastListenAttempt = 0;
+  let lastHousekeeping = 0;
+  let pending = 0; // notifications not yet acted on
+  const waiters = new Set<() => void>();
+
+  const wake = () => {
+    pending++;
+    for (const w of waiters) w();
+    waiters.clear();
+  };
+
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        waiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      waiters.add(done);
+    });
+
+  const ensureListening = async () => {
+    if (!listen || unlisten !== undefined || Date.now() - lastListenAttempt < 5000) return;
+    lastListenAttempt = Date.now();
+    try {
+      unlisten = await listen.listen(outboxChannel(schema), wake);
+      wake(); // rows committed before we listened
+    } catch (err) {
+      logger.warn({ err }, 'outbox relay could not LISTEN; polling until it can');
+    }
+  };
+
+  const publishAll = async (rows: ClaimedRow[]) => {
+    const results = new Map<string, { ok: true } | { ok: false; error: unknown; skipped?: boolean }>();
+    const publishOne = async (row: ClaimedRow) => {
+      try {
+        await transport.publish(row.message);
+        results.set(row.seq, { ok: true });
+      } catch (error) {
+        results.set(row.seq, { ok: false, error });
+      }
+    };
+    if (ordering === 'aggregate') {
+      const chains = new Map<string, ClaimedRow[]>();
+      const loose: ClaimedRow[] = [];
+      for (const row of rows) {
+        if (row.aggregateId === null) loose.push(row);
+        else chains.set(row.aggregateId, [...(chains.get(row.aggregateId) ?? []), row]);
+      }
+      const runChain = async (chain: ClaimedRow[]) => {
+        for (const [i, row] of chain.entries()) {
+          await publishOne(row);
+          if (!results.get(row.seq)?.ok) {
+            for (const later of chain.slice(i + 1)) results.set(later.seq, { ok: false, error: undefined, skipped: true });
+            return;
+          }
+        }
+      };
+      await Promise.all([...loose.map(publishOne), ...[...chains.values()].map(runChain)]);
+    } else {
+      await Promise.all(rows.map(publishOne));
+    }
+    return results;
+  };
+
+  /** One claim-publish-mark transaction. Returns rows claimed and whether the broker is in trouble. */
+  const runBatch = async (): Promise<{ claimed: number; transient: unknown }> =>
+    db.transaction().execute(async (trx) => {
+      const started = performance.now();
+      // Safe to skip the commit's fsync here: a commit lost in a crash only republishes rows the
+      // broker already confirmed (a duplicate, never a loss).
+      await sql`set local synchronous_commit = off`.execute(trx);
+      const rows = await claimRows(trx, schema, batchSize, ordering);
+      if (rows.length === 0) return { claimed: 0, transient: undefined };
+      const claimedAt = performance.now();
+      const results = await publishAll(rows);
+      const publishedAt = performance.now();
+      const sent: string[] = [];
+      let transient: unknown;
+      for (const row of rows) {
+        const result = results.get(row.seq);
+        if (result === undefined || result.ok) {
+          if (result?.ok) sent.push(row.seq);
+          continue;
+        }
+        if (result.skipped) continue;
+        const code = (result.error as { code?: unknown } | undefined)?.code;
+        if (typeof code !== 'string' || TRANSIENT_CODES.has(code)) {
+          transient ??= result.error;
+          continue;
+        }
+        const attempt = row.attempts + 1;
+        const giveUp = attempt >= maxAttempts;
+        const delay = Math.min(300_000, retryDelayMs * 2 ** (attempt - 1));
+        await markAttemptFailed(trx, schema, row.seq, errorText(result.error), delay, giveUp);
+        if (giveUp) {
+          counters.failed++;
+          logger.error({ err: result.error, messageId: row.message.messageId, attempts: attempt }, 'outbox row could not be published; marked failed');
+        } else {
+          counters.retried++;
+          logger.warn({ err: result.error, messageId: row.message.messageId, attempt, delayMs: delay }, 'outbox row could not be published; will retry');
+        }
+      }
+      await markSent(trx, schema, sent, retentionMs > 0);
+      await countSent(trx, schema, relayId, sent.length);
+      counters.published += sent.length;
+      counters.batches++;
+      logger.debug(
+        { claimed: rows.length, sent: sent.length, claimMs: Math.round(claimedAt - started), publishMs: Math.round(publishedAt - claimedAt), markMs: Math.round(performance.now() - publishedAt) },
+        'outbox batch published',
+      );
+      return { claimed: rows.length, transient };
+    });
+
+  const housekeeping = async () => {
+    if (Date.now() - lastHousekeeping < 60_000) return;
+    lastHousekeeping = Date.now();
+    try {
+      if (retentionMs > 0) {
+        const outbox = sql.id(schema, 'outbox');
+        await sql`delete from ${outbox} where seq in (select seq from ${outbox} where status = 'sent' and sent_at < now() - make_interval(secs => ${retentionMs / 1000}) limit 10000)`.execute(db);
+      }
+      await sql`delete from ${sql.id(schema, 'outbox_throughput')} where bucket < now() - interval '1 hour'`.execute(db);
+    } catch (err) {
+      logger.warn({ err }, 'outbox housekeeping failed; will retry');
+    }
+  };
+
+  const loop = async () => {
+    let failures = 0;
+    while (running) {
+      await ensureListening();
+      const seen = pending;
+      let claimed = 0;
+      try {
+        const outcome = await runBatch();
+        claimed = outcome.claimed;
+        if (outcome.transient !== undefined) throw outcome.transient;
+        failures = 0;
+      } catch (err) {
+        failures++;
+        counters.errors++;
+        lastError = errorText(err);
+        const delay = Math.min(5000, 100 * 2 ** Math.min(failures - 1, 6));
+        logger.warn({ err, delayMs: delay }, 'outbox relay batch failed; backing off');
+        if (running) await sleep(delay);
+        continue;
+      }
+      await housekeeping();
+      if (claimed >= batchSize) continue;
+      if (pending !== seen) continue; // woken while we were busy
+      if (running) await sleep(pollMs);
+    }
+  };
+
+  return {
+    async start() {
+      if (running) return;
+      running = true;
+      lastListenAttempt = 0;
+      await ensureListening();
+      loops = Array.from({ length: concurrency }, () =>
+        loop().catch((err: unknown) => {
+          logger.error({ err }, 'outbox relay loop crashed');
+        }),
+      );
+    },
+    async stop() {
+      if (!running && loops.length === 0) return;
+      running = false;
+      for (const w of waiters) w();
+      waiters.clear();
+      const current = loops;
+      loops = [];
+      await Promise.all(current);
+      const stopListening = unlisten;
+      unlisten = undefined;
+      if (stopListening) await stopListening().catch((err: unknown) => logger.warn({ err }, 'outbox relay UNLISTEN failed'));
+    },
+    stats() {
+      return { running, ...counters, lastError };
+    },
+  };
+}

@@ -1,0 +1,222 @@
+import { sql, type Kysely } from 'kysely';
+import {
+  aggregateEnvelopeCodec,
+  createEnvelope,
+  currentCorrelation,
+  destinationOf,
+  jsonEnvelopeCodec,
+  uuidv7,
+  type Codec,
+  type CommandDefinition,
+  type Destination,
+  type Envelope,
+  type MessageDefinition,
+  type Payload,
+  type HeaderValue,
+  type Outbox,
+  type OutboxPublishOptions,
+  type PayloadInput,
+} from '@metro/core';
+import { execute, type Executor } from './executor.js';
+import { schemaName } from './identifiers.js';
+
+/** Options of {@link createOutbox}. */
+export interface OutboxOptions {
+  /** Used to build queries (rows are written through the executor each call is given). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly db: Kysely<any>;
+  /** Schema of the outbox table. Default `metro`. */
+  readonly schema?: string;
+  /** The service that produces the messages (the envelope's `source`). */
+  readonly source: string;
+  /** How envelopes become bytes. Default: Metro's CloudEvents JSON codec. */
+  readonly codec?: Codec;
+}
+
+/** Per-message options of the outbox. */
+export type PgOutboxPublishOptions = OutboxPublishOptions & {
+  /** Rows of one aggregate are published in insertion order by a relay with `ordering: 'aggregate'`. */
+  readonly aggregateId?: string | undefined;
+};
+
+/** Options of {@link PgOutbox.enqueue}. */
+export interface EnqueueOptions {
+  readonly aggregateId?: string;
+  /** Default: the envelope's own destination (topic + subject, or the command's service). */
+  readonly destination?: Destination;
+  /** Extra transport headers (merged over the codec's). */
+  readonly headers?: Record<string, HeaderValue>;
+  /** Bytes to publish as they are, instead of encoding the envelope (exact replays). */
+  readonly body?: Uint8Array;
+  /** Content type of `body`. */
+  readonly contentType?: string;
+  readonly priority?: number;
+  /** Deliver no sooner than this many ms after the relay publishes the row. */
+  readonly delayMs?: number;
+}
+
+/** An aggregate-style event: exchange = aggregate, routing key = event type. */
+export interface AggregateEvent {
+  readonly aggregate: string;
+  readonly eventType: string;
+  readonly payload: unknown;
+  readonly aggregateId?: string;
+  readonly eventId?: string;
+}
+
+/**
+ * The transactional outbox: writes messages as rows in the caller's transaction, so they are
+ * published (by an {@link OutboxRelay}) if and only if that transaction commits.
+ */
+export interface PgOutbox extends Outbox<Executor> {
+  /**
+   * Validates and writes an event (or a command): a `ValidationError` reaches the caller and
+   * nothing is written. Resolves with the envelope that will be published after commit.
+   */
+  publish<D extends MessageDefinition>(trx: Executor, event: D, payload: PayloadInput<D>, options?: PgOutboxPublishOptions): Promise<Envelope<Payload<D>>>;
+  /** Validates and writes a command. */
+  send<D extends CommandDefinition>(trx: Executor, command: D, payload: PayloadInput<D>, options?: PgOutboxPublishOptions): Promise<Envelope<Payload<D>>>;
+  /** Writes an aggregate-style event (`{eventId, eventTime, eventType, aggregate, payload}` body). */
+  publishAggregateEvent(trx: Executor, event: AggregateEvent): Promise<void>;
+  /** Low-level: enqueue an already-built envelope (scheduler firing, failure retries). */
+  enqueue(trx: Executor, envelope: Envelope, options?: EnqueueOptions): Promise<void>;
+}
+
+/** One outbox row to insert. */
+export interface OutboxRowInput {
+  readonly messageId: string;
+  readonly type: string | null;
+  readonly destination: Destination;
+  readonly aggregateId: string | null;
+  readonly body: Uint8Array;
+  readonly contentType: string;
+  readonly headers: Readonly<Record<string, HeaderValue>>;
+  readonly expiresAt: Date | null;
+  readonly priority?: number | undefined;
+  readonly delayMs?: number | undefined;
+}
+
+/**
+ * Inserts outbox rows through `executor` (the caller's transaction).
+ * Exported for the failure store and the scheduler's worker, which share the table.
+ */
+export async function insertOutboxRows(
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  db: Kysely<any>,
+  schema: string,
+  executor: Executor,
+  rows: ReadonlyArray<OutboxRowInput>,
+): Promise<void> {
+  if (rows.length === 0) return;
+  const compiled = db
+    .withSchema(schema)
+    .insertInto('outbox')
+    .values(
+      rows.map((row) => ({
+        message_id: row.messageId,
+        type: row.type,
+        destination: sql`cast(${JSON.stringify(row.destination)} as jsonb)`,
+        aggregate_id: row.aggregateId,
+        body: Buffer.from(row.body.buffer, row.body.byteOffset, row.body.byteLength),
+        content_type: row.contentType,
+        headers: sql`cast(${JSON.stringify(row.headers)} as jsonb)`,
+        expires_at: row.expiresAt,
+        priority: row.priority ?? null,
+        delay_ms: row.delayMs === undefined ? null : Math.max(0, Math.round(row.delayMs)),
+      })),
+    )
+    .compile();
+  await execute(executor, compiled);
+}
+
+/**
+ * Creates the transactional outbox of one service.
+ *
+ * @example
+ * ```ts
+ * const outbox = createOutbox({ db, source: 'orders' });
+ * await db.transaction().execute(async (trx) => {
+ *   await trx.insertInto('orders').values(order).execute();
+ *   await outbox.publish(trx, OrderPlaced, { orderId: order.id }, { aggregateId: order.id });
+ * });
+ * ```
+ */
+export function createOutbox(options: OutboxOptions): PgOutbox {
+  const schema = schemaName(options.schema);
+  const codec = options.codec ?? jsonEnvelopeCodec;
+  const { db, source } = options;
+
+  const enqueue = async (trx: Executor, envelope: Envelope, extra: EnqueueOptions = {}): Promise<void> => {
+    let body = extra.body;
+    let contentType = extra.contentType;
+    let headers: Record<string, HeaderValue> = {};
+    if (body === undefined) {
+      const encoded = codec.encode(envelope);
+      body = encoded.body;
+      contentType = encoded.contentType;
+      headers = { ...encoded.headers };
+    }
+    await insertOutboxRows(db, schema, trx, [
+      {
+        messageId: envelope.id,
+        type: envelope.type,
+        destination: extra.destination ?? destinationOf(envelope),
+        aggregateId: extra.aggregateId ?? null,
+        body,
+        contentType: contentType ?? envelope.datacontenttype ?? 'application/octet-stream',
+        headers: { ...headers, ...(extra.headers ?? {}) },
+        expiresAt: envelope.expiresat !== undefined ? new Date(envelope.expiresat) : null,
+        priority: extra.priority,
+        delayMs: extra.delayMs,
+      },
+    ]);
+  };
+
+  const write = async <D extends MessageDefinition>(trx: Executor, definition: D, payload: PayloadInput<D>, opts: PgOutboxPublishOptions = {}): Promise<Envelope<Payload<D>>> => {
+    const { aggregateId, headers, priority, delayMs, ...envelopeOptions } = opts;
+    const envelope = await createEnvelope(definition, payload, { ...envelopeOptions, source });
+    await enqueue(trx, envelope, {
+      ...(aggregateId !== undefined ? { aggregateId } : {}),
+      ...(headers !== undefined ? { headers: { ...headers } } : {}),
+      ...(priority !== undefined ? { priority } : {}),
+      ...(delayMs !== undefined ? { delayMs } : {}),
+    });
+    return envelope;
+  };
+
+  return {
+    publish: write,
+    send: write,
+    enqueue,
+    async publishAggregateEvent(trx, event) {
+      const eventId = event.eventId ?? uuidv7();
+      const context = currentCorrelation();
+      const encoded = aggregateEnvelopeCodec.encode({
+        specversion: '1.0',
+        id: eventId,
+        source,
+        type: event.eventType,
+        time: new Date().toISOString(),
+        datacontenttype: 'application/json',
+        data: event.payload,
+        kind: 'event',
+        topic: event.aggregate,
+        subject: event.eventType,
+        ...(context !== undefined ? { correlationid: context.correlationId } : {}),
+        ...(context?.causationId !== undefined ? { causationid: context.causationId } : {}),
+      });
+      await insertOutboxRows(db, schema, trx, [
+        {
+          messageId: eventId,
+          type: event.eventType,
+          destination: { kind: 'topic', topic: event.aggregate, subject: event.eventType },
+          aggregateId: event.aggregateId ?? null,
+          body: encoded.body,
+          contentType: encoded.contentType,
+          headers: encoded.headers,
+          expiresAt: null,
+        },
+      ]);
+    },
+  };
+}

@@ -1,0 +1,125 @@
+import { sql, type Kysely } from 'kysely';
+import type { DeferredQuery, DeferredRecord, DeferredStore, Envelope, HeaderValue, NewDeferred, Page } from '@metro/core';
+import { pageLimit } from './failure-query.js';
+import { jsonValue, toBytes, toDate } from './failure-rows.js';
+import { schemaName } from './identifiers.js';
+
+interface DeferredRow {
+  seq: string | number | bigint;
+  message_id: string;
+  service: string;
+  queue: string;
+  handler: string | null;
+  type: string;
+  reason: string | null;
+  correlation_id: string | null;
+  envelope: unknown;
+  body: Uint8Array;
+  content_type: string;
+  headers: unknown;
+  deferred_at: Date | string;
+}
+
+function toRecord(row: DeferredRow): DeferredRecord {
+  return {
+    seq: Number(row.seq),
+    messageId: row.message_id,
+    service: row.service,
+    queue: row.queue,
+    handler: row.handler,
+    type: row.type,
+    reason: row.reason,
+    correlationId: row.correlation_id,
+    envelope: jsonValue<Envelope>(row.envelope),
+    body: toBytes(row.body),
+    contentType: row.content_type,
+    headers: jsonValue<Record<string, HeaderValue>>(row.headers),
+    deferredAt: toDate(row.deferred_at),
+  };
+}
+
+/** The PostgreSQL deferred-message store: core's {@link DeferredStore} plus `complete`. */
+export interface PgDeferredStore extends DeferredStore {
+  /** Deletes a deferred message for good. Returns false if it is not there. */
+  complete(seq: number): Promise<boolean>;
+}
+
+/**
+ * Creates the PostgreSQL deferred-message store (tables from {@link migrate}). Listings are
+ * oldest first; `cursor` is the last seq seen.
+ *
+ * @example
+ * ```ts
+ * const deferred = pgDeferredStore(db);
+ * const metro = createMetro({ service: 'billing', transport, deferred });
+ * const { items } = await deferred.list({ type: 'charge' });
+ * await deferred.complete(items[0]!.seq);
+ * ```
+ */
+export function pgDeferredStore(
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  db: Kysely<any>,
+  options: { schema?: string } = {},
+): PgDeferredStore {
+  const schema = schemaName(options.schema);
+  const table = () => db.withSchema(schema);
+  const columns = (message: NewDeferred) => ({
+    message_id: message.messageId,
+    service: message.service,
+    queue: message.queue,
+    handler: message.handler,
+    type: message.type,
+    reason: message.reason,
+    correlation_id: message.correlationId,
+    envelope: sql`cast(${JSON.stringify(message.envelope)} as jsonb)`,
+    body: Buffer.from(message.body),
+    content_type: message.contentType,
+    headers: sql`cast(${JSON.stringify(message.headers)} as jsonb)`,
+  });
+
+  return {
+    async defer(message) {
+      const row = (await table()
+        .insertInto('deferred_messages')
+        .values({ ...columns(message), deferred_at: new Date() })
+        .returningAll()
+        .executeTakeFirstOrThrow()) as DeferredRow;
+      return toRecord(row);
+    },
+
+    async get(seq) {
+      const row = (await table().selectFrom('deferred_messages').selectAll().where('seq', '=', seq).executeTakeFirst()) as DeferredRow | undefined;
+      return row === undefined ? undefined : toRecord(row);
+    },
+
+    async list(query: DeferredQuery = {}): Promise<Page<DeferredRecord>> {
+      const limit = pageLimit(query.limit);
+      let select = table().selectFrom('deferred_messages').selectAll();
+      if (query.type !== undefined) select = select.where('type', '=', query.type);
+      if (query.service !== undefined) select = select.where('service', '=', query.service);
+      if (query.cursor !== undefined && /^\d+$/.test(query.cursor)) select = select.where('seq', '>', query.cursor);
+      const rows = (await select.orderBy('seq', 'asc').limit(limit + 1).execute()) as DeferredRow[];
+      const items = rows.slice(0, limit).map(toRecord);
+      const last = items[items.length - 1];
+      return { items, nextCursor: rows.length > limit && last !== undefined ? String(last.seq) : null };
+    },
+
+    async take(seq) {
+      const row = (await table().deleteFrom('deferred_messages').where('seq', '=', seq).returningAll().executeTakeFirst()) as DeferredRow | undefined;
+      return row === undefined ? undefined : toRecord(row);
+    },
+
+    async restore(record) {
+      await table()
+        .insertInto('deferred_messages')
+        .values({ ...columns(record), seq: record.seq, deferred_at: record.deferredAt })
+        .onConflict((oc) => oc.column('seq').doNothing())
+        .execute();
+    },
+
+    async complete(seq) {
+      const result = await table().deleteFrom('deferred_messages').where('seq', '=', seq).executeTakeFirst();
+      return Number(result.numDeletedRows) > 0;
+    },
+  };
+}

@@ -1,0 +1,29 @@
+import type { Pool } from 'pg';
+import { silentLogger, type Logger } from '@metro/core';
+
+const guarded = new WeakSet<Pool>();
+
+/**
+ * Keeps a dropped PostgreSQL connection from crashing the process. `pg` emits `'error'` on the
+ * pool for idle clients, and on the client itself for one that is checked out (a kysely
+ * transaction waiting on a broker confirm or a handler); with no listener, Node throws. This adds
+ * a listener to the pool and to every client it creates, logs, and lets the failed query or
+ * transaction reject as usual (the pool replaces the client). Call it right after creating the
+ * pool; calling it twice is harmless. `pgNotifications(pool)` calls it too.
+ *
+ * @example
+ * ```ts
+ * const pool = handlePoolErrors(new pg.Pool({ connectionString }), { logger });
+ * const db = new Kysely({ dialect: new PostgresDialect({ pool }) });
+ * ```
+ */
+export function handlePoolErrors(pool: Pool, options: { logger?: Logger } = {}): Pool {
+  if (guarded.has(pool)) return pool;
+  guarded.add(pool);
+  const logger = options.logger ?? silentLogger;
+  pool.on('error', (err) => logger.warn({ err }, 'idle PostgreSQL connection lost (the pool replaces it)'));
+  pool.on('connect', (client) => {
+    client.on('error', (err) => logger.warn({ err }, 'PostgreSQL connection lost (the current query or transaction fails)'));
+  });
+  return pool;
+}

@@ -1,0 +1,88 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InMemoryDeferredStore, type DeferredStore, type NewDeferred } from '@metro/core';
+import { migrate, pgDeferredStore } from '../src/index.js';
+import { createTestDb, dropSchema, uniqueSchema, type TestDb } from './helpers.js';
+
+function newDeferred(type = 'placed', service = 'billing'): NewDeferred {
+  const id = `d-${Math.random().toString(36).slice(2)}`;
+  return {
+    messageId: id,
+    service,
+    queue: service,
+    handler: 'charge',
+    type,
+    reason: 'waiting for stock',
+    correlationId: 'c1',
+    envelope: { specversion: '1.0', id, source: 'orders', type, time: new Date().toISOString(), datacontenttype: 'application/json', data: { n: 1 }, kind: 'event', topic: 'orders' },
+    body: new TextEncoder().encode('{"n":1}'),
+    contentType: 'application/cloudevents+json',
+    headers: { a: 'b' },
+  };
+}
+
+const schemas: string[] = [];
+let t: TestDb;
+beforeAll(() => {
+  t = createTestDb();
+});
+afterAll(async () => {
+  for (const s of schemas) await dropSchema(t.db, s);
+  await t.db.destroy();
+});
+
+function behaviour(name: string, make: () => Promise<DeferredStore>) {
+  describe(`DeferredStore behaviour: ${name}`, () => {
+    it('defers with increasing seq, gets, lists oldest first with filters and paging', async () => {
+      const store = await make();
+      const a = await store.defer(newDeferred('placed'));
+      const b = await store.defer(newDeferred('cancelled', 'shipping'));
+      const c = await store.defer(newDeferred('placed'));
+      expect(a.seq).toBeLessThan(b.seq);
+      expect(b.seq).toBeLessThan(c.seq);
+      expect(await store.get(b.seq)).toEqual(b);
+      expect(b.deferredAt).toBeInstanceOf(Date);
+      expect(b.body).toEqual(new TextEncoder().encode('{"n":1}'));
+      expect(await store.get(999_999)).toBeUndefined();
+      expect((await store.list({ type: 'placed' })).items.map((r) => r.seq)).toEqual([a.seq, c.seq]);
+      expect((await store.list({ service: 'shipping' })).items.map((r) => r.seq)).toEqual([b.seq]);
+      const page1 = await store.list({ limit: 2 });
+      expect(page1.items.map((r) => r.seq)).toEqual([a.seq, b.seq]);
+      const page2 = await store.list({ limit: 2, cursor: page1.nextCursor! });
+      expect(page2.items.map((r) => r.seq)).toEqual([c.seq]);
+      expect(page2.nextCursor).toBeNull();
+    });
+
+    it('take is atomic and restore keeps the seq', async () => {
+      const store = await make();
+      const a = await store.defer(newDeferred());
+      const taken = await Promise.all([store.take(a.seq), store.take(a.seq)]);
+      expect(taken.filter((x) => x !== undefined)).toHaveLength(1);
+      expect(await store.get(a.seq)).toBeUndefined();
+      await store.restore(taken.find((x) => x !== undefined)!);
+      expect(await store.get(a.seq)).toEqual(a);
+      const next = await store.defer(newDeferred());
+      expect(next.seq).toBeGreaterThan(a.seq);
+    });
+  });
+}
+
+behaviour('InMemoryDeferredStore (reference)', async () => new InMemoryDeferredStore());
+behaviour('pgDeferredStore', async () => {
+  const schema = uniqueSchema('def');
+  schemas.push(schema);
+  await migrate(t.db, { schema });
+  return pgDeferredStore(t.db, { schema });
+});
+
+describe('pgDeferredStore.complete', () => {
+  it('removes a deferred message for good', async () => {
+    const schema = uniqueSchema('defc');
+    schemas.push(schema);
+    await migrate(t.db, { schema });
+    const store = pgDeferredStore(t.db, { schema });
+    const a = await store.defer(newDeferred());
+    expect(await store.complete(a.seq)).toBe(true);
+    expect(await store.complete(a.seq)).toBe(false);
+    expect(await store.get(a.seq)).toBeUndefined();
+  });
+});

@@ -1,0 +1,134 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { z } from 'zod';
+import { defineCommand, defineEvent, InMemoryTransport, ValidationError, type Delivery } from '@metro/core';
+import { createOutbox, createOutboxRelay, migrate, outboxStats, pgNotifications, InvalidExecutorError } from '../src/index.js';
+import { createTestDb, dropSchema, uniqueSchema, waitFor, type TestDb } from './helpers.js';
+
+const OrderPlaced = defineEvent({ topic: 'orders', type: 'placed', schema: z.object({ orderId: z.string() }) });
+const ChargeCard = defineCommand({ service: 'billing', type: 'charge', schema: z.object({ amount: z.number() }), expiresIn: '1m' });
+const decoder = new TextDecoder();
+
+describe('outbox + relay (PostgreSQL, in-memory broker)', () => {
+  const schema = uniqueSchema('outbox');
+  let t: TestDb;
+  let transport: InMemoryTransport;
+  const received: Delivery[] = [];
+
+  beforeAll(async () => {
+    t = createTestDb();
+    await migrate(t.db, { schema });
+    transport = new InMemoryTransport();
+    await transport.declareQueue({ queue: 'q-orders', bindings: [{ topic: 'orders', pattern: '#' }, { topic: 'user', pattern: '#' }], commandsFor: 'billing' });
+    await transport.consume('q-orders', async (d) => {
+      received.push(d);
+      await d.ack();
+    });
+  });
+  afterAll(async () => {
+    await transport.close();
+    await dropSchema(t.db, schema);
+    await t.db.destroy();
+  });
+
+  const outbox = () => createOutbox({ db: t.db, schema, source: 'orders' });
+  const pendingRows = async () => (await outboxStats(t.db, { schema })).pending;
+
+  it('a rolled-back transaction writes (and so publishes) nothing', async () => {
+    await expect(
+      t.db.transaction().execute(async (trx) => {
+        await outbox().publish(trx, OrderPlaced, { orderId: 'rollback' });
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    expect(await pendingRows()).toBe(0);
+  });
+
+  it('an invalid payload is a ValidationError and writes nothing', async () => {
+    await expect(t.db.transaction().execute((trx) => outbox().publish(trx, OrderPlaced, { orderId: 1 } as never))).rejects.toBeInstanceOf(ValidationError);
+    expect(await pendingRows()).toBe(0);
+  });
+
+  it('refuses something that is not a transaction', async () => {
+    await expect(outbox().publish({} as never, OrderPlaced, { orderId: 'x' })).rejects.toBeInstanceOf(InvalidExecutorError);
+  });
+
+  it('commit publishes exactly the rows written: kysely trx, raw pg client, commands, aggregate events', async () => {
+    const relay = createOutboxRelay({ db: t.db, transport, schema, listen: pgNotifications(t.pool) });
+    await relay.start();
+    try {
+      const ids: string[] = [];
+      await t.db.transaction().execute(async (trx) => {
+        for (let i = 0; i < 20; i++) ids.push((await outbox().publish(trx, OrderPlaced, { orderId: `k${i}` }, { aggregateId: 'a1' })).id);
+        ids.push((await outbox().send(trx, ChargeCard, { amount: 5 })).id);
+      });
+      const client = await t.pool.connect();
+      try {
+        await client.query('BEGIN');
+        ids.push((await outbox().publish(client, OrderPlaced, { orderId: 'raw' })).id);
+        await outbox().publishAggregateEvent(client, { aggregate: 'user', eventType: 'user_created', payload: { name: 'ann' }, eventId: 'evt-1' });
+        ids.push('evt-1');
+        await client.query('COMMIT');
+        await client.query('BEGIN');
+        await outbox().publish(client, OrderPlaced, { orderId: 'raw-rolled-back' });
+        await client.query('ROLLBACK');
+      } finally {
+        client.release();
+      }
+      await waitFor(() => received.length >= ids.length, 10_000, 'all rows published');
+      await new Promise((r) => setTimeout(r, 300));
+      expect(received.map((d) => d.messageId).sort()).toEqual([...ids].sort());
+      const aggregate = received.find((d) => d.messageId === 'evt-1')!;
+      expect(aggregate.topic).toBe('user');
+      expect(aggregate.subject).toBe('user_created');
+      expect(JSON.parse(decoder.decode(aggregate.body))).toMatchObject({ eventId: 'evt-1', eventType: 'user_created', aggregate: 'user', payload: { name: 'ann' } });
+      expect(typeof JSON.parse(decoder.decode(aggregate.body)).eventTime).toBe('string');
+      const command = received.find((d) => d.messageId === ids[20])!;
+      expect(JSON.parse(decoder.decode(command.body))).toMatchObject({ kind: 'command', service: 'billing', type: 'charge', data: { amount: 5 } });
+      expect(command.expiresInMs).toBeGreaterThan(0);
+      const stats = await outboxStats(t.db, { schema });
+      expect(stats).toMatchObject({ pending: 0, failed: 0, oldestPendingAgeMs: null });
+      expect(stats.sentLastMinute).toBe(ids.length);
+      expect(relay.stats().published).toBe(ids.length);
+    } finally {
+      await relay.stop();
+      await relay.stop();
+    }
+  });
+
+  it('an unroutable row is retried with backoff, then marked failed, and never blocks other rows', async () => {
+    const Lost = defineEvent({ topic: 'nowhere', type: 'lost', schema: z.object({}) });
+    const relay = createOutboxRelay({ db: t.db, transport, schema, pollInterval: 20, maxAttempts: 3, retryDelay: 30 });
+    await relay.start();
+    const before = received.length;
+    try {
+      await t.db.transaction().execute(async (trx) => {
+        await outbox().publish(trx, Lost, {});
+        await outbox().publish(trx, OrderPlaced, { orderId: 'after-lost' });
+      });
+      await waitFor(async () => (await outboxStats(t.db, { schema })).failed === 1, 10_000, 'row marked failed');
+      expect(received.length).toBe(before + 1);
+      const row = await sql<{ attempts: number; last_error: string }>`select attempts, last_error from ${sql.id(schema, 'outbox')} where status = 'failed'`.execute(t.db);
+      expect(row.rows[0]!.attempts).toBe(3);
+      expect(row.rows[0]!.last_error).toContain('UnroutableError');
+      expect(relay.stats()).toMatchObject({ failed: 1, retried: 2 });
+    } finally {
+      await relay.stop();
+    }
+  });
+
+  it('keeps sent rows for the retention period when asked', async () => {
+    const relay = createOutboxRelay({ db: t.db, transport, schema, pollInterval: 20, retention: '1h' });
+    await relay.start();
+    try {
+      const env = await t.db.transaction().execute((trx) => outbox().publish(trx, OrderPlaced, { orderId: 'kept' }));
+      await waitFor(() => received.some((d) => d.messageId === env.id), 10_000, 'kept row published');
+      await waitFor(async () => {
+        const r = await sql<{ status: string }>`select status from ${sql.id(schema, 'outbox')} where message_id = ${env.id}`.execute(t.db);
+        return r.rows[0]?.status === 'sent';
+      });
+    } finally {
+      await relay.stop();
+    }
+  });
+});
