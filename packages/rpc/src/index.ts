@@ -1,0 +1,22 @@
+// @metro/rpc public entry.
+export { defineProcedure, procedureQueue } from './procedure.js';
+export type { ProcedureDefinition, AnyProcedure, ProcedureInput, ProcedureParsedInput, ProcedureResult, ProcedureOutput } from './procedure.js';
+export { createRpc } from './rpc.js';
+export type { Rpc, RpcOptions } from './rpc.js';
+export { serveProcedure } from './rpc-server.js';
+export type { ProcedureContext, ProcedureHandler, ServedProcedure, ServedProcedureStats, ServeOptions } from './rpc-server.js';
+export { callProcedure } from './rpc-client.js';
+export type { CallOptions } from './rpc-client.js';
+export { RpcTimeoutError, RemoteError, NoResponderError, RpcProtocolError } from './errors.js';
+export { RPC_CONTENT_TYPE } from './wire.js';
+export type { RpcRequestBody, RpcReplyBody, RpcFailure } from './wire.js';
+export { createLoader } from './loader.js';
+export type { Loader, LoaderKey, LoaderKeyOf, LoaderItemOf, LoaderOptions } from './loader.js';
+export { merge, mergeMany, indexBy, withoutPrototypeKeys } from './merge.js';
+export type { MergeOptions, KeySelector } from './merge.js';
+export { createRestClient } from './rest-client.js';
+export type { RestClient, RestClientOptions, RestRequestOptions, RestResponse, QueryParams, HttpMethod } from './rest-client.js';
+export type { RestAuth } from './rest-auth.js';
+export { HttpError, HttpLoginError, HttpTimeoutError, HttpNetworkError } from './http-error.js';
+export { fakeProcedure } from './fake-procedure.js';
+export type { FakeProcedure } from './fake-procedure.js';

@@ -1,0 +1,83 @@
+import { randomUUID } from 'node:crypto';
+import {
+  currentCorrelation,
+  RequestTimeoutError,
+  UnroutableError,
+  validate,
+  type Duration,
+  type HeaderValue,
+  type ReplyMessage,
+  type Transport,
+} from '@metro/core';
+import { NoResponderError, RemoteError, RpcTimeoutError } from './errors.js';
+import type { AnyProcedure, ProcedureInput, ProcedureOutput } from './procedure.js';
+import { decodeReply, encodeRequest, RPC_CONTENT_TYPE } from './wire.js';
+
+/** Options of one call. */
+export interface CallOptions {
+  /** Give up after this long (ms or `'5s'`). Default: the rpc's `defaultTimeout` (10 s). */
+  readonly timeout?: Duration;
+  /** Abort the call (the promise rejects with the signal's reason). */
+  readonly signal?: AbortSignal;
+  /** Extra transport headers. */
+  readonly headers?: Readonly<Record<string, HeaderValue>>;
+}
+
+/**
+ * Calls a procedure over `transport` and returns its validated output. Used by `rpc.call`;
+ * exported for code that has a transport but no rpc.
+ *
+ * Throws `ValidationError` (bad input, nothing sent; or bad output), `NoResponderError`,
+ * `RpcTimeoutError`, `RemoteError`, or the signal's reason.
+ *
+ * @example
+ * ```ts
+ * const customer = await callProcedure(transport, GetCustomer, { id: 'c1' }, { timeoutMs: 2000, source: 'orders' });
+ * ```
+ */
+export async function callProcedure<P extends AnyProcedure>(
+  transport: Transport,
+  procedure: P,
+  input: ProcedureInput<P>,
+  options: { timeoutMs: number; source: string; signal?: AbortSignal | undefined; headers?: Readonly<Record<string, HeaderValue>> | undefined },
+): Promise<ProcedureOutput<P>> {
+  await validate(procedure.input, input, `Input of procedure "${procedure.name}"`);
+  const now = Date.now();
+  // A random UUID: request ids need no time order, and randomUUID is pooled (core's uuidv7 costs ~9 µs).
+  const requestId = randomUUID();
+  const context = currentCorrelation();
+  const body = encodeRequest({
+    procedure: procedure.name,
+    input,
+    deadline: now + options.timeoutMs,
+    source: options.source,
+    correlationid: context?.correlationId ?? requestId,
+    causationid: context?.causationId,
+    traceparent: context?.traceparent,
+  });
+  let reply: ReplyMessage;
+  try {
+    reply = await transport.request(
+      {
+        destination: { kind: 'queue', queue: procedure.queue },
+        body,
+        messageId: requestId,
+        contentType: RPC_CONTENT_TYPE,
+        headers: options.headers ?? {},
+        timestamp: now,
+        // The broker drops a request nobody picked up before the caller gave up.
+        expiresInMs: Math.max(1, options.timeoutMs),
+      },
+      { timeoutMs: options.timeoutMs, signal: options.signal },
+    );
+  } catch (err) {
+    if (err instanceof UnroutableError) throw new NoResponderError(procedure.name, { cause: err });
+    if (err instanceof RequestTimeoutError && !(err instanceof RpcTimeoutError)) throw new RpcTimeoutError(procedure.name, options.timeoutMs);
+    throw err;
+  }
+  const result = decodeReply(reply.body);
+  if (result.status === 'fail') {
+    throw new RemoteError(procedure.name, result.data.code, result.data.message, result.data.details);
+  }
+  return validate(procedure.output, result.data, `Output of procedure "${procedure.name}"`);
+}

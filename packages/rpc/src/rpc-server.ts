@@ -1,0 +1,160 @@
+import { childLogger, validate, withCorrelation, type Consumer, type Delivery, type Logger, type Transport } from '@metro/core';
+import type { AnyProcedure, ProcedureParsedInput, ProcedureResult } from './procedure.js';
+import { decodeRequest, encodeReply, failureOf, RPC_CONTENT_TYPE, type RpcReplyBody, type RpcRequestBody } from './wire.js';
+
+/** What a procedure handler gets besides its input. */
+export interface ProcedureContext {
+  /** The procedure's name. */
+  readonly procedure: string;
+  /** The request's message id (the causation id of anything the handler publishes). */
+  readonly requestId: string;
+  /** The correlation id the caller carried; also in `currentCorrelation()` inside the handler. */
+  readonly correlationId: string;
+  /** The calling service's name. */
+  readonly caller: string;
+  /** When the caller stops waiting. */
+  readonly deadline: Date;
+  /** Aborted when the deadline passes: pass it to fetch/queries so abandoned work stops. */
+  readonly signal: AbortSignal;
+  readonly logger: Logger;
+}
+
+/** Serves one procedure: gets the parsed input, returns the output (or throws to send a `fail` reply). */
+export type ProcedureHandler<P extends AnyProcedure> = (
+  input: ProcedureParsedInput<P>,
+  ctx: ProcedureContext,
+) => ProcedureResult<P> | Promise<ProcedureResult<P>>;
+
+/** Counters of one served procedure. */
+export interface ServedProcedureStats {
+  /** Requests answered with `success`. */
+  readonly succeeded: number;
+  /** Requests answered with `fail` (handler threw, bad input, undecodable request). */
+  readonly failed: number;
+  /** Requests picked up after their caller's deadline: not executed, not answered. */
+  readonly expired: number;
+}
+
+/** A procedure being served; `stop()` stops taking requests and waits for those in flight. */
+export interface ServedProcedure {
+  readonly procedure: string;
+  readonly stats: ServedProcedureStats;
+  stop(): Promise<void>;
+}
+
+export interface ServeOptions {
+  /** Requests of this procedure executed at once. Default: the rpc's `concurrency` (16). */
+  readonly concurrency?: number;
+  /** Requests the broker pushes ahead of the handler. Default: the transport's. */
+  readonly prefetch?: number;
+  /**
+   * Keep the procedure's queue when no instance serves it, so requests wait through a restart
+   * (callers then time out instead of getting `NoResponderError`). Default `false`: the queue is
+   * temporary (on RabbitMQ non-durable and auto-deleted with its last consumer), which spares the
+   * broker a disk write per request.
+   */
+  readonly durable?: boolean;
+}
+
+/**
+ * Declares `rpc.<name>` and answers its requests with `handler`, up to `concurrency` at once.
+ * Used by `rpc.serve`; exported for code that has a transport but no rpc.
+ *
+ * @example
+ * ```ts
+ * const served = await serveProcedure(transport, GetCustomer, async ({ id }) => db.customer(id), { logger, concurrency: 8 });
+ * await served.stop();
+ * ```
+ */
+export async function serveProcedure<P extends AnyProcedure>(
+  transport: Transport,
+  procedure: P,
+  handler: ProcedureHandler<P>,
+  options: ServeOptions & { logger: Logger; concurrency: number },
+): Promise<ServedProcedure> {
+  const logger = childLogger(options.logger, { procedure: procedure.name });
+  const stats = { succeeded: 0, failed: 0, expired: 0 };
+
+  // The reply is sent without waiting for the broker's confirm: the slot is freed at once (a reply
+  // is not durable anyway; if it is lost the caller times out). The transport's close() still
+  // waits for outstanding confirms.
+  const reply = (delivery: Delivery, body: RpcReplyBody): void => {
+    if (body.status === 'success') stats.succeeded++;
+    else stats.failed++;
+    const failed = (err: unknown): void => {
+      logger.warn({ err, requestId: delivery.messageId }, 'RPC reply could not be sent; the caller will time out');
+    };
+    try {
+      delivery.reply?.({ body: encodeReply(body), contentType: RPC_CONTENT_TYPE, headers: {} }).catch(failed);
+    } catch (err) {
+      failed(err);
+    }
+  };
+
+  const execute = async (request: RpcRequestBody, delivery: Delivery): Promise<RpcReplyBody> => {
+    try {
+      const input = await validate(procedure.input, request.input, `Input of procedure "${procedure.name}"`);
+      let signal: AbortSignal | undefined;
+      const ctx: ProcedureContext = {
+        procedure: procedure.name,
+        requestId: delivery.messageId,
+        correlationId: request.correlationid,
+        caller: request.source,
+        deadline: new Date(request.deadline),
+        get signal() {
+          signal ??= AbortSignal.timeout(Math.max(0, request.deadline - Date.now()));
+          return signal;
+        },
+        logger,
+      };
+      const data = await handler(input as ProcedureParsedInput<P>, ctx);
+      return { status: 'success', data: data === undefined ? null : data };
+    } catch (err) {
+      logger.debug({ err, requestId: delivery.messageId, correlationId: request.correlationid }, 'RPC handler failed');
+      return failureOf(err);
+    }
+  };
+
+  const onDelivery = async (delivery: Delivery): Promise<void> => {
+    if (!delivery.reply) {
+      logger.warn({ messageId: delivery.messageId }, `A message that is not a request reached ${procedure.queue}; dropped`);
+      await delivery.ack();
+      return;
+    }
+    let request: RpcRequestBody;
+    try {
+      request = decodeRequest(delivery.body);
+    } catch (err) {
+      logger.warn({ err, messageId: delivery.messageId }, 'Undecodable RPC request');
+      reply(delivery, failureOf(err));
+      await delivery.ack();
+      return;
+    }
+    if (Date.now() > request.deadline) {
+      stats.expired++;
+      logger.debug({ requestId: delivery.messageId, correlationId: request.correlationid }, 'RPC request past its deadline; not executed');
+      await delivery.ack();
+      return;
+    }
+    const body = await withCorrelation(
+      { correlationId: request.correlationid, causationId: delivery.messageId, traceparent: request.traceparent },
+      () => execute(request, delivery),
+    );
+    reply(delivery, body);
+    await delivery.ack();
+  };
+
+  // Connect first: the first reply must not wait for a lazily started publish connection.
+  await transport.start();
+  await transport.declareQueue({ queue: procedure.queue, temporary: options.durable !== true });
+  const consumer: Consumer = await transport.consume(procedure.queue, onDelivery, {
+    concurrency: options.concurrency,
+    ...(options.prefetch !== undefined ? { prefetch: options.prefetch } : {}),
+  });
+  logger.info({ queue: procedure.queue, concurrency: options.concurrency }, 'Serving procedure');
+  return {
+    procedure: procedure.name,
+    stats,
+    stop: () => consumer.cancel(),
+  };
+}
