@@ -2,17 +2,28 @@ import type { FailureRecord, FailureStore, Logger } from '@metro/core';
 
 type Listener = (record: FailureRecord) => void;
 
+/** Failures recorded this long before a subscription started are still pushed to it. */
+const GRACE_MS = 1_000;
 /**
- * Watches the failure store for new failures (and failures that failed again) by keyset polling on
- * `lastFailedAt`, and fans each one out to the listeners. Polls only while someone listens: one
- * query per interval however many dashboards are open.
+ * Each poll looks back this far before the newest failure seen: a transaction that took its
+ * timestamp earlier but committed later than another is still found (timestamps are not commit order).
+ */
+const OVERLAP_MS = 5_000;
+
+/**
+ * Watches the failure store for new failures (and failures that failed again) by polling on
+ * `lastFailedAt` with an overlap window and a set of what it already pushed, and fans each one out
+ * to the listeners. Polls only while someone listens: one query per interval however many
+ * dashboards are open.
  */
 export class FailureFeed {
   readonly #listeners = new Set<Listener>();
   #timer: NodeJS.Timeout | undefined;
-  #watermark: Date | undefined;
-  /** Keys (`id@time`) already emitted at exactly the watermark. */
-  #atWatermark = new Set<string>();
+  #watermark = 0;
+  /** Nothing recorded before this (the first listener's start, less the grace) is pushed. */
+  #floor = 0;
+  /** Keys (`id@time`) already pushed, with their time, pruned as the window moves on. */
+  readonly #seen = new Map<string, number>();
   #polling: Promise<void> | undefined;
   #closed = false;
 
@@ -22,12 +33,14 @@ export class FailureFeed {
     private readonly logger: Logger,
   ) {}
 
-  /** Calls `listener` for each new failure from now on; returns the unsubscribe function. */
+  /** Calls `listener` for each failure recorded from (about) now on; returns the unsubscribe function. */
   async subscribe(listener: Listener): Promise<() => void> {
-    const first = this.#listeners.size === 0;
-    if (first) await this.#initialize();
+    if (this.#listeners.size === 0) {
+      this.#floor = Date.now() - GRACE_MS;
+      this.#watermark = Math.max(this.#watermark, this.#floor);
+    }
     this.#listeners.add(listener);
-    if (first && this.#timer === undefined && this.#polling === undefined) this.#schedule();
+    if (this.#timer === undefined && this.#polling === undefined) this.#schedule();
     return () => {
       this.#listeners.delete(listener);
       if (this.#listeners.size === 0 && this.#timer) {
@@ -35,13 +48,6 @@ export class FailureFeed {
         this.#timer = undefined;
       }
     };
-  }
-
-  async #initialize(): Promise<void> {
-    const newest = await this.store.list({ limit: 1, status: ['failed', 'retried', 'resolved', 'deleted'] });
-    const first = newest.items[0];
-    this.#watermark = first ? first.lastFailedAt : new Date(0);
-    this.#atWatermark = new Set(first ? [key(first)] : []);
   }
 
   #schedule(): void {
@@ -59,25 +65,25 @@ export class FailureFeed {
   }
 
   async #poll(): Promise<void> {
-    const from = this.#watermark ?? new Date(0);
+    const from = new Date(this.#watermark - OVERLAP_MS);
     const fresh: FailureRecord[] = [];
     let cursor: string | undefined;
     for (let pages = 0; pages < 20; pages++) {
       const page = await this.store.list({ from, limit: 500, status: ['failed', 'retried', 'resolved'], ...(cursor ? { cursor } : {}) });
       for (const record of page.items) {
-        if (record.lastFailedAt.getTime() === from.getTime() && this.#atWatermark.has(key(record))) continue;
+        // Each key once, and nothing from before the listeners came.
+        if (this.#seen.has(key(record)) || record.lastFailedAt.getTime() < this.#floor) continue;
         fresh.push(record);
       }
       if (page.nextCursor === null) break;
       cursor = page.nextCursor;
     }
+    for (const [k, t] of this.#seen) if (t < from.getTime()) this.#seen.delete(k);
     if (fresh.length === 0) return;
     fresh.sort((a, b) => a.lastFailedAt.getTime() - b.lastFailedAt.getTime());
-    const newest = fresh[fresh.length - 1]!.lastFailedAt;
-    if (newest.getTime() !== from.getTime()) this.#atWatermark = new Set();
-    for (const record of fresh) if (record.lastFailedAt.getTime() === newest.getTime()) this.#atWatermark.add(key(record));
-    this.#watermark = newest;
+    this.#watermark = Math.max(this.#watermark, fresh[fresh.length - 1]!.lastFailedAt.getTime());
     for (const record of fresh) {
+      this.#seen.set(key(record), record.lastFailedAt.getTime());
       for (const listener of this.#listeners) {
         try {
           listener(record);
