@@ -1,5 +1,6 @@
 import { InMemoryTransport, type Transport } from '@metro/core';
-import { createPgliteDb, migrate, pgNotifications, type NotificationSource } from '@metro/outbox-pg';
+import { handlePoolErrors, migrate, pgNotifications, type NotificationSource } from '@metro/outbox-pg';
+import { createPgliteDb } from '@metro/outbox-pg/pglite';
 import { migrateScheduler } from '@metro/scheduler';
 import { AmqpTransport } from '@metro/transport-amqp';
 import { Kysely, PostgresDialect } from 'kysely';
@@ -59,7 +60,7 @@ export async function openInfrastructure(options: InfrastructureOptions): Promis
     throw new Error('Set both METRO_AMQP_URL and DATABASE_URL to run on servers, or neither to run embedded (in-memory transport + PGlite).');
   }
   const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10 });
-  pool.on('error', () => undefined); // idle clients dropped by the server: the pool replaces them
+  handlePoolErrors(pool); // a dropped connection is logged and replaced, never an unhandled 'error'
   const db = new Kysely({ dialect: new PostgresDialect({ pool }) });
   await migrate(db, { schema });
   await migrateScheduler(db, { schema });
