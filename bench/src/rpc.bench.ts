@@ -132,9 +132,9 @@ const Lookup = defineProcedure({
 });
 
 export async function run(): Promise<BenchResult[]> {
-  // Both sides run with TCP_NODELAY (the transport's default leaves Nagle on; see notes).
-  const serverTransport = new AmqpTransport({ url, socketOptions: { noDelay: true } });
-  const clientTransport = new AmqpTransport({ url, socketOptions: { noDelay: true } });
+  // Both sides run with TCP_NODELAY (the transport's default; the raw baseline sets it too).
+  const serverTransport = new AmqpTransport({ url });
+  const clientTransport = new AmqpTransport({ url });
   const server = createRpc({ transport: serverTransport, service: 'bench-server', concurrency: 64 });
   const client = createRpc({ transport: clientTransport, service: 'bench-client', defaultTimeout: '30s' });
   let lookupCalls = 0;
@@ -184,7 +184,7 @@ export async function run(): Promise<BenchResult[]> {
       const tr = await measure(transportCall, concurrency, total);
       const ratio = m!.callsPerSecond / b!.callsPerSecond;
       results.push(
-        { name: `rpc calls/s, concurrency ${concurrency}`, metro: m!.callsPerSecond, baseline: b!.callsPerSecond, unit: 'calls/s', baselineName: 'raw amqplib direct reply-to', goal: '>= 0.85x raw', met: ratio >= 0.85, notes: `${total} calls, best of 2; both sides TCP_NODELAY, server concurrency 64` },
+        { name: `rpc calls/s, concurrency ${concurrency}`, metro: m!.callsPerSecond, baseline: b!.callsPerSecond, unit: 'calls/s', baselineName: 'raw amqplib direct reply-to', goal: '>= 0.85x raw', met: ratio >= 0.85, notes: `${total} calls, best of 2; both sides TCP_NODELAY (transport default), server concurrency 64` },
         { name: `rpc p50 latency, concurrency ${concurrency}`, metro: m!.p50, baseline: b!.p50, unit: 'ms', baselineName: 'raw amqplib direct reply-to', higherIsBetter: false },
         { name: `rpc p99 latency, concurrency ${concurrency}`, metro: m!.p99, baseline: b!.p99, unit: 'ms', baselineName: 'raw amqplib direct reply-to', higherIsBetter: false },
         { name: `transport.request alone (no rpc layer) calls/s, concurrency ${concurrency}`, metro: tr.callsPerSecond, baseline: b!.callsPerSecond, unit: 'calls/s', baselineName: 'raw amqplib direct reply-to', notes: `AmqpTransport request/reply without @metro/rpc; p50 ${tr.p50.toFixed(2)} ms, p99 ${tr.p99.toFixed(2)} ms` },

@@ -25,6 +25,17 @@ interface OutboxRow {
   attempts: number;
 }
 
+/**
+ * Settings of the claiming transaction, in one statement before the claim:
+ * - `synchronous_commit = off`: a commit lost in a crash only republishes rows the broker already
+ *   confirmed (a duplicate, never a loss);
+ * - no bitmap or sequential scans: the claim must walk the pending index in `seq` order and stop
+ *   at `limit`. With stale statistics (right after a burst of inserts, before autovacuum's
+ *   ANALYZE) the planner otherwise fetches every pending row and sorts them (25 ms instead of
+ *   0.2 ms for 20,000 rows).
+ */
+const CLAIM_SETTINGS = sql`select set_config('synchronous_commit', 'off', true), set_config('enable_bitmapscan', 'off', true), set_config('enable_seqscan', 'off', true)`;
+
 /** Advisory lock class for per-aggregate claims (distinct from the migration lock class 7301). */
 const AGGREGATE_LOCK_CLASS = 7302;
 
@@ -41,6 +52,7 @@ export async function claimRows(
   ordering: 'none' | 'aggregate',
 ): Promise<ClaimedRow[]> {
   const outbox = sql.id(schema, 'outbox');
+  await CLAIM_SETTINGS.execute(trx);
   const columns = sql`o.seq, o.message_id, o.destination, o.aggregate_id, o.body, o.content_type, o.headers, o.priority, o.delay_ms, o.expires_at, o.created_at, o.attempts`;
   const result =
     ordering === 'aggregate'
@@ -54,7 +66,7 @@ export async function claimRows(
       : await sql<OutboxRow>`
           select ${columns} from ${outbox} o
           where o.status = 'pending' and o.next_attempt_at <= now()
-          order by o.seq limit ${limit} for update skip locked`.execute(trx);
+          order by o.seq limit ${limit} for update of o skip locked`.execute(trx);
   const now = Date.now();
   let rows = result.rows;
   if (ordering === 'aggregate') rows = await dropRowsBehindEarlierOnes(trx, schema, rows);
@@ -62,7 +74,8 @@ export async function claimRows(
     const expiresAt = row.expires_at === null ? undefined : toDate(row.expires_at).getTime();
     const message: OutgoingMessage = {
       destination: jsonValue<Destination>(row.destination),
-      body: toBytes(row.body),
+      // pg hands out a fresh Buffer per bytea value: no copy needed (the transport sends it as is).
+      body: Buffer.isBuffer(row.body) ? row.body : toBytes(row.body),
       messageId: row.message_id,
       contentType: row.content_type,
       headers: jsonValue<Record<string, HeaderValue>>(row.headers),
@@ -120,6 +133,30 @@ export async function markSent(trx: Transaction<any>, schema: string, seqs: Read
   const list = sql`cast(${`{${seqs.join(',')}}`} as bigint[])`;
   if (keep) await sql`update ${outbox} set status = 'sent', sent_at = now() where seq = any(${list})`.execute(trx);
   else await sql`delete from ${outbox} where seq = any(${list})`.execute(trx);
+}
+
+/**
+ * {@link markSent} and {@link countSent} in one statement (one round trip): deletes the rows (or
+ * marks them `sent`) and adds their number to the relay's counter under `relay`.
+ */
+export async function markSentAndCount(
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  trx: Transaction<any>,
+  schema: string,
+  seqs: ReadonlyArray<string>,
+  keep: boolean,
+  relay: string,
+): Promise<void> {
+  if (seqs.length === 0) return;
+  const outbox = sql.id(schema, 'outbox');
+  const list = sql`cast(${`{${seqs.join(',')}}`} as bigint[])`;
+  const marked = keep
+    ? sql`update ${outbox} set status = 'sent', sent_at = now() where seq = any(${list}) returning 1`
+    : sql`delete from ${outbox} where seq = any(${list}) returning 1`;
+  await sql`with marked as (${marked})
+    insert into ${sql.id(schema, 'outbox_throughput')} as t (bucket, relay, sent)
+    select to_timestamp(floor(extract(epoch from now()) / 10) * 10), ${relay}, count(*) from marked having count(*) > 0
+    on conflict (bucket, relay) do update set sent = t.sent + excluded.sent`.execute(trx);
 }
 
 /** Records a failed publish of one row: backs it off, or marks it `failed` after the last attempt. */

@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import { childLogger, silentLogger, toMilliseconds, uuidv7, type Duration, type Logger, type Transport } from '@metro/core';
-import { claimRows, countSent, markAttemptFailed, markSent, type ClaimedRow } from './outbox-claim.js';
+import { claimRows, markAttemptFailed, markSentAndCount, type ClaimedRow } from './outbox-claim.js';
 import { outboxChannel, schemaName } from './identifiers.js';
 import type { NotificationSource } from './notifications.js';
 
@@ -25,7 +25,11 @@ export interface OutboxRelayOptions {
   readonly maxAttempts?: number;
   /** First delay before re-trying such a row; doubles per attempt up to 5 minutes. Default `'1s'`. */
   readonly retryDelay?: Duration;
-  /** Batches in flight at once (each its own claim), so claiming overlaps publishing. Default 2. */
+  /**
+   * Batches in flight at once, each its own claim transaction, so the next batches are claimed and
+   * published while earlier ones await their confirms. Each holds a pool connection while in
+   * flight; a crash can republish up to `concurrency x batchSize` rows. Default 2.
+   */
   readonly concurrency?: number;
   readonly logger?: Logger;
 }
@@ -56,6 +60,9 @@ export interface OutboxRelay {
 
 /** Errors that say nothing about the row itself: the broker or connection is in trouble. */
 const TRANSIENT_CODES = new Set(['PUBLISH_FAILED', 'TRANSPORT_CLOSED', 'REQUEST_TIMEOUT']);
+
+type PublishOutcome = { readonly ok: true } | { readonly ok: false; readonly error: unknown; readonly skipped?: boolean };
+const SENT: PublishOutcome = { ok: true };
 
 function errorText(err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
@@ -127,46 +134,57 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     }
   };
 
-  const publishAll = async (rows: ClaimedRow[]) => {
-    const results = new Map<string, { ok: true } | { ok: false; error: unknown; skipped?: boolean }>();
-    const publishOne = async (row: ClaimedRow) => {
-      try {
-        await transport.publish(row.message);
-        results.set(row.seq, { ok: true });
-      } catch (error) {
-        results.set(row.seq, { ok: false, error });
+  /**
+   * Publishes a batch and waits for all its confirms with one await. Without ordering every row is
+   * published at once; with `aggregate` ordering, rows of one aggregate go one after the other (a
+   * row is published only once the previous one of its aggregate is confirmed), and the rest of an
+   * aggregate's rows are skipped after a failure.
+   */
+  const publishAll = async (rows: ClaimedRow[]): Promise<PublishOutcome[]> => {
+    if (ordering !== 'aggregate') {
+      const settled = await Promise.allSettled(rows.map((row) => transport.publish(row.message)));
+      return settled.map((s) => (s.status === 'fulfilled' ? SENT : { ok: false, error: s.reason as unknown }));
+    }
+    const outcomes: PublishOutcome[] = new Array<PublishOutcome>(rows.length);
+    const chains = new Map<string, number[]>();
+    const inFlight: Promise<void>[] = [];
+    rows.forEach((row, i) => {
+      if (row.aggregateId === null) {
+        inFlight.push(
+          transport.publish(row.message).then(
+            () => void (outcomes[i] = SENT),
+            (error: unknown) => void (outcomes[i] = { ok: false, error }),
+          ),
+        );
+        return;
+      }
+      const chain = chains.get(row.aggregateId);
+      if (chain) chain.push(i);
+      else chains.set(row.aggregateId, [i]);
+    });
+    const runChain = async (chain: number[]): Promise<void> => {
+      for (let k = 0; k < chain.length; k++) {
+        const i = chain[k]!;
+        try {
+          await transport.publish(rows[i]!.message);
+          outcomes[i] = SENT;
+        } catch (error) {
+          outcomes[i] = { ok: false, error };
+          for (const later of chain.slice(k + 1)) outcomes[later] = { ok: false, error: undefined, skipped: true };
+          return;
+        }
       }
     };
-    if (ordering === 'aggregate') {
-      const chains = new Map<string, ClaimedRow[]>();
-      const loose: ClaimedRow[] = [];
-      for (const row of rows) {
-        if (row.aggregateId === null) loose.push(row);
-        else chains.set(row.aggregateId, [...(chains.get(row.aggregateId) ?? []), row]);
-      }
-      const runChain = async (chain: ClaimedRow[]) => {
-        for (const [i, row] of chain.entries()) {
-          await publishOne(row);
-          if (!results.get(row.seq)?.ok) {
-            for (const later of chain.slice(i + 1)) results.set(later.seq, { ok: false, error: undefined, skipped: true });
-            return;
-          }
-        }
-      };
-      await Promise.all([...loose.map(publishOne), ...[...chains.values()].map(runChain)]);
-    } else {
-      await Promise.all(rows.map(publishOne));
-    }
-    return results;
+    for (const chain of chains.values()) inFlight.push(runChain(chain));
+    await Promise.all(inFlight);
+    return outcomes;
   };
 
   /** One claim-publish-mark transaction. Returns rows claimed and whether the broker is in trouble. */
-  const runBatch = async (): Promise<{ claimed: number; transient: unknown }> =>
+  const runBatch = async (counterKey: string): Promise<{ claimed: number; transient: unknown }> =>
     db.transaction().execute(async (trx) => {
       const started = performance.now();
-      // Safe to skip the commit's fsync here: a commit lost in a crash only republishes rows the
-      // broker already confirmed (a duplicate, never a loss).
-      await sql`set local synchronous_commit = off`.execute(trx);
+      // The claim also turns synchronous_commit off for this transaction (see claimRows).
       const rows = await claimRows(trx, schema, batchSize, ordering);
       if (rows.length === 0) return { claimed: 0, transient: undefined };
       const claimedAt = performance.now();
@@ -174,8 +192,9 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       const publishedAt = performance.now();
       const sent: string[] = [];
       let transient: unknown;
-      for (const row of rows) {
-        const result = results.get(row.seq);
+      for (let i = 0; i < rows.length; i++) {
+        const row = rows[i]!;
+        const result = results[i];
         if (result === undefined || result.ok) {
           if (result?.ok) sent.push(row.seq);
           continue;
@@ -198,8 +217,8 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
           logger.warn({ err: result.error, messageId: row.message.messageId, attempt, delayMs: delay }, 'outbox row could not be published; will retry');
         }
       }
-      await markSent(trx, schema, sent, retentionMs > 0);
-      await countSent(trx, schema, relayId, sent.length);
+      // Only rows whose confirm came are marked (one statement: mark and count).
+      await markSentAndCount(trx, schema, sent, retentionMs > 0, counterKey);
       counters.published += sent.length;
       counters.batches++;
       logger.debug(
@@ -223,14 +242,16 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     }
   };
 
-  const loop = async () => {
+  const loop = async (index: number) => {
+    // Each loop counts under its own key: concurrent loops never wait on each other's counter row.
+    const counterKey = index === 0 ? relayId : `${relayId}/${index}`;
     let failures = 0;
     while (running) {
       await ensureListening();
       const seen = pending;
       let claimed = 0;
       try {
-        const outcome = await runBatch();
+        const outcome = await runBatch(counterKey);
         claimed = outcome.claimed;
         if (outcome.transient !== undefined) throw outcome.transient;
         failures = 0;
@@ -256,8 +277,8 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       running = true;
       lastListenAttempt = 0;
       await ensureListening();
-      loops = Array.from({ length: concurrency }, () =>
-        loop().catch((err: unknown) => {
+      loops = Array.from({ length: concurrency }, (_, index) =>
+        loop(index).catch((err: unknown) => {
           logger.error({ err }, 'outbox relay loop crashed');
         }),
       );

@@ -1,6 +1,7 @@
-import { childLogger, validate, withCorrelation, type Consumer, type Delivery, type Logger, type Transport } from '@metro/core';
+import { childLogger, runWithCorrelation, type Consumer, type Delivery, type Logger, type Transport } from '@metro/core';
 import type { AnyProcedure, ProcedureParsedInput, ProcedureResult } from './procedure.js';
 import { decodeRequest, encodeReply, failureOf, RPC_CONTENT_TYPE, type RpcReplyBody, type RpcRequestBody } from './wire.js';
+import { isThenable, validateNow } from './validate-now.js';
 
 /** What a procedure handler gets besides its input. */
 export interface ProcedureContext {
@@ -91,9 +92,16 @@ export async function serveProcedure<P extends AnyProcedure>(
     }
   };
 
-  const execute = async (request: RpcRequestBody, delivery: Delivery): Promise<RpcReplyBody> => {
-    try {
-      const input = await validate(procedure.input, request.input, `Input of procedure "${procedure.name}"`);
+  const succeeded = (data: unknown): RpcReplyBody => ({ status: 'success', data: data === undefined ? null : data });
+
+  // Synchronous as far as the schema and the handler are: a sync handler's request costs no
+  // promise of its own (every await is a tick plus async-hook work under the correlation context).
+  const execute = (request: RpcRequestBody, delivery: Delivery): RpcReplyBody | PromiseLike<RpcReplyBody> => {
+    const failed = (err: unknown): RpcReplyBody => {
+      logger.debug({ err, requestId: delivery.messageId, correlationId: request.correlationid }, 'RPC handler failed');
+      return failureOf(err);
+    };
+    const run = (input: unknown): RpcReplyBody | PromiseLike<RpcReplyBody> => {
       let signal: AbortSignal | undefined;
       const ctx: ProcedureContext = {
         procedure: procedure.name,
@@ -107,41 +115,52 @@ export async function serveProcedure<P extends AnyProcedure>(
         },
         logger,
       };
-      const data = await handler(input as ProcedureParsedInput<P>, ctx);
-      return { status: 'success', data: data === undefined ? null : data };
+      const data = handler(input as ProcedureParsedInput<P>, ctx);
+      return isThenable(data) ? Promise.resolve(data).then(succeeded, failed) : succeeded(data);
+    };
+    try {
+      const input = validateNow(procedure.input, request.input, `Input of procedure "${procedure.name}"`);
+      if (isThenable(input)) return Promise.resolve(input).then(run).then(undefined, failed);
+      return run(input);
     } catch (err) {
-      logger.debug({ err, requestId: delivery.messageId, correlationId: request.correlationid }, 'RPC handler failed');
-      return failureOf(err);
+      return failed(err);
     }
   };
 
-  const onDelivery = async (delivery: Delivery): Promise<void> => {
+  const answer = (delivery: Delivery, body: RpcReplyBody): Promise<void> => {
+    reply(delivery, body);
+    return delivery.ack();
+  };
+
+  const onDelivery = (delivery: Delivery): Promise<void> => {
+    try {
+      return handle(delivery);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  };
+
+  const handle = (delivery: Delivery): Promise<void> => {
     if (!delivery.reply) {
       logger.warn({ messageId: delivery.messageId }, `A message that is not a request reached ${procedure.queue}; dropped`);
-      await delivery.ack();
-      return;
+      return delivery.ack();
     }
     let request: RpcRequestBody;
     try {
       request = decodeRequest(delivery.body);
     } catch (err) {
       logger.warn({ err, messageId: delivery.messageId }, 'Undecodable RPC request');
-      reply(delivery, failureOf(err));
-      await delivery.ack();
-      return;
+      return answer(delivery, failureOf(err));
     }
     if (Date.now() > request.deadline) {
       stats.expired++;
       logger.debug({ requestId: delivery.messageId, correlationId: request.correlationid }, 'RPC request past its deadline; not executed');
-      await delivery.ack();
-      return;
+      return delivery.ack();
     }
-    const body = await withCorrelation(
-      { correlationId: request.correlationid, causationId: delivery.messageId, traceparent: request.traceparent },
-      () => execute(request, delivery),
+    const body = runWithCorrelation({ correlationId: request.correlationid, causationId: delivery.messageId, traceparent: request.traceparent }, () =>
+      execute(request, delivery),
     );
-    reply(delivery, body);
-    await delivery.ack();
+    return isThenable(body) ? Promise.resolve(body).then((settled) => answer(delivery, settled)) : answer(delivery, body);
   };
 
   // Connect first: the first reply must not wait for a lazily started publish connection.

@@ -1,4 +1,4 @@
-import type { ChannelModel } from 'amqplib';
+import type { ChannelModel, Options } from 'amqplib';
 import {
   TransportClosedError,
   type Consumer,
@@ -19,7 +19,7 @@ import { DelayTopology } from './delay-topology.js';
 import { AmqpTopologyError } from './errors.js';
 import { resolveOptions, type AmqpTransportOptions, type ResolvedAmqpOptions } from './options.js';
 import { describeDestination, toRawPublish } from './outgoing.js';
-import { ConfirmPublisher } from './publisher.js';
+import { ConfirmPublisher, type RawPublish } from './publisher.js';
 import { RequestReply } from './request-reply.js';
 import { EXPIRED_SUFFIX, Topology } from './topology.js';
 
@@ -154,15 +154,24 @@ export class AmqpTransport implements Transport {
     return this.requests.request((live) => toRawPublish(live.model, message, this.topology, this.delays), options, describeDestination(message.destination));
   }
 
+  /**
+   * Replies are transient and unconfirmed: a plain publish on the publish channel (a lost reply
+   * ends in the requester's timeout), waiting for the channel only when there is none yet.
+   */
   private reply(replyTo: string, correlationId: string | undefined, message: ReplyMessage): Promise<void> {
-    return this.publisher.publish(() => ({
+    if (this.closing) return Promise.reject(new TransportClosedError());
+    const options: Options.Publish = { contentType: message.contentType, headers: message.headers };
+    if (correlationId !== undefined) options.correlationId = correlationId;
+    const body = message.body;
+    const raw: RawPublish = {
       exchange: '',
       routingKey: replyTo,
-      body: Buffer.from(message.body.buffer, message.body.byteOffset, message.body.byteLength),
-      options: { contentType: message.contentType, headers: message.headers, ...(correlationId !== undefined ? { correlationId } : {}) },
+      body: Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength),
+      options,
       mandatory: false,
-      describe: `the reply queue "${replyTo}"`,
-    }));
+      describe: () => `the reply queue "${replyTo}"`,
+    };
+    return this.publisher.publishUnconfirmed(() => raw);
   }
 
   /** Depth and consumers of a queue via a passive check on a throwaway channel, or `undefined` when it does not exist. */

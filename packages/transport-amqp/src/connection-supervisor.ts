@@ -5,6 +5,7 @@ import { AmqpConnectError, redactUrl } from './errors.js';
 import type { ResolvedAmqpOptions } from './options.js';
 import { withHeartbeat } from './options.js';
 import { watchHeartbeat } from './heartbeat-watchdog.js';
+import { coalesceWrites } from './write-coalescing.js';
 
 /** A live connection and its generation (1 for the first connection, +1 per reconnect). */
 export interface LiveConnection {
@@ -32,6 +33,7 @@ export class ConnectionSupervisor {
   private readonly connectedListeners: ConnectedListener[] = [];
   private readonly lostListeners: SimpleListener[] = [];
   private readonly unblockedListeners: SimpleListener[] = [];
+  private readonly readyListeners: SimpleListener[] = [];
   private waiters = new Set<() => void>();
   private lastError: unknown;
 
@@ -54,6 +56,11 @@ export class ConnectionSupervisor {
   /** Runs when the broker lifts a memory/disk alarm on this connection. */
   onUnblocked(listener: SimpleListener): void {
     this.unblockedListeners.push(listener);
+  }
+
+  /** Runs after every (re)connect once the connection is ready (`current` set), after the `onConnected` listeners. */
+  onReady(listener: SimpleListener): void {
+    this.readyListeners.push(listener);
   }
 
   /** The connection when connected (and ready), else undefined. */
@@ -116,6 +123,8 @@ export class ConnectionSupervisor {
       model = await amqp.connect(withHeartbeat(this.options.url, this.options.heartbeat), {
         // Bounds the TCP + AMQP handshake (amqplib clears it once open): a black-holed broker must not hang a reconnect.
         timeout: 10_000,
+        // Small messages (requests, replies, confirms) must not wait for Nagle's algorithm.
+        noDelay: true,
         ...this.options.socketOptions,
         clientProperties: { connection_name: `metro-${this.role}` },
       });
@@ -125,6 +134,8 @@ export class ConnectionSupervisor {
       this.scheduleRetry();
       return;
     }
+    // One writev per event-loop turn instead of one write per frame (see coalesceWrites).
+    coalesceWrites(model);
     const generation = ++this.generation;
     let lost = false;
     const stopWatchdog = watchHeartbeat(model, this.options.heartbeat, () =>
@@ -177,6 +188,7 @@ export class ConnectionSupervisor {
     this.live = live;
     this.logger.info({ role: this.role, generation }, 'metro: AMQP connected');
     this.wake();
+    for (const l of this.readyListeners) safely(l, this.logger);
   }
 
   private scheduleRetry(): void {

@@ -18,7 +18,10 @@ export interface AmqpTransportOptions {
    * else `amqp://guest:guest@127.0.0.1:5672`.
    */
   readonly url?: string;
-  /** Extra socket options passed to amqplib (TLS certificates, `servername`, `timeout` of the connect handshake: default 10 000 ms, ...). */
+  /**
+   * Extra socket options passed to amqplib (TLS certificates, `servername`, `timeout` of the connect handshake: default 10 000 ms, ...).
+   * `noDelay` (TCP_NODELAY) defaults to `true`; pass `{ noDelay: false }` to turn Nagle's algorithm back on.
+   */
   readonly socketOptions?: Record<string, unknown>;
   /** Queue type of the durable queues Metro declares. Default `'classic'`. */
   readonly queueType?: 'classic' | 'quorum';

@@ -20,6 +20,8 @@ interface PendingPublish {
   readonly settle: (err: Error | undefined) => void;
 }
 
+const RESOLVED: Promise<void> = Promise.resolve();
+
 /** How often outstanding confirms are checked against their deadline. */
 const SWEEP_MS = 100;
 
@@ -53,8 +55,13 @@ export class ConfirmPublisher {
     private readonly setup?: (channel: ConfirmChannel, live: LiveConnection) => Promise<void>,
     /** Runs when the channel is lost. */
     private readonly onChannelLost?: () => void,
+    /** Gets the returns of mandatory messages sent with {@link publishUnconfirmed}. */
+    private readonly onUnconfirmedReturn?: (message: Message) => void,
   ) {
     supervisor.onConnected((live) => this.openChannel(live));
+    // The channel opens during onConnected, before the connection counts as ready: wake the
+    // publishes waiting for it the moment it does (not on their fallback poll).
+    supervisor.onReady(() => this.wakeWaiters());
     supervisor.onUnblocked(() => this.wakeWaiters());
   }
 
@@ -118,6 +125,37 @@ export class ConfirmPublisher {
       if (sent) return sent;
       // The channel closed before the message was written: nothing went out, so try the next channel.
     }
+  }
+
+  /**
+   * Publishes without a confirm (fire and forget), for requests and replies: on the current
+   * channel when there is one and `prepare` needs nothing declared, else through {@link publish}
+   * (waiting for the channel, confirmed). Resolves once written; a message lost with its channel
+   * is not reported (the requester times out). A mandatory message the broker returns goes to
+   * `onUnconfirmedReturn`.
+   */
+  publishUnconfirmed(prepare: (live: LiveConnection) => Promise<RawPublish> | RawPublish): Promise<void> {
+    if (this.closed) return Promise.reject(new TransportClosedError());
+    const channel = this.ready();
+    if (channel) {
+      let raw: Promise<RawPublish> | RawPublish;
+      try {
+        raw = prepare(this.supervisor.current!);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      if (raw instanceof Promise) return this.run(prepare, undefined, raw);
+      try {
+        // On a confirm channel amqplib tracks the confirm with no callback: nothing to settle.
+        channel.publish(raw.exchange, raw.routingKey, raw.body, raw.mandatory === (raw.options.mandatory === true) ? raw.options : { ...raw.options, mandatory: raw.mandatory });
+        return RESOLVED;
+      } catch (err) {
+        // The channel closed under us: take the confirmed path, which waits for the next one.
+        this.logger.debug({ err }, 'metro: unconfirmed publish on a closed channel; retrying on the next one');
+        return this.run(prepare, raw);
+      }
+    }
+    return this.run(prepare);
   }
 
   private ready(): ConfirmChannel | undefined {
@@ -225,6 +263,7 @@ export class ConfirmPublisher {
         return;
       }
     }
+    this.onUnconfirmedReturn?.(message);
   }
 
   private async openChannel(live: LiveConnection): Promise<void> {

@@ -1,5 +1,6 @@
-import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
-import { PublishError, RequestTimeoutError, TransportClosedError, uuidv7, type Logger, type ReplyMessage, type RequestOptions } from '@metro/core';
+import { randomUUID } from 'node:crypto';
+import type { ConfirmChannel, ConsumeMessage, Message } from 'amqplib';
+import { PublishError, RequestTimeoutError, UnroutableError, TransportClosedError, type Logger, type ReplyMessage, type RequestOptions } from '@metro/core';
 import type { ConnectionSupervisor, LiveConnection } from './connection-supervisor.js';
 import { publicHeaders } from './incoming.js';
 import { ConfirmPublisher, type RawPublish } from './publisher.js';
@@ -10,6 +11,8 @@ export const DIRECT_REPLY_TO = 'amq.rabbitmq.reply-to';
 interface Call {
   readonly resolve: (reply: ReplyMessage) => void;
   readonly reject: (err: unknown) => void;
+  /** The destination in words (for `UnroutableError`). */
+  readonly destination: string;
 }
 
 /**
@@ -33,7 +36,16 @@ export class RequestReply {
       logger,
       (channel, live) => this.setup(channel, live),
       () => this.failAll(new PublishError('The connection to RabbitMQ was lost while waiting for a reply; the reply cannot arrive any more. Retry the request.')),
+      (message) => this.onReturn(message),
     );
+  }
+
+  /** A request nobody could receive came back (mandatory): its call fails at once. */
+  private onReturn(message: Message): void {
+    const id = message.properties.correlationId as unknown;
+    if (typeof id !== 'string') return;
+    const call = this.calls.get(id);
+    if (call) call.reject(new UnroutableError(call.destination));
   }
 
   private async setup(channel: ConfirmChannel, _live: LiveConnection): Promise<void> {
@@ -49,7 +61,6 @@ export class RequestReply {
       this.logger.debug({ correlationId: id }, 'metro: late or unknown reply dropped');
       return;
     }
-    this.calls.delete(id);
     call.resolve({
       body: message.content,
       contentType: typeof message.properties.contentType === 'string' ? message.properties.contentType : 'application/octet-stream',
@@ -69,7 +80,8 @@ export class RequestReply {
   request(prepare: (live: LiveConnection) => Promise<RawPublish> | RawPublish, options: RequestOptions, destination: string): Promise<ReplyMessage> {
     if (this.closed) return Promise.reject(new TransportClosedError());
     if (options.signal?.aborted) return Promise.reject(options.signal.reason);
-    const id = uuidv7();
+    // Only needs to be unique: randomUUID is pooled and much cheaper than a time-ordered id.
+    const id = randomUUID();
     return new Promise<ReplyMessage>((resolve, reject) => {
       const cleanup = (): void => {
         clearTimeout(timer);
@@ -94,11 +106,17 @@ export class RequestReply {
           cleanup();
           reject(err);
         },
+        destination,
       });
+      // Requests are transient (their caller waits for them): not persisted by the broker.
+      const asRequest = (raw: RawPublish): RawPublish => ({ ...raw, options: { ...raw.options, persistent: false, replyTo: DIRECT_REPLY_TO, correlationId: id } });
+      // Unconfirmed: the reply (or, for a request nobody can receive, the broker's return) is the
+      // confirmation; a request lost with its channel fails the call (channel lost) or times out.
       this.publisher
-        .publish(async (live) => {
-          const raw = await prepare(live);
-          return { ...raw, options: { ...raw.options, replyTo: DIRECT_REPLY_TO, correlationId: id } };
+        .publishUnconfirmed((live) => {
+          // Synchronous when nothing needs declaring, so the publisher takes its hot path.
+          const raw = prepare(live);
+          return raw instanceof Promise ? raw.then(asRequest) : asRequest(raw);
         })
         .catch((err: unknown) => {
           const call = this.calls.get(id);

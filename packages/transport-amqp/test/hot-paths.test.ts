@@ -1,0 +1,133 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ConsumeMessage } from 'amqplib';
+import type { Delivery } from '@metro/core';
+import { AmqpTransport } from '../src/index.js';
+import { AMQP_URL, RawBroker, unique, waitFor } from './support/broker.js';
+
+const queues: string[] = [];
+const transports: AmqpTransport[] = [];
+let broker: RawBroker;
+
+function transport(): AmqpTransport {
+  const t = new AmqpTransport({ url: AMQP_URL, publishTimeoutMs: 10_000 });
+  transports.push(t);
+  return t;
+}
+
+async function rawQueue(label: string): Promise<string> {
+  const name = unique(label);
+  queues.push(name);
+  await broker.channel.assertQueue(name, { durable: false, autoDelete: false });
+  return name;
+}
+
+beforeAll(async () => {
+  broker = await RawBroker.connect();
+});
+
+afterAll(async () => {
+  for (const t of transports) await t.close();
+  await broker.deleteQueues(...queues);
+  await broker.close();
+});
+
+describe('hot paths of the transport', () => {
+  it("a fresh transport's first publish (no start()) costs only the connect, not a poll interval", async () => {
+    const queue = await rawQueue('first-publish');
+    const t = transport();
+    const started = performance.now();
+    await t.publish({ destination: { kind: 'queue', queue }, body: Buffer.from('{}'), messageId: 'm1', contentType: 'application/json', headers: {} });
+    const elapsed = performance.now() - started;
+    expect(elapsed).toBeLessThan(600);
+    const got = await broker.channel.get(queue, { noAck: true });
+    expect(got && got.properties.messageId).toBe('m1');
+  });
+
+  it('requests are transient, replies come back at once from a fresh transport (no start())', async () => {
+    const queue = await rawQueue('rr');
+    const server = transport();
+    const client = transport();
+    const seen: Delivery[] = [];
+    // The consumer starts only the consume connection: the first reply opens the publish channel.
+    await server.consume(queue, async (delivery) => {
+      seen.push(delivery);
+      await delivery.reply?.({ body: Buffer.from(`re:${delivery.messageId}`), contentType: 'text/plain', headers: { 'x-echo': 'yes' } });
+      await delivery.ack();
+    });
+    const started = performance.now();
+    const reply = await client.request(
+      { destination: { kind: 'queue', queue }, body: Buffer.from('ping'), messageId: 'req-1', contentType: 'text/plain', headers: {} },
+      { timeoutMs: 5000 },
+    );
+    const elapsed = performance.now() - started;
+    expect(Buffer.from(reply.body).toString()).toBe('re:req-1');
+    expect(reply.headers['x-echo']).toBe('yes');
+    // Two lazy connects (client publish, server publish), no 1 s poll fallback.
+    expect(elapsed).toBeLessThan(900);
+    expect(seen).toHaveLength(1);
+    // Many in flight at once, all answered.
+    const replies = await Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        client.request({ destination: { kind: 'queue', queue }, body: Buffer.from('x'), messageId: `r${i}`, contentType: 'text/plain', headers: {} }, { timeoutMs: 10_000 }),
+      ),
+    );
+    expect(replies.map((r) => Buffer.from(r.body).toString())).toEqual(Array.from({ length: 200 }, (_, i) => `re:r${i}`));
+  });
+
+  it('publishes requests non-persistent (delivery mode 1) with reply-to and correlation id; events stay persistent', async () => {
+    const queue = await rawQueue('transient');
+    const client = transport();
+    const received: ConsumeMessage[] = [];
+    const ch = await broker.scratch();
+    await ch.consume(
+      queue,
+      (m) => {
+        if (!m) return;
+        received.push(m);
+        ch.sendToQueue(m.properties.replyTo as string, Buffer.from('ok'), { correlationId: m.properties.correlationId as string });
+      },
+      { noAck: true },
+    );
+    const reply = await client.request(
+      { destination: { kind: 'queue', queue }, body: Buffer.from('q'), messageId: 'q1', contentType: 'text/plain', headers: {} },
+      { timeoutMs: 5000 },
+    );
+    expect(Buffer.from(reply.body).toString()).toBe('ok');
+    await client.publish({ destination: { kind: 'queue', queue }, body: Buffer.from('e'), messageId: 'e1', contentType: 'text/plain', headers: {} });
+    await waitFor(() => received.length === 2, 5000, 'request and event');
+    const [request, event] = received;
+    expect(request!.properties.deliveryMode).not.toBe(2);
+    expect(request!.properties.replyTo).toMatch(/^amq\.rabbitmq\.reply-to/);
+    expect(typeof request!.properties.correlationId).toBe('string');
+    expect(event!.properties.deliveryMode).toBe(2);
+    await ch.close();
+  });
+
+  it('a reply sent while the publish connection is down waits for the next channel instead of failing', async () => {
+    const queue = await rawQueue('reply-loss');
+    const server = new AmqpTransport({ url: AMQP_URL, publishTimeoutMs: 10_000, reconnect: { initialDelayMs: 50, maxDelayMs: 200 } });
+    transports.push(server);
+    const client = transport();
+    await server.start();
+    const outcomes: string[] = [];
+    let first = true;
+    await server.consume(queue, async (delivery) => {
+      if (first) {
+        first = false;
+        // Drop the server's publish connection right before replying.
+        await server.connectionsForTesting().publish?.close();
+      }
+      await delivery.reply?.({ body: Buffer.from('late'), contentType: 'text/plain', headers: {} }).then(
+        () => outcomes.push('sent'),
+        (err: unknown) => outcomes.push(`failed: ${String(err)}`),
+      );
+      await delivery.ack();
+    });
+    const reply = await client.request(
+      { destination: { kind: 'queue', queue }, body: Buffer.from('x'), messageId: 'x1', contentType: 'text/plain', headers: {} },
+      { timeoutMs: 8000 },
+    );
+    expect(Buffer.from(reply.body).toString()).toBe('late');
+    expect(outcomes).toEqual(['sent']);
+  });
+});
