@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import amqp, { type ConfirmChannel } from 'amqplib';
 import { AmqpTransport } from '@metro/transport-amqp';
 import type { BenchResult } from './types.js';
+import { metroConsumeRate } from './support/metro-consume-rate.js';
 
 const URL = process.env['METRO_AMQP_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672';
 const TOTAL = 20_000;
@@ -49,25 +50,7 @@ export async function run(): Promise<BenchResult[]> {
     return rate;
   }
 
-  async function metroRound(): Promise<number> {
-    let received = 0;
-    let started = 0;
-    let resolve!: () => void;
-    const done = new Promise<void>((r) => (resolve = r));
-    const consumer = await transport.consume(
-      queue,
-      async (d) => {
-        if (received === 0) started = performance.now();
-        await d.ack();
-        if (++received === TOTAL) resolve();
-      },
-      { prefetch: PREFETCH, concurrency: PREFETCH },
-    );
-    await done;
-    const rate = (TOTAL - 1) / ((performance.now() - started) / 1000);
-    await consumer.cancel();
-    return rate;
-  }
+  const metroRound = (): Promise<number> => metroConsumeRate(transport, queue, TOTAL, PREFETCH);
 
   const rawRates: number[] = [];
   const metroRates: number[] = [];

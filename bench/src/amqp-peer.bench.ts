@@ -6,6 +6,7 @@ import amqp from 'amqplib';
 import rascal from 'rascal';
 import { AmqpTransport } from '@metro/transport-amqp';
 import type { BenchResult } from './types.js';
+import { metroConsumeRate } from './support/metro-consume-rate.js';
 
 const URL = process.env['METRO_AMQP_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672';
 const TOTAL = 20_000;
@@ -108,25 +109,7 @@ export async function run(): Promise<BenchResult[]> {
     return rate;
   }
 
-  async function metroConsume(): Promise<number> {
-    let received = 0;
-    let started = 0;
-    let resolve!: () => void;
-    const done = new Promise<void>((r) => (resolve = r));
-    const consumer = await transport.consume(
-      queue,
-      async (d) => {
-        if (received === 0) started = performance.now();
-        await d.ack();
-        if (++received === TOTAL) resolve();
-      },
-      { prefetch: PREFETCH, concurrency: PREFETCH },
-    );
-    await done;
-    const rate = (TOTAL - 1) / ((performance.now() - started) / 1000);
-    await consumer.cancel();
-    return rate;
-  }
+  const metroConsume = (): Promise<number> => metroConsumeRate(transport, queue, TOTAL, PREFETCH);
 
   const rates = { rascalPub: [] as number[], metroPub: [] as number[], rascalCon: [] as number[], metroCon: [] as number[] };
   try {
