@@ -1,4 +1,4 @@
-import { createServer, connect, type Server, type Socket } from 'node:net';
+import { TcpProxy } from '@metro/test-support';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
@@ -8,41 +8,8 @@ import { createTestDb, newFailure, recordMany, waitFor } from './support.js';
 
 const TOKEN = 'outage-token';
 
-/** A TCP proxy to PostgreSQL that the test can cut (every open socket destroyed, new ones refused) and restore. */
-class CuttableProxy {
-  readonly #sockets = new Set<Socket>();
-  #open = true;
-  readonly server: Server = createServer((client) => {
-    if (!this.#open) return client.destroy();
-    const upstream = connect(5432, '127.0.0.1');
-    for (const s of [client, upstream]) {
-      this.#sockets.add(s);
-      s.on('error', () => {});
-      s.on('close', () => this.#sockets.delete(s));
-    }
-    client.pipe(upstream).pipe(client);
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-  });
-  async listen(): Promise<number> {
-    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
-    return (this.server.address() as { port: number }).port;
-  }
-  cut(): void {
-    this.#open = false;
-    for (const s of this.#sockets) s.destroy();
-  }
-  restore(): void {
-    this.#open = true;
-  }
-  close(): Promise<void> {
-    this.cut();
-    return new Promise((r) => this.server.close(() => r()));
-  }
-}
-
 let env: Awaited<ReturnType<typeof createTestDb>>;
-let proxy: CuttableProxy;
+let proxy: TcpProxy;
 let proxiedDb: Kysely<any>;
 let admin: AdminRouter;
 let server: AdminServer;
@@ -51,7 +18,7 @@ let client: AdminClient;
 beforeAll(async () => {
   env = await createTestDb('admin_outage');
   await recordMany(env.db, env.schema, [newFailure()]);
-  proxy = new CuttableProxy();
+  proxy = new TcpProxy('127.0.0.1', 5432);
   const port = await proxy.listen();
   const pool = new pg.Pool({ host: '127.0.0.1', port, user: 'postgres', database: new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test').pathname.slice(1), max: 4, connectionTimeoutMillis: 2000 });
   pool.on('error', () => {});
@@ -75,7 +42,7 @@ it('answers errors while the database is unreachable, stays up, and recovers (li
   await new Promise<void>((resolve) => client.live.onFailure.subscribe(undefined, { onStarted: () => resolve(), onData: (f) => live.push(f) }));
   expect((await client.failed.list.query()).items).toHaveLength(1);
 
-  proxy.cut();
+  proxy.cutAll();
   await expect(client.failed.list.query()).rejects.toMatchObject({ message: 'Internal error in the admin API; see the server log.', data: { code: 'INTERNAL_SERVER_ERROR' } });
   await expect(client.failed.retryMany.mutate({ filter: {} })).rejects.toMatchObject({ data: { code: 'INTERNAL_SERVER_ERROR' } });
   // A failure recorded (by a service with its own connection) during the outage.

@@ -5,7 +5,7 @@ import { createMetro, defineEvent, InMemoryTransport, type Metro } from '@metro/
 import { AmqpTransport } from '@metro/transport-amqp';
 import { createInbox, createOutbox, createOutboxRelay, migrate, outboxStats, pgFailureStore, pgNotifications } from '../src/index.js';
 import { AMQP_URL, createTestDb, deleteAmqpTopology, dropSchema, sleep, uniqueSchema, waitFor, type TestDb } from './helpers.js';
-import { TcpProxy } from './tcp-proxy.js';
+import { TcpProxy } from '@metro/test-support';
 
 const count = async (t: TestDb, schema: string, table: string) =>
   (await sql<{ n: number }>`select count(*)::int as n from ${sql.id(schema, table)}`.execute(t.db)).rows[0]!.n;
@@ -30,7 +30,7 @@ describe('PostgreSQL outage', () => {
     publisher = new AmqpTransport({ url: AMQP_URL });
   });
   afterAll(async () => {
-    await proxy.restore().catch(() => undefined);
+    proxy.restore();
     await metro?.stop();
     await publisher.close();
     await proxied.db.destroy().catch(() => undefined);
@@ -59,13 +59,13 @@ describe('PostgreSQL outage', () => {
     for (let i = 0; i < 20; i++) await producer.publish(Evt, { i });
     await waitFor(async () => (await count(direct, schema, 'effects')) === 20, 20_000, 'first 20 handled');
 
-    await proxy.cut();
+    proxy.cutAll();
     for (let i = 20; i < 50; i++) await producer.publish(Evt, { i });
     await sleep(3000);
     expect(await count(direct, schema, 'effects')).toBe(20); // nothing processed while the database is away
     expect(await count(direct, schema, 'inbox')).toBe(20);
 
-    await proxy.restore();
+    proxy.restore();
     await waitFor(async () => (await count(direct, schema, 'effects')) === 50, 30_000, 'all 50 handled after the outage');
     await sleep(500);
     const effects = await sql<{ n: number; d: number }>`select count(*)::int as n, count(distinct i)::int as d from ${sql.id(schema, 'effects')}`.execute(direct.db);
@@ -93,14 +93,14 @@ describe('PostgreSQL outage', () => {
         for (let n = 0; n < 10; n++) await outbox.publish(trx, Ev, { n });
       });
       await waitFor(() => got.size === 10, 10_000, 'first rows');
-      await proxy.cut();
+      proxy.cutAll();
       await direct.db.transaction().execute(async (trx) => {
         for (let n = 10; n < 100; n++) await outbox.publish(trx, Ev, { n });
       });
       await sleep(1500);
       expect(got.size).toBe(10);
       expect(relay.stats().running).toBe(true);
-      await proxy.restore();
+      proxy.restore();
       await waitFor(() => got.size === 100, 20_000, 'rows written during the outage');
       await waitFor(async () => (await outboxStats(direct.db, { schema })).pending === 0, 10_000, 'rows marked sent');
       expect(relay.stats().errors).toBeGreaterThan(0);
@@ -155,7 +155,7 @@ describe('RabbitMQ outage', () => {
         for (let n = 0; n < 10; n++) await outbox.publish(trx, Ev, { n });
       });
       await waitFor(() => got.size === 10, 10_000, 'first rows');
-      await proxy.cut();
+      proxy.cutAll();
       await t.db.transaction().execute(async (trx) => {
         for (let n = 10; n < 60; n++) await outbox.publish(trx, Ev, { n });
       });
@@ -163,7 +163,7 @@ describe('RabbitMQ outage', () => {
       expect(got.size).toBe(10);
       expect((await outboxStats(t.db, { schema })).pending).toBe(50);
       expect(relay.stats().running).toBe(true);
-      await proxy.restore();
+      proxy.restore();
       await waitFor(() => got.size === 60, 30_000, 'rows written during the broker outage');
       await waitFor(async () => (await outboxStats(t.db, { schema })).pending === 0, 10_000, 'rows marked sent');
       expect(relay.stats().errors).toBeGreaterThan(0);

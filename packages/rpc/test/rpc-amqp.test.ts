@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { MetroError } from '@metro/core';
 import { AmqpTransport } from '@metro/transport-amqp';
 import { createRpc, defineProcedure, type Rpc } from '../src/index.js';
-import { AMQP_URL, deleteQueues, startProxy, type Proxy } from './amqp-helpers.js';
+import { TcpProxy } from '@metro/test-support';
+import { AMQP_URL, deleteQueues } from './amqp-helpers.js';
 import { defineRpcSuite } from './rpc-suite.js';
 
 defineRpcSuite('amqp', () => new AmqpTransport({ url: AMQP_URL, reconnect: { initialDelayMs: 50, maxDelayMs: 500 } }), { cleanup: deleteQueues });
@@ -11,16 +12,16 @@ defineRpcSuite('amqp', () => new AmqpTransport({ url: AMQP_URL, reconnect: { ini
 describe('rpc on amqp: faults', () => {
   const suffix = Math.random().toString(36).slice(2, 10);
   const Slow = defineProcedure({ name: `fault-${suffix}.slow`, input: z.object({ ms: z.number() }), output: z.object({ ok: z.boolean() }) });
-  let proxy: Proxy;
+  let proxy: TcpProxy;
   let serverTransport: AmqpTransport;
   let clientTransport: AmqpTransport;
   let server: Rpc;
   let client: Rpc;
 
   beforeAll(async () => {
-    proxy = await startProxy();
+    proxy = await TcpProxy.start(Number(new URL(AMQP_URL).port || 5672), new URL(AMQP_URL).hostname);
     serverTransport = new AmqpTransport({ url: AMQP_URL });
-    clientTransport = new AmqpTransport({ url: proxy.url, heartbeat: 2, reconnect: { initialDelayMs: 50, maxDelayMs: 300 } });
+    clientTransport = new AmqpTransport({ url: proxy.urlFor(AMQP_URL), heartbeat: 2, reconnect: { initialDelayMs: 50, maxDelayMs: 300 } });
     server = createRpc({ transport: serverTransport, service: 'fault-server' });
     client = createRpc({ transport: clientTransport, service: 'fault-client' });
     await server.serve(Slow, async ({ ms }) => {
@@ -61,7 +62,7 @@ describe('rpc on amqp: faults', () => {
       }
     }
     expect(recovered).toBe(true);
-    expect(proxy.connections).toBeGreaterThanOrEqual(2);
+    expect(proxy.accepted).toBeGreaterThanOrEqual(2);
     // many calls at once on the new connection
     const results = await Promise.all(Array.from({ length: 50 }, () => client.call(Slow, { ms: 5 })));
     expect(results.every((r) => r.ok)).toBe(true);

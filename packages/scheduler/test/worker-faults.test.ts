@@ -5,7 +5,8 @@ import { pgNotifications } from '@metro/outbox-pg';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createScheduler, createSchedulerWorker } from '../src/index.js';
-import { createDb, createTestDb, CuttableProxy, DATABASE_URL, outboxRows, Reminder, sleep, waitFor, type TestDb } from './helpers.js';
+import { TcpProxy } from '@metro/test-support';
+import { createDb, createTestDb, DATABASE_URL, outboxRows, Reminder, sleep, waitFor, type TestDb } from './helpers.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 let t: TestDb;
@@ -76,7 +77,7 @@ describe('worker faults', () => {
   });
 
   it('survives a database outage and fires what came due during it, once', async () => {
-    const proxy = new CuttableProxy('127.0.0.1', 5432);
+    const proxy = new TcpProxy('127.0.0.1', 5432);
     await proxy.start();
     const proxied = createDb(`postgres://postgres@127.0.0.1:${proxy.port}/test`, 4);
     const errors: unknown[] = [];

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PublishError, type OutgoingMessage } from '@metro/core';
 import { AmqpTransport } from '../src/index.js';
 import { AMQP_URL, RawBroker, sleep, unique, waitFor } from './support/broker.js';
-import { TcpProxy } from './support/tcp-proxy.js';
+import { TcpProxy } from '@metro/test-support';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const packageDir = join(here, '..');

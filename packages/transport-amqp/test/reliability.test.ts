@@ -3,7 +3,7 @@ import { PublishError, type Delivery, type OutgoingMessage } from '@metro/core';
 import { AmqpTransport } from '../src/index.js';
 import { AMQP_URL, RawBroker, sleep, unique, waitFor } from './support/broker.js';
 import { captureLogger } from './support/capture-logger.js';
-import { TcpProxy } from './support/tcp-proxy.js';
+import { TcpProxy } from '@metro/test-support';
 
 const enc = new TextEncoder();
 const text = (b: Uint8Array): string => Buffer.from(b).toString('utf8');
