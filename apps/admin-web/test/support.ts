@@ -1,28 +1,12 @@
-import { randomBytes } from 'node:crypto';
-import { Kysely, PostgresDialect, sql } from 'kysely';
-import pg from 'pg';
+import { createTestDatabase, DATABASE_URL, type TestDatabase } from '@metro/test-support';
 import { migrate } from '@metro/outbox-pg';
 import { migrateScheduler } from '@metro/scheduler';
 
-export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export { DATABASE_URL };
 
 /** A Kysely over a fresh schema with Metro's tables; `drop()` removes it. */
-export async function createTestDb(prefix: string): Promise<{ db: Kysely<any>; schema: string; drop(): Promise<void> }> {
-  const schema = `${prefix}_${randomBytes(4).toString('hex')}`;
-  const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 8 });
-  pool.on('error', () => {});
-  const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
-  await sql`create schema ${sql.id(schema)}`.execute(db);
-  await migrate(db, { schema });
-  await migrateScheduler(db, { schema });
-  return {
-    db,
-    schema,
-    async drop() {
-      await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(db);
-      await db.destroy();
-    },
-  };
+export function createTestDb(prefix: string): Promise<TestDatabase> {
+  return createTestDatabase({ prefix, max: 8, migrate: async (db, schema) => { await migrate(db, { schema }); await migrateScheduler(db, { schema }); } });
 }
 
 /** The flags a fresh headless Chromium runs with in tests. */

@@ -1,34 +1,19 @@
 import { randomBytes } from 'node:crypto';
-import { Kysely, PostgresDialect, sql } from 'kysely';
-import pg from 'pg';
+import { sql, type Kysely } from 'kysely';
+import { createTestDatabase, DATABASE_URL, type TestDatabase } from '@metro/test-support';
 import { migrate, pgFailureStore, pgDeferredStore } from '@metro/outbox-pg';
 import { migrateScheduler } from '@metro/scheduler';
 import type { Envelope, NewFailure, NewDeferred } from '@metro/core';
 
-export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export { DATABASE_URL };
 
 export function suffix(): string {
   return randomBytes(4).toString('hex');
 }
 
 /** A Kysely over a fresh schema with outbox-pg's and the scheduler's tables; `drop()` removes it all. */
-export async function createTestDb(prefix: string): Promise<{ db: Kysely<any>; pool: pg.Pool; schema: string; drop(): Promise<void> }> {
-  const schema = `${prefix}_${suffix()}`;
-  const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 10 });
-  pool.on('error', () => {});
-  const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
-  await sql`create schema ${sql.id(schema)}`.execute(db);
-  await migrate(db, { schema });
-  await migrateScheduler(db, { schema });
-  return {
-    db,
-    pool,
-    schema,
-    async drop() {
-      await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(db);
-      await db.destroy();
-    },
-  };
+export function createTestDb(prefix: string): Promise<TestDatabase> {
+  return createTestDatabase({ prefix, migrate: async (db, schema) => { await migrate(db, { schema }); await migrateScheduler(db, { schema }); } });
 }
 
 let counter = 0;

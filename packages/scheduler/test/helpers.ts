@@ -4,6 +4,7 @@ import { migrate } from '@metro/outbox-pg';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { z } from 'zod';
+import { createTestDatabase } from '@metro/test-support';
 import { migrateScheduler } from '../src/index.js';
 
 export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -31,19 +32,14 @@ export function createDb(connectionString = DATABASE_URL, max = 10): { db: Kysel
 
 /** A fresh schema with the outbox's and the scheduler's tables; `close()` drops it. */
 export async function createTestDb(prefix: string): Promise<TestDb> {
-  const schema = uniqueName(prefix);
-  const { db, pool } = createDb();
-  await migrate(db, { schema });
-  await migrateScheduler(db, { schema });
-  return {
-    db,
-    pool,
-    schema,
-    async close() {
-      await sql`DROP SCHEMA IF EXISTS ${sql.id(schema)} CASCADE`.execute(db);
-      await db.destroy();
+  const { db, pool, schema, drop } = await createTestDatabase({
+    prefix,
+    migrate: async (db, schema) => {
+      await migrate(db, { schema });
+      await migrateScheduler(db, { schema });
     },
-  };
+  });
+  return { db, pool, schema, close: drop };
 }
 
 export interface OutboxRow {

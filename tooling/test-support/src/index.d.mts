@@ -62,3 +62,26 @@ export declare class TcpProxy {
   /** Destroys every connection and stops listening. */
   close(): Promise<void>;
 }
+
+/** Resolves after `ms`. */
+export declare function sleep(ms: number): Promise<void>;
+/** Polls `predicate` every `intervalMs` (default 20) until it holds; throws naming `what` after `timeoutMs`. */
+export declare function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs?: number, what?: string, intervalMs?: number): Promise<void>;
+
+export declare const DATABASE_URL: string;
+export interface TestDatabase {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly db: import('kysely').Kysely<any>;
+  readonly pool: import('pg').Pool;
+  readonly schema: string;
+  /** Drops the schema and closes the pool. */
+  drop(): Promise<void>;
+}
+/** A Kysely over a fresh schema `${prefix}_<random>`, after `migrate(db, schema)` ran. */
+export declare function createTestDatabase(options: {
+  prefix: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  migrate?: (db: import('kysely').Kysely<any>, schema: string) => Promise<unknown>;
+  max?: number;
+  connectionString?: string;
+}): Promise<TestDatabase>;

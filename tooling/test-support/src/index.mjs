@@ -138,3 +138,6 @@ export class TcpProxy {
     if (server) await new Promise((resolve) => server.close(() => resolve()));
   }
 }
+
+export { sleep, waitFor } from './wait.mjs';
+export { createTestDatabase, DATABASE_URL } from './test-database.mjs';

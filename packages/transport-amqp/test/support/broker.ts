@@ -8,17 +8,7 @@ export function unique(label: string): string {
   return `metro-amqp-test-${label}-${randomBytes(4).toString('hex')}`;
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls until `predicate` holds; throws after `timeoutMs`. */
-export async function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await predicate()) return;
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(20);
-  }
-}
+export { sleep, waitFor } from '@metro/test-support';
 
 /** A raw amqplib connection for setting up and checking things around the transport. */
 export class RawBroker {
