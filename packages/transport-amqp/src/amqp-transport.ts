@@ -154,13 +154,15 @@ export class AmqpTransport implements Transport {
     return this.requests.request((live) => toRawPublish(live.model, message, this.topology, this.delays), options, describeDestination(message.destination));
   }
 
-  /**
-   * Replies are transient and unconfirmed: a plain publish on the publish channel (a lost reply
-   * ends in the requester's timeout), waiting for the channel only when there is none yet.
-   */
+  /** Replies are transient and unconfirmed: sent on request/reply's plain channel (see {@link RequestReply.reply}). */
   private reply(replyTo: string, correlationId: string | undefined, message: ReplyMessage): Promise<void> {
     if (this.closing) return Promise.reject(new TransportClosedError());
-    const options: Options.Publish = { contentType: message.contentType, headers: message.headers };
+    const options: Options.Publish = { contentType: message.contentType };
+    // An empty headers table still costs amqplib an encoding per reply.
+    for (const _ in message.headers) {
+      options.headers = message.headers;
+      break;
+    }
     if (correlationId !== undefined) options.correlationId = correlationId;
     const body = message.body;
     const raw: RawPublish = {
@@ -171,7 +173,7 @@ export class AmqpTransport implements Transport {
       mandatory: false,
       describe: () => `the reply queue "${replyTo}"`,
     };
-    return this.publisher.publishUnconfirmed(() => raw);
+    return this.requests.reply(raw);
   }
 
   /** Depth and consumers of a queue via a passive check on a throwaway channel, or `undefined` when it does not exist. */

@@ -1,4 +1,4 @@
-import type { ConfirmChannel, Message, Options } from 'amqplib';
+import type { Channel, ConfirmChannel, Message, Options } from 'amqplib';
 import { PublishError, TransportClosedError, UnroutableError, type Logger } from '@metro/core';
 import type { ConnectionSupervisor, LiveConnection } from './connection-supervisor.js';
 
@@ -22,6 +22,22 @@ interface PendingPublish {
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
+/** Hooks and mode of a {@link ConfirmPublisher}. */
+export interface PublisherHooks {
+  /**
+   * `false`: a plain channel, no publisher confirms (requests and replies: the reply, or the
+   * requester's timeout, is their confirmation). Every publish then resolves once written, and
+   * the broker sends no ack frame per message. Default `true`.
+   */
+  readonly confirms?: boolean;
+  /** Runs on every new channel before it is used (request/reply starts its reply consumer here). */
+  readonly setup?: (channel: Channel, live: LiveConnection) => Promise<void>;
+  /** Runs when the channel is lost. */
+  readonly onChannelLost?: () => void;
+  /** Gets the returns of mandatory messages sent with {@link ConfirmPublisher.publishUnconfirmed} (and, without confirms, of all of them). */
+  readonly onUnconfirmedReturn?: (message: Message) => void;
+}
+
 /** How often outstanding confirms are checked against their deadline. */
 const SWEEP_MS = 100;
 
@@ -35,7 +51,7 @@ const SWEEP_MS = 100;
  * wait (at most `maxBufferedPublishes` of them, each within its timeout).
  */
 export class ConfirmPublisher {
-  private channel: ConfirmChannel | undefined;
+  private channel: Channel | undefined;
   private channelGeneration = -1;
   private sequence = 0;
   private readonly pending = new Map<number, PendingPublish>();
@@ -51,12 +67,7 @@ export class ConfirmPublisher {
     private readonly supervisor: ConnectionSupervisor,
     private readonly limits: { readonly publishTimeoutMs: number; readonly maxBufferedPublishes: number },
     private readonly logger: Logger,
-    /** Runs on every new channel before it is used (request/reply starts its reply consumer here). */
-    private readonly setup?: (channel: ConfirmChannel, live: LiveConnection) => Promise<void>,
-    /** Runs when the channel is lost. */
-    private readonly onChannelLost?: () => void,
-    /** Gets the returns of mandatory messages sent with {@link publishUnconfirmed}. */
-    private readonly onUnconfirmedReturn?: (message: Message) => void,
+    private readonly hooks: PublisherHooks = {},
   ) {
     supervisor.onConnected((live) => this.openChannel(live));
     // The channel opens during onConnected, before the connection counts as ready: wake the
@@ -158,13 +169,13 @@ export class ConfirmPublisher {
     return this.run(prepare);
   }
 
-  private ready(): ConfirmChannel | undefined {
+  private ready(): Channel | undefined {
     const live = this.supervisor.current;
     if (!live || this.supervisor.blocked || !this.channel || this.channelGeneration !== live.generation) return undefined;
     return this.channel;
   }
 
-  private async waitForChannel(deadline: number, describe: string | undefined): Promise<ConfirmChannel> {
+  private async waitForChannel(deadline: number, describe: string | undefined): Promise<Channel> {
     if (this.waiting >= this.limits.maxBufferedPublishes) {
       throw new PublishError(
         `Not connected to RabbitMQ and ${this.waiting} publishes are already waiting (maxBufferedPublishes). Retry later or raise maxBufferedPublishes.`,
@@ -197,7 +208,16 @@ export class ConfirmPublisher {
     }
   }
 
-  private send(channel: ConfirmChannel, raw: RawPublish, deadline: number): Promise<void> | undefined {
+  private send(channel: Channel, raw: RawPublish, deadline: number): Promise<void> | undefined {
+    if (this.hooks.confirms === false) {
+      try {
+        channel.publish(raw.exchange, raw.routingKey, raw.body, raw.mandatory === (raw.options.mandatory === true) ? raw.options : { ...raw.options, mandatory: raw.mandatory });
+        return RESOLVED;
+      } catch (err) {
+        this.logger.debug({ err }, 'metro: publish on a closed channel; retrying on the next one');
+        return undefined;
+      }
+    }
     const seq = ++this.sequence;
     let entry!: PendingPublish;
     const promise = new Promise<void>((resolve, reject) => {
@@ -214,7 +234,7 @@ export class ConfirmPublisher {
     });
     this.pending.set(seq, entry);
     try {
-      channel.publish(raw.exchange, raw.routingKey, raw.body, raw.mandatory === (raw.options.mandatory === true) ? raw.options : { ...raw.options, mandatory: raw.mandatory }, (err: unknown) => {
+      (channel as ConfirmChannel).publish(raw.exchange, raw.routingKey, raw.body, raw.mandatory === (raw.options.mandatory === true) ? raw.options : { ...raw.options, mandatory: raw.mandatory }, (err: unknown) => {
         if (err) {
           const nacked = err instanceof Error && err.message === 'message nacked';
           const describe = describeOf(raw);
@@ -263,18 +283,18 @@ export class ConfirmPublisher {
         return;
       }
     }
-    this.onUnconfirmedReturn?.(message);
+    this.hooks.onUnconfirmedReturn?.(message);
   }
 
   private async openChannel(live: LiveConnection): Promise<void> {
     if (this.closed) return;
-    const channel = await live.model.createConfirmChannel();
+    const channel = this.hooks.confirms === false ? await live.model.createChannel() : await live.model.createConfirmChannel();
     channel.on('error', (err: unknown) => this.logger.warn({ err, publisher: this.name }, 'metro: publish channel error'));
     channel.on('return', (message: Message) => this.onReturn(message));
     channel.on('close', () => {
       if (this.channel !== channel) return;
       this.channel = undefined;
-      this.onChannelLost?.();
+      this.hooks.onChannelLost?.();
       if (this.closed) return;
       // The connection may be fine (a channel-level error): open a new channel on it.
       if (this.supervisor.current?.model === live.model && !this.reopenTimer) {
@@ -287,7 +307,7 @@ export class ConfirmPublisher {
         }, 100);
       }
     });
-    if (this.setup) await this.setup(channel, live);
+    if (this.hooks.setup) await this.hooks.setup(channel, live);
     this.channel = channel;
     this.channelGeneration = live.generation;
     this.wakeWaiters();

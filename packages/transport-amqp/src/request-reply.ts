@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ConfirmChannel, ConsumeMessage, Message } from 'amqplib';
+import type { Channel, ConsumeMessage, Message } from 'amqplib';
 import { PublishError, RequestTimeoutError, UnroutableError, TransportClosedError, type Logger, type ReplyMessage, type RequestOptions } from '@metro/core';
 import type { ConnectionSupervisor, LiveConnection } from './connection-supervisor.js';
 import { publicHeaders } from './incoming.js';
@@ -17,8 +17,8 @@ interface Call {
 
 /**
  * Request/reply over RabbitMQ direct reply-to: ONE long-lived no-ack consumer on
- * `amq.rabbitmq.reply-to`, on the same confirm channel the requests are published on (RabbitMQ
- * requires that), correlation by id, any number of calls in flight. Requests are published
+ * `amq.rabbitmq.reply-to`, on the same plain (unconfirmed) channel the requests are published on
+ * (RabbitMQ requires that), correlation by id, any number of calls in flight. Requests are published
  * mandatory, so a request nobody can receive rejects with `UnroutableError`. A timeout rejects
  * with `RequestTimeoutError` and forgets the call, so a late reply is dropped. When the channel is
  * lost, calls in flight reject with `PublishError` (their replies can no longer arrive).
@@ -29,15 +29,14 @@ export class RequestReply {
   private closed = false;
 
   constructor(supervisor: ConnectionSupervisor, limits: { publishTimeoutMs: number; maxBufferedPublishes: number }, private readonly logger: Logger) {
-    this.publisher = new ConfirmPublisher(
-      'request-reply',
-      supervisor,
-      limits,
-      logger,
-      (channel, live) => this.setup(channel, live),
-      () => this.failAll(new PublishError('The connection to RabbitMQ was lost while waiting for a reply; the reply cannot arrive any more. Retry the request.')),
-      (message) => this.onReturn(message),
-    );
+    this.publisher = new ConfirmPublisher('request-reply', supervisor, limits, logger, {
+      // Requests and replies are confirmed by their reply (or the requester's timeout): a plain
+      // channel spares the broker an ack frame, and both sides a socket read, per message.
+      confirms: false,
+      setup: (channel, live) => this.setup(channel, live),
+      onChannelLost: () => this.failAll(new PublishError('The connection to RabbitMQ was lost while waiting for a reply; the reply cannot arrive any more. Retry the request.')),
+      onUnconfirmedReturn: (message) => this.onReturn(message),
+    });
   }
 
   /** A request nobody could receive came back (mandatory): its call fails at once. */
@@ -48,7 +47,7 @@ export class RequestReply {
     if (call) call.reject(new UnroutableError(call.destination));
   }
 
-  private async setup(channel: ConfirmChannel, _live: LiveConnection): Promise<void> {
+  private async setup(channel: Channel, _live: LiveConnection): Promise<void> {
     await channel.consume(DIRECT_REPLY_TO, (message) => this.onReply(message), { noAck: true });
   }
 
@@ -109,7 +108,15 @@ export class RequestReply {
         destination,
       });
       // Requests are transient (their caller waits for them): not persisted by the broker.
-      const asRequest = (raw: RawPublish): RawPublish => ({ ...raw, options: { ...raw.options, persistent: false, replyTo: DIRECT_REPLY_TO, correlationId: id } });
+      // `prepare` builds a fresh options object per publish, so it is completed in place (this
+      // runs once per call).
+      const asRequest = (raw: RawPublish): RawPublish => {
+        const options = raw.options;
+        options.persistent = false;
+        options.replyTo = DIRECT_REPLY_TO;
+        options.correlationId = id;
+        return raw;
+      };
       // Unconfirmed: the reply (or, for a request nobody can receive, the broker's return) is the
       // confirmation; a request lost with its channel fails the call (channel lost) or times out.
       this.publisher
@@ -123,6 +130,16 @@ export class RequestReply {
           if (call) call.reject(err);
         });
     });
+  }
+
+  /**
+   * Sends a reply to another service's request on the same plain channel (transient and
+   * unconfirmed: a lost reply ends in the requester's timeout), waiting for the channel only when
+   * there is none yet.
+   */
+  reply(raw: RawPublish): Promise<void> {
+    if (this.closed) return Promise.reject(new TransportClosedError());
+    return this.publisher.publishUnconfirmed(() => raw);
   }
 
   /** Rejects calls in flight with `TransportClosedError` and closes the channel. */

@@ -103,6 +103,26 @@ describe('hot paths of the transport', () => {
     await ch.close();
   });
 
+  it('a request to a topic its client has not declared yet (declared on first use) is answered, as are the next ones', async () => {
+    const topic = unique('rr-topic');
+    const queue = unique('rr-topic-q');
+    queues.push(queue);
+    const server = transport();
+    const client = transport();
+    await server.declareQueue({ queue, bindings: [{ topic, pattern: 'ask.#' }] });
+    await server.consume(queue, async (delivery) => {
+      await delivery.reply?.({ body: Buffer.from(`re:${delivery.messageId}`), contentType: 'text/plain', headers: {} });
+      await delivery.ack();
+    });
+    const ask = (id: string) =>
+      client.request({ destination: { kind: 'topic', topic, subject: 'ask.price' }, body: Buffer.from('?'), messageId: id, contentType: 'text/plain', headers: {} }, { timeoutMs: 5000 });
+    // The first request waits for the exchange declaration (the publisher's slow path), the rest take the hot path.
+    const [first, ...rest] = await Promise.all([ask('t0'), ask('t1'), ask('t2')]);
+    expect([first, ...rest].map((r) => Buffer.from(r.body).toString())).toEqual(['re:t0', 're:t1', 're:t2']);
+    expect(Buffer.from((await ask('t3')).body).toString()).toBe('re:t3');
+    await broker.deleteExchanges(`${topic}`).catch(() => undefined);
+  });
+
   it('a reply sent while the publish connection is down waits for the next channel instead of failing', async () => {
     const queue = await rawQueue('reply-loss');
     const server = new AmqpTransport({ url: AMQP_URL, publishTimeoutMs: 10_000, reconnect: { initialDelayMs: 50, maxDelayMs: 200 } });
