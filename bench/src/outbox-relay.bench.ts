@@ -96,18 +96,29 @@ export async function run(): Promise<BenchResult[]> {
     };
 
     for (const batch of [100, 1000]) {
-      const rawRate = await rawRun();
-      // Metro's relay.
-      await fill(db, schema, topic);
       // The same window of unconfirmed messages as the raw baseline (1,000), or more.
       const concurrency = batch <= 100 ? 10 : 4;
-      const relay = createOutboxRelay({ db, transport, schema, batchSize: batch, concurrency, listen: pgNotifications(pool) });
-      t0 = performance.now();
-      await relay.start();
-      while (relay.stats().published < N) await sleep(2);
-      const metroRate = N / ((performance.now() - t0) / 1000);
-      await relay.stop();
-      await admin.purgeQueue(queue);
+      const metroRun = async (): Promise<number> => {
+        await fill(db, schema, topic);
+        const relay = createOutboxRelay({ db, transport, schema, batchSize: batch, concurrency, listen: pgNotifications(pool) });
+        const started = performance.now();
+        await relay.start();
+        while (relay.stats().published < N) await sleep(2);
+        const rate = N / ((performance.now() - started) / 1000);
+        await relay.stop();
+        await admin.purgeQueue(queue);
+        return rate;
+      };
+      // Alternated, best of two each, so neither side profits from the machine's mood (the two
+      // cores are shared by RabbitMQ, PostgreSQL and this process).
+      const rawRates: number[] = [];
+      const metroRates: number[] = [];
+      for (let round = 0; round < 2; round++) {
+        rawRates.push(await rawRun());
+        metroRates.push(await metroRun());
+      }
+      const rawRate = Math.max(...rawRates);
+      const metroRate = Math.max(...metroRates);
       // Naive polling relay.
       await fill(db, naiveSchema, topic);
       const naive = naiveRelay(db, naiveSchema, raw, batch);
@@ -125,7 +136,7 @@ export async function run(): Promise<BenchResult[]> {
         higherIsBetter: true,
         goal: '>= 0.8x raw amqplib',
         met: metroRate >= 0.8 * rawRate,
-        notes: `relay concurrency ${concurrency}; naive polling relay: ${Math.round(naiveRate)} msg/s`,
+        notes: `relay concurrency ${concurrency}; best of 2 alternated rounds (raw ${rawRates.map(Math.round).join('/')}, metro ${metroRates.map(Math.round).join('/')}); naive polling relay: ${Math.round(naiveRate)} msg/s`,
       });
       results.push({
         name: `outbox relay throughput vs naive polling relay, batch ${batch}`,

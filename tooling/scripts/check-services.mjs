@@ -1,5 +1,9 @@
 #!/usr/bin/env node
-// Checks that RabbitMQ and PostgreSQL answer before the tests start, and says how to start them if not.
+// Checks that RabbitMQ and PostgreSQL answer before the tests start, and says how to start them if
+// not; and that the two Debian packages some tests drive are installed (Chromium for the dashboard's
+// browser test, python3-pika for the Python interop test), saying how to install them if not.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import net from 'node:net';
 
 const amqp = new URL(process.env.METRO_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672');
@@ -27,6 +31,17 @@ if (down.length > 0) {
     console.error(`${s.name} is not reachable at ${s.host}:${s.port}. Start it with:\n    ${s.start}`);
   }
   console.error('The tests run against the real services; start them and run `pnpm test` again.');
+  process.exit(1);
+}
+
+const packages = [
+  { name: 'chromium', present: () => existsSync('/usr/bin/chromium'), usedBy: 'the dashboard test in real Chromium (apps/admin-web)' },
+  { name: 'python3-pika', present: () => spawnSync('/usr/bin/python3', ['-c', 'import pika'], { stdio: 'ignore' }).status === 0, usedBy: 'the Python interop test (apps/shop)' },
+];
+const missing = packages.filter((p) => !p.present());
+if (missing.length > 0) {
+  for (const p of missing) console.error(`Debian package ${p.name} is missing; ${p.usedBy} needs it.`);
+  console.error(`Install with:\n    .ci/system-deps    (as root: apt-get install -y --no-install-recommends ${missing.map((p) => p.name).join(' ')})\nthen run \`pnpm test\` again.`);
   process.exit(1);
 }
 console.log(`services up: ${services.map((s) => `${s.name} ${s.host}:${s.port}`).join(', ')}`);
