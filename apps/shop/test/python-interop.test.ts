@@ -16,6 +16,8 @@ const script = (name: string): string => fileURLToPath(new URL(`./python/${name}
 const suffix = randomUUID().slice(0, 8);
 const metros: Metro[] = [];
 const exchanges: string[] = [];
+/** Service queues the Metro services declare (each with its `.expired` companion). */
+const queues: string[] = [];
 
 function runPython(args: string[], onLine?: (line: string) => void): Promise<{ code: number | null; lines: string[]; stderr: string }> {
   return new Promise((resolve, reject) => {
@@ -47,6 +49,7 @@ afterAll(async () => {
   await Promise.allSettled(metros.map((m) => m.stop()));
   const conn = await amqplib.connect(AMQP_URL);
   const ch = await conn.createChannel();
+  for (const q of queues) for (const name of [q, `${q}.expired`]) await ch.deleteQueue(name).catch(() => undefined);
   for (const e of exchanges) await ch.deleteExchange(e).catch(() => undefined);
   await conn.close();
 });
@@ -57,6 +60,7 @@ describe('Python interop (pika, aggregate envelope)', () => {
     exchanges.push(aggregate);
     const OrderCreated = defineEvent({ topic: aggregate, type: 'OrderCreated', schema: z.object({ orderId: z.string(), amount: z.number() }) });
     const received: Array<{ id: string; orderId: string; amount: number; topic: string | undefined; type: string }> = [];
+    queues.push(`py-consumer-${suffix}`);
     const metro = createMetro({ service: `py-consumer-${suffix}`, transport: new AmqpTransport({ url: AMQP_URL }), retry: { attempts: 1 } });
     metros.push(metro);
     metro.on({ topic: aggregate, subject: 'OrderCreated', codec: aggregateEnvelopeCodec }, async (data, ctx) => {
@@ -82,6 +86,7 @@ describe('Python interop (pika, aggregate envelope)', () => {
     const aggregate = `py_shipment_${suffix}`;
     exchanges.push(aggregate);
     const OrderShipped = defineEvent({ topic: aggregate, type: 'OrderShipped', schema: z.object({ orderId: z.string(), carrier: z.string() }) });
+    queues.push(`py-producer-${suffix}`);
     const metro = createMetro({ service: `py-producer-${suffix}`, transport: new AmqpTransport({ url: AMQP_URL }) });
     metros.push(metro);
     await metro.start();

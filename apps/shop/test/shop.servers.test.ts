@@ -23,7 +23,10 @@ afterAll(async () => {
   await client.end();
   const conn = await amqplib.connect(AMQP_URL);
   const ch = await conn.createChannel();
-  for (const q of ['orders', 'billing', 'notifications', 'rpc.customers.get']) await ch.deleteQueue(prefix + q).catch(() => undefined);
+  // Service queues have an `.expired` companion (see @metro/transport-amqp's README).
+  for (const q of ['orders', 'billing', 'notifications', 'orders.expired', 'billing.expired', 'notifications.expired', 'rpc.customers.get']) {
+    await ch.deleteQueue(prefix + q).catch(() => undefined);
+  }
   for (const e of ['orders', 'metro.commands']) await ch.deleteExchange(prefix + e).catch(() => undefined);
   await conn.close().catch(() => undefined);
 });

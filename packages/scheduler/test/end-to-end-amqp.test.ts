@@ -37,6 +37,13 @@ beforeAll(async () => {
 afterAll(async () => {
   await worker?.stop();
   await relay?.stop();
+  // The relay declared the topic's exchange on its first publish: delete it (the queue is temporary).
+  const model = transport?.connectionsForTesting().publish;
+  if (model) {
+    const channel = await model.createChannel();
+    await channel.deleteExchange(topic).catch(() => undefined);
+    await channel.close().catch(() => undefined);
+  }
   await transport?.close();
   await t?.close();
 });

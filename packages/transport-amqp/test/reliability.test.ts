@@ -1,24 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PublishError, type Delivery, type OutgoingMessage } from '@metro/core';
 import { AmqpTransport } from '../src/index.js';
-import { AMQP_URL, RawBroker, sleep, unique, waitFor } from './support/broker.js';
+import { AMQP_URL, RawBroker, sleep, TestNames, unique, waitFor } from './support/broker.js';
+import { text, textMessage } from './support/messages.js';
 import { captureLogger } from './support/capture-logger.js';
 import { TcpProxy } from '@metro/test-support';
 
-const enc = new TextEncoder();
-const text = (b: Uint8Array): string => Buffer.from(b).toString('utf8');
-let seq = 0;
-function msg(destination: OutgoingMessage['destination'], body: string, extra: Partial<OutgoingMessage> = {}): OutgoingMessage {
-  return { destination, body: enc.encode(body), messageId: `r-${++seq}`, contentType: 'text/plain', headers: {}, ...extra };
-}
-
-const queues: string[] = [];
-const exchanges: string[] = [];
-const q = (label: string): string => {
-  const n = unique(label);
-  queues.push(n, `${n}.expired`);
-  return n;
-};
+const names = new TestNames();
+const q = (label: string): string => names.queue(label);
+const msg = (destination: OutgoingMessage['destination'], body: string, extra: Partial<OutgoingMessage> = {}): OutgoingMessage => textMessage(destination, body, extra, 'r');
 
 let broker: RawBroker;
 const opened: Array<{ close(): Promise<void> }> = [];
@@ -41,8 +31,7 @@ afterAll(async () => {
     await o.close();
     if (Date.now() - started > 1000) console.log(`slow close: ${o.constructor.name} ${Date.now() - started} ms`);
   }
-  await broker.deleteQueues(...queues);
-  await broker.deleteExchanges(...exchanges);
+  await names.cleanup(broker);
   await broker.close();
 });
 
@@ -50,7 +39,7 @@ describe('reconnection', () => {
   it('re-declares the topology after a reconnect and resumes consumers', async () => {
     const { proxy, transport } = await proxied();
     const topic = unique('redeclare');
-    exchanges.push(topic);
+    names.exchanges.push(topic);
     const queue = q('redeclare');
     await transport.declareQueue({ queue, bindings: [{ topic, pattern: 'a.#' }] });
     const got: Delivery[] = [];

@@ -1,27 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UnroutableError, type Delivery, type OutgoingMessage } from '@metro/core';
 import { AmqpTopologyError, AmqpTransport, roundDelay } from '../src/index.js';
-import { AMQP_URL, RawBroker, sleep, unique, waitFor } from './support/broker.js';
+import { AMQP_URL, RawBroker, sleep, TestNames, unique, waitFor } from './support/broker.js';
+import { text, textMessage } from './support/messages.js';
 
-const enc = new TextEncoder();
-const text = (b: Uint8Array): string => Buffer.from(b).toString('utf8');
-let seq = 0;
-function msg(destination: OutgoingMessage['destination'], body: string, extra: Partial<OutgoingMessage> = {}): OutgoingMessage {
-  return { destination, body: enc.encode(body), messageId: `m-${++seq}`, contentType: 'text/plain', headers: {}, ...extra };
-}
-
-const queues: string[] = [];
-const exchanges: string[] = [];
-const q = (label: string): string => {
-  const n = unique(label);
-  queues.push(n, `${n}.expired`);
-  return n;
-};
-const t = (label: string): string => {
-  const n = unique(label);
-  exchanges.push(n);
-  return n;
-};
+const names = new TestNames();
+const q = (label: string): string => names.queue(label);
+const t = (label: string): string => names.exchange(label);
+const msg = (destination: OutgoingMessage['destination'], body: string, extra: Partial<OutgoingMessage> = {}): OutgoingMessage => textMessage(destination, body, extra, 'm');
 
 let broker: RawBroker;
 let transport: AmqpTransport;
@@ -34,8 +20,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await transport.close();
-  await broker.deleteQueues(...queues);
-  await broker.deleteExchanges(...exchanges);
+  await names.cleanup(broker);
   await broker.close();
 });
 
@@ -174,11 +159,11 @@ describe('topology', () => {
     const quorum = new AmqpTransport({ url: AMQP_URL, prefix, queueType: 'quorum' });
     const priority = new AmqpTransport({ url: AMQP_URL, prefix, maxPriority: 5 });
     const topic = 'shared-topic';
-    exchanges.push(prefix + topic);
+    names.exchanges.push(prefix + topic);
     try {
       const qq = 'quorum-q';
       const pq = 'prio-q';
-      queues.push(prefix + qq, prefix + pq, `${prefix}${qq}.expired`);
+      names.queues.push(prefix + qq, prefix + pq, `${prefix}${qq}.expired`);
       await quorum.declareQueue({ queue: qq, bindings: [{ topic, pattern: '#' }] });
       await priority.declareQueue({ queue: pq });
       // quorum queues reject a redeclare as classic: proves the type on the broker.

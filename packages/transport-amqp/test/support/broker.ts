@@ -49,3 +49,29 @@ export class RawBroker {
     await this.model.close().catch(() => undefined);
   }
 }
+
+/** The queues and exchanges one test file creates, with unique names, deleted together at the end. */
+export class TestNames {
+  readonly queues: string[] = [];
+  readonly exchanges: string[] = [];
+
+  /** A unique queue name; its `<name>.expired` companion (see the transport's README) is cleaned up too. */
+  queue(label: string): string {
+    const name = unique(label);
+    this.queues.push(name, `${name}.expired`);
+    return name;
+  }
+
+  /** A unique exchange (topic) name. */
+  exchange(label: string): string {
+    const name = unique(label);
+    this.exchanges.push(name);
+    return name;
+  }
+
+  /** Deletes everything registered, ignoring what is already gone. */
+  async cleanup(broker: RawBroker): Promise<void> {
+    await broker.deleteQueues(...this.queues);
+    await broker.deleteExchanges(...this.exchanges);
+  }
+}
