@@ -19,7 +19,7 @@ import { DelayTopology } from './delay-topology.js';
 import { AmqpTopologyError } from './errors.js';
 import { resolveOptions, type AmqpTransportOptions, type ResolvedAmqpOptions } from './options.js';
 import { describeDestination, toRawPublish } from './outgoing.js';
-import { ConfirmPublisher, type RawPublish } from './publisher.js';
+import { ChannelPublisher, type RawPublish } from './publisher.js';
 import { RequestReply } from './request-reply.js';
 import { EXPIRED_SUFFIX, Topology } from './topology.js';
 
@@ -46,7 +46,7 @@ export class AmqpTransport implements Transport {
   private readonly consumeConnection: ConnectionSupervisor;
   private readonly topology: Topology;
   private readonly delays: DelayTopology;
-  private readonly publisher: ConfirmPublisher;
+  private readonly publisher: ChannelPublisher;
   private readonly requests: RequestReply;
   private readonly consumers = new Set<AmqpConsumer>();
   private readonly host: ConsumerHost;
@@ -73,7 +73,7 @@ export class AmqpTransport implements Transport {
       }
     });
     const limits = { publishTimeoutMs: this.options.publishTimeoutMs, maxBufferedPublishes: this.options.maxBufferedPublishes };
-    this.publisher = new ConfirmPublisher('events', this.publishConnection, limits, this.logger);
+    this.publisher = new ChannelPublisher('events', this.publishConnection, limits, this.logger);
     this.requests = new RequestReply(this.publishConnection, limits, this.logger);
     const internal = new Set([this.topology.commandsExchange, this.delays.delayExchange, this.delays.delayedExchange, '']);
     this.host = {

@@ -22,7 +22,7 @@ interface PendingPublish {
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
-/** Hooks and mode of a {@link ConfirmPublisher}. */
+/** Hooks and mode of a {@link ChannelPublisher}. */
 export interface PublisherHooks {
   /**
    * `false`: a plain channel, no publisher confirms (requests and replies: the reply, or the
@@ -34,7 +34,7 @@ export interface PublisherHooks {
   readonly setup?: (channel: Channel, live: LiveConnection) => Promise<void>;
   /** Runs when the channel is lost. */
   readonly onChannelLost?: () => void;
-  /** Gets the returns of mandatory messages sent with {@link ConfirmPublisher.publishUnconfirmed} (and, without confirms, of all of them). */
+  /** Gets the returns of mandatory messages sent with {@link ChannelPublisher.publishUnconfirmed} (and, without confirms, of all of them). */
   readonly onUnconfirmedReturn?: (message: Message) => void;
 }
 
@@ -42,15 +42,17 @@ export interface PublisherHooks {
 const SWEEP_MS = 100;
 
 /**
- * Publishes on a confirm channel of the publish connection. `publish` resolves on the broker's ack;
+ * Publishes on one channel of the publish connection, reopened after it is lost. With confirms (the
+ * default: events and commands) the channel is a confirm channel and `publish` resolves on the broker's ack;
  * rejects with `UnroutableError` when a mandatory message is returned (RabbitMQ sends a return
  * before the ack of the same message, and returns in publish order, so a return belongs to the
  * oldest unconfirmed publish with the same exchange, routing key and message id), `PublishError` on a nack, on a
  * channel or connection lost before the ack, or when `publishTimeoutMs` passes, and
  * `TransportClosedError` after `close()`. While disconnected or blocked by the broker, publishes
- * wait (at most `maxBufferedPublishes` of them, each within its timeout).
+ * wait (at most `maxBufferedPublishes` of them, each within its timeout). With `confirms: false`
+ * (requests and replies) the channel is a plain one and every publish resolves once written.
  */
-export class ConfirmPublisher {
+export class ChannelPublisher {
   private channel: Channel | undefined;
   private channelGeneration = -1;
   private sequence = 0;

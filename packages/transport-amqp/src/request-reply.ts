@@ -3,7 +3,7 @@ import type { Channel, ConsumeMessage, Message } from 'amqplib';
 import { PublishError, RequestTimeoutError, UnroutableError, TransportClosedError, type Logger, type ReplyMessage, type RequestOptions } from '@metro/core';
 import type { ConnectionSupervisor, LiveConnection } from './connection-supervisor.js';
 import { publicHeaders } from './incoming.js';
-import { ConfirmPublisher, type RawPublish } from './publisher.js';
+import { ChannelPublisher, type RawPublish } from './publisher.js';
 
 /** RabbitMQ's direct reply-to pseudo-queue. */
 export const DIRECT_REPLY_TO = 'amq.rabbitmq.reply-to';
@@ -25,11 +25,11 @@ interface Call {
  */
 export class RequestReply {
   private readonly calls = new Map<string, Call>();
-  private readonly publisher: ConfirmPublisher;
+  private readonly publisher: ChannelPublisher;
   private closed = false;
 
   constructor(supervisor: ConnectionSupervisor, limits: { publishTimeoutMs: number; maxBufferedPublishes: number }, private readonly logger: Logger) {
-    this.publisher = new ConfirmPublisher('request-reply', supervisor, limits, logger, {
+    this.publisher = new ChannelPublisher('request-reply', supervisor, limits, logger, {
       // Requests and replies are confirmed by their reply (or the requester's timeout): a plain
       // channel spares the broker an ack frame, and both sides a socket read, per message.
       confirms: false,
