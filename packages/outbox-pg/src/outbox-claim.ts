@@ -125,19 +125,9 @@ async function dropRowsBehindEarlierOnes(
   return rows.filter((row) => row.aggregate_id === null || allowed.has(String(row.seq)));
 }
 
-/** Marks published rows: deletes them, or keeps them as `sent` when there is a retention period. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export async function markSent(trx: Transaction<any>, schema: string, seqs: ReadonlyArray<string>, keep: boolean): Promise<void> {
-  if (seqs.length === 0) return;
-  const outbox = sql.id(schema, 'outbox');
-  const list = sql`cast(${`{${seqs.join(',')}}`} as bigint[])`;
-  if (keep) await sql`update ${outbox} set status = 'sent', sent_at = now() where seq = any(${list})`.execute(trx);
-  else await sql`delete from ${outbox} where seq = any(${list})`.execute(trx);
-}
-
 /**
- * {@link markSent} and {@link countSent} in one statement (one round trip): deletes the rows (or
- * marks them `sent`) and adds their number to the relay's counter under `relay`.
+ * Marks published rows in one statement (one round trip): deletes them (or marks them `sent` when
+ * there is a retention period) and adds their number to the relay's counter under `relay`.
  */
 export async function markSentAndCount(
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -174,13 +164,4 @@ export async function markAttemptFailed(
         status = ${giveUp ? 'failed' : 'pending'},
         next_attempt_at = now() + make_interval(secs => ${delayMs / 1000})
     where seq = ${seq}::bigint`.execute(trx);
-}
-
-/** Adds to the relay's sent counter (10-second buckets, one row per relay so relays never contend). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export async function countSent(trx: Transaction<any>, schema: string, relay: string, sent: number): Promise<void> {
-  if (sent === 0) return;
-  await sql`insert into ${sql.id(schema, 'outbox_throughput')} as t (bucket, relay, sent)
-    values (to_timestamp(floor(extract(epoch from now()) / 10) * 10), ${relay}, ${sent})
-    on conflict (bucket, relay) do update set sent = t.sent + excluded.sent`.execute(trx);
 }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { z } from 'zod';
-import { defineCommand, defineEvent, InMemoryTransport, ValidationError, type Delivery } from '@metro/core';
+import { defineCommand, defineEvent, InMemoryTransport, PublishError, ValidationError, type Delivery, type OutgoingMessage, type Transport } from '@metro/core';
 import { createOutbox, createOutboxRelay, migrate, outboxStats, pgNotifications, InvalidExecutorError } from '../src/index.js';
 import { createTestDb, dropSchema, uniqueSchema, waitFor, type TestDb } from './helpers.js';
 
@@ -112,6 +112,66 @@ describe('outbox + relay (PostgreSQL, in-memory broker)', () => {
       expect(row.rows[0]!.attempts).toBe(3);
       expect(row.rows[0]!.last_error).toContain('UnroutableError');
       expect(relay.stats()).toMatchObject({ failed: 1, retried: 2 });
+    } finally {
+      await relay.stop();
+    }
+  });
+
+  it('with retention, an unroutable row is retried with backoff and then kept as failed; the sent one stays sent', async () => {
+    const Lost = defineEvent({ topic: 'nowhere-kept', type: 'lost', schema: z.object({}) });
+    const relay = createOutboxRelay({ db: t.db, transport, schema, pollInterval: 20, maxAttempts: 3, retryDelay: 30, retention: '1h' });
+    const { sentLastMinute: before, failed: failedBefore } = await outboxStats(t.db, { schema });
+    await relay.start();
+    try {
+      const [lost, kept] = await t.db.transaction().execute(async (trx) => [
+        await outbox().publish(trx, Lost, {}),
+        await outbox().publish(trx, OrderPlaced, { orderId: 'kept-next-to-lost' }),
+      ]);
+      await waitFor(async () => (await outboxStats(t.db, { schema })).failed === failedBefore + 1, 10_000, 'row marked failed');
+      const rows = await sql<{ message_id: string; status: string; attempts: number; sent_at: Date | null; last_error: string | null }>`
+        select message_id, status, attempts, sent_at, last_error from ${sql.id(schema, 'outbox')} where message_id in (${lost.id}, ${kept.id})`.execute(t.db);
+      const byId = new Map(rows.rows.map((r) => [r.message_id, r]));
+      expect(byId.get(lost.id)).toMatchObject({ status: 'failed', attempts: 3, sent_at: null });
+      expect(byId.get(lost.id)!.last_error).toContain('UnroutableError');
+      expect(byId.get(kept.id)).toMatchObject({ status: 'sent', attempts: 0 });
+      expect(received.filter((d) => d.messageId === kept.id)).toHaveLength(1);
+      // The counter counts the sent row only, not the three attempts of the lost one.
+      expect((await outboxStats(t.db, { schema })).sentLastMinute).toBe(before + 1);
+    } finally {
+      await relay.stop();
+      await sql`delete from ${sql.id(schema, 'outbox')} where status <> 'sent'`.execute(t.db);
+    }
+  });
+
+  it('rows the broker could not take (broker trouble) go back unchanged and are published once it recovers', async () => {
+    let refusals = 5;
+    const troubled: Transport = Object.assign(Object.create(transport) as Transport, {
+      publish(message: OutgoingMessage) {
+        if (refusals > 0) {
+          refusals--;
+          return Promise.reject(new PublishError('broker trouble (test)'));
+        }
+        return transport.publish(message);
+      },
+    });
+    const relay = createOutboxRelay({ db: t.db, transport: troubled, schema, pollInterval: 20, batchSize: 10 });
+    const before = (await outboxStats(t.db, { schema })).sentLastMinute;
+    const ids = await t.db.transaction().execute(async (trx) => {
+      const out: string[] = [];
+      for (let i = 0; i < 8; i++) out.push((await outbox().publish(trx, OrderPlaced, { orderId: `trouble-${i}` })).id);
+      return out;
+    });
+    await relay.start();
+    try {
+      await waitFor(() => ids.every((id) => received.some((d) => d.messageId === id)), 15_000, 'every row published after the trouble');
+      expect(refusals).toBe(0);
+      expect(relay.stats().errors).toBeGreaterThanOrEqual(1);
+      expect(relay.stats().failed).toBe(0);
+      const left = await sql<{ n: number }>`select count(*)::int as n from ${sql.id(schema, 'outbox')} where message_id in (${sql.join(ids)})`.execute(t.db);
+      expect(left.rows[0]!.n).toBe(0);
+      // Published once each: the rows the broker confirmed in the troubled batch were not put back.
+      for (const id of ids) expect(received.filter((d) => d.messageId === id)).toHaveLength(1);
+      expect((await outboxStats(t.db, { schema })).sentLastMinute).toBe(before + ids.length);
     } finally {
       await relay.stop();
     }
