@@ -123,6 +123,34 @@ describe('hot paths of the transport', () => {
     await broker.deleteExchanges(`${topic}`).catch(() => undefined);
   });
 
+  it('a reply to a caller that is gone is dropped, and the channel it went out on keeps serving calls both ways', async () => {
+    const queue = await rawQueue('reply-to-gone');
+    const server = transport();
+    let held: Delivery | undefined;
+    await server.consume(queue, async (delivery) => {
+      if (!held) {
+        held = delivery; // answered below, after its caller has closed
+        return;
+      }
+      await delivery.reply?.({ body: Buffer.from('ok'), contentType: 'text/plain', headers: {} });
+      await delivery.ack();
+    });
+    const gone = new AmqpTransport({ url: AMQP_URL });
+    const lost = gone.request({ destination: { kind: 'queue', queue }, body: Buffer.from('1'), messageId: 'g1', contentType: 'text/plain', headers: {} }, { timeoutMs: 5000 }).catch((e: unknown) => e);
+    await waitFor(() => held !== undefined, 5000, 'first request held');
+    await gone.close();
+    await lost;
+    // The server replies to a reply-to address whose channel no longer exists.
+    await held!.reply?.({ body: Buffer.from('late'), contentType: 'text/plain', headers: {} });
+    await held!.ack();
+    // Its request/reply channel still carries replies to others and its own requests.
+    const other = transport();
+    const reply = await other.request({ destination: { kind: 'queue', queue }, body: Buffer.from('2'), messageId: 'g2', contentType: 'text/plain', headers: {} }, { timeoutMs: 5000 });
+    expect(Buffer.from(reply.body).toString()).toBe('ok');
+    const own = await server.request({ destination: { kind: 'queue', queue }, body: Buffer.from('3'), messageId: 'g3', contentType: 'text/plain', headers: {} }, { timeoutMs: 5000 });
+    expect(Buffer.from(own.body).toString()).toBe('ok');
+  });
+
   it('a reply sent while the publish connection is down waits for the next channel instead of failing', async () => {
     const queue = await rawQueue('reply-loss');
     const server = new AmqpTransport({ url: AMQP_URL, publishTimeoutMs: 10_000, reconnect: { initialDelayMs: 50, maxDelayMs: 200 } });
