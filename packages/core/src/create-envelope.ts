@@ -40,35 +40,39 @@ export async function createEnvelope<D extends MessageDefinition>(
   // Validate, but put the payload as given on the wire: consumers parse it with the same schema,
   // so transforms and defaults apply exactly once, on the consuming side (a transformed output,
   // e.g. a Date or a number from a string, would not survive JSON or re-validation).
-  await validate(definition.schema, payload, `Payload of ${definition.kind} "${describeDefinition(definition)}"`);
-  const data = payload as unknown;
+  // A synchronous schema with a valid payload costs no promise; anything else goes through
+  // `validate`, which awaits async schemas and builds the ValidationError.
+  const checked = definition.schema['~standard'].validate(payload);
+  if (checked instanceof Promise || checked.issues) {
+    await validate(definition.schema, payload, `Payload of ${definition.kind} "${describeDefinition(definition)}"`);
+  }
   const now = options.now ?? Date.now();
   const id = options.id ?? uuidv7(now);
   const context = currentCorrelation();
-  const correlationid = options.correlationId ?? context?.correlationId ?? id;
   const causationid = options.causationId ?? context?.causationId;
-  const base = {
-    specversion: '1.0' as const,
+  // Built by assignment in the wire's key order (this runs once per publish: no spreads).
+  const envelope: { -readonly [K in keyof Envelope<Payload<D>>]: Envelope<Payload<D>>[K] } = {
+    specversion: '1.0',
     id,
     source: options.source,
     type: definition.type,
     time: new Date(now).toISOString(),
     datacontenttype: 'application/json',
-    data: data as Payload<D>,
-    correlationid,
-    ...(causationid !== undefined ? { causationid } : {}),
-    ...(context?.traceparent !== undefined ? { traceparent: context.traceparent } : {}),
+    data: payload as unknown as Payload<D>,
+    correlationid: options.correlationId ?? context?.correlationId ?? id,
+    kind: definition.kind,
   };
+  if (causationid !== undefined) envelope.causationid = causationid;
+  if (context?.traceparent !== undefined) envelope.traceparent = context.traceparent;
   if (definition.kind === 'event') {
-    return { ...base, kind: 'event', topic: definition.topic, subject: options.subject ?? definition.type };
+    envelope.topic = definition.topic;
+    envelope.subject = options.subject ?? definition.type;
+    return envelope;
   }
+  envelope.service = definition.service;
   const expiresIn = options.expiresInMs ?? definition.expiresInMs;
-  return {
-    ...base,
-    kind: 'command',
-    service: definition.service,
-    ...(expiresIn !== undefined ? { expiresat: new Date(now + expiresIn).toISOString() } : {}),
-  };
+  if (expiresIn !== undefined) envelope.expiresat = new Date(now + expiresIn).toISOString();
+  return envelope;
 }
 
 /** `orders.placed` / `sms:send`: how a definition is named in messages and logs. */
@@ -98,18 +102,19 @@ export function toOutgoingMessage(
   extra: { headers?: Record<string, HeaderValue>; priority?: number; delayMs?: number; destination?: Destination } = {},
 ): OutgoingMessage {
   const encoded = codec.encode(envelope);
-  const expiresInMs = envelope.expiresat !== undefined ? Math.max(1, Date.parse(envelope.expiresat) - Date.now()) : undefined;
-  return {
+  // Built by assignment (no spreads): this runs once per publish.
+  const message: { -readonly [K in keyof OutgoingMessage]: OutgoingMessage[K] } = {
     destination: extra.destination ?? destinationOf(envelope),
     body: encoded.body,
     messageId: envelope.id,
     contentType: encoded.contentType,
-    headers: { ...encoded.headers, ...(extra.headers ?? {}) },
+    headers: extra.headers === undefined ? encoded.headers : { ...encoded.headers, ...extra.headers },
     timestamp: Date.parse(envelope.time),
-    ...(expiresInMs !== undefined ? { expiresInMs } : {}),
-    ...(extra.priority !== undefined ? { priority: extra.priority } : {}),
-    ...(extra.delayMs !== undefined ? { delayMs: extra.delayMs } : {}),
   };
+  if (envelope.expiresat !== undefined) message.expiresInMs = Math.max(1, Date.parse(envelope.expiresat) - Date.now());
+  if (extra.priority !== undefined) message.priority = extra.priority;
+  if (extra.delayMs !== undefined) message.delayMs = extra.delayMs;
+  return message;
 }
 
 export { MetroHeaders };

@@ -3,7 +3,6 @@ import type { Envelope } from '../envelope.js';
 import { DecodeError } from '../errors.js';
 import { parseJsonSafely } from '../safe-json.js';
 
-const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
 /** Content type of Metro's own envelope (CloudEvents structured mode, JSON). */
@@ -42,7 +41,7 @@ export function decodeUtf8(body: Uint8Array): string {
 export const jsonEnvelopeCodec: Codec = {
   name: 'cloudevents-json',
   encode(envelope: Envelope): EncodedMessage {
-    return { body: encoder.encode(JSON.stringify(envelope)), contentType: CLOUDEVENTS_JSON, headers: {} };
+    return { body: Buffer.from(JSON.stringify(envelope), 'utf8'), contentType: CLOUDEVENTS_JSON, headers: {} };
   },
   decode(message: IncomingMessage): Envelope {
     const value = parseJsonSafely(decodeUtf8(message.body));
