@@ -3,7 +3,7 @@ import { currentCorrelation } from './context.js';
 import type { MessageDefinition, PayloadInput, Payload } from './definitions.js';
 import type { Envelope } from './envelope.js';
 import { uuidv7 } from './id.js';
-import { validate } from './schema.js';
+import { isThenable, validateNow } from './schema.js';
 import type { Destination, OutgoingMessage, HeaderValue } from './transport.js';
 import { MetroHeaders } from './envelope.js';
 
@@ -40,12 +40,9 @@ export async function createEnvelope<D extends MessageDefinition>(
   // Validate, but put the payload as given on the wire: consumers parse it with the same schema,
   // so transforms and defaults apply exactly once, on the consuming side (a transformed output,
   // e.g. a Date or a number from a string, would not survive JSON or re-validation).
-  // A synchronous schema with a valid payload costs no promise; anything else goes through
-  // `validate`, which awaits async schemas and builds the ValidationError.
-  const checked = definition.schema['~standard'].validate(payload);
-  if (checked instanceof Promise || checked.issues) {
-    await validate(definition.schema, payload, `Payload of ${definition.kind} "${describeDefinition(definition)}"`);
-  }
+  // A synchronous schema with a valid payload costs no promise.
+  const checked = validateNow(definition.schema, payload, `Payload of ${definition.kind} "${describeDefinition(definition)}"`);
+  if (isThenable(checked)) await checked;
   const now = options.now ?? Date.now();
   const id = options.id ?? uuidv7(now);
   const context = currentCorrelation();

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import {
   currentCorrelation,
+  isThenable,
+  validateNow,
   RequestTimeoutError,
   UnroutableError,
   type Duration,
@@ -11,7 +13,6 @@ import {
 import { NoResponderError, RemoteError, RpcTimeoutError } from './errors.js';
 import type { AnyProcedure, ProcedureInput, ProcedureOutput } from './procedure.js';
 import { decodeReply, encodeRequest, RPC_CONTENT_TYPE } from './wire.js';
-import { isThenable, validateNow } from './validate-now.js';
 
 /** Options of one call. */
 export interface CallOptions {

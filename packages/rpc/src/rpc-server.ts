@@ -1,7 +1,6 @@
-import { childLogger, runWithCorrelation, type Consumer, type Delivery, type Logger, type Transport } from '@metro/core';
+import { childLogger, isThenable, runWithCorrelation, validateNow, type Consumer, type Delivery, type Logger, type Transport } from '@metro/core';
 import type { AnyProcedure, ProcedureParsedInput, ProcedureResult } from './procedure.js';
 import { decodeRequest, encodeReply, failureOf, RPC_CONTENT_TYPE, type RpcReplyBody, type RpcRequestBody } from './wire.js';
-import { isThenable, validateNow } from './validate-now.js';
 
 /** What a procedure handler gets besides its input. */
 export interface ProcedureContext {

@@ -18,7 +18,7 @@ import { AmqpConsumer, type ConsumerHost } from './consumer.js';
 import { DelayTopology } from './delay-topology.js';
 import { AmqpTopologyError } from './errors.js';
 import { resolveOptions, type AmqpTransportOptions, type ResolvedAmqpOptions } from './options.js';
-import { describeDestination, toRawPublish } from './outgoing.js';
+import { describeDestination, hasKeys, toRawPublish } from './outgoing.js';
 import { ChannelPublisher, type RawPublish } from './publisher.js';
 import { RequestReply } from './request-reply.js';
 import { EXPIRED_SUFFIX, Topology } from './topology.js';
@@ -158,11 +158,7 @@ export class AmqpTransport implements Transport {
   private reply(replyTo: string, correlationId: string | undefined, message: ReplyMessage): Promise<void> {
     if (this.closing) return Promise.reject(new TransportClosedError());
     const options: Options.Publish = { contentType: message.contentType };
-    // An empty headers table still costs amqplib an encoding per reply.
-    for (const _ in message.headers) {
-      options.headers = message.headers;
-      break;
-    }
+    if (hasKeys(message.headers)) options.headers = message.headers;
     if (correlationId !== undefined) options.correlationId = correlationId;
     const body = message.body;
     const raw: RawPublish = {

@@ -84,7 +84,8 @@ export function toRawPublish(
   })();
 }
 
-function hasKeys(record: object): boolean {
+/** Whether a record has any own enumerable key (an empty headers table still costs amqplib an encoding). */
+export function hasKeys(record: object): boolean {
   for (const _ in record) return true;
   return false;
 }

@@ -160,7 +160,7 @@ export class ChannelPublisher {
       if (raw instanceof Promise) return this.run(prepare, undefined, raw);
       try {
         // On a confirm channel amqplib tracks the confirm with no callback: nothing to settle.
-        channel.publish(raw.exchange, raw.routingKey, raw.body, raw.mandatory === (raw.options.mandatory === true) ? raw.options : { ...raw.options, mandatory: raw.mandatory });
+        channel.publish(raw.exchange, raw.routingKey, raw.body, publishOptions(raw));
         return RESOLVED;
       } catch (err) {
         // The channel closed under us: take the confirmed path, which waits for the next one.
@@ -213,7 +213,7 @@ export class ChannelPublisher {
   private send(channel: Channel, raw: RawPublish, deadline: number): Promise<void> | undefined {
     if (this.hooks.confirms === false) {
       try {
-        channel.publish(raw.exchange, raw.routingKey, raw.body, raw.mandatory === (raw.options.mandatory === true) ? raw.options : { ...raw.options, mandatory: raw.mandatory });
+        channel.publish(raw.exchange, raw.routingKey, raw.body, publishOptions(raw));
         return RESOLVED;
       } catch (err) {
         this.logger.debug({ err }, 'metro: publish on a closed channel; retrying on the next one');
@@ -236,7 +236,7 @@ export class ChannelPublisher {
     });
     this.pending.set(seq, entry);
     try {
-      (channel as ConfirmChannel).publish(raw.exchange, raw.routingKey, raw.body, raw.mandatory === (raw.options.mandatory === true) ? raw.options : { ...raw.options, mandatory: raw.mandatory }, (err: unknown) => {
+      (channel as ConfirmChannel).publish(raw.exchange, raw.routingKey, raw.body, publishOptions(raw), (err: unknown) => {
         if (err) {
           const nacked = err instanceof Error && err.message === 'message nacked';
           const describe = describeOf(raw);
@@ -355,6 +355,11 @@ async function withDeadline<T>(promise: Promise<T>, deadline: number, onTimeout:
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** The AMQP options of a publish, with its `mandatory` flag (a copy only when the two differ). */
+function publishOptions(raw: RawPublish): Options.Publish {
+  return raw.mandatory === (raw.options.mandatory === true) ? raw.options : { ...raw.options, mandatory: raw.mandatory };
 }
 
 /** The destination of a publish, in words. */
