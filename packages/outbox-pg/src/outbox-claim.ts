@@ -41,7 +41,8 @@ const AGGREGATE_LOCK_CLASS = 7302;
 
 /**
  * Claims up to `limit` due pending rows with `FOR UPDATE SKIP LOCKED` (rows another relay holds
- * are skipped). With `aggregate` ordering, a row is claimable only if no earlier row of its
+ * are skipped), from the start of the pending rows or, with `after`, from the first `seq` above it
+ * (see `ClaimFloor`). With `aggregate` ordering, a row is claimable only if no earlier row of its
  * aggregate is backing off and no other relay holds its aggregate (transaction advisory lock).
  */
 export async function claimRows(
@@ -50,22 +51,24 @@ export async function claimRows(
   schema: string,
   limit: number,
   ordering: 'none' | 'aggregate',
+  after?: string,
 ): Promise<ClaimedRow[]> {
   const outbox = sql.id(schema, 'outbox');
+  const from = after === undefined ? sql`` : sql`and o.seq > ${after}::bigint`;
   await CLAIM_SETTINGS.execute(trx);
   const columns = sql`o.seq, o.message_id, o.destination, o.aggregate_id, o.body, o.content_type, o.headers, o.priority, o.delay_ms, o.expires_at, o.created_at, o.attempts`;
   const result =
     ordering === 'aggregate'
       ? await sql<OutboxRow>`
           select ${columns} from ${outbox} o
-          where o.status = 'pending' and o.next_attempt_at <= now()
+          where o.status = 'pending' and o.next_attempt_at <= now() ${from}
             and (o.aggregate_id is null or (
               not exists (select 1 from ${outbox} p where p.aggregate_id = o.aggregate_id and p.status = 'pending' and p.seq < o.seq and p.next_attempt_at > now())
               and pg_try_advisory_xact_lock(${AGGREGATE_LOCK_CLASS}, hashtext(o.aggregate_id))))
           order by o.seq limit ${limit} for update of o skip locked`.execute(trx)
       : await sql<OutboxRow>`
           select ${columns} from ${outbox} o
-          where o.status = 'pending' and o.next_attempt_at <= now()
+          where o.status = 'pending' and o.next_attempt_at <= now() ${from}
           order by o.seq limit ${limit} for update of o skip locked`.execute(trx);
   const now = Date.now();
   let rows = result.rows;

@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import { childLogger, silentLogger, toMilliseconds, uuidv7, type Duration, type Logger, type Transport } from '@metro/core';
+import { ClaimFloor } from './claim-floor.js';
 import { claimRows, markAttemptFailed, markSentAndCount, type ClaimedRow } from './outbox-claim.js';
 import { outboxChannel, schemaName } from './identifiers.js';
 import type { NotificationSource } from './notifications.js';
@@ -105,6 +106,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   let lastHousekeeping = 0;
   let pending = 0; // notifications not yet acted on
   const waiters = new Set<() => void>();
+  const floor = new ClaimFloor();
 
   const wake = () => {
     pending++;
@@ -180,13 +182,20 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     return outcomes;
   };
 
-  /** One claim-publish-mark transaction. Returns rows claimed and whether the broker is in trouble. */
-  const runBatch = async (counterKey: string): Promise<{ claimed: number; transient: unknown }> =>
+  /**
+   * One claim-publish-mark transaction of lane `lane`. Returns rows claimed, whether the claim
+   * started after the floor, and whether the broker is in trouble.
+   */
+  const runBatch = async (lane: number, counterKey: string): Promise<{ claimed: number; afterFloor: boolean; transient: unknown }> =>
     db.transaction().execute(async (trx) => {
       const started = performance.now();
+      const after = floor.next();
       // The claim also turns synchronous_commit off for this transaction (see claimRows).
-      const rows = await claimRows(trx, schema, batchSize, ordering);
-      if (rows.length === 0) return { claimed: 0, transient: undefined };
+      const rows = await claimRows(trx, schema, batchSize, ordering, after);
+      const afterFloor = after !== undefined;
+      if (afterFloor && rows.length < batchSize) floor.cameBackShort();
+      if (rows.length === 0) return { claimed: 0, afterFloor, transient: undefined };
+      floor.hold(lane, rows[rows.length - 1]!.seq);
       const claimedAt = performance.now();
       const results = await publishAll(rows);
       const publishedAt = performance.now();
@@ -225,8 +234,8 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         { claimed: rows.length, sent: sent.length, claimMs: Math.round(claimedAt - started), publishMs: Math.round(publishedAt - claimedAt), markMs: Math.round(performance.now() - publishedAt) },
         'outbox batch published',
       );
-      return { claimed: rows.length, transient };
-    });
+      return { claimed: rows.length, afterFloor, transient };
+    }).finally(() => floor.release(lane));
 
   const housekeeping = async () => {
     if (Date.now() - lastHousekeeping < 60_000) return;
@@ -250,9 +259,11 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       await ensureListening();
       const seen = pending;
       let claimed = 0;
+      let afterFloor = false;
       try {
-        const outcome = await runBatch(counterKey);
+        const outcome = await runBatch(index, counterKey);
         claimed = outcome.claimed;
+        afterFloor = outcome.afterFloor;
         if (outcome.transient !== undefined) throw outcome.transient;
         failures = 0;
       } catch (err) {
@@ -266,6 +277,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       }
       await housekeeping();
       if (claimed >= batchSize) continue;
+      if (afterFloor) continue; // rows below the floor may be waiting: the next claim starts from the start
       if (pending !== seen) continue; // woken while we were busy
       if (running) await sleep(pollMs);
     }

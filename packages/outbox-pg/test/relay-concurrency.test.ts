@@ -106,4 +106,45 @@ describe('several relays on one outbox table', () => {
       await Promise.all(relays.map((r) => r.stop()));
     }
   });
+
+  it('publishes a row that committed late with a low seq while the lanes work far above it', async () => {
+    const late = rows(1, 0, 'plain')[0]!;
+    const burst = rows(2000, 0, 'plain');
+    const slow: Transport = Object.assign(Object.create(transport) as Transport, {
+      async publish(message: OutgoingMessage) {
+        await sleep(15);
+        return transport.publish(message);
+      },
+    });
+    const publishedAt = new Map<string, number>();
+    const recorder: Transport = Object.assign(Object.create(slow) as Transport, {
+      async publish(message: OutgoingMessage) {
+        await slow.publish(message);
+        publishedAt.set(message.messageId, Date.now());
+      },
+    });
+    const relay = createOutboxRelay({ db: t.db, transport: recorder, schema, batchSize: 10, concurrency: 3, listen: pgNotifications(t.pool) });
+    // The late row takes its seq first, in a transaction that stays open while the burst commits.
+    const conn = await t.pool.connect();
+    try {
+      await conn.query('begin');
+      await conn.query(
+        `insert into ${schema}.outbox (message_id, type, destination, body, content_type, headers) values ($1, 'evt', $2::jsonb, $3, 'application/json', '{}'::jsonb)`,
+        [late.messageId, JSON.stringify(late.destination), Buffer.from(late.body)],
+      );
+      await t.db.transaction().execute((trx) => insertOutboxRows(t.db, schema, trx, burst));
+      await relay.start();
+      await waitFor(() => publishedAt.size >= 60, 10_000, 'the lanes to be well into the burst');
+      await conn.query('commit');
+      const committedAt = Date.now();
+      await waitFor(() => burst.every((r) => publishedAt.has(r.messageId)) && publishedAt.has(late.messageId), 20_000, 'every row published');
+      const lastOfBurst = Math.max(...burst.map((r) => publishedAt.get(r.messageId)!));
+      // Not starved until the burst is over: the relay claims from the start at least every 100 ms.
+      expect(publishedAt.get(late.messageId)!, `late row ${publishedAt.get(late.messageId)! - committedAt} ms after commit, burst done ${lastOfBurst - committedAt} ms after`).toBeLessThan(lastOfBurst - 500);
+      expect(relay.stats().published).toBe(2001);
+    } finally {
+      conn.release();
+      await relay.stop();
+    }
+  });
 });

@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { ClaimFloor } from '../src/claim-floor.js';
+
+describe('ClaimFloor', () => {
+  it('starts from the start when nothing is in flight', () => {
+    const floor = new ClaimFloor(100);
+    expect(floor.next(0)).toBeUndefined();
+    expect(floor.next(1)).toBeUndefined();
+  });
+
+  it('starts after the highest seq held by a batch in flight, until that batch ends', () => {
+    const floor = new ClaimFloor(100);
+    expect(floor.next(0)).toBeUndefined(); // the first claim is a full one
+    floor.hold(0, '120');
+    floor.hold(1, '9007199254740993'); // beyond Number's exact range
+    expect(floor.next(10)).toBe('9007199254740993');
+    floor.release(1);
+    expect(floor.next(20)).toBe('120');
+    floor.release(0);
+    expect(floor.next(30)).toBeUndefined();
+  });
+
+  it('claims from the start at least once per interval, and right after a short claim', () => {
+    const floor = new ClaimFloor(100);
+    floor.hold(0, '50');
+    expect(floor.next(0)).toBeUndefined();
+    expect(floor.next(50)).toBe('50');
+    expect(floor.next(100)).toBeUndefined(); // interval elapsed
+    expect(floor.next(101)).toBe('50');
+    floor.cameBackShort();
+    expect(floor.next(102)).toBeUndefined();
+    expect(floor.next(103)).toBe('50');
+  });
+});
