@@ -1,7 +1,9 @@
 // Outbox relay benchmarks (real PostgreSQL + RabbitMQ), Metro's relay side by side with its baselines:
 //  - throughput from committed rows to broker-confirmed, batch sizes 100 and 1,000, against raw
-//    amqplib confirm-channel publishing of the same bodies (confirms awaited per 1,000) and against
-//    a naive polling relay (SELECT ... LIMIT, publish, UPDATE, poll every 100 ms);
+//    amqplib confirm-channel publishing of the same bodies (confirms awaited per 1,000), the same
+//    with `mandatory` (as every relay must publish, to see unroutable rows), a hand-written relay
+//    of the same design (support/lean-relay.ts) and a naive polling relay (SELECT ... LIMIT,
+//    publish, UPDATE, poll every 100 ms);
 //  - commit-to-delivery latency p50 / p99 at 500 events/s (LISTEN/NOTIFY vs the naive poller).
 import { randomBytes } from 'node:crypto';
 import amqp from 'amqplib';
@@ -11,6 +13,7 @@ import { uuidv7 } from '@metro/core';
 import { AmqpTransport } from '@metro/transport-amqp';
 import { createOutboxRelay, handlePoolErrors, insertOutboxRows, migrate, pgNotifications, type OutboxRowInput } from '@metro/outbox-pg';
 import type { BenchResult } from './types.js';
+import { leanRelay } from './support/lean-relay.js';
 
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const AMQP_URL = process.env.METRO_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
@@ -66,10 +69,12 @@ export async function run(): Promise<BenchResult[]> {
   const tag = randomBytes(3).toString('hex');
   const schema = `bench_outbox_${tag}`;
   const naiveSchema = `bench_naive_${tag}`;
+  const leanSchema = `bench_lean_${tag}`;
   const topic = `bench-outbox-${tag}`;
   const queue = `bench-outbox-${tag}`;
   await migrate(db, { schema });
   await migrate(db, { schema: naiveSchema });
+  await migrate(db, { schema: leanSchema });
   const conn = await amqp.connect(AMQP_URL);
   const admin = await conn.createChannel();
   await admin.assertExchange(topic, 'topic', { durable: true });
@@ -83,10 +88,10 @@ export async function run(): Promise<BenchResult[]> {
     // right before each Metro run (same machine conditions), not once for all.
     const raw = await conn.createConfirmChannel();
     let t0 = performance.now();
-    const rawRun = async (): Promise<number> => {
+    const rawRun = async (mandatory = false): Promise<number> => {
       const started = performance.now();
       for (let i = 0; i < N; i++) {
-        raw.publish(topic, 'evt', BODY, { persistent: true, messageId: String(i), contentType: 'application/json' });
+        raw.publish(topic, 'evt', BODY, { persistent: true, mandatory, messageId: String(i), contentType: 'application/json' });
         if (i % 1000 === 999) await raw.waitForConfirms();
       }
       await raw.waitForConfirms();
@@ -109,16 +114,30 @@ export async function run(): Promise<BenchResult[]> {
         await admin.purgeQueue(queue);
         return rate;
       };
-      // Alternated, best of two each, so neither side profits from the machine's mood (the two
-      // cores are shared by RabbitMQ, PostgreSQL and this process).
+      const leanRun = async (): Promise<number> => {
+        await fill(db, leanSchema, topic);
+        const started = performance.now();
+        await leanRelay(pool, leanSchema, raw, batch, concurrency, N);
+        const rate = N / ((performance.now() - started) / 1000);
+        await admin.purgeQueue(queue);
+        return rate;
+      };
+      // Alternated, best of two each, so no side profits from the machine's mood (the two cores
+      // are shared by RabbitMQ, PostgreSQL and this process).
       const rawRates: number[] = [];
+      const mandatoryRates: number[] = [];
       const metroRates: number[] = [];
+      const leanRates: number[] = [];
       for (let round = 0; round < 2; round++) {
         rawRates.push(await rawRun());
         metroRates.push(await metroRun());
+        mandatoryRates.push(await rawRun(true));
+        leanRates.push(await leanRun());
       }
       const rawRate = Math.max(...rawRates);
+      const mandatoryRate = Math.max(...mandatoryRates);
       const metroRate = Math.max(...metroRates);
+      const leanRate = Math.max(...leanRates);
       // Naive polling relay.
       await fill(db, naiveSchema, topic);
       const naive = naiveRelay(db, naiveSchema, raw, batch);
@@ -137,6 +156,24 @@ export async function run(): Promise<BenchResult[]> {
         goal: '>= 0.8x raw amqplib',
         met: metroRate >= 0.8 * rawRate,
         notes: `relay concurrency ${concurrency}; best of 2 alternated rounds (raw ${rawRates.map(Math.round).join('/')}, metro ${metroRates.map(Math.round).join('/')}); naive polling relay: ${Math.round(naiveRate)} msg/s`,
+      });
+      results.push({
+        name: `outbox relay throughput vs raw amqplib publishing mandatory, batch ${batch}`,
+        metro: metroRate,
+        baseline: mandatoryRate,
+        unit: 'msg/s',
+        baselineName: 'raw amqplib confirm channel, mandatory (confirms per 1,000)',
+        higherIsBetter: true,
+        notes: `the relay must publish mandatory to see unroutable rows; raw ${mandatoryRates.map(Math.round).join('/')}`,
+      });
+      results.push({
+        name: `outbox relay throughput vs a hand-written relay of the same design, batch ${batch}`,
+        metro: metroRate,
+        baseline: leanRate,
+        unit: 'msg/s',
+        baselineName: 'hand-written relay (prepared claim, raw amqplib, no ordering/retries/counters)',
+        higherIsBetter: true,
+        notes: `bench/src/support/lean-relay.ts; ${leanRates.map(Math.round).join('/')}`,
       });
       results.push({
         name: `outbox relay throughput vs naive polling relay, batch ${batch}`,
@@ -203,6 +240,7 @@ export async function run(): Promise<BenchResult[]> {
     await conn.close();
     await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(db);
     await sql`drop schema if exists ${sql.id(naiveSchema)} cascade`.execute(db);
+    await sql`drop schema if exists ${sql.id(leanSchema)} cascade`.execute(db);
     await db.destroy();
   }
   for (const r of results) console.log(`${r.name}: metro ${r.metro.toFixed(1)} ${r.unit} | ${r.baselineName} ${r.baseline.toFixed(1)} | ratio ${(r.higherIsBetter === false ? r.baseline / r.metro : r.metro / r.baseline).toFixed(2)}x`);
