@@ -124,6 +124,13 @@ export class ConfigurationError extends MetroError {
   }
 }
 
+/** `deleteQueue` was asked to delete a queue that this transport still consumes; nothing was deleted. */
+export class QueueInUseError extends ConfigurationError {
+  constructor(readonly queue: string) {
+    super(`Queue "${queue}" was not deleted: this transport still consumes it. Cancel its consumer (or stop the bus that owns it) first, then delete the queue.`);
+  }
+}
+
 /** Turns any thrown value into an Error (non-Errors become {@link NonErrorThrown}). */
 export function toError(value: unknown): Error {
   return value instanceof Error ? value : new NonErrorThrown(value);

@@ -47,6 +47,21 @@ export interface Transport {
   inspectQueue(queue: string): Promise<QueueStats | undefined>;
 
   /**
+   * Deletes a queue with the messages in it, its bindings and its command route, and forgets its
+   * declaration (a reconnect does not bring it back). A transport may own companion queues of a
+   * queue (RabbitMQ's `<queue>.expired`); they go too. A queue that does not exist is no error.
+   * Rejects with `ConfigurationError` while this transport consumes the queue: cancel that
+   * consumer first.
+   *
+   * @example
+   * ```ts
+   * // tearing down a retired service, or a test's queues
+   * await transport.deleteQueue('billing');
+   * ```
+   */
+  deleteQueue(queue: string): Promise<void>;
+
+  /**
    * Stops consumers (waiting for in-flight `onDelivery` calls), waits for outstanding confirms,
    * then disconnects. Safe to call twice.
    */

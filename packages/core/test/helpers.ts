@@ -51,6 +51,9 @@ export class FlakyTransport implements Transport {
   inspectQueue(q: string): Promise<QueueStats | undefined> {
     return this.inner.inspectQueue(q);
   }
+  deleteQueue(q: string): Promise<void> {
+    return this.inner.deleteQueue(q);
+  }
   close(): Promise<void> {
     return this.inner.close();
   }

@@ -1,5 +1,6 @@
 import type { ChannelModel, Options } from 'amqplib';
 import {
+  QueueInUseError,
   TransportClosedError,
   type Consumer,
   type ConsumeOptions,
@@ -183,6 +184,24 @@ export class AmqpTransport implements Transport {
       if (amqpCode(err) === 404) return undefined;
       throw err;
     }
+  }
+
+  /**
+   * Deletes a queue with its messages and its `.expired` companion (bindings and command route go
+   * with them), and forgets its declaration so a reconnect does not bring it back. A missing queue
+   * is no error. Rejects with `QueueInUseError` while this transport consumes it. Consumers in
+   * other processes are cancelled by the broker (and theirs re-declare the queue if they declared it).
+   */
+  async deleteQueue(queue: string): Promise<void> {
+    this.assertOpen();
+    for (const consumer of this.consumers) if (consumer.queue === queue) throw new QueueInUseError(queue);
+    const live = await this.consumeConnection.whenReady(this.options.connectTimeoutMs);
+    this.topology.forget(queue);
+    const name = this.topology.queueName(queue);
+    await withThrowawayChannel(live.model, async (ch) => {
+      await ch.deleteQueue(name);
+      await ch.deleteQueue(name + EXPIRED_SUFFIX);
+    });
   }
 
   /**

@@ -73,6 +73,11 @@ export class Topology {
     for (const b of declaration.bindings ?? []) if (!b.external) this.topicTypes.set(b.topic, b.exchangeType ?? 'topic');
   }
 
+  /** Forgets a queue's declaration (it was deleted): a reconnect no longer re-declares it. */
+  forget(queue: string): void {
+    this.declarations.delete(queue);
+  }
+
   /**
    * Re-declares everything recorded (after a reconnect). A declaration the broker now refuses
    * (e.g. an external exchange that was deleted) is logged and skipped; connection errors propagate.

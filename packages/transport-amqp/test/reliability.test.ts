@@ -60,6 +60,28 @@ describe('reconnection', () => {
     expect(text(got[0]!.body)).toBe('after');
   });
 
+  it('a queue removed with deleteQueue goes with its .expired companion and stays gone after a reconnect', async () => {
+    const { proxy, transport } = await proxied();
+    const kept = q('kept');
+    const gone = q('gone');
+    await transport.declareQueue({ queue: kept, commandsFor: unique('svc-kept') });
+    await transport.declareQueue({ queue: gone, commandsFor: unique('svc-gone') });
+    expect(await broker.queueExists(`${gone}.expired`)).toBe(true);
+    await transport.deleteQueue(gone);
+    expect(await broker.queueExists(gone)).toBe(false);
+    expect(await broker.queueExists(`${gone}.expired`)).toBe(false);
+    proxy.pause();
+    proxy.cut();
+    // While Metro is away the other queue vanishes too; the reconnect brings back only that one.
+    await broker.deleteQueues(kept, `${kept}.expired`);
+    await sleep(200);
+    proxy.resume();
+    await waitFor(() => broker.queueExists(kept), 10_000, 'the kept queue re-declared');
+    expect(await broker.queueExists(`${kept}.expired`)).toBe(true);
+    expect(await broker.queueExists(gone)).toBe(false);
+    expect(await broker.queueExists(`${gone}.expired`)).toBe(false);
+  });
+
   it('publishes made while disconnected wait and then go out', async () => {
     const { proxy, transport } = await proxied();
     const queue = q('buffered');

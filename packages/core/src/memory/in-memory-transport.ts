@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ConfigurationError, TransportClosedError, UnroutableError } from '../errors.js';
+import { ConfigurationError, QueueInUseError, TransportClosedError, UnroutableError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import type {
   ConsumeOptions,
@@ -73,7 +73,7 @@ export class InMemoryTransport implements Transport {
       },
       consumerStopped: (consumer, queue) => {
         this.consumers.delete(consumer);
-        if (queue.temporary && queue.consumers.length === 0) this.deleteQueue(queue);
+        if (queue.temporary && queue.consumers.length === 0) this.removeQueue(queue);
       },
     };
   }
@@ -156,6 +156,15 @@ export class InMemoryTransport implements Transport {
     this.assertUsable(false);
     const q = this.queues.get(queue);
     return q === undefined ? undefined : { queue, messages: q.readyCount(), consumers: q.consumers.length };
+  }
+
+  /** Deletes a queue, its messages, bindings and command route; see {@link Transport.deleteQueue}. */
+  async deleteQueue(queue: string): Promise<void> {
+    this.assertUsable(false);
+    const q = this.queues.get(queue);
+    if (q === undefined) return;
+    if (q.consumers.length > 0) throw new QueueInUseError(queue);
+    this.removeQueue(q);
   }
 
   /**
@@ -257,7 +266,7 @@ export class InMemoryTransport implements Transport {
     for (const q of targets) q.enqueue(message, now);
   }
 
-  private deleteQueue(queue: InMemoryQueue): void {
+  private removeQueue(queue: InMemoryQueue): void {
     if (this.queues.get(queue.name) !== queue) return;
     this.queues.delete(queue.name);
     queue.purge();

@@ -1,5 +1,5 @@
 import { describe, expect } from 'vitest';
-import { TransportClosedError } from '../errors.js';
+import { QueueInUseError, TransportClosedError, UnroutableError } from '../errors.js';
 import { contractTest, message, rejection, sleep, waitFor, type ContractContext } from './transport-contract-kit.js';
 
 /** Lifecycles: cancel and close wait for in-flight handlers, are safe twice; nothing after close. */
@@ -52,5 +52,43 @@ export function registerLifecycleContract(ctx: ContractContext): void {
         TransportClosedError,
       );
     });
+
+    contractTest(ctx, 'deleteQueue removes the queue with its messages, bindings and command route; a missing queue is no error', async (f) => {
+      const q = f.queue('delete');
+      const topic = f.topic('delete');
+      const service = f.service('delete');
+      await f.transport.declareQueue({ queue: q, bindings: [{ topic, pattern: '#' }], commandsFor: service });
+      await f.transport.publish(message({ kind: 'topic', topic, subject: 'a' }));
+      await f.transport.publish(message({ kind: 'command', service }));
+      await waitFor(async () => (await f.transport.inspectQueue(q))?.messages === 2, f.ms(3000), 'two messages in the queue');
+      await f.transport.deleteQueue(q);
+      expect(await f.transport.inspectQueue(q)).toBeUndefined();
+      expect(await rejection(f.transport.publish(message({ kind: 'topic', topic, subject: 'a' })))).toBeInstanceOf(UnroutableError);
+      expect(await rejection(f.transport.publish(message({ kind: 'command', service })))).toBeInstanceOf(UnroutableError);
+      expect(await rejection(f.transport.publish(message({ kind: 'queue', queue: q })))).toBeInstanceOf(UnroutableError);
+      await f.transport.deleteQueue(q);
+      await f.transport.deleteQueue(f.queue('never-declared'));
+      // Declared again, it starts empty and routes again.
+      await f.transport.declareQueue({ queue: q, bindings: [{ topic, pattern: '#' }] });
+      expect((await f.transport.inspectQueue(q))?.messages).toBe(0);
+      await f.transport.publish(message({ kind: 'topic', topic, subject: 'a' }));
+      await waitFor(async () => (await f.transport.inspectQueue(q))?.messages === 1, f.ms(3000), 'the new message in the queue');
+    });
+
+    contractTest(ctx, 'deleteQueue refuses a queue this transport consumes, and deletes it once the consumer is cancelled', async (f) => {
+      const q = f.queue('delete-consumed');
+      await f.transport.declareQueue({ queue: q });
+      const c = await f.collect(q);
+      await f.transport.publish(message({ kind: 'queue', queue: q }));
+      await c.count(1);
+      const err = await rejection(f.transport.deleteQueue(q));
+      expect(err).toBeInstanceOf(QueueInUseError);
+      expect((err as QueueInUseError).code).toBe('CONFIGURATION');
+      expect(await f.transport.inspectQueue(q)).toBeDefined();
+      await c.consumer.cancel();
+      await f.transport.deleteQueue(q);
+      expect(await f.transport.inspectQueue(q)).toBeUndefined();
+    });
   });
 }
+

@@ -29,6 +29,19 @@ export class RawBroker {
     return ch;
   }
 
+  /** Whether a queue exists (a passive check on its own channel). */
+  async queueExists(queue: string): Promise<boolean> {
+    const ch = await this.scratch();
+    try {
+      await ch.checkQueue(queue);
+      return true;
+    } catch {
+      return false;
+    } finally {
+      await ch.close().catch(() => undefined);
+    }
+  }
+
   async deleteQueues(...queues: string[]): Promise<void> {
     for (const q of queues) {
       const ch = await this.scratch();
