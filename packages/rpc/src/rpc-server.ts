@@ -1,5 +1,6 @@
 import { childLogger, isThenable, runWithCorrelation, validateNow, type Consumer, type Delivery, type Logger, type Transport } from '@metro/core';
 import type { AnyProcedure, ProcedureParsedInput, ProcedureResult } from './procedure.js';
+import { RequestContext } from './request-context.js';
 import { decodeRequest, encodeReply, failureOf, RPC_CONTENT_TYPE, type RpcReplyBody, type RpcRequestBody } from './wire.js';
 
 /** What a procedure handler gets besides its input. */
@@ -93,36 +94,31 @@ export async function serveProcedure<P extends AnyProcedure>(
 
   const succeeded = (data: unknown): RpcReplyBody => ({ status: 'success', data: data === undefined ? null : data });
 
+  const failed = (err: unknown, request: RpcRequestBody, delivery: Delivery): RpcReplyBody => {
+    logger.debug({ err, requestId: delivery.messageId, correlationId: request.correlationid }, 'RPC handler failed');
+    return failureOf(err);
+  };
+
+  const run = (input: unknown, request: RpcRequestBody, delivery: Delivery): RpcReplyBody | PromiseLike<RpcReplyBody> => {
+    const ctx = new RequestContext(procedure.name, delivery.messageId, request.correlationid, request.source, request.deadline, logger);
+    const data = handler(input as ProcedureParsedInput<P>, ctx);
+    return isThenable(data) ? Promise.resolve(data).then(succeeded, (err: unknown) => failed(err, request, delivery)) : succeeded(data);
+  };
+
   // Synchronous as far as the schema and the handler are: a sync handler's request costs no
-  // promise of its own (every await is a tick plus async-hook work under the correlation context).
+  // promise of its own (every await is a tick plus async-hook work under the correlation context),
+  // and no closure: at high rates the garbage collector is a fifth of the server's CPU.
   const execute = (request: RpcRequestBody, delivery: Delivery): RpcReplyBody | PromiseLike<RpcReplyBody> => {
-    const failed = (err: unknown): RpcReplyBody => {
-      logger.debug({ err, requestId: delivery.messageId, correlationId: request.correlationid }, 'RPC handler failed');
-      return failureOf(err);
-    };
-    const run = (input: unknown): RpcReplyBody | PromiseLike<RpcReplyBody> => {
-      let signal: AbortSignal | undefined;
-      const ctx: ProcedureContext = {
-        procedure: procedure.name,
-        requestId: delivery.messageId,
-        correlationId: request.correlationid,
-        caller: request.source,
-        deadline: new Date(request.deadline),
-        get signal() {
-          signal ??= AbortSignal.timeout(Math.max(0, request.deadline - Date.now()));
-          return signal;
-        },
-        logger,
-      };
-      const data = handler(input as ProcedureParsedInput<P>, ctx);
-      return isThenable(data) ? Promise.resolve(data).then(succeeded, failed) : succeeded(data);
-    };
     try {
       const input = validateNow(procedure.input, request.input, `Input of procedure "${procedure.name}"`);
-      if (isThenable(input)) return Promise.resolve(input).then(run).then(undefined, failed);
-      return run(input);
+      if (isThenable(input)) {
+        return Promise.resolve(input)
+          .then((parsed) => run(parsed, request, delivery))
+          .then(undefined, (err: unknown) => failed(err, request, delivery));
+      }
+      return run(input, request, delivery);
     } catch (err) {
-      return failed(err);
+      return failed(err, request, delivery);
     }
   };
 

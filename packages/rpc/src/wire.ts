@@ -70,15 +70,9 @@ export function decodeRequest(bytes: Uint8Array): RpcRequestBody {
   for (const key of ['source', 'causationid', 'traceparent'] as const) {
     if (body[key] !== undefined && typeof body[key] !== 'string') throw new RpcProtocolError(`RPC request "${key}" must be a string.`);
   }
-  return {
-    procedure: body.procedure,
-    input: body.input,
-    deadline: body.deadline,
-    source: typeof body.source === 'string' ? body.source : 'unknown',
-    correlationid: body.correlationid,
-    causationid: body.causationid as string | undefined,
-    traceparent: body.traceparent as string | undefined,
-  };
+  // The freshly parsed object is returned as it is (no copy): one object less per request.
+  if (body.source === undefined) body.source = 'unknown';
+  return body as unknown as RpcRequestBody;
 }
 
 /** Decodes and checks a reply body; throws `RpcProtocolError` for anything else. */
