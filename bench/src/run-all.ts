@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchResult } from './types.js';
 import { machineFacts } from './machine.js';
+import { waitForQuietMachine } from './support/quiet-machine.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const filter = process.argv.slice(2).filter((a) => a !== '--');
@@ -26,10 +27,11 @@ function fmt(n: number): string {
   return n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(2);
 }
 
-const sections: { file: string; results: BenchResult[]; error?: string; seconds: number }[] = [];
+const sections: { file: string; results: BenchResult[]; error?: string; seconds: number; waitedMs: number }[] = [];
 for (const file of files) {
+  const quiet = await waitForQuietMachine();
   const started = Date.now();
-  process.stdout.write(`\n## ${file}\n`);
+  process.stdout.write(`\n## ${file}\n(waited ${(quiet.waitedMs / 1000).toFixed(0)} s for the machine to be ${Math.round(quiet.idle * 100)}% idle)\n`);
   try {
     const mod = (await import(join(here, file))) as { run: () => Promise<BenchResult[]> };
     const results = await mod.run();
@@ -38,10 +40,10 @@ for (const file of files) {
         `${r.name}: metro ${fmt(r.metro)} ${r.unit} | ${r.baselineName} ${fmt(r.baseline)} ${r.unit} | ratio ${fmt(ratio(r))}x${r.goal ? ` | goal ${r.goal}: ${r.met === undefined ? '?' : r.met ? 'met' : 'NOT met'}` : ''}`,
       );
     }
-    sections.push({ file, results, seconds: (Date.now() - started) / 1000 });
+    sections.push({ file, results, seconds: (Date.now() - started) / 1000, waitedMs: quiet.waitedMs });
   } catch (err) {
     console.error(`${file} failed:`, err);
-    sections.push({ file, results: [], error: String((err as Error)?.stack ?? err), seconds: (Date.now() - started) / 1000 });
+    sections.push({ file, results: [], error: String((err as Error)?.stack ?? err), seconds: (Date.now() - started) / 1000, waitedMs: quiet.waitedMs });
   }
 }
 
@@ -55,9 +57,10 @@ if (filter.length === 0) {
   lines.push(`- date: ${new Date().toISOString()}`);
   lines.push(`- cpu: ${cpus()[0]?.model ?? 'unknown'} x ${cpus().length}, memory ${(totalmem() / 2 ** 30).toFixed(0)} GiB`);
   for (const [k, v] of Object.entries(facts)) lines.push(`- ${k}: ${v}`);
+  lines.push('- each module starts once the machine was at least 90% idle over one second (at most 60 s of waiting; each heading gives the wait), a guard against work a module leaves behind (a purged queue being deleted, autovacuum)');
   lines.push('');
   for (const s of sections) {
-    lines.push(`## ${s.file} (${s.seconds.toFixed(0)} s)`, '');
+    lines.push(`## ${s.file} (${s.seconds.toFixed(0)} s, after ${(s.waitedMs / 1000).toFixed(0)} s of waiting for a quiet machine)`, '');
     if (s.error) {
       lines.push('Failed:', '', '```', s.error.slice(0, 2000), '```', '');
       continue;
