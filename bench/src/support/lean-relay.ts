@@ -1,8 +1,9 @@
 // The fastest relay of Metro's design we could write by hand, as a baseline for the outbox bench:
-// per lane one pg client, `begin` with synchronous_commit off, a named (plan-cached) claim with
-// FOR UPDATE SKIP LOCKED, every row published mandatory on a raw amqplib confirm channel, one
-// DELETE, `commit`. No per-aggregate order, no retries or failure states, no counters: what is
-// left is the cost of the design itself on this machine.
+// per lane one pg client, `begin` with synchronous_commit off and the planner held to the pending
+// index (as Metro's claim is), a named (plan-cached) claim with FOR UPDATE SKIP LOCKED that starts
+// after the rows the other lanes hold (Metro's claim floor, without its starvation guards), every
+// row published mandatory on a raw amqplib confirm channel, one DELETE, `commit`. No per-aggregate
+// order, no retries or failure states, no counters: what is left is the cost of the design itself.
 import type { ConfirmChannel } from 'amqplib';
 import type pg from 'pg';
 
@@ -15,18 +16,27 @@ interface LeanRow {
   created_at: Date;
 }
 
-/** Publishes every pending row of `schema`.outbox; resolves when `total` rows are gone. */
+const BEGIN = "begin; set local synchronous_commit = off; set local enable_seqscan = off; set local enable_bitmapscan = off";
+
+/** Publishes every pending row of `schema`.outbox; resolves when `total` rows are gone, rejects (and stops every lane) on the first error. */
 export async function leanRelay(pool: pg.Pool, schema: string, channel: ConfirmChannel, batch: number, lanes: number, total: number): Promise<void> {
   const claim = `select seq, message_id, destination, body, content_type, created_at from "${schema}".outbox
-    where status = 'pending' and next_attempt_at <= now() order by seq limit $1 for update skip locked`;
+    where status = 'pending' and next_attempt_at <= now() and seq > $2 order by seq limit $1 for update skip locked`;
   const remove = `delete from "${schema}".outbox where seq = any($1::bigint[])`;
+  const held = new Map<number, bigint>();
   let done = 0;
-  const lane = async (): Promise<void> => {
+  let failed = false;
+  const lane = async (index: number): Promise<void> => {
     const client = await pool.connect();
+    let fromStart = true;
     try {
-      while (done < total) {
-        await client.query('begin; set local synchronous_commit = off');
-        const { rows } = await client.query<LeanRow>({ name: `lean-claim-${schema}`, text: claim, values: [batch] });
+      while (done < total && !failed) {
+        await client.query(BEGIN);
+        let floor = 0n;
+        if (!fromStart) for (const [other, seq] of held) if (other !== index && seq > floor) floor = seq;
+        const { rows } = await client.query<LeanRow>({ name: `lean-claim-${schema}`, text: claim, values: [batch, floor.toString()] });
+        fromStart = rows.length < batch;
+        if (rows.length > 0) held.set(index, BigInt(rows[rows.length - 1]!.seq));
         await Promise.all(
           rows.map(
             (r) =>
@@ -43,12 +53,20 @@ export async function leanRelay(pool: pg.Pool, schema: string, channel: ConfirmC
         );
         if (rows.length > 0) await client.query({ name: `lean-delete-${schema}`, text: remove, values: [`{${rows.map((r) => r.seq).join(',')}}`] });
         await client.query('commit');
+        held.delete(index);
         done += rows.length;
         if (rows.length === 0) await new Promise((r) => setTimeout(r, 2));
       }
+    } catch (err) {
+      failed = true;
+      await client.query('rollback').catch(() => undefined);
+      throw err;
     } finally {
+      held.delete(index);
       client.release();
     }
   };
-  await Promise.all(Array.from({ length: lanes }, lane));
+  const settled = await Promise.allSettled(Array.from({ length: lanes }, (_, i) => lane(i)));
+  const rejected = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (rejected) throw rejected.reason;
 }

@@ -9,7 +9,9 @@
  * A claim that starts after the floor skips rows below it: a producer's transaction that took a
  * low `seq` and committed late, rows another relay let go, rows whose backoff ended. A claim from
  * the start picks them up: at least one every `fullClaimEveryMs`, whenever nothing is in flight,
- * and right after any claim that came back short (see {@link ClaimFloor.cameBackShort}).
+ * right after any claim that came back short, and again after a claim from the start that came
+ * back full without reaching the floor (more rows may wait below it: the relay keeps claiming from
+ * the start until that backlog is gone). See {@link ClaimFloor.claimed}.
  */
 export class ClaimFloor {
   private readonly held = new Map<number, bigint>();
@@ -40,8 +42,18 @@ export class ClaimFloor {
     this.held.delete(lane);
   }
 
-  /** A claim that started after the floor found fewer rows than it asked for: the next claim starts from the start. */
-  cameBackShort(): void {
-    this.fullClaimDue = true;
+  /**
+   * Reports a claim: `after` as {@link ClaimFloor.next} gave it, the rows claimed out of `limit`,
+   * and the highest `seq` claimed. Decides whether the next claim starts from the start.
+   */
+  claimed(after: string | undefined, count: number, limit: number, lastSeq: string | undefined): void {
+    if (after !== undefined) {
+      if (count < limit) this.fullClaimDue = true;
+      return;
+    }
+    if (count < limit || lastSeq === undefined) return;
+    let floor: bigint | undefined;
+    for (const seq of this.held.values()) if (floor === undefined || seq > floor) floor = seq;
+    if (floor !== undefined && BigInt(lastSeq) < floor) this.fullClaimDue = true;
   }
 }

@@ -186,15 +186,15 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
    * One claim-publish-mark transaction of lane `lane`. Returns rows claimed, whether the claim
    * started after the floor, and whether the broker is in trouble.
    */
-  const runBatch = async (lane: number, counterKey: string): Promise<{ claimed: number; afterFloor: boolean; transient: unknown }> =>
+  const runBatch = async (lane: number, counterKey: string): Promise<{ claimed: number; afterFloor: boolean; sent: number; transient: unknown }> =>
     db.transaction().execute(async (trx) => {
       const started = performance.now();
       const after = floor.next();
       // The claim also turns synchronous_commit off for this transaction (see claimRows).
       const rows = await claimRows(trx, schema, batchSize, ordering, after);
       const afterFloor = after !== undefined;
-      if (afterFloor && rows.length < batchSize) floor.cameBackShort();
-      if (rows.length === 0) return { claimed: 0, afterFloor, transient: undefined };
+      floor.claimed(after, rows.length, batchSize, rows[rows.length - 1]?.seq);
+      if (rows.length === 0) return { claimed: 0, afterFloor, sent: 0, transient: undefined };
       floor.hold(lane, rows[rows.length - 1]!.seq);
       const claimedAt = performance.now();
       const results = await publishAll(rows);
@@ -228,13 +228,11 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       }
       // Only rows whose confirm came are marked (one statement: mark and count).
       await markSentAndCount(trx, schema, sent, retentionMs > 0, counterKey);
-      counters.published += sent.length;
-      counters.batches++;
       logger.debug(
         { claimed: rows.length, sent: sent.length, claimMs: Math.round(claimedAt - started), publishMs: Math.round(publishedAt - claimedAt), markMs: Math.round(performance.now() - publishedAt) },
         'outbox batch published',
       );
-      return { claimed: rows.length, afterFloor, transient };
+      return { claimed: rows.length, afterFloor, sent: sent.length, transient };
     }).finally(() => floor.release(lane));
 
   const housekeeping = async () => {
@@ -262,6 +260,11 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       let afterFloor = false;
       try {
         const outcome = await runBatch(index, counterKey);
+        // Counted once committed: `published` never includes rows a failed commit puts back.
+        if (outcome.claimed > 0) {
+          counters.published += outcome.sent;
+          counters.batches++;
+        }
         claimed = outcome.claimed;
         afterFloor = outcome.afterFloor;
         if (outcome.transient !== undefined) throw outcome.transient;

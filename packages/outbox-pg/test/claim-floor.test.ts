@@ -27,8 +27,20 @@ describe('ClaimFloor', () => {
     expect(floor.next(50)).toBe('50');
     expect(floor.next(100)).toBeUndefined(); // interval elapsed
     expect(floor.next(101)).toBe('50');
-    floor.cameBackShort();
+    floor.claimed('50', 3, 10, '60'); // after the floor, and short
     expect(floor.next(102)).toBeUndefined();
     expect(floor.next(103)).toBe('50');
+  });
+
+  it('keeps claiming from the start while full claims from the start stay below the floor (a backlog below it)', () => {
+    const floor = new ClaimFloor(100);
+    floor.hold(0, '1000');
+    expect(floor.next(0)).toBeUndefined();
+    floor.claimed(undefined, 10, 10, '40'); // full, all below 1000: more may wait there
+    expect(floor.next(1)).toBeUndefined();
+    floor.claimed(undefined, 10, 10, '1010'); // full, but reached past the floor: the backlog is gone
+    expect(floor.next(2)).toBe('1000');
+    floor.claimed('1000', 10, 10, '1020'); // after the floor, full
+    expect(floor.next(3)).toBe('1000');
   });
 });

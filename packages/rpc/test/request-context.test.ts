@@ -9,7 +9,9 @@ describe('RequestContext', () => {
     expect(ctx).toMatchObject({ procedure: 'orders.get', requestId: 'req-1', correlationId: 'corr-1', caller: 'billing', logger: silentLogger });
     expect(ctx.deadline).toBeInstanceOf(Date);
     expect(ctx.deadline.getTime()).toBe(deadline);
+    expect({ ...ctx }.deadline).toEqual(ctx.deadline); // an own field: spreads and copies keep it
     const signal = ctx.signal;
+    expect((Object.create(ctx) as RequestContext).signal).toBe(signal); // no #private: works on derived objects
     expect(ctx.signal).toBe(signal);
     expect(signal.aborted).toBe(false);
     await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));

@@ -188,20 +188,32 @@ export class AmqpTransport implements Transport {
 
   /**
    * Deletes a queue with its messages and its `.expired` companion (bindings and command route go
-   * with them), and forgets its declaration so a reconnect does not bring it back. A missing queue
-   * is no error. Rejects with `QueueInUseError` while this transport consumes it. Consumers in
-   * other processes are cancelled by the broker (and theirs re-declare the queue if they declared it).
+   * with them), and forgets its declaration so a reconnect does not bring it back. `<queue>.expired`
+   * is Metro's name for a service queue's companion, and is deleted whether or not this process
+   * declared it (a teardown may run elsewhere). A missing queue is no error. Rejects with
+   * `QueueInUseError` while this transport consumes it (or starts to, before the delete). Consumers
+   * in other processes are cancelled by the broker (and theirs re-declare the queue if they declared it).
    */
   async deleteQueue(queue: string): Promise<void> {
     this.assertOpen();
-    for (const consumer of this.consumers) if (consumer.queue === queue) throw new QueueInUseError(queue);
+    this.assertNotConsumed(queue);
     const live = await this.consumeConnection.whenReady(this.options.connectTimeoutMs);
-    this.topology.forget(queue);
+    this.assertNotConsumed(queue); // a consume() may have started while we waited
+    const declaration = this.topology.forget(queue);
     const name = this.topology.queueName(queue);
-    await withThrowawayChannel(live.model, async (ch) => {
-      await ch.deleteQueue(name);
-      await ch.deleteQueue(name + EXPIRED_SUFFIX);
-    });
+    try {
+      await withThrowawayChannel(live.model, async (ch) => {
+        await ch.deleteQueue(name);
+        await ch.deleteQueue(name + EXPIRED_SUFFIX);
+      });
+    } catch (err) {
+      if (declaration !== undefined) this.topology.remember(declaration);
+      throw err;
+    }
+  }
+
+  private assertNotConsumed(queue: string): void {
+    for (const consumer of this.consumers) if (consumer.queue === queue) throw new QueueInUseError(queue);
   }
 
   /**

@@ -73,9 +73,16 @@ export class Topology {
     for (const b of declaration.bindings ?? []) if (!b.external) this.topicTypes.set(b.topic, b.exchangeType ?? 'topic');
   }
 
-  /** Forgets a queue's declaration (it was deleted): a reconnect no longer re-declares it. */
-  forget(queue: string): void {
+  /** Forgets a queue's declaration (it is being deleted): a reconnect no longer re-declares it. Returns what it forgot. */
+  forget(queue: string): QueueDeclaration | undefined {
+    const declaration = this.declarations.get(queue);
     this.declarations.delete(queue);
+    return declaration;
+  }
+
+  /** Records a declaration again without applying it (a delete that failed after {@link forget}). */
+  remember(declaration: QueueDeclaration): void {
+    this.declarations.set(declaration.queue, declaration);
   }
 
   /**

@@ -163,7 +163,8 @@ export class InMemoryTransport implements Transport {
     this.assertUsable(false);
     const q = this.queues.get(queue);
     if (q === undefined) return;
-    if (q.consumers.length > 0) throw new QueueInUseError(queue);
+    // A consumer counts until its cancel finished: its in-flight handlers may still requeue.
+    for (const consumer of this.consumers) if (consumer.queue === queue) throw new QueueInUseError(queue);
     this.removeQueue(q);
   }
 

@@ -89,6 +89,27 @@ export function registerLifecycleContract(ctx: ContractContext): void {
       await f.transport.deleteQueue(q);
       expect(await f.transport.inspectQueue(q)).toBeUndefined();
     });
+
+    contractTest(ctx, 'deleteQueue refuses a queue whose consumer is still cancelling (its handler may requeue)', async (f) => {
+      const q = f.queue('delete-cancelling');
+      await f.transport.declareQueue({ queue: q });
+      let release: () => void = () => undefined;
+      let started = false;
+      const c = await f.collect(q, {}, async (d) => {
+        started = true;
+        await new Promise<void>((resolve) => (release = resolve));
+        await d.requeue();
+      });
+      await f.transport.publish(message({ kind: 'queue', queue: q }));
+      await waitFor(() => started, f.ms(5000), 'the handler to start');
+      const cancelling = c.consumer.cancel();
+      expect(await rejection(f.transport.deleteQueue(q))).toBeInstanceOf(QueueInUseError);
+      release();
+      await cancelling;
+      await waitFor(async () => (await f.transport.inspectQueue(q))?.messages === 1, f.ms(3000), 'the requeued message back in the queue');
+      await f.transport.deleteQueue(q);
+      expect(await f.transport.inspectQueue(q)).toBeUndefined();
+    });
   });
 }
 
