@@ -286,30 +286,43 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     }
   };
 
+  const start = async (): Promise<void> => {
+    if (running) return;
+    running = true;
+    lastListenAttempt = 0;
+    await ensureListening();
+    loops = Array.from({ length: concurrency }, (_, index) =>
+      loop(index).catch((err: unknown) => {
+        logger.error({ err }, 'outbox relay loop crashed');
+      }),
+    );
+  };
+
+  const stop = async (): Promise<void> => {
+    if (!running && loops.length === 0) return;
+    running = false;
+    for (const w of waiters) w();
+    waiters.clear();
+    const current = loops;
+    loops = [];
+    await Promise.all(current);
+    const stopListening = unlisten;
+    unlisten = undefined;
+    if (stopListening) await stopListening().catch((err: unknown) => logger.warn({ err }, 'outbox relay UNLISTEN failed'));
+  };
+
+  // start and stop run one after the other, in call order: a start during a stop would otherwise
+  // revive the loops the stop is waiting for, and nothing would ever stop them.
+  let lifecycle: Promise<void> = Promise.resolve();
+  const serially = (step: () => Promise<void>): Promise<void> => {
+    const next = lifecycle.then(step, step);
+    lifecycle = next.catch(() => undefined);
+    return next;
+  };
+
   return {
-    async start() {
-      if (running) return;
-      running = true;
-      lastListenAttempt = 0;
-      await ensureListening();
-      loops = Array.from({ length: concurrency }, (_, index) =>
-        loop(index).catch((err: unknown) => {
-          logger.error({ err }, 'outbox relay loop crashed');
-        }),
-      );
-    },
-    async stop() {
-      if (!running && loops.length === 0) return;
-      running = false;
-      for (const w of waiters) w();
-      waiters.clear();
-      const current = loops;
-      loops = [];
-      await Promise.all(current);
-      const stopListening = unlisten;
-      unlisten = undefined;
-      if (stopListening) await stopListening().catch((err: unknown) => logger.warn({ err }, 'outbox relay UNLISTEN failed'));
-    },
+    start: () => serially(start),
+    stop: () => serially(stop),
     stats() {
       return { running, ...counters, lastError };
     },

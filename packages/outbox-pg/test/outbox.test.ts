@@ -191,4 +191,25 @@ describe('outbox + relay (PostgreSQL, in-memory broker)', () => {
       await relay.stop();
     }
   });
+  it('start and stop called without waiting for each other leave no relay loop running after the last stop', async () => {
+    const relay = createOutboxRelay({ db: t.db, transport, schema, listen: pgNotifications(t.pool), pollInterval: 20, concurrency: 3 });
+    await relay.start();
+    const stopping = relay.stop();
+    const starting = relay.start(); // while the stop waits for the loops
+    await Promise.all([stopping, starting]);
+    expect(relay.stats().running).toBe(true);
+    const firstStop = relay.stop();
+    void relay.start();
+    await relay.stop();
+    await firstStop;
+    expect(relay.stats().running).toBe(false);
+    const before = received.length;
+    await t.db.transaction().execute((trx) => outbox().publish(trx, OrderPlaced, { orderId: 'after-stop' }));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(received.length).toBe(before); // nothing left running publishes it
+    expect(await pendingRows()).toBe(1);
+    await relay.start();
+    await waitFor(async () => (await pendingRows()) === 0, 5000, 'the row published after the restart');
+    await relay.stop();
+  });
 });
