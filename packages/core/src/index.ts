@@ -8,6 +8,7 @@ export type { Codec, EncodedMessage, IncomingMessage } from './codec.js';
 export { jsonEnvelopeCodec, CLOUDEVENTS_JSON, decodeUtf8 } from './codecs/json-envelope-codec.js';
 export type { Logger } from './logger.js';
 export { silentLogger, childLogger } from './logger.js';
+export { SerialSteps } from './serial-steps.js';
 export * from './transport.js';
 export type * from './stores/page.js';
 export type * from './stores/failure-store.js';

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import { childLogger, silentLogger, toMilliseconds, uuidv7, type Duration, type Logger, type Transport } from '@metro/core';
+import { childLogger, SerialSteps, silentLogger, toMilliseconds, uuidv7, type Duration, type Logger, type Transport } from '@metro/core';
 import { ClaimFloor } from './claim-floor.js';
 import { claimRows, markAttemptFailed, markSentAndCount, type ClaimedRow } from './outbox-claim.js';
 import { outboxChannel, schemaName } from './identifiers.js';
@@ -311,18 +311,12 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     if (stopListening) await stopListening().catch((err: unknown) => logger.warn({ err }, 'outbox relay UNLISTEN failed'));
   };
 
-  // start and stop run one after the other, in call order: a start during a stop would otherwise
-  // revive the loops the stop is waiting for, and nothing would ever stop them.
-  let lifecycle: Promise<void> = Promise.resolve();
-  const serially = (step: () => Promise<void>): Promise<void> => {
-    const next = lifecycle.then(step, step);
-    lifecycle = next.catch(() => undefined);
-    return next;
-  };
+  // start and stop run in call order (a start during a stop would revive the loops it waits for).
+  const steps = new SerialSteps();
 
   return {
-    start: () => serially(start),
-    stop: () => serially(stop),
+    start: () => steps.run(start),
+    stop: () => steps.run(stop),
     stats() {
       return { running, ...counters, lastError };
     },

@@ -1,4 +1,4 @@
-import { ConfigurationError, jsonEnvelopeCodec, silentLogger, childLogger, toMilliseconds, type Codec, type Duration, type Logger } from '@metro/core';
+import { ConfigurationError, jsonEnvelopeCodec, SerialSteps, silentLogger, childLogger, toMilliseconds, type Codec, type Duration, type Logger } from '@metro/core';
 import { createOutbox } from '@metro/outbox-pg';
 import type { Kysely } from 'kysely';
 import { fireDueRecurring, fireDueSchedules, millisecondsUntilNextDue } from './firing.js';
@@ -128,36 +128,43 @@ export function createSchedulerWorker(options: SchedulerWorkerOptions): Schedule
     }
   }
 
+  const start = async (): Promise<void> => {
+    if (running) return;
+    running = true;
+    if (options.listen) {
+      try {
+        unlisten = await options.listen.listen(t.channel, onNotify);
+      } catch (err) {
+        logger.warn({ err }, 'scheduler worker: LISTEN failed; falling back to polling');
+      }
+    }
+    loop = runLoop();
+  };
+
+  const stop = async (): Promise<void> => {
+    if (!running && !loop) return;
+    running = false;
+    wake?.();
+    const current = loop;
+    loop = undefined;
+    await current;
+    const stopListening = unlisten;
+    unlisten = undefined;
+    if (stopListening) {
+      try {
+        await stopListening();
+      } catch (err) {
+        logger.warn({ err }, 'scheduler worker: UNLISTEN failed');
+      }
+    }
+  };
+
+  // start and stop run in call order (a start during a stop would revive the loop it waits for).
+  const steps = new SerialSteps();
+
   return {
-    async start() {
-      if (running) return;
-      running = true;
-      if (options.listen) {
-        try {
-          unlisten = await options.listen.listen(t.channel, onNotify);
-        } catch (err) {
-          logger.warn({ err }, 'scheduler worker: LISTEN failed; falling back to polling');
-        }
-      }
-      loop = runLoop();
-    },
-    async stop() {
-      if (!running && !loop) return;
-      running = false;
-      wake?.();
-      const current = loop;
-      loop = undefined;
-      await current;
-      const stopListening = unlisten;
-      unlisten = undefined;
-      if (stopListening) {
-        try {
-          await stopListening();
-        } catch (err) {
-          logger.warn({ err }, 'scheduler worker: UNLISTEN failed');
-        }
-      }
-    },
+    start: () => steps.run(start),
+    stop: () => steps.run(stop),
     stats() {
       return { ...counters };
     },

@@ -111,4 +111,21 @@ describe('scheduler worker', () => {
     expect(await rowsFor([id])).toHaveLength(0);
     await scheduler.cancelById(id);
   });
+  it('start and stop called without waiting for each other leave no loop running after the last stop', async () => {
+    const worker = createSchedulerWorker({ db: t.db, schema: t.schema, listen: pgNotifications(t.pool), pollInterval: 20 });
+    await worker.start();
+    const stopping = worker.stop();
+    const starting = worker.start(); // while the stop waits for the loop
+    await Promise.all([stopping, starting]);
+    const firstStop = worker.stop();
+    void worker.start();
+    await worker.stop();
+    await firstStop;
+    const id = await scheduler.schedule(undefined, Reminder, { orderId: 'after-stop' }, { at: new Date(Date.now() + 50) });
+    await sleep(400);
+    expect(await rowsFor([id])).toHaveLength(0); // nothing left running fires it
+    workers.push(worker);
+    await worker.start();
+    await waitFor(async () => ((await rowsFor([id])).length > 0 ? true : undefined), 5000);
+  });
 });
