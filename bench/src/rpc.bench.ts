@@ -42,6 +42,23 @@ async function measure(call: Caller, concurrency: number, total: number): Promis
   return { callsPerSecond: total / elapsed, p50: at(0.5), p99: at(0.99) };
 }
 
+/**
+ * Alternates rounds of `baseline` and `metro` (baseline first) and keeps each side's best, so
+ * neither profits from the machine's mood (at concurrency 1 a round is mostly syscalls and
+ * wake-ups, which vary most between rounds).
+ */
+async function bestOfAlternated(baseline: Caller, metro: Caller, concurrency: number, total: number): Promise<{ baseline: Measured; metro: Measured }> {
+  let b: Measured | undefined;
+  let m: Measured | undefined;
+  for (let round = 0; round < ROUNDS; round++) {
+    const bm = await measure(baseline, concurrency, total);
+    const mm = await measure(metro, concurrency, total);
+    if (!b || bm.callsPerSecond > b.callsPerSecond) b = bm;
+    if (!m || mm.callsPerSecond > m.callsPerSecond) m = mm;
+  }
+  return { baseline: b!, metro: m! };
+}
+
 /** The baseline: a hand-written direct reply-to client and server on raw amqplib. */
 async function rawRpc(queue: string) {
   const serverConn = await amqp.connect(url, { noDelay: true });
@@ -173,23 +190,14 @@ export async function run(): Promise<BenchResult[]> {
       [1, 2000],
       [64, 20000],
     ] as const) {
-      // Alternated, best of three, so neither side profits from the machine's mood (at
-      // concurrency 1 a round is mostly syscalls and wake-ups, which vary most between rounds).
-      let m: Measured | undefined;
-      let b: Measured | undefined;
-      for (let round = 0; round < ROUNDS; round++) {
-        const bm = await measure(raw.call, concurrency, total);
-        const mm = await measure(metroCall, concurrency, total);
-        if (!b || bm.callsPerSecond > b.callsPerSecond) b = bm;
-        if (!m || mm.callsPerSecond > m.callsPerSecond) m = mm;
-      }
+      const { baseline: b, metro: m } = await bestOfAlternated(raw.call, metroCall, concurrency, total);
       const tr = await measure(transportCall, concurrency, total);
-      const ratio = m!.callsPerSecond / b!.callsPerSecond;
+      const ratio = m.callsPerSecond / b.callsPerSecond;
       results.push(
-        { name: `rpc calls/s, concurrency ${concurrency}`, metro: m!.callsPerSecond, baseline: b!.callsPerSecond, unit: 'calls/s', baselineName: 'raw amqplib direct reply-to', goal: '>= 0.85x raw', met: ratio >= 0.85, notes: `${total} calls, best of ${ROUNDS} alternated rounds; both sides TCP_NODELAY (transport default), server concurrency 64` },
-        { name: `rpc p50 latency, concurrency ${concurrency}`, metro: m!.p50, baseline: b!.p50, unit: 'ms', baselineName: 'raw amqplib direct reply-to', higherIsBetter: false },
-        { name: `rpc p99 latency, concurrency ${concurrency}`, metro: m!.p99, baseline: b!.p99, unit: 'ms', baselineName: 'raw amqplib direct reply-to', higherIsBetter: false },
-        { name: `transport.request alone (no rpc layer) calls/s, concurrency ${concurrency}`, metro: tr.callsPerSecond, baseline: b!.callsPerSecond, unit: 'calls/s', baselineName: 'raw amqplib direct reply-to', notes: `AmqpTransport request/reply without @metro/rpc; p50 ${tr.p50.toFixed(2)} ms, p99 ${tr.p99.toFixed(2)} ms` },
+        { name: `rpc calls/s, concurrency ${concurrency}`, metro: m.callsPerSecond, baseline: b.callsPerSecond, unit: 'calls/s', baselineName: 'raw amqplib direct reply-to', goal: '>= 0.85x raw', met: ratio >= 0.85, notes: `${total} calls, best of ${ROUNDS} alternated rounds; both sides TCP_NODELAY (transport default), server concurrency 64` },
+        { name: `rpc p50 latency, concurrency ${concurrency}`, metro: m.p50, baseline: b.p50, unit: 'ms', baselineName: 'raw amqplib direct reply-to', higherIsBetter: false },
+        { name: `rpc p99 latency, concurrency ${concurrency}`, metro: m.p99, baseline: b.p99, unit: 'ms', baselineName: 'raw amqplib direct reply-to', higherIsBetter: false },
+        { name: `transport.request alone (no rpc layer) calls/s, concurrency ${concurrency}`, metro: tr.callsPerSecond, baseline: b.callsPerSecond, unit: 'calls/s', baselineName: 'raw amqplib direct reply-to', notes: `AmqpTransport request/reply without @metro/rpc; p50 ${tr.p50.toFixed(2)} ms, p99 ${tr.p99.toFixed(2)} ms` },
       );
     }
     // NestJS microservices over RMQ, same calls, same concurrency.
@@ -201,24 +209,16 @@ export async function run(): Promise<BenchResult[]> {
           [1, 2000],
           [64, 10000],
         ] as const) {
-          // Alternated, best of three each, like the raw comparison.
-          let n: Measured | undefined;
-          let m: Measured | undefined;
-          for (let round = 0; round < ROUNDS; round++) {
-            const nm = await measure(nest.call, concurrency, total);
-            const mm = await measure(metroCall, concurrency, total);
-            if (!n || nm.callsPerSecond > n.callsPerSecond) n = nm;
-            if (!m || mm.callsPerSecond > m.callsPerSecond) m = mm;
-          }
+          const { baseline: n, metro: m } = await bestOfAlternated(nest.call, metroCall, concurrency, total);
           results.push({
             name: `rpc calls/s vs NestJS, concurrency ${concurrency}`,
-            metro: m!.callsPerSecond,
-            baseline: n!.callsPerSecond,
+            metro: m.callsPerSecond,
+            baseline: n.callsPerSecond,
             unit: 'calls/s',
             baselineName: 'NestJS ClientProxy.send (RMQ)',
             goal: 'ahead of NestJS',
-            met: m!.callsPerSecond > n!.callsPerSecond,
-            notes: `${total} calls, best of ${ROUNDS} alternated rounds; p50 metro ${m!.p50.toFixed(2)} ms / nest ${n!.p50.toFixed(2)} ms, p99 metro ${m!.p99.toFixed(2)} ms / nest ${n!.p99.toFixed(2)} ms`,
+            met: m.callsPerSecond > n.callsPerSecond,
+            notes: `${total} calls, best of ${ROUNDS} alternated rounds; p50 metro ${m.p50.toFixed(2)} ms / nest ${n.p50.toFixed(2)} ms, p99 metro ${m.p99.toFixed(2)} ms / nest ${n.p99.toFixed(2)} ms`,
           });
         }
       } finally {

@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import { z } from 'zod';
 import { defineCommand, defineEvent, InMemoryTransport, PublishError, ValidationError, type Delivery, type OutgoingMessage, type Transport } from '@metro/core';
 import { createOutbox, createOutboxRelay, migrate, outboxStats, pgNotifications, InvalidExecutorError } from '../src/index.js';
-import { createTestDb, dropSchema, uniqueSchema, waitFor, type TestDb } from './helpers.js';
+import { createTestDb, dropSchema, sleep, uniqueSchema, waitFor, type TestDb } from './helpers.js';
 
 const OrderPlaced = defineEvent({ topic: 'orders', type: 'placed', schema: z.object({ orderId: z.string() }) });
 const ChargeCard = defineCommand({ service: 'billing', type: 'charge', schema: z.object({ amount: z.number() }), expiresIn: '1m' });
@@ -191,6 +191,7 @@ describe('outbox + relay (PostgreSQL, in-memory broker)', () => {
       await relay.stop();
     }
   });
+
   it('start and stop called without waiting for each other leave no relay loop running after the last stop', async () => {
     const relay = createOutboxRelay({ db: t.db, transport, schema, listen: pgNotifications(t.pool), pollInterval: 20, concurrency: 3 });
     await relay.start();
@@ -205,7 +206,7 @@ describe('outbox + relay (PostgreSQL, in-memory broker)', () => {
     expect(relay.stats().running).toBe(false);
     const before = received.length;
     await t.db.transaction().execute((trx) => outbox().publish(trx, OrderPlaced, { orderId: 'after-stop' }));
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await sleep(300);
     expect(received.length).toBe(before); // nothing left running publishes it
     expect(await pendingRows()).toBe(1);
     await relay.start();
