@@ -30,6 +30,10 @@ export interface OutboxRelayOptions {
    * Batches in flight at once, each its own claim transaction, so the next batches are claimed and
    * published while earlier ones await their confirms. Each holds a pool connection while in
    * flight; a crash can republish up to `concurrency x batchSize` rows. Default 2.
+   *
+   * Throughput follows the rows in flight: to drain a backlog fast, keep 1,000 or more
+   * (`batchSize: 100, concurrency: 16`, or `batchSize: 1000, concurrency: 4`) and give the pool a
+   * connection per lane.
    */
   readonly concurrency?: number;
   readonly logger?: Logger;

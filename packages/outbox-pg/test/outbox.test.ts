@@ -177,6 +177,58 @@ describe('outbox + relay (PostgreSQL, in-memory broker)', () => {
     }
   });
 
+  it('publishes each row as written: destination, headers, timestamp, expiry, priority and delay', async () => {
+    const published: OutgoingMessage[] = [];
+    const recording: Transport = Object.assign(Object.create(transport) as Transport, {
+      publish(message: OutgoingMessage) {
+        published.push(message);
+        return transport.publish(message);
+      },
+    });
+    const outboxTable = sql.id(schema, 'outbox');
+    const body = Buffer.from('{"n":1}');
+    // Three rows share destination and headers; the last has its own of each, and every option.
+    await sql`insert into ${outboxTable} (message_id, destination, body, content_type, headers, created_at)
+      select 'mapped-' || i, '{"kind":"topic","topic":"orders","subject":"placed"}'::jsonb, ${body}, 'application/json',
+        '{"x-tenant":"t1","x-n":7,"x-on":true}'::jsonb, '2026-01-02T03:04:05.678999Z'::timestamptz
+      from generate_series(1, 3) i`.execute(t.db);
+    await sql`insert into ${outboxTable} (message_id, destination, body, content_type, headers, priority, delay_ms, expires_at, created_at)
+      values ('mapped-4', '{"kind":"command","service":"billing"}'::jsonb, ${body}, 'application/x-test', '{}'::jsonb, 3, 250,
+        now() + interval '90 seconds', '2026-01-02T03:04:05.001Z'::timestamptz)`.execute(t.db);
+    const relay = createOutboxRelay({ db: t.db, transport: recording, schema, pollInterval: 20 });
+    await relay.start();
+    try {
+      await waitFor(() => published.length >= 4, 10_000, 'four rows published');
+    } finally {
+      await relay.stop();
+    }
+    const byId = new Map(published.map((m) => [m.messageId, m]));
+    for (const id of ['mapped-1', 'mapped-2', 'mapped-3']) {
+      const m = byId.get(id)!;
+      expect(m.destination).toEqual({ kind: 'topic', topic: 'orders', subject: 'placed' });
+      expect(m.headers).toEqual({ 'x-tenant': 't1', 'x-n': 7, 'x-on': true });
+      expect(m.contentType).toBe('application/json');
+      expect(Buffer.from(m.body).toString()).toBe('{"n":1}');
+      expect(m.timestamp).toBe(Date.parse('2026-01-02T03:04:05.678Z')); // whole milliseconds, not rounded up
+      expect(m).not.toHaveProperty('expiresInMs');
+      expect(m).not.toHaveProperty('priority');
+      expect(m).not.toHaveProperty('delayMs');
+    }
+    // Rows of one batch share the parsed values, which are frozen so no publish can change another's.
+    expect(Object.isFrozen(byId.get('mapped-1')!.headers)).toBe(true);
+    const last = byId.get('mapped-4')!;
+    expect(last.destination).toEqual({ kind: 'command', service: 'billing' });
+    expect(last.headers).toEqual({});
+    expect(last.contentType).toBe('application/x-test');
+    expect(last.timestamp).toBe(Date.parse('2026-01-02T03:04:05.001Z'));
+    expect(last.priority).toBe(3);
+    expect(last.delayMs).toBe(250);
+    expect(last.expiresInMs).toBeGreaterThan(80_000);
+    expect(last.expiresInMs).toBeLessThanOrEqual(90_000);
+    // The delayed command arrives too (and not in a later test's count).
+    await waitFor(() => received.some((d) => d.messageId === 'mapped-4'), 5_000, 'the delayed command delivered');
+  });
+
   it('keeps sent rows for the retention period when asked', async () => {
     const relay = createOutboxRelay({ db: t.db, transport, schema, pollInterval: 20, retention: '1h' });
     await relay.start();

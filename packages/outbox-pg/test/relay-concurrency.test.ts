@@ -72,6 +72,8 @@ describe('several relays on one outbox table', () => {
       const duplicates = [...seen.values()].reduce((n, c) => n + c - 1, 0);
       expect(duplicates).toBe(0);
       expect(seen.size).toBe(5000);
+      // A batch is counted once its commit returned, a moment after other sessions see the commit.
+      await waitFor(() => relays.reduce((n, r) => n + r.stats().published, 0) >= 5000, 5_000, 'the last batches counted');
       const [a, b] = relays.map((r) => r.stats().published);
       expect(a! + b!).toBe(5000);
       expect(a).toBeGreaterThan(0);
@@ -141,6 +143,8 @@ describe('several relays on one outbox table', () => {
       const lastOfBurst = Math.max(...burst.map((r) => publishedAt.get(r.messageId)!));
       // Not starved until the burst is over: the relay claims from the start at least every 100 ms.
       expect(publishedAt.get(late.messageId)!, `late row ${publishedAt.get(late.messageId)! - committedAt} ms after commit, burst done ${lastOfBurst - committedAt} ms after`).toBeLessThan(lastOfBurst - 500);
+      // Counted once each batch commits, which is after its last publish resolved.
+      await waitFor(() => relay.stats().published >= 2001, 5_000, 'the last batches committed');
       expect(relay.stats().published).toBe(2001);
     } finally {
       conn.release();
