@@ -1,4 +1,4 @@
-import { sql, type Transaction } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Destination, HeaderValue, OutgoingMessage } from '@metro/core';
 import { toBytes } from './failure-rows.js';
 
@@ -45,7 +45,7 @@ class JsonTexts {
 }
 
 /**
- * Settings of the claiming transaction, in one statement before the claim:
+ * Settings of the claiming transaction, run with its `begin` (see `BatchTransaction`):
  * - `synchronous_commit = off`: a commit lost in a crash only republishes rows the broker already
  *   confirmed (a duplicate, never a loss);
  * - no bitmap or sequential scans: the claim must walk the pending index in `seq` order and stop
@@ -53,7 +53,7 @@ class JsonTexts {
  *   ANALYZE) the planner otherwise fetches every pending row and sorts them (25 ms instead of
  *   0.2 ms for 20,000 rows).
  */
-const CLAIM_SETTINGS = sql`select set_config('synchronous_commit', 'off', true), set_config('enable_bitmapscan', 'off', true), set_config('enable_seqscan', 'off', true)`;
+export const CLAIM_SETTINGS = "select set_config('synchronous_commit', 'off', true), set_config('enable_bitmapscan', 'off', true), set_config('enable_seqscan', 'off', true)";
 
 /** Advisory lock class for per-aggregate claims (distinct from the migration lock class 7301). */
 const AGGREGATE_LOCK_CLASS = 7302;
@@ -66,7 +66,7 @@ const AGGREGATE_LOCK_CLASS = 7302;
  */
 export async function claimRows(
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  trx: Transaction<any>,
+  trx: Kysely<any>,
   schema: string,
   limit: number,
   ordering: 'none' | 'aggregate',
@@ -74,7 +74,6 @@ export async function claimRows(
 ): Promise<ClaimedRow[]> {
   const outbox = sql.id(schema, 'outbox');
   const from = after === undefined ? sql`` : sql`and o.seq > ${after}::bigint`;
-  await CLAIM_SETTINGS.execute(trx);
   const columns = sql`o.seq, o.message_id, o.destination::text as destination, o.aggregate_id, o.body, o.content_type, o.headers::text as headers,
     o.priority, o.delay_ms, date_part('epoch', o.expires_at) * 1000 as expires_ms, date_part('epoch', o.created_at) * 1000 as created_ms, o.attempts`;
   const result =
@@ -122,7 +121,7 @@ export async function claimRows(
  */
 async function dropRowsBehindEarlierOnes(
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  trx: Transaction<any>,
+  trx: Kysely<any>,
   schema: string,
   rows: OutboxRow[],
 ): Promise<OutboxRow[]> {
@@ -152,33 +151,27 @@ async function dropRowsBehindEarlierOnes(
 }
 
 /**
- * Marks published rows in one statement (one round trip): deletes them (or marks them `sent` when
- * there is a retention period) and adds their number to the relay's counter under `relay`.
+ * The statement that marks published rows (one statement, so it can share a round trip with the
+ * `commit`): deletes them (or marks them `sent` when there is a retention period) and adds their
+ * number to the relay's counter under `relay`. Values are inlined as literals: it holds no
+ * parameters (see `BatchTransaction.commit`).
  */
-export async function markSentAndCount(
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  trx: Transaction<any>,
-  schema: string,
-  seqs: ReadonlyArray<string>,
-  keep: boolean,
-  relay: string,
-): Promise<void> {
-  if (seqs.length === 0) return;
+export function markSentAndCount(schema: string, seqs: ReadonlyArray<string>, keep: boolean, relay: string): RawBuilder<unknown> {
   const outbox = sql.id(schema, 'outbox');
-  const list = sql`cast(${`{${seqs.join(',')}}`} as bigint[])`;
+  const list = sql`${sql.lit(`{${seqs.join(',')}}`)}::bigint[]`;
   const marked = keep
     ? sql`update ${outbox} set status = 'sent', sent_at = now() where seq = any(${list}) returning 1`
     : sql`delete from ${outbox} where seq = any(${list}) returning 1`;
-  await sql`with marked as (${marked})
+  return sql`with marked as (${marked})
     insert into ${sql.id(schema, 'outbox_throughput')} as t (bucket, relay, sent)
-    select to_timestamp(floor(extract(epoch from now()) / 10) * 10), ${relay}, count(*) from marked having count(*) > 0
-    on conflict (bucket, relay) do update set sent = t.sent + excluded.sent`.execute(trx);
+    select to_timestamp(floor(extract(epoch from now()) / 10) * 10), ${sql.lit(relay)}, count(*) from marked having count(*) > 0
+    on conflict (bucket, relay) do update set sent = t.sent + excluded.sent`;
 }
 
 /** Records a failed publish of one row: backs it off, or marks it `failed` after the last attempt. */
 export async function markAttemptFailed(
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  trx: Transaction<any>,
+  trx: Kysely<any>,
   schema: string,
   seq: string,
   error: string,

@@ -1,7 +1,8 @@
 import { sql, type Kysely } from 'kysely';
 import { childLogger, SerialSteps, silentLogger, toMilliseconds, uuidv7, type Duration, type Logger, type Transport } from '@metro/core';
 import { ClaimFloor } from './claim-floor.js';
-import { claimRows, markAttemptFailed, markSentAndCount, type ClaimedRow } from './outbox-claim.js';
+import { BatchTransaction } from './batch-transaction.js';
+import { CLAIM_SETTINGS, claimRows, markAttemptFailed, markSentAndCount, type ClaimedRow } from './outbox-claim.js';
 import { outboxChannel, schemaName } from './identifiers.js';
 import type { NotificationSource } from './notifications.js';
 
@@ -111,6 +112,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   let pending = 0; // notifications not yet acted on
   const waiters = new Set<() => void>();
   const floor = new ClaimFloor();
+  const batches = new BatchTransaction();
 
   const wake = () => {
     pending++;
@@ -191,53 +193,71 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
    * started after the floor, and whether the broker is in trouble.
    */
   const runBatch = async (lane: number, counterKey: string): Promise<{ claimed: number; afterFloor: boolean; sent: number; transient: unknown }> =>
-    db.transaction().execute(async (trx) => {
-      const started = performance.now();
-      const after = floor.next();
-      // The claim also turns synchronous_commit off for this transaction (see claimRows).
-      const rows = await claimRows(trx, schema, batchSize, ordering, after);
-      const afterFloor = after !== undefined;
-      floor.claimed(after, rows.length, batchSize, rows[rows.length - 1]?.seq);
-      if (rows.length === 0) return { claimed: 0, afterFloor, sent: 0, transient: undefined };
-      floor.hold(lane, rows[rows.length - 1]!.seq);
-      const claimedAt = performance.now();
-      const results = await publishAll(rows);
-      const publishedAt = performance.now();
-      const sent: string[] = [];
-      let transient: unknown;
-      for (let i = 0; i < rows.length; i++) {
-        const row = rows[i]!;
-        const result = results[i];
-        if (result === undefined || result.ok) {
-          if (result?.ok) sent.push(row.seq);
-          continue;
+    db
+      .connection()
+      .execute(async (conn) => {
+        // begin (with synchronous_commit off and the claim's planner settings), claim, publish, mark and commit.
+        await batches.begin(conn, CLAIM_SETTINGS);
+        try {
+          return await claimPublishMark(conn, lane, counterKey);
+        } catch (err) {
+          await batches.rollback(conn);
+          throw err;
         }
-        if (result.skipped) continue;
-        const code = (result.error as { code?: unknown } | undefined)?.code;
-        if (typeof code !== 'string' || TRANSIENT_CODES.has(code)) {
-          transient ??= result.error;
-          continue;
-        }
-        const attempt = row.attempts + 1;
-        const giveUp = attempt >= maxAttempts;
-        const delay = Math.min(300_000, retryDelayMs * 2 ** (attempt - 1));
-        await markAttemptFailed(trx, schema, row.seq, errorText(result.error), delay, giveUp);
-        if (giveUp) {
-          counters.failed++;
-          logger.error({ err: result.error, messageId: row.message.messageId, attempts: attempt }, 'outbox row could not be published; marked failed');
-        } else {
-          counters.retried++;
-          logger.warn({ err: result.error, messageId: row.message.messageId, attempt, delayMs: delay }, 'outbox row could not be published; will retry');
-        }
+      })
+      .finally(() => floor.release(lane));
+
+  /** The batch itself, on `trx`: the lane's connection, inside the batch's transaction. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const claimPublishMark = async (trx: Kysely<any>, lane: number, counterKey: string): Promise<{ claimed: number; afterFloor: boolean; sent: number; transient: unknown }> => {
+    const started = performance.now();
+    const after = floor.next();
+    const rows = await claimRows(trx, schema, batchSize, ordering, after);
+    const afterFloor = after !== undefined;
+    floor.claimed(after, rows.length, batchSize, rows[rows.length - 1]?.seq);
+    if (rows.length === 0) {
+      await batches.commit(trx);
+      return { claimed: 0, afterFloor, sent: 0, transient: undefined };
+    }
+    floor.hold(lane, rows[rows.length - 1]!.seq);
+    const claimedAt = performance.now();
+    const results = await publishAll(rows);
+    const publishedAt = performance.now();
+    const sent: string[] = [];
+    let transient: unknown;
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]!;
+      const result = results[i];
+      if (result === undefined || result.ok) {
+        if (result?.ok) sent.push(row.seq);
+        continue;
       }
-      // Only rows whose confirm came are marked (one statement: mark and count).
-      await markSentAndCount(trx, schema, sent, retentionMs > 0, counterKey);
-      logger.debug(
-        { claimed: rows.length, sent: sent.length, claimMs: Math.round(claimedAt - started), publishMs: Math.round(publishedAt - claimedAt), markMs: Math.round(performance.now() - publishedAt) },
-        'outbox batch published',
-      );
-      return { claimed: rows.length, afterFloor, sent: sent.length, transient };
-    }).finally(() => floor.release(lane));
+      if (result.skipped) continue;
+      const code = (result.error as { code?: unknown } | undefined)?.code;
+      if (typeof code !== 'string' || TRANSIENT_CODES.has(code)) {
+        transient ??= result.error;
+        continue;
+      }
+      const attempt = row.attempts + 1;
+      const giveUp = attempt >= maxAttempts;
+      const delay = Math.min(300_000, retryDelayMs * 2 ** (attempt - 1));
+      await markAttemptFailed(trx, schema, row.seq, errorText(result.error), delay, giveUp);
+      if (giveUp) {
+        counters.failed++;
+        logger.error({ err: result.error, messageId: row.message.messageId, attempts: attempt }, 'outbox row could not be published; marked failed');
+      } else {
+        counters.retried++;
+        logger.warn({ err: result.error, messageId: row.message.messageId, attempt, delayMs: delay }, 'outbox row could not be published; will retry');
+      }
+    }
+    // Only rows whose confirm came are marked (one statement: mark and count), with the commit.
+    await batches.commit(trx, sent.length > 0 ? markSentAndCount(schema, sent, retentionMs > 0, counterKey) : undefined);
+    logger.debug(
+      { claimed: rows.length, sent: sent.length, claimMs: Math.round(claimedAt - started), publishMs: Math.round(publishedAt - claimedAt), markMs: Math.round(performance.now() - publishedAt) },
+      'outbox batch published',
+    );
+    return { claimed: rows.length, afterFloor, sent: sent.length, transient };
+  };
 
   const housekeeping = async () => {
     if (Date.now() - lastHousekeeping < 60_000) return;

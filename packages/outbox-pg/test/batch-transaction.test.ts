@@ -1,0 +1,121 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import { BatchTransaction } from '../src/batch-transaction.js';
+import { handlePoolErrors } from '../src/index.js';
+import { PgliteDialect } from '../src/pglite-entry.js';
+import { DATABASE_URL, dropSchema, uniqueSchema } from './helpers.js';
+
+const SETTINGS = "select set_config('synchronous_commit', 'off', true), set_config('enable_seqscan', 'off', true)";
+
+interface Case {
+  readonly name: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly open: (log: (query: string) => void) => Promise<{ db: Kysely<any>; close: () => Promise<void> }>;
+  /** Queries sent for begin and commit-with-a-statement. */
+  readonly roundTrips: number;
+}
+
+describe.each<Case>([
+  {
+    name: 'PostgreSQL (node-postgres: several statements per simple query)',
+    roundTrips: 2,
+    open: async (log) => {
+      const pool = handlePoolErrors(new pg.Pool({ connectionString: DATABASE_URL, max: 2 }));
+      const db = new Kysely({ dialect: new PostgresDialect({ pool }), log: (event) => log(event.query.sql) });
+      return { db, close: () => db.destroy() };
+    },
+  },
+  {
+    name: 'PGlite (every query prepared: one statement each)',
+    roundTrips: 4,
+    open: async (log) => {
+      const pglite = new PGlite();
+      const db = new Kysely({ dialect: new PgliteDialect(pglite), log: (event) => log(event.query.sql) });
+      return { db, close: () => db.destroy() };
+    },
+  },
+])('BatchTransaction on $name', ({ open, roundTrips }) => {
+  const schema = uniqueSchema('batch');
+  const queries: string[] = [];
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  let db: Kysely<any>;
+  let close: () => Promise<void>;
+  const rows = async () => (await sql<{ n: number }>`select count(*)::int as n from ${sql.id(schema, 't')}`.execute(db)).rows[0]!.n;
+
+  beforeAll(async () => {
+    ({ db, close } = await open((query) => queries.push(query)));
+    await sql`create schema ${sql.id(schema)}`.execute(db);
+    await sql`create table ${sql.id(schema, 't')} (id int primary key)`.execute(db);
+  });
+  afterAll(async () => {
+    await dropSchema(db, schema);
+    await close();
+  });
+
+  it(`begins with the settings and commits with the last statement, in ${roundTrips} round trips after the first`, async () => {
+    const batches = new BatchTransaction();
+    // The first transaction finds out what the driver can do.
+    await db.connection().execute(async (conn) => {
+      await batches.begin(conn, SETTINGS);
+      await batches.commit(conn, sql`insert into ${sql.id(schema, 't')} values (${sql.lit(1)})`);
+    });
+    queries.length = 0;
+    const settingInside = await db.connection().execute(async (conn) => {
+      await batches.begin(conn, SETTINGS);
+      const { rows: seen } = await sql<{ s: string }>`select current_setting('synchronous_commit') as s`.execute(conn);
+      await batches.commit(conn, sql`insert into ${sql.id(schema, 't')} values (${sql.lit(2)})`);
+      return seen[0]!.s;
+    });
+    expect(settingInside).toBe('off');
+    expect(queries).toHaveLength(roundTrips + 1); // + the select in between
+    expect(await rows()).toBe(2);
+    // The settings were local to the transaction.
+    const after = await sql<{ s: string }>`select current_setting('synchronous_commit') as s`.execute(db);
+    expect(after.rows[0]!.s).toBe('on');
+  });
+
+  it('a failing last statement commits nothing, and the connection is usable after the rollback', async () => {
+    const batches = new BatchTransaction();
+    const before = await rows();
+    await expect(
+      db.connection().execute(async (conn) => {
+        await batches.begin(conn, SETTINGS);
+        try {
+          await sql`insert into ${sql.id(schema, 't')} values (${sql.lit(10)})`.execute(conn);
+          await batches.commit(conn, sql`insert into ${sql.id(schema, 't')} values (${sql.lit(1)})`); // duplicate key
+        } catch (err) {
+          await batches.rollback(conn);
+          throw err;
+        }
+      }),
+    ).rejects.toMatchObject({ code: '23505' });
+    expect(await rows()).toBe(before);
+    await db.connection().execute(async (conn) => {
+      await batches.begin(conn, SETTINGS);
+      await batches.commit(conn);
+    });
+  });
+
+  it('a failing setting is the caller’s error, and the next transaction still combines what it can', async () => {
+    const batches = new BatchTransaction();
+    await expect(
+      db.connection().execute(async (conn) => {
+        try {
+          await batches.begin(conn, 'select no_such_function()');
+        } catch (err) {
+          await batches.rollback(conn);
+          throw err;
+        }
+      }),
+    ).rejects.toMatchObject({ code: '42883' });
+    queries.length = 0;
+    await db.connection().execute(async (conn) => {
+      await batches.begin(conn, SETTINGS);
+      await batches.commit(conn, sql`insert into ${sql.id(schema, 't')} values (${sql.lit(3)})`);
+    });
+    expect(queries).toHaveLength(roundTrips);
+    expect(await rows()).toBe(3);
+  });
+});
