@@ -21,7 +21,11 @@ interface OutboxRow {
   headers: string;
   priority: number | null;
   delay_ms: number | null;
-  /** Epoch milliseconds (`date_part` gives a float8, which parses far cheaper than a timestamptz; `extract` gives a numeric, which costs PostgreSQL more). */
+  /**
+   * Whole epoch milliseconds, floored in SQL (an integral float8 prints exactly on any server).
+   * `date_part` gives a float8, which parses far cheaper than a timestamptz; `extract` gives a
+   * numeric, which costs PostgreSQL more.
+   */
   expires_ms: number | string | null;
   created_ms: number | string;
   attempts: number;
@@ -29,7 +33,8 @@ interface OutboxRow {
 
 /**
  * Parses JSON columns of one claimed batch, once per distinct text: a batch's rows mostly share
- * their destination and headers. The parsed values are frozen, since rows share them.
+ * their destination and headers. The parsed values are frozen, since rows share them (shallowly:
+ * a destination and header values are flat).
  */
 class JsonTexts {
   private readonly parsed = new Map<string, unknown>();
@@ -75,7 +80,7 @@ export async function claimRows(
   const outbox = sql.id(schema, 'outbox');
   const from = after === undefined ? sql`` : sql`and o.seq > ${after}::bigint`;
   const columns = sql`o.seq, o.message_id, o.destination::text as destination, o.aggregate_id, o.body, o.content_type, o.headers::text as headers,
-    o.priority, o.delay_ms, date_part('epoch', o.expires_at) * 1000 as expires_ms, date_part('epoch', o.created_at) * 1000 as created_ms, o.attempts`;
+    o.priority, o.delay_ms, floor(date_part('epoch', o.expires_at) * 1000) as expires_ms, floor(date_part('epoch', o.created_at) * 1000) as created_ms, o.attempts`;
   const result =
     ordering === 'aggregate'
       ? await sql<OutboxRow>`
@@ -104,9 +109,9 @@ export async function claimRows(
       messageId: row.message_id,
       contentType: row.content_type,
       headers: json.get<Record<string, HeaderValue>>(row.headers),
-      timestamp: Math.floor(Number(row.created_ms)),
+      timestamp: Number(row.created_ms),
     };
-    if (row.expires_ms !== null) message.expiresInMs = Math.max(1, Math.floor(Number(row.expires_ms)) - now);
+    if (row.expires_ms !== null) message.expiresInMs = Math.max(1, Number(row.expires_ms) - now);
     if (row.priority !== null) message.priority = row.priority;
     if (row.delay_ms !== null) message.delayMs = row.delay_ms;
     return { seq: String(row.seq), aggregateId: row.aggregate_id, attempts: Number(row.attempts), message };
@@ -150,6 +155,9 @@ async function dropRowsBehindEarlierOnes(
   return rows.filter((row) => row.aggregate_id === null || allowed.has(String(row.seq)));
 }
 
+const SEQ = /^\d+$/;
+const RELAY_KEY = /^[0-9a-f-]+(\/\d+)?$/;
+
 /**
  * The statement that marks published rows (one statement, so it can share a round trip with the
  * `commit`): deletes them (or marks them `sent` when there is a retention period) and adds their
@@ -157,6 +165,9 @@ async function dropRowsBehindEarlierOnes(
  * parameters (see `BatchTransaction.commit`).
  */
 export function markSentAndCount(schema: string, seqs: ReadonlyArray<string>, keep: boolean, relay: string): RawBuilder<unknown> {
+  // Inlined, so held to what they are: seqs from the table, the relay's own key.
+  if (!seqs.every((seq) => SEQ.test(seq))) throw new TypeError(`outbox seqs must be digits, got ${seqs.join(',')}`);
+  if (!RELAY_KEY.test(relay)) throw new TypeError(`a relay key is a UUID, optionally with /<lane>, got ${relay}`);
   const outbox = sql.id(schema, 'outbox');
   const list = sql`${sql.lit(`{${seqs.join(',')}}`)}::bigint[]`;
   const marked = keep

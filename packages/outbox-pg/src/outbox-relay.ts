@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import { childLogger, SerialSteps, silentLogger, toMilliseconds, uuidv7, type Duration, type Logger, type Transport } from '@metro/core';
 import { ClaimFloor } from './claim-floor.js';
-import { BatchTransaction } from './batch-transaction.js';
+import { BatchTransaction, type BatchWork } from './batch-transaction.js';
 import { CLAIM_SETTINGS, claimRows, markAttemptFailed, markSentAndCount, type ClaimedRow } from './outbox-claim.js';
 import { outboxChannel, schemaName } from './identifiers.js';
 import type { NotificationSource } from './notifications.js';
@@ -67,6 +67,14 @@ export interface OutboxRelay {
 /** Errors that say nothing about the row itself: the broker or connection is in trouble. */
 const TRANSIENT_CODES = new Set(['PUBLISH_FAILED', 'TRANSPORT_CLOSED', 'REQUEST_TIMEOUT']);
 
+/** What one batch did: rows claimed, whether its claim started after the floor, rows sent, broker trouble. */
+interface BatchOutcome {
+  readonly claimed: number;
+  readonly afterFloor: boolean;
+  readonly sent: number;
+  readonly transient: unknown;
+}
+
 type PublishOutcome = { readonly ok: true } | { readonly ok: false; readonly error: unknown; readonly skipped?: boolean };
 const SENT: PublishOutcome = { ok: true };
 
@@ -112,7 +120,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   let pending = 0; // notifications not yet acted on
   const waiters = new Set<() => void>();
   const floor = new ClaimFloor();
-  const batches = new BatchTransaction();
+  const transactions = new BatchTransaction({ onRollbackFailed: (err) => logger.warn({ err }, 'outbox relay could not roll back a failed batch') });
 
   const wake = () => {
     pending++;
@@ -189,36 +197,22 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   };
 
   /**
-   * One claim-publish-mark transaction of lane `lane`. Returns rows claimed, whether the claim
-   * started after the floor, and whether the broker is in trouble.
+   * One claim-publish-mark transaction of lane `lane`: begin (with synchronous_commit off and the
+   * claim's planner settings), claim, publish, then mark and commit. Returns rows claimed, whether
+   * the claim started after the floor, and whether the broker is in trouble.
    */
-  const runBatch = async (lane: number, counterKey: string): Promise<{ claimed: number; afterFloor: boolean; sent: number; transient: unknown }> =>
-    db
-      .connection()
-      .execute(async (conn) => {
-        // begin (with synchronous_commit off and the claim's planner settings), claim, publish, mark and commit.
-        await batches.begin(conn, CLAIM_SETTINGS);
-        try {
-          return await claimPublishMark(conn, lane, counterKey);
-        } catch (err) {
-          await batches.rollback(conn);
-          throw err;
-        }
-      })
-      .finally(() => floor.release(lane));
+  const runBatch = (lane: number, counterKey: string): Promise<BatchOutcome> =>
+    transactions.run(db, CLAIM_SETTINGS, (trx) => claimPublishMark(trx, lane, counterKey)).finally(() => floor.release(lane));
 
   /** The batch itself, on `trx`: the lane's connection, inside the batch's transaction. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const claimPublishMark = async (trx: Kysely<any>, lane: number, counterKey: string): Promise<{ claimed: number; afterFloor: boolean; sent: number; transient: unknown }> => {
+  const claimPublishMark = async (trx: Kysely<any>, lane: number, counterKey: string): Promise<BatchWork<BatchOutcome>> => {
     const started = performance.now();
     const after = floor.next();
     const rows = await claimRows(trx, schema, batchSize, ordering, after);
     const afterFloor = after !== undefined;
     floor.claimed(after, rows.length, batchSize, rows[rows.length - 1]?.seq);
-    if (rows.length === 0) {
-      await batches.commit(trx);
-      return { claimed: 0, afterFloor, sent: 0, transient: undefined };
-    }
+    if (rows.length === 0) return { value: { claimed: 0, afterFloor, sent: 0, transient: undefined } };
     floor.hold(lane, rows[rows.length - 1]!.seq);
     const claimedAt = performance.now();
     const results = await publishAll(rows);
@@ -250,13 +244,12 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         logger.warn({ err: result.error, messageId: row.message.messageId, attempt, delayMs: delay }, 'outbox row could not be published; will retry');
       }
     }
+    logger.debug({ claimed: rows.length, sent: sent.length, claimMs: Math.round(claimedAt - started), publishMs: Math.round(publishedAt - claimedAt) }, 'outbox batch published');
     // Only rows whose confirm came are marked (one statement: mark and count), with the commit.
-    await batches.commit(trx, sent.length > 0 ? markSentAndCount(schema, sent, retentionMs > 0, counterKey) : undefined);
-    logger.debug(
-      { claimed: rows.length, sent: sent.length, claimMs: Math.round(claimedAt - started), publishMs: Math.round(publishedAt - claimedAt), markMs: Math.round(performance.now() - publishedAt) },
-      'outbox batch published',
-    );
-    return { claimed: rows.length, afterFloor, sent: sent.length, transient };
+    return {
+      value: { claimed: rows.length, afterFloor, sent: sent.length, transient },
+      last: sent.length > 0 ? markSentAndCount(schema, sent, retentionMs > 0, counterKey) : undefined,
+    };
   };
 
   const housekeeping = async () => {

@@ -22,7 +22,7 @@ describe.each<Case>([
     name: 'PostgreSQL (node-postgres: several statements per simple query)',
     roundTrips: 2,
     open: async (log) => {
-      const pool = handlePoolErrors(new pg.Pool({ connectionString: DATABASE_URL, max: 2 }));
+      const pool = handlePoolErrors(new pg.Pool({ connectionString: DATABASE_URL, max: 1 }));
       const db = new Kysely({ dialect: new PostgresDialect({ pool }), log: (event) => log(event.query.sql) });
       return { db, close: () => db.destroy() };
     },
@@ -56,17 +56,13 @@ describe.each<Case>([
 
   it(`begins with the settings and commits with the last statement, in ${roundTrips} round trips after the first`, async () => {
     const batches = new BatchTransaction();
+    const insert = (id: number) => sql`insert into ${sql.id(schema, 't')} values (${sql.lit(id)})`;
     // The first transaction finds out what the driver can do.
-    await db.connection().execute(async (conn) => {
-      await batches.begin(conn, SETTINGS);
-      await batches.commit(conn, sql`insert into ${sql.id(schema, 't')} values (${sql.lit(1)})`);
-    });
+    await batches.run(db, SETTINGS, async () => ({ value: undefined, last: insert(1) }));
     queries.length = 0;
-    const settingInside = await db.connection().execute(async (conn) => {
-      await batches.begin(conn, SETTINGS);
-      const { rows: seen } = await sql<{ s: string }>`select current_setting('synchronous_commit') as s`.execute(conn);
-      await batches.commit(conn, sql`insert into ${sql.id(schema, 't')} values (${sql.lit(2)})`);
-      return seen[0]!.s;
+    const settingInside = await batches.run(db, SETTINGS, async (trx) => {
+      const { rows: seen } = await sql<{ s: string }>`select current_setting('synchronous_commit') as s`.execute(trx);
+      return { value: seen[0]!.s, last: insert(2) };
     });
     expect(settingInside).toBe('off');
     expect(queries).toHaveLength(roundTrips + 1); // + the select in between
@@ -80,41 +76,25 @@ describe.each<Case>([
     const batches = new BatchTransaction();
     const before = await rows();
     await expect(
-      db.connection().execute(async (conn) => {
-        await batches.begin(conn, SETTINGS);
-        try {
-          await sql`insert into ${sql.id(schema, 't')} values (${sql.lit(10)})`.execute(conn);
-          await batches.commit(conn, sql`insert into ${sql.id(schema, 't')} values (${sql.lit(1)})`); // duplicate key
-        } catch (err) {
-          await batches.rollback(conn);
-          throw err;
-        }
+      batches.run(db, SETTINGS, async (trx) => {
+        await sql`insert into ${sql.id(schema, 't')} values (${sql.lit(10)})`.execute(trx);
+        return { value: undefined, last: sql`insert into ${sql.id(schema, 't')} values (${sql.lit(1)})` }; // duplicate key
       }),
     ).rejects.toMatchObject({ code: '23505' });
     expect(await rows()).toBe(before);
-    await db.connection().execute(async (conn) => {
-      await batches.begin(conn, SETTINGS);
-      await batches.commit(conn);
-    });
+    await batches.run(db, SETTINGS, async () => ({ value: undefined }));
   });
 
-  it('a failing setting is the caller’s error, and the next transaction still combines what it can', async () => {
-    const batches = new BatchTransaction();
-    await expect(
-      db.connection().execute(async (conn) => {
-        try {
-          await batches.begin(conn, 'select no_such_function()');
-        } catch (err) {
-          await batches.rollback(conn);
-          throw err;
-        }
-      }),
-    ).rejects.toMatchObject({ code: '42883' });
+  it('a failing setting rejects and rolls back (no transaction is left open), and the next run still combines what it can', async () => {
+    const rollbackFailures: unknown[] = [];
+    const batches = new BatchTransaction({ onRollbackFailed: (err) => rollbackFailures.push(err) });
+    await expect(batches.run(db, 'select no_such_function()', async () => ({ value: undefined }))).rejects.toMatchObject({ code: '42883' });
+    expect(rollbackFailures).toEqual([]);
+    // The connection is not stuck in an aborted transaction (the pool has few; PGlite has one).
+    const { rows: state } = await sql<{ n: number }>`select 1 as n`.execute(db);
+    expect(state).toEqual([{ n: 1 }]);
     queries.length = 0;
-    await db.connection().execute(async (conn) => {
-      await batches.begin(conn, SETTINGS);
-      await batches.commit(conn, sql`insert into ${sql.id(schema, 't')} values (${sql.lit(3)})`);
-    });
+    await batches.run(db, SETTINGS, async () => ({ value: undefined, last: sql`insert into ${sql.id(schema, 't')} values (${sql.lit(3)})` }));
     expect(queries).toHaveLength(roundTrips);
     expect(await rows()).toBe(3);
   });

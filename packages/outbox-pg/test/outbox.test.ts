@@ -215,7 +215,10 @@ describe('outbox + relay (PostgreSQL, in-memory broker)', () => {
       expect(m).not.toHaveProperty('delayMs');
     }
     // Rows of one batch share the parsed values, which are frozen so no publish can change another's.
+    expect(byId.get('mapped-2')!.headers).toBe(byId.get('mapped-1')!.headers);
+    expect(byId.get('mapped-2')!.destination).toBe(byId.get('mapped-1')!.destination);
     expect(Object.isFrozen(byId.get('mapped-1')!.headers)).toBe(true);
+    expect(Object.isFrozen(byId.get('mapped-1')!.destination)).toBe(true);
     const last = byId.get('mapped-4')!;
     expect(last.destination).toEqual({ kind: 'command', service: 'billing' });
     expect(last.headers).toEqual({});
@@ -227,6 +230,36 @@ describe('outbox + relay (PostgreSQL, in-memory broker)', () => {
     expect(last.expiresInMs).toBeLessThanOrEqual(90_000);
     // The delayed command arrives too (and not in a later test's count).
     await waitFor(() => received.some((d) => d.messageId === 'mapped-4'), 5_000, 'the delayed command delivered');
+  });
+
+  it('a batch whose mark-and-commit fails is rolled back: its rows stay pending and go out again (at least once)', async () => {
+    const counter = sql.id(schema, 'outbox_throughput');
+    const away = sql.id(schema, 'outbox_throughput_away');
+    const ids = await t.db.transaction().execute(async (trx) => {
+      const out: string[] = [];
+      for (let i = 0; i < 5; i++) out.push((await outbox().publish(trx, OrderPlaced, { orderId: `uncommitted-${i}` })).id);
+      return out;
+    });
+    // The mark's counter upsert fails while its table is away: the commit that goes with it never happens.
+    await sql`alter table ${counter} rename to ${sql.id('outbox_throughput_away')}`.execute(t.db);
+    // (outboxStats reads the counter table too: count directly.)
+    const pending = async () => (await sql<{ n: number }>`select count(*)::int as n from ${sql.id(schema, 'outbox')} where status = 'pending'`.execute(t.db)).rows[0]!.n;
+    const relay = createOutboxRelay({ db: t.db, transport, schema, pollInterval: 20, concurrency: 2 });
+    await relay.start();
+    try {
+      await waitFor(() => relay.stats().errors >= 2, 10_000, 'failed marks');
+      expect(await pending()).toBe(5);
+      expect(relay.stats().published).toBe(0);
+      await sql`alter table ${away} rename to ${sql.id('outbox_throughput')}`.execute(t.db);
+      await waitFor(async () => (await pending()) === 0, 10_000, 'the rows marked once the table is back');
+      // Published before each failed commit and once more after: duplicates, never a loss.
+      for (const id of ids) expect(received.filter((d) => d.messageId === id).length).toBeGreaterThanOrEqual(2);
+      await waitFor(() => relay.stats().published === 5, 5_000, 'the committed batch counted');
+      expect(relay.stats().lastError).toMatch(/outbox_throughput/);
+    } finally {
+      await relay.stop();
+      await sql`alter table if exists ${away} rename to ${sql.id('outbox_throughput')}`.execute(t.db);
+    }
   });
 
   it('keeps sent rows for the retention period when asked', async () => {
