@@ -3,10 +3,10 @@
 //    amqplib confirm-channel publishing of the same messages (the same bodies and properties: a
 //    UUID message id, content type, timestamp, `mandatory`) with the relay's window of unconfirmed
 //    messages (batch x lanes, each batch awaiting its confirms), so the ratio is what the database
-//    side costs; the same raw loop with thin messages (a short message
-//    id, no timestamp, not mandatory) shows what the message format alone costs the broker; a
-//    hand-written relay of the same design (support/lean-relay.ts) and a naive polling relay
-//    (SELECT ... LIMIT, publish, UPDATE, poll every 100 ms);
+//    side costs; the same raw loop with thin messages (a short message id, no timestamp, not
+//    mandatory) shows what the message format alone costs the broker; a hand-written relay of the
+//    same design (support/lean-relay.ts) and a naive polling relay (SELECT ... LIMIT, publish,
+//    UPDATE, poll every 100 ms);
 //  - commit-to-delivery latency p50 / p99 at 500 events/s (LISTEN/NOTIFY vs the naive poller).
 import { randomBytes } from 'node:crypto';
 import amqp from 'amqplib';

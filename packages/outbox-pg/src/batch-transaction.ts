@@ -3,7 +3,10 @@ import { sql, type Kysely, type RawBuilder } from 'kysely';
 /** What the work of a {@link BatchTransaction} returns: its value, and the statement to commit with. */
 export interface BatchWork<T> {
   readonly value: T;
-  /** Run just before `commit`, in the same round trip. It must hold no parameters (build it with `sql.lit` and `sql.id`). */
+  /**
+   * Run just before `commit`, in the same round trip when it holds no parameters (build it with
+   * `sql.lit` and `sql.id`); one with parameters takes a round trip of its own.
+   */
   readonly last?: RawBuilder<unknown> | undefined;
 }
 
@@ -77,11 +80,17 @@ export class BatchTransaction {
   private async commit(conn: Kysely<any>, last: RawBuilder<unknown> | undefined): Promise<void> {
     if (last === undefined) {
       await sql.raw('commit').execute(conn);
-    } else if (this.multiStatement === true) {
-      await sql`${last}; commit`.execute(conn);
-    } else {
-      await last.execute(conn);
-      await sql.raw('commit').execute(conn);
+      return;
     }
+    if (this.multiStatement === true) {
+      const combined = sql`${last}; commit`.compile(conn);
+      // Parameters would make it a prepared statement, which holds one statement only.
+      if (combined.parameters.length === 0) {
+        await conn.executeQuery(combined);
+        return;
+      }
+    }
+    await last.execute(conn);
+    await sql.raw('commit').execute(conn);
   }
 }

@@ -72,6 +72,16 @@ describe.each<Case>([
     expect(after.rows[0]!.s).toBe('on');
   });
 
+  it('a last statement with parameters still commits, in a round trip of its own', async () => {
+    const batches = new BatchTransaction();
+    await batches.run(db, SETTINGS, async () => ({ value: undefined }));
+    queries.length = 0;
+    await batches.run(db, SETTINGS, async () => ({ value: undefined, last: sql`insert into ${sql.id(schema, 't')} values (${20})` }));
+    expect(queries).toHaveLength(roundTrips === 2 ? 3 : roundTrips);
+    expect((await sql<{ n: number }>`select count(*)::int as n from ${sql.id(schema, 't')} where id = 20`.execute(db)).rows[0]!.n).toBe(1);
+    await sql`delete from ${sql.id(schema, 't')} where id = 20`.execute(db);
+  });
+
   it('a failing last statement commits nothing, and the connection is usable after the rollback', async () => {
     const batches = new BatchTransaction();
     const before = await rows();
