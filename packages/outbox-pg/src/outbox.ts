@@ -80,7 +80,20 @@ export interface PgOutbox extends Outbox<Executor> {
   publishAggregateEvent(trx: Executor, event: AggregateEvent): Promise<void>;
   /** Low-level: enqueue an already-built envelope (scheduler firing, failure retries). */
   enqueue(trx: Executor, envelope: Envelope, options?: EnqueueOptions): Promise<void>;
+  /**
+   * Low-level: enqueues already-built envelopes in as few statements as possible (one per 1,000),
+   * in order: what `enqueue` does for each, without a round trip per message.
+   *
+   * @example
+   * ```ts
+   * await outbox.enqueueMany(trx, due.map((row) => ({ envelope: row.envelope, options: { body: row.body, contentType: row.contentType } })));
+   * ```
+   */
+  enqueueMany(trx: Executor, messages: ReadonlyArray<{ readonly envelope: Envelope; readonly options?: EnqueueOptions }>): Promise<void>;
 }
+
+/** Rows per insert statement of `enqueueMany`. */
+const ENQUEUE_CHUNK = 1000;
 
 /** One outbox row to insert. */
 export interface OutboxRowInput {
@@ -146,7 +159,7 @@ export function createOutbox(options: OutboxOptions): PgOutbox {
   const codec = options.codec ?? jsonEnvelopeCodec;
   const { db, source } = options;
 
-  const enqueue = async (trx: Executor, envelope: Envelope, extra: EnqueueOptions = {}): Promise<void> => {
+  const toRow = (envelope: Envelope, extra: EnqueueOptions = {}): OutboxRowInput => {
     let body = extra.body;
     let contentType = extra.contentType;
     let headers: Record<string, HeaderValue> = {};
@@ -156,20 +169,27 @@ export function createOutbox(options: OutboxOptions): PgOutbox {
       contentType = encoded.contentType;
       headers = { ...encoded.headers };
     }
-    await insertOutboxRows(db, schema, trx, [
-      {
-        messageId: envelope.id,
-        type: envelope.type,
-        destination: extra.destination ?? destinationOf(envelope),
-        aggregateId: extra.aggregateId ?? null,
-        body,
-        contentType: contentType ?? envelope.datacontenttype ?? 'application/octet-stream',
-        headers: { ...headers, ...(extra.headers ?? {}) },
-        expiresAt: envelope.expiresat !== undefined ? new Date(envelope.expiresat) : null,
-        priority: extra.priority,
-        delayMs: extra.delayMs,
-      },
-    ]);
+    return {
+      messageId: envelope.id,
+      type: envelope.type,
+      destination: extra.destination ?? destinationOf(envelope),
+      aggregateId: extra.aggregateId ?? null,
+      body,
+      contentType: contentType ?? envelope.datacontenttype ?? 'application/octet-stream',
+      headers: { ...headers, ...(extra.headers ?? {}) },
+      expiresAt: envelope.expiresat !== undefined ? new Date(envelope.expiresat) : null,
+      priority: extra.priority,
+      delayMs: extra.delayMs,
+    };
+  };
+
+  const enqueue = (trx: Executor, envelope: Envelope, extra: EnqueueOptions = {}): Promise<void> => insertOutboxRows(db, schema, trx, [toRow(envelope, extra)]);
+
+  const enqueueMany = async (trx: Executor, messages: ReadonlyArray<{ readonly envelope: Envelope; readonly options?: EnqueueOptions }>): Promise<void> => {
+    // 10 parameters a row: chunks stay far below PostgreSQL's 65,535 parameters per statement.
+    for (let i = 0; i < messages.length; i += ENQUEUE_CHUNK) {
+      await insertOutboxRows(db, schema, trx, messages.slice(i, i + ENQUEUE_CHUNK).map((m) => toRow(m.envelope, m.options)));
+    }
   };
 
   const write = async <D extends MessageDefinition>(trx: Executor, definition: D, payload: PayloadInput<D>, opts: PgOutboxPublishOptions = {}): Promise<Envelope<Payload<D>>> => {
@@ -188,6 +208,7 @@ export function createOutbox(options: OutboxOptions): PgOutbox {
     publish: write,
     send: write,
     enqueue,
+    enqueueMany,
     async publishAggregateEvent(trx, event) {
       const eventId = event.eventId ?? uuidv7();
       const context = currentCorrelation();

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sql } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
 import { z } from 'zod';
-import { defineCommand, defineEvent, InMemoryTransport, PublishError, ValidationError, type Delivery, type OutgoingMessage, type Transport } from '@metro/core';
+import { createEnvelope, defineCommand, defineEvent, InMemoryTransport, PublishError, ValidationError, type Delivery, type OutgoingMessage, type Transport } from '@metro/core';
 import { createOutbox, createOutboxRelay, migrate, outboxStats, pgNotifications, InvalidExecutorError } from '../src/index.js';
 import { createTestDb, dropSchema, sleep, uniqueSchema, waitFor, type TestDb } from './helpers.js';
 
@@ -51,6 +51,41 @@ describe('outbox + relay (PostgreSQL, in-memory broker)', () => {
 
   it('refuses something that is not a transaction', async () => {
     await expect(outbox().publish({} as never, OrderPlaced, { orderId: 'x' })).rejects.toBeInstanceOf(InvalidExecutorError);
+  });
+
+  it('enqueueMany writes every message in order, 1,000 rows a statement, with each one\'s options; a rollback writes none', async () => {
+    const inserts: number[] = [];
+    // The same pool, with a log that counts the insert statements.
+    const logged = new Kysely<any>({
+      dialect: new PostgresDialect({ pool: t.pool }),
+      log: (event) => {
+        if (event.level === 'query' && /^insert into "[^"]+"\."outbox"/.test(event.query.sql)) inserts.push(event.query.parameters.length);
+      },
+    });
+    const many = createOutbox({ db: logged, schema, source: 'orders' });
+    const envelopes = await Promise.all(Array.from({ length: 2300 }, (_, i) => createEnvelope(OrderPlaced, { orderId: `many-${i}` }, { source: 'orders' })));
+    const raw = new TextEncoder().encode('raw bytes');
+    const messages = envelopes.map((envelope, i) =>
+      i === 7 ? { envelope, options: { body: raw, contentType: 'text/plain', headers: { 'x-kept': 'yes' }, aggregateId: 'agg-7', priority: 2 } } : { envelope },
+    );
+    await expect(
+      logged.transaction().execute(async (trx) => {
+        await many.enqueueMany(trx, messages);
+        throw new Error('rolled back');
+      }),
+    ).rejects.toThrow('rolled back');
+    expect(await pendingRows()).toBe(0);
+    inserts.length = 0;
+    await logged.transaction().execute((trx) => many.enqueueMany(trx, messages));
+    expect(inserts).toEqual([10_000, 10_000, 3_000]); // 1,000 + 1,000 + 300 rows of 10 parameters
+    const rows = await sql<{ message_id: string; content_type: string; body: Buffer; headers: Record<string, string>; aggregate_id: string | null; priority: number | null }>`
+      select message_id, content_type, body, headers, aggregate_id, priority from ${sql.id(schema, 'outbox')} where status = 'pending' order by seq`.execute(t.db);
+    expect(rows.rows.map((r) => r.message_id)).toEqual(envelopes.map((e) => e.id));
+    expect(rows.rows[7]).toMatchObject({ content_type: 'text/plain', headers: { 'x-kept': 'yes' }, aggregate_id: 'agg-7', priority: 2 });
+    expect(decoder.decode(rows.rows[7]!.body)).toBe('raw bytes');
+    expect(rows.rows[8]).toMatchObject({ aggregate_id: null, priority: null });
+    expect(JSON.parse(decoder.decode(rows.rows[8]!.body))).toMatchObject({ id: envelopes[8]!.id, data: { orderId: 'many-8' } });
+    await sql`delete from ${sql.id(schema, 'outbox')}`.execute(t.db);
   });
 
   it('commit publishes exactly the rows written: kysely trx, raw pg client, commands, aggregate events', async () => {

@@ -34,9 +34,11 @@ export async function fireDueSchedules(db: Kysely<any>, t: SchedulerTables, outb
       FROM due WHERE s.id = due.id
       RETURNING s.id, s.due_at, s.envelope, s.body, s.content_type, s.headers`.execute(trx);
     const rows = [...claimed.rows].sort((a, b) => new Date(a.due_at).getTime() - new Date(b.due_at).getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    for (const row of rows) {
-      await outbox.enqueue(trx, row.envelope, { body: new Uint8Array(row.body), contentType: row.content_type, headers: row.headers });
-    }
+    // One insert for the batch, in due order (a round trip per row doubled the bench's lateness p50).
+    await outbox.enqueueMany(
+      trx,
+      rows.map((row) => ({ envelope: row.envelope, options: { body: new Uint8Array(row.body), contentType: row.content_type, headers: row.headers } })),
+    );
     return rows.length;
   });
 }
@@ -55,11 +57,12 @@ export async function fireDueRecurring(db: Kysely<any>, t: SchedulerTables, outb
       ORDER BY next_at, name
       LIMIT ${limit}
       FOR UPDATE SKIP LOCKED`.execute(trx);
+    const messages: { envelope: Envelope; options: { body: Uint8Array; contentType: string; headers: Record<string, string> } }[] = [];
     for (const row of claimed.rows) {
       const tickMs = new Date(row.next_at).getTime();
       const envelope = tickEnvelope(row, tickMs);
       const encoded = codec.encode(envelope);
-      await outbox.enqueue(trx, envelope, { body: encoded.body, contentType: encoded.contentType, headers: { ...encoded.headers } });
+      messages.push({ envelope, options: { body: encoded.body, contentType: encoded.contentType, headers: { ...encoded.headers } } });
       let next: Date;
       try {
         next = nextCronTime(row.cron, row.timezone, new Date(Math.max(Date.now(), tickMs)));
@@ -69,6 +72,7 @@ export async function fireDueRecurring(db: Kysely<any>, t: SchedulerTables, outb
       }
       await sql`UPDATE ${t.recurring} SET next_at = ${next}, last_fired_at = now(), fired_count = fired_count + 1 WHERE name = ${row.name}`.execute(trx);
     }
+    await outbox.enqueueMany(trx, messages);
     return claimed.rows.length;
   });
 }
