@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { BenchResult } from './types.js';
 import { machineFacts } from './machine.js';
 import { waitForQuietMachine } from './support/quiet-machine.js';
+import { checkpointPostgres } from './support/checkpoint.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const filter = process.argv.slice(2).filter((a) => a !== '--');
@@ -29,9 +30,11 @@ function fmt(n: number): string {
 
 const sections: { file: string; results: BenchResult[]; error?: string; seconds: number; waitedMs: number }[] = [];
 for (const file of files) {
+  const checkpoint = await checkpointPostgres();
   const quiet = await waitForQuietMachine();
   const started = Date.now();
-  process.stdout.write(`\n## ${file}\n(waited ${(quiet.waitedMs / 1000).toFixed(0)} s for the machine to be ${Math.round(quiet.idle * 100)}% idle)\n`);
+  const checkpointed = 'ms' in checkpoint ? `PostgreSQL checkpoint ${Math.round(checkpoint.ms)} ms` : `no PostgreSQL checkpoint (${checkpoint.error})`;
+  process.stdout.write(`\n## ${file}\n(${checkpointed}; waited ${(quiet.waitedMs / 1000).toFixed(0)} s for the machine to be ${Math.round(quiet.idle * 100)}% idle)\n`);
   try {
     const mod = (await import(join(here, file))) as { run: () => Promise<BenchResult[]> };
     const results = await mod.run();
@@ -57,7 +60,7 @@ if (filter.length === 0) {
   lines.push(`- date: ${new Date().toISOString()}`);
   lines.push(`- cpu: ${cpus()[0]?.model ?? 'unknown'} x ${cpus().length}, memory ${(totalmem() / 2 ** 30).toFixed(0)} GiB`);
   for (const [k, v] of Object.entries(facts)) lines.push(`- ${k}: ${v}`);
-  lines.push('- each module starts once the machine was at least 90% idle over one second (at most 60 s of waiting; each heading gives the wait), a guard against work a module leaves behind (a purged queue being deleted, autovacuum)');
+  lines.push('- before each module, a PostgreSQL `CHECKPOINT` (finishing the checkpoint the previous modules\' WAL set off, whose disk syncs held commits for 150–400 ms), then the module starts once the machine was at least 90% idle over one second (at most 60 s of waiting; each heading gives the wait), a guard against work a module leaves behind (a purged queue being deleted, autovacuum)');
   lines.push('');
   for (const s of sections) {
     lines.push(`## ${s.file} (${s.seconds.toFixed(0)} s, after ${(s.waitedMs / 1000).toFixed(0)} s of waiting for a quiet machine)`, '');
