@@ -28,7 +28,7 @@ function fmt(n: number): string {
   return n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(2);
 }
 
-const sections: { file: string; results: BenchResult[]; error?: string; seconds: number; waitedMs: number }[] = [];
+const sections: { file: string; results: BenchResult[]; error?: string; seconds: number; waitedMs: number; checkpointed: string }[] = [];
 for (const file of files) {
   const checkpoint = await checkpointPostgres();
   const quiet = await waitForQuietMachine();
@@ -43,10 +43,10 @@ for (const file of files) {
         `${r.name}: metro ${fmt(r.metro)} ${r.unit} | ${r.baselineName} ${fmt(r.baseline)} ${r.unit} | ratio ${fmt(ratio(r))}x${r.goal ? ` | goal ${r.goal}: ${r.met === undefined ? '?' : r.met ? 'met' : 'NOT met'}` : ''}`,
       );
     }
-    sections.push({ file, results, seconds: (Date.now() - started) / 1000, waitedMs: quiet.waitedMs });
+    sections.push({ file, results, seconds: (Date.now() - started) / 1000, waitedMs: quiet.waitedMs, checkpointed });
   } catch (err) {
     console.error(`${file} failed:`, err);
-    sections.push({ file, results: [], error: String((err as Error)?.stack ?? err), seconds: (Date.now() - started) / 1000, waitedMs: quiet.waitedMs });
+    sections.push({ file, results: [], error: String((err as Error)?.stack ?? err), seconds: (Date.now() - started) / 1000, waitedMs: quiet.waitedMs, checkpointed });
   }
 }
 
@@ -60,10 +60,10 @@ if (filter.length === 0) {
   lines.push(`- date: ${new Date().toISOString()}`);
   lines.push(`- cpu: ${cpus()[0]?.model ?? 'unknown'} x ${cpus().length}, memory ${(totalmem() / 2 ** 30).toFixed(0)} GiB`);
   for (const [k, v] of Object.entries(facts)) lines.push(`- ${k}: ${v}`);
-  lines.push('- before each module, a PostgreSQL `CHECKPOINT` (finishing the checkpoint the previous modules\' WAL set off, whose disk syncs held commits for 150–400 ms), then the module starts once the machine was at least 90% idle over one second (at most 60 s of waiting; each heading gives the wait), a guard against work a module leaves behind (a purged queue being deleted, autovacuum)');
+  lines.push('- before each module, a PostgreSQL `CHECKPOINT` (doing the work of the checkpoints the previous modules\' WAL set off; each heading says whether it ran), then the module starts once the machine was at least 90% idle over one second (at most 60 s of waiting; each heading gives the wait), a guard against work a module leaves behind (a purged queue being deleted, autovacuum)');
   lines.push('');
   for (const s of sections) {
-    lines.push(`## ${s.file} (${s.seconds.toFixed(0)} s, after ${(s.waitedMs / 1000).toFixed(0)} s of waiting for a quiet machine)`, '');
+    lines.push(`## ${s.file} (${s.seconds.toFixed(0)} s; ${s.checkpointed}; then ${(s.waitedMs / 1000).toFixed(0)} s of waiting for a quiet machine)`, '');
     if (s.error) {
       lines.push('Failed:', '', '```', s.error.slice(0, 2000), '```', '');
       continue;

@@ -2,9 +2,9 @@
 // (the outbox fills, the scheduler's million rows), and the checkpoints that WAL sets off run in the
 // background for up to minutes, spread out. On the bench machine, commits that waited 150–400 ms for
 // the disk showed up in the scheduler's lateness runs while such checkpoints ran, enough to decide a
-// p99. A checkpoint forced between modules does that work before the next module measures anything
-// (a later one can still start within a module that writes enough). Metro and its baselines are
-// measured after it alike.
+// p99. A checkpoint forced before each module does that work before the module measures anything
+// (a later one can still start within a module that writes enough, and a module's second side runs
+// after its first side's writes).
 import pg from 'pg';
 
 /** Runs `CHECKPOINT`; returns its duration in ms, or why it could not (no server, not a superuser). */

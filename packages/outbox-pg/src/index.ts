@@ -5,7 +5,7 @@ export { migrate } from './migrate.js';
 export { outboxPgMigrations } from './migrations/index.js';
 export type { Executor } from './executor.js';
 export { execute } from './executor.js';
-export type { PgOutbox, OutboxOptions, PgOutboxPublishOptions, EnqueueOptions, AggregateEvent, OutboxRowInput } from './outbox.js';
+export type { PgOutbox, OutboxOptions, PgOutboxPublishOptions, EnqueueOptions, EnqueueMessage, AggregateEvent, OutboxRowInput } from './outbox.js';
 export { createOutbox, insertOutboxRows } from './outbox.js';
 export type { PgFailureStore, PgFailureStoreOptions, FailureStats } from './pg-failure-store.js';
 export { pgFailureStore } from './pg-failure-store.js';

@@ -81,15 +81,22 @@ export interface PgOutbox extends Outbox<Executor> {
   /** Low-level: enqueue an already-built envelope (scheduler firing, failure retries). */
   enqueue(trx: Executor, envelope: Envelope, options?: EnqueueOptions): Promise<void>;
   /**
-   * Low-level: enqueues already-built envelopes in as few statements as possible (one per 1,000),
-   * in order: what `enqueue` does for each, without a round trip per message.
+   * Low-level: enqueues already-built envelopes in the order given, one insert statement per 1,000
+   * (instead of a round trip per message), each as `enqueue` would. All or nothing inside the
+   * caller's transaction; on a bare `Kysely` each statement of 1,000 commits on its own.
    *
    * @example
    * ```ts
    * await outbox.enqueueMany(trx, due.map((row) => ({ envelope: row.envelope, options: { body: row.body, contentType: row.contentType } })));
    * ```
    */
-  enqueueMany(trx: Executor, messages: ReadonlyArray<{ readonly envelope: Envelope; readonly options?: EnqueueOptions }>): Promise<void>;
+  enqueueMany(trx: Executor, messages: ReadonlyArray<EnqueueMessage>): Promise<void>;
+}
+
+/** One message of {@link PgOutbox.enqueueMany}: an envelope and its {@link EnqueueOptions}. */
+export interface EnqueueMessage {
+  readonly envelope: Envelope;
+  readonly options?: EnqueueOptions;
 }
 
 /** Rows per insert statement of `enqueueMany`. */
@@ -183,12 +190,15 @@ export function createOutbox(options: OutboxOptions): PgOutbox {
     };
   };
 
-  const enqueue = (trx: Executor, envelope: Envelope, extra: EnqueueOptions = {}): Promise<void> => insertOutboxRows(db, schema, trx, [toRow(envelope, extra)]);
+  // async: an encoding error rejects the promise rather than throwing.
+  const enqueue = async (trx: Executor, envelope: Envelope, extra: EnqueueOptions = {}): Promise<void> => insertOutboxRows(db, schema, trx, [toRow(envelope, extra)]);
 
-  const enqueueMany = async (trx: Executor, messages: ReadonlyArray<{ readonly envelope: Envelope; readonly options?: EnqueueOptions }>): Promise<void> => {
+  const enqueueMany = async (trx: Executor, messages: ReadonlyArray<EnqueueMessage>): Promise<void> => {
+    // Every row is encoded before the first insert: an encoding error writes nothing, even on a bare Kysely.
+    const rows = messages.map((m) => toRow(m.envelope, m.options));
     // 10 parameters a row: chunks stay far below PostgreSQL's 65,535 parameters per statement.
-    for (let i = 0; i < messages.length; i += ENQUEUE_CHUNK) {
-      await insertOutboxRows(db, schema, trx, messages.slice(i, i + ENQUEUE_CHUNK).map((m) => toRow(m.envelope, m.options)));
+    for (let i = 0; i < rows.length; i += ENQUEUE_CHUNK) {
+      await insertOutboxRows(db, schema, trx, rows.slice(i, i + ENQUEUE_CHUNK));
     }
   };
 

@@ -65,9 +65,13 @@ describe('outbox + relay (PostgreSQL, in-memory broker)', () => {
     const many = createOutbox({ db: logged, schema, source: 'orders' });
     const envelopes = await Promise.all(Array.from({ length: 2300 }, (_, i) => createEnvelope(OrderPlaced, { orderId: `many-${i}` }, { source: 'orders' })));
     const raw = new TextEncoder().encode('raw bytes');
-    const messages = envelopes.map((envelope, i) =>
-      i === 7 ? { envelope, options: { body: raw, contentType: 'text/plain', headers: { 'x-kept': 'yes' }, aggregateId: 'agg-7', priority: 2 } } : { envelope },
-    );
+    // Given in an order of their own (not their ids' order, which follows creation): kept as given.
+    const messages = envelopes
+      .map((envelope, i) =>
+        i === 7 ? { envelope, options: { body: raw, contentType: 'text/plain', headers: { 'x-kept': 'yes' }, aggregateId: 'agg-7', priority: 2 } } : { envelope },
+      )
+      .reverse();
+    const at7 = messages.length - 1 - 7;
     await expect(
       logged.transaction().execute(async (trx) => {
         await many.enqueueMany(trx, messages);
@@ -80,12 +84,18 @@ describe('outbox + relay (PostgreSQL, in-memory broker)', () => {
     expect(inserts).toEqual([10_000, 10_000, 3_000]); // 1,000 + 1,000 + 300 rows of 10 parameters
     const rows = await sql<{ message_id: string; content_type: string; body: Buffer; headers: Record<string, string>; aggregate_id: string | null; priority: number | null }>`
       select message_id, content_type, body, headers, aggregate_id, priority from ${sql.id(schema, 'outbox')} where status = 'pending' order by seq`.execute(t.db);
-    expect(rows.rows.map((r) => r.message_id)).toEqual(envelopes.map((e) => e.id));
-    expect(rows.rows[7]).toMatchObject({ content_type: 'text/plain', headers: { 'x-kept': 'yes' }, aggregate_id: 'agg-7', priority: 2 });
-    expect(decoder.decode(rows.rows[7]!.body)).toBe('raw bytes');
-    expect(rows.rows[8]).toMatchObject({ aggregate_id: null, priority: null });
-    expect(JSON.parse(decoder.decode(rows.rows[8]!.body))).toMatchObject({ id: envelopes[8]!.id, data: { orderId: 'many-8' } });
+    expect(rows.rows.map((r) => r.message_id)).toEqual(messages.map((m) => m.envelope.id));
+    expect(rows.rows[at7]).toMatchObject({ message_id: envelopes[7]!.id, content_type: 'text/plain', headers: { 'x-kept': 'yes' }, aggregate_id: 'agg-7', priority: 2 });
+    expect(decoder.decode(rows.rows[at7]!.body)).toBe('raw bytes');
+    expect(rows.rows[at7 - 1]).toMatchObject({ aggregate_id: null, priority: null });
+    expect(JSON.parse(decoder.decode(rows.rows[at7 - 1]!.body))).toMatchObject({ id: envelopes[8]!.id, data: { orderId: 'many-8' } });
     await sql`delete from ${sql.id(schema, 'outbox')}`.execute(t.db);
+    // A message that cannot be encoded (the 1,500th) writes nothing, even outside a transaction.
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    const broken = [...messages.slice(0, 1499), { envelope: { ...envelopes[0]!, id: 'circular', data: circular } }, ...messages.slice(1499)];
+    await expect(many.enqueueMany(logged, broken)).rejects.toThrow(TypeError);
+    expect(await pendingRows()).toBe(0);
   });
 
   it('commit publishes exactly the rows written: kysely trx, raw pg client, commands, aggregate events', async () => {

@@ -1,5 +1,5 @@
 import { uuidv7, type Codec, type Envelope } from '@metro/core';
-import type { createOutbox } from '@metro/outbox-pg';
+import type { createOutbox, EnqueueMessage } from '@metro/outbox-pg';
 import { sql, type Kysely } from 'kysely';
 import { nextCronTime } from './cron.js';
 import type { RecurringRow } from './scheduled-message.js';
@@ -34,7 +34,7 @@ export async function fireDueSchedules(db: Kysely<any>, t: SchedulerTables, outb
       FROM due WHERE s.id = due.id
       RETURNING s.id, s.due_at, s.envelope, s.body, s.content_type, s.headers`.execute(trx);
     const rows = [...claimed.rows].sort((a, b) => new Date(a.due_at).getTime() - new Date(b.due_at).getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    // One insert for the batch, in due order (a round trip per row doubled the bench's lateness p50).
+    // One insert for the batch (per 1,000), in due order, instead of one per schedule.
     await outbox.enqueueMany(
       trx,
       rows.map((row) => ({ envelope: row.envelope, options: { body: new Uint8Array(row.body), contentType: row.content_type, headers: row.headers } })),
@@ -57,7 +57,7 @@ export async function fireDueRecurring(db: Kysely<any>, t: SchedulerTables, outb
       ORDER BY next_at, name
       LIMIT ${limit}
       FOR UPDATE SKIP LOCKED`.execute(trx);
-    const messages: { envelope: Envelope; options: { body: Uint8Array; contentType: string; headers: Record<string, string> } }[] = [];
+    const messages: EnqueueMessage[] = [];
     for (const row of claimed.rows) {
       const tickMs = new Date(row.next_at).getTime();
       const envelope = tickEnvelope(row, tickMs);
