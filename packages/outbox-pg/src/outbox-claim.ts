@@ -156,27 +156,23 @@ async function dropRowsBehindEarlierOnes(
 }
 
 const SEQ = /^\d+$/;
-const RELAY_KEY = /^[0-9a-f-]+(\/\d+)?$/;
 
 /**
  * The statement that marks published rows (one statement, so it can share a round trip with the
- * `commit`): deletes them (or marks them `sent` when there is a retention period) and adds their
- * number to the relay's counter under `relay`. Values are inlined as literals: it holds no
- * parameters (see `BatchTransaction.commit`).
+ * `commit`): deletes them (or marks them `sent` when there is a retention period) and, when given,
+ * runs `count` with it (the relay's throughput upsert, see `ThroughputCounter`). Values are inlined
+ * as literals: it holds no parameters (see `BatchTransaction.commit`).
  */
-export function markSentAndCount(schema: string, seqs: ReadonlyArray<string>, keep: boolean, relay: string): RawBuilder<unknown> {
-  // Inlined, so held to what they are: seqs from the table, the relay's own key.
+export function markSent(schema: string, seqs: ReadonlyArray<string>, keep: boolean, count?: RawBuilder<unknown>): RawBuilder<unknown> {
+  // Inlined, so held to what they are: seqs from the table.
   if (!seqs.every((seq) => SEQ.test(seq))) throw new TypeError(`outbox seqs must be digits, got ${seqs.join(',')}`);
-  if (!RELAY_KEY.test(relay)) throw new TypeError(`a relay key is a UUID, optionally with /<lane>, got ${relay}`);
   const outbox = sql.id(schema, 'outbox');
   const list = sql`${sql.lit(`{${seqs.join(',')}}`)}::bigint[]`;
   const marked = keep
-    ? sql`update ${outbox} set status = 'sent', sent_at = now() where seq = any(${list}) returning 1`
-    : sql`delete from ${outbox} where seq = any(${list}) returning 1`;
-  return sql`with marked as (${marked})
-    insert into ${sql.id(schema, 'outbox_throughput')} as t (bucket, relay, sent)
-    select to_timestamp(floor(extract(epoch from now()) / 10) * 10), ${sql.lit(relay)}, count(*) from marked having count(*) > 0
-    on conflict (bucket, relay) do update set sent = t.sent + excluded.sent`;
+    ? sql`update ${outbox} set status = 'sent', sent_at = now() where seq = any(${list})`
+    : sql`delete from ${outbox} where seq = any(${list})`;
+  // A data-modifying WITH runs whether or not the rest of the statement refers to it.
+  return count === undefined ? marked : sql`with marked as (${marked}) ${count}`;
 }
 
 /** Records a failed publish of one row: backs it off, or marks it `failed` after the last attempt. */

@@ -2,7 +2,8 @@ import { sql, type Kysely } from 'kysely';
 import { childLogger, SerialSteps, silentLogger, toMilliseconds, uuidv7, type Duration, type Logger, type Transport } from '@metro/core';
 import { ClaimFloor } from './claim-floor.js';
 import { BatchTransaction, type BatchWork } from './batch-transaction.js';
-import { CLAIM_SETTINGS, claimRows, markAttemptFailed, markSentAndCount, type ClaimedRow } from './outbox-claim.js';
+import { CLAIM_SETTINGS, claimRows, markAttemptFailed, markSent, type ClaimedRow } from './outbox-claim.js';
+import { ThroughputCounter } from './throughput-counter.js';
 import { outboxChannel, schemaName } from './identifiers.js';
 import type { NotificationSource } from './notifications.js';
 
@@ -64,14 +65,19 @@ export interface OutboxRelay {
   stats(): OutboxRelayStats;
 }
 
+/** Settings of the transaction that writes an idle lane's throughput count. */
+const COUNT_SETTINGS = "select set_config('synchronous_commit', 'off', true)";
+
 /** Errors that say nothing about the row itself: the broker or connection is in trouble. */
 const TRANSIENT_CODES = new Set(['PUBLISH_FAILED', 'TRANSPORT_CLOSED', 'REQUEST_TIMEOUT']);
 
-/** What one batch did: rows claimed, whether its claim started after the floor, rows sent, broker trouble. */
+/** What one batch did: rows claimed, whether its claim started after the floor, rows sent, the count it wrote, broker trouble. */
 interface BatchOutcome {
   readonly claimed: number;
   readonly afterFloor: boolean;
   readonly sent: number;
+  /** Rows added to the throughput counter with the commit (see `ThroughputCounter.due`). */
+  readonly counted: number;
   readonly transient: unknown;
 }
 
@@ -201,18 +207,18 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
    * claim's planner settings), claim, publish, then mark and commit. Returns rows claimed, whether
    * the claim started after the floor, and whether the broker is in trouble.
    */
-  const runBatch = (lane: number, counterKey: string): Promise<BatchOutcome> =>
-    transactions.run(db, CLAIM_SETTINGS, (trx) => claimPublishMark(trx, lane, counterKey)).finally(() => floor.release(lane));
+  const runBatch = (lane: number, counter: ThroughputCounter): Promise<BatchOutcome> =>
+    transactions.run(db, CLAIM_SETTINGS, (trx) => claimPublishMark(trx, lane, counter)).finally(() => floor.release(lane));
 
   /** The batch itself, on `trx`: the lane's connection, inside the batch's transaction. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const claimPublishMark = async (trx: Kysely<any>, lane: number, counterKey: string): Promise<BatchWork<BatchOutcome>> => {
+  const claimPublishMark = async (trx: Kysely<any>, lane: number, counter: ThroughputCounter): Promise<BatchWork<BatchOutcome>> => {
     const started = performance.now();
     const after = floor.next();
     const rows = await claimRows(trx, schema, batchSize, ordering, after);
     const afterFloor = after !== undefined;
     floor.claimed(after, rows.length, batchSize, rows[rows.length - 1]?.seq);
-    if (rows.length === 0) return { value: { claimed: 0, afterFloor, sent: 0, transient: undefined } };
+    if (rows.length === 0) return { value: { claimed: 0, afterFloor, sent: 0, counted: 0, transient: undefined } };
     floor.hold(lane, rows[rows.length - 1]!.seq);
     const claimedAt = performance.now();
     const results = await publishAll(rows);
@@ -245,10 +251,11 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       }
     }
     logger.debug({ claimed: rows.length, sent: sent.length, claimMs: Math.round(claimedAt - started), publishMs: Math.round(publishedAt - claimedAt) }, 'outbox batch published');
-    // Only rows whose confirm came are marked (one statement: mark and count), with the commit.
+    // Only rows whose confirm came are marked (one statement, with the count when one is due), with the commit.
+    const counted = sent.length > 0 ? counter.due(sent.length) : 0;
     return {
-      value: { claimed: rows.length, afterFloor, sent: sent.length, transient },
-      last: sent.length > 0 ? markSentAndCount(schema, sent, retentionMs > 0, counterKey) : undefined,
+      value: { claimed: rows.length, afterFloor, sent: sent.length, counted, transient },
+      last: sent.length > 0 ? markSent(schema, sent, retentionMs > 0, counted > 0 ? counter.write(schema, counted) : undefined) : undefined,
     };
   };
 
@@ -266,9 +273,25 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     }
   };
 
+  /**
+   * Writes what `counter` holds (the lane goes idle or stops); kept for the next write if that
+   * fails. Committed without waiting for the disk (the count is statistics): a lane that waits
+   * on a slow fsync here is a lane not publishing.
+   */
+  const writeCount = async (counter: ThroughputCounter): Promise<void> => {
+    const rows = counter.pending;
+    if (rows === 0) return;
+    try {
+      await transactions.run(db, COUNT_SETTINGS, async () => ({ value: undefined, last: counter.write(schema, rows) }));
+      counter.committed(0, rows);
+    } catch (err) {
+      logger.warn({ err }, 'outbox relay could not write its throughput count; will retry');
+    }
+  };
+
   const loop = async (index: number) => {
     // Each loop counts under its own key: concurrent loops never wait on each other's counter row.
-    const counterKey = index === 0 ? relayId : `${relayId}/${index}`;
+    const counter = new ThroughputCounter(index === 0 ? relayId : `${relayId}/${index}`);
     let failures = 0;
     while (running) {
       await ensureListening();
@@ -276,11 +299,12 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       let claimed = 0;
       let afterFloor = false;
       try {
-        const outcome = await runBatch(index, counterKey);
+        const outcome = await runBatch(index, counter);
         // Counted once committed: `published` never includes rows a failed commit puts back.
         if (outcome.claimed > 0) {
           counters.published += outcome.sent;
           counters.batches++;
+          counter.committed(outcome.sent, outcome.counted);
         }
         claimed = outcome.claimed;
         afterFloor = outcome.afterFloor;
@@ -299,8 +323,13 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       if (claimed >= batchSize) continue;
       if (afterFloor) continue; // rows below the floor may be waiting: the next claim starts from the start
       if (pending !== seen) continue; // woken while we were busy
+      if (counter.due(0) > 0) {
+        await writeCount(counter); // idle: the count lags by at most about a second and a poll
+        if (pending !== seen) continue; // woken while it was written
+      }
       if (running) await sleep(pollMs);
     }
+    await writeCount(counter);
   };
 
   const start = async (): Promise<void> => {

@@ -7,7 +7,7 @@ export interface OutboxStats {
   readonly pending: number;
   /** Age of the oldest pending row, or null when none is pending. */
   readonly oldestPendingAgeMs: number | null;
-  /** Rows the relays published in about the last minute. */
+  /** Rows the relays published in about the last minute (each relay writes its count at most once a second: it lags by up to about a second). */
   readonly sentLastMinute: number;
   /** Rows the relays gave up on (see `failed` rows in the outbox table). */
   readonly failed: number;

@@ -131,6 +131,8 @@ describe('outbox + relay (PostgreSQL, in-memory broker)', () => {
       const command = received.find((d) => d.messageId === ids[20])!;
       expect(JSON.parse(decoder.decode(command.body))).toMatchObject({ kind: 'command', service: 'billing', type: 'charge', data: { amount: 5 } });
       expect(command.expiresInMs).toBeGreaterThan(0);
+      // The relay writes its count at most once a second while busy, and when it goes idle.
+      await waitFor(async () => (await outboxStats(t.db, { schema })).sentLastMinute >= ids.length, 5_000, 'the count written');
       const stats = await outboxStats(t.db, { schema });
       expect(stats).toMatchObject({ pending: 0, failed: 0, oldestPendingAgeMs: null });
       expect(stats.sentLastMinute).toBe(ids.length);
@@ -181,6 +183,7 @@ describe('outbox + relay (PostgreSQL, in-memory broker)', () => {
       expect(byId.get(kept.id)).toMatchObject({ status: 'sent', attempts: 0 });
       expect(received.filter((d) => d.messageId === kept.id)).toHaveLength(1);
       // The counter counts the sent row only, not the three attempts of the lost one.
+      await relay.stop(); // writes what the counter holds
       expect((await outboxStats(t.db, { schema })).sentLastMinute).toBe(before + 1);
     } finally {
       await relay.stop();
@@ -216,6 +219,7 @@ describe('outbox + relay (PostgreSQL, in-memory broker)', () => {
       expect(left.rows[0]!.n).toBe(0);
       // Published once each: the rows the broker confirmed in the troubled batch were not put back.
       for (const id of ids) expect(received.filter((d) => d.messageId === id)).toHaveLength(1);
+      await waitFor(async () => (await outboxStats(t.db, { schema })).sentLastMinute >= before + ids.length, 5_000, 'the count written');
       expect((await outboxStats(t.db, { schema })).sentLastMinute).toBe(before + ids.length);
     } finally {
       await relay.stop();
