@@ -274,9 +274,9 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   };
 
   /**
-   * Writes what `counter` holds (the lane goes idle or stops); kept for the next write if that
-   * fails. Committed without waiting for the disk (the count is statistics): a lane that waits
-   * on a slow fsync here is a lane not publishing.
+   * Writes what `counter` holds (the lane goes idle, backs off or stops); kept for a write a
+   * second later if that fails. Committed without waiting for the disk (the count is statistics):
+   * a lane that waits on a slow fsync here is a lane not publishing.
    */
   const writeCount = async (counter: ThroughputCounter): Promise<void> => {
     const rows = counter.pending;
@@ -285,6 +285,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       await transactions.run(db, COUNT_SETTINGS, async () => ({ value: undefined, last: counter.write(schema, rows) }));
       counter.committed(0, rows);
     } catch (err) {
+      counter.failed();
       logger.warn({ err }, 'outbox relay could not write its throughput count; will retry');
     }
   };
@@ -316,6 +317,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         lastError = errorText(err);
         const delay = Math.min(5000, 100 * 2 ** Math.min(failures - 1, 6));
         logger.warn({ err, delayMs: delay }, 'outbox relay batch failed; backing off');
+        if (counter.due(0) > 0) await writeCount(counter); // a broker outage would otherwise hold the count until it ends
         if (running) await sleep(delay);
         continue;
       }
@@ -324,10 +326,11 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       if (afterFloor) continue; // rows below the floor may be waiting: the next claim starts from the start
       if (pending !== seen) continue; // woken while we were busy
       if (counter.due(0) > 0) {
-        await writeCount(counter); // idle: the count lags by at most about a second and a poll
+        await writeCount(counter); // idle: the count lags by at most about a second
         if (pending !== seen) continue; // woken while it was written
       }
-      if (running) await sleep(pollMs);
+      // Rows counted less than a second after the last write: woken when they are due, not a poll later.
+      if (running) await sleep(Math.min(pollMs, counter.msUntilDue()));
     }
     await writeCount(counter);
   };

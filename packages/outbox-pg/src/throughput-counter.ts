@@ -5,10 +5,11 @@ const RELAY_KEY = /^[0-9a-f-]+(\/\d+)?$/;
 /**
  * One relay lane's count of sent rows, for `outboxStats().sentLastMinute`: kept in memory and
  * written to `outbox_throughput` at most once per `writeEveryMs`, with a batch's mark-and-commit
- * (see {@link ThroughputCounter.due}), or on its own when the lane goes idle with a write due and
- * when it stops. Written with every batch, the upsert cost PostgreSQL about 2.5 µs per row at
- * batch 100 (and the relay 0.7 µs). The figure lags by up to `writeEveryMs` (and a poll interval
- * when idle); a crash loses at most that much of the count, never a row.
+ * (see {@link ThroughputCounter.due}), or on its own when the lane is idle or backing off (at the
+ * time it is due, see {@link ThroughputCounter.msUntilDue}) and when it stops. Written with every
+ * batch, the upsert cost PostgreSQL about 2.5 µs per row at batch 100 (and the relay 0.7 µs). The
+ * figure lags by up to `writeEveryMs` (more only while the database is unreachable); a crash
+ * loses at most that much of the count, never a row.
  *
  * @example
  * ```ts
@@ -52,6 +53,16 @@ export class ThroughputCounter {
     } else {
       this.unwritten += sent;
     }
+  }
+
+  /** Milliseconds until rows held now are due to be written: `Infinity` when none are held. */
+  msUntilDue(now: number = Date.now()): number {
+    return this.unwritten === 0 ? Number.POSITIVE_INFINITY : Math.max(0, this.lastWrite + this.writeEveryMs - now);
+  }
+
+  /** A write of the held rows failed: they stay held, and the next write is due in `writeEveryMs`. */
+  failed(now: number = Date.now()): void {
+    this.lastWrite = now;
   }
 
   /**

@@ -1,7 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DummyDriver, Kysely, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler } from 'kysely';
+import { z } from 'zod';
+import { defineEvent, InMemoryTransport, PublishError, type OutgoingMessage, type Transport } from '@metro/core';
 import { ThroughputCounter } from '../src/throughput-counter.js';
 import { markSent } from '../src/outbox-claim.js';
+import { createOutbox, createOutboxRelay, migrate, outboxStats, pgNotifications } from '../src/index.js';
+import { createTestDb, dropSchema, uniqueSchema, waitFor, type TestDb } from './helpers.js';
 
 // Compiles queries as the PostgreSQL dialect does, without a server.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -44,6 +48,20 @@ describe('ThroughputCounter', () => {
     expect(counter.due(10, 5001)).toBe(50);
   });
 
+  it('says when held rows are due, and after a failed write waits an interval before the next', () => {
+    const counter = new ThroughputCounter(key, 1000);
+    expect(counter.msUntilDue(0)).toBe(Number.POSITIVE_INFINITY); // nothing held
+    counter.committed(10, 10, 0);
+    counter.committed(5, 0, 300);
+    expect(counter.msUntilDue(300)).toBe(700);
+    expect(counter.msUntilDue(1200)).toBe(0);
+    counter.failed(1200);
+    expect(counter.pending).toBe(5);
+    expect(counter.due(0, 1500)).toBe(0);
+    expect(counter.msUntilDue(1500)).toBe(700);
+    expect(counter.due(0, 2200)).toBe(5);
+  });
+
   it('builds its upsert without parameters (it shares a simple query with the commit), and refuses what it would inline unchecked', () => {
     const counter = new ThroughputCounter(key);
     const upsert = counter.write('metro', 12).compile(compiler);
@@ -57,5 +75,81 @@ describe('ThroughputCounter', () => {
     expect(() => counter.write('metro', 0)).toThrow(RangeError);
     expect(() => counter.write('metro', 1.5)).toThrow(RangeError);
     expect(() => new ThroughputCounter("x'); drop table outbox; --")).toThrow(TypeError);
+  });
+});
+
+describe('the relay writes its held count (PostgreSQL, in-memory broker)', () => {
+  const schema = uniqueSchema('count');
+  const Counted = defineEvent({ topic: 'count-test', type: 'counted', schema: z.object({ n: z.number() }) });
+  let t: TestDb;
+  let transport: InMemoryTransport;
+  beforeAll(async () => {
+    t = createTestDb();
+    await migrate(t.db, { schema });
+    transport = new InMemoryTransport();
+    await transport.declareQueue({ queue: 'count-q', bindings: [{ topic: 'count-test', pattern: '#' }] });
+    await transport.consume('count-q', async (d) => void (await d.ack()));
+  });
+  afterAll(async () => {
+    await transport.close();
+    await dropSchema(t.db, schema);
+    await t.db.destroy();
+  });
+  const sentLastMinute = async () => (await outboxStats(t.db, { schema })).sentLastMinute;
+  const publish = (n: number) => t.db.transaction().execute((trx) => createOutbox({ db: t.db, schema, source: 'count' }).publish(trx, Counted, { n }));
+  /** Sends two rows within a second on one lane: the first is written with its commit, the second is held. */
+  const sendTwo = async (relay: ReturnType<typeof createOutboxRelay>, before: number) => {
+    await publish(1);
+    await waitFor(() => relay.stats().published === 1, 5000, 'the first row');
+    await publish(2);
+    await waitFor(() => relay.stats().published === 2, 5000, 'the second row');
+    expect(await sentLastMinute()).toBe(before + 1);
+  };
+
+  it('stop() writes the count a lane holds', async () => {
+    const before = await sentLastMinute();
+    const relay = createOutboxRelay({ db: t.db, transport, schema, pollInterval: '30s', listen: pgNotifications(t.pool), concurrency: 1 });
+    await relay.start();
+    try {
+      await sendTwo(relay, before);
+    } finally {
+      await relay.stop();
+    }
+    expect(await sentLastMinute()).toBe(before + 2);
+  });
+
+  it('an idle lane writes its held count when it is due, not a poll interval later', async () => {
+    const before = await sentLastMinute();
+    const relay = createOutboxRelay({ db: t.db, transport, schema, pollInterval: '30s', listen: pgNotifications(t.pool), concurrency: 1 });
+    await relay.start();
+    try {
+      await sendTwo(relay, before);
+      await waitFor(async () => (await sentLastMinute()) === before + 2, 2500, 'the held count, about a second after the first write');
+    } finally {
+      await relay.stop();
+    }
+  });
+
+  it('a lane backing off from a broker outage writes its held count', async () => {
+    let down = false;
+    const flaky: Transport = Object.assign(Object.create(transport) as Transport, {
+      publish: (message: OutgoingMessage) => (down ? Promise.reject(new PublishError('broker down (test)')) : transport.publish(message)),
+    });
+    const before = await sentLastMinute();
+    const relay = createOutboxRelay({ db: t.db, transport: flaky, schema, pollInterval: 20, concurrency: 1 });
+    await relay.start();
+    try {
+      await sendTwo(relay, before);
+      down = true;
+      await publish(3);
+      await waitFor(() => relay.stats().errors > 0, 5000, 'a failed batch');
+      await waitFor(async () => (await sentLastMinute()) === before + 2, 2500, 'the held count, during the outage');
+      expect(relay.stats().published).toBe(2);
+    } finally {
+      down = false;
+      await waitFor(() => relay.stats().published === 3, 10_000, 'the row held back by the outage');
+      await relay.stop();
+    }
+    expect(await sentLastMinute()).toBe(before + 3);
   });
 });
