@@ -214,12 +214,9 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const claimPublishMark = async (trx: Kysely<any>, lane: number, counter: ThroughputCounter): Promise<BatchWork<BatchOutcome>> => {
     const started = performance.now();
-    const after = floor.next();
-    const rows = await claimRows(trx, schema, batchSize, ordering, after);
+    const { rows, after } = await floor.claim(lane, batchSize, (from) => claimRows(trx, schema, batchSize, ordering, from));
     const afterFloor = after !== undefined;
-    floor.claimed(after, rows.length, batchSize, rows[rows.length - 1]?.seq);
     if (rows.length === 0) return { value: { claimed: 0, afterFloor, sent: 0, counted: 0, transient: undefined } };
-    floor.hold(lane, rows[rows.length - 1]!.seq);
     const claimedAt = performance.now();
     const results = await publishAll(rows);
     const publishedAt = performance.now();

@@ -43,4 +43,37 @@ describe('ClaimFloor', () => {
     floor.claimed('1000', 10, 10, '1020'); // after the floor, full
     expect(floor.next(3)).toBe('1000');
   });
+
+  it('runs claims one at a time, each starting after the rows the one before it took', async () => {
+    const floor = new ClaimFloor(60_000);
+    const started: (string | undefined)[] = [];
+    let finishFirst!: (rows: { seq: string }[]) => void;
+    const first = floor.claim(0, 2, (after) => {
+      started.push(after);
+      return new Promise<{ seq: string }[]>((resolve) => (finishFirst = resolve));
+    });
+    const second = floor.claim(1, 1, async (after) => {
+      started.push(after);
+      return [{ seq: '200' }];
+    });
+    await new Promise((r) => setTimeout(r, 10));
+    expect(started).toEqual([undefined]); // the second waits for the first to return
+    finishFirst([{ seq: '1' }, { seq: '100' }]);
+    expect((await first).rows).toHaveLength(2);
+    expect(await second).toEqual({ rows: [{ seq: '200' }], after: '100' });
+    expect(started).toEqual([undefined, '100']);
+    expect(floor.next()).toBe('200'); // both claims came back full: no claim from the start due
+    floor.release(1);
+    expect(floor.next()).toBe('100');
+  });
+
+  it('goes on with the next claim after one that failed, which holds nothing', async () => {
+    const floor = new ClaimFloor(60_000);
+    expect(floor.next()).toBeUndefined();
+    floor.hold(0, '10');
+    const failed = floor.claim(1, 100, () => Promise.reject(new Error('connection lost')));
+    const next = floor.claim(2, 100, async (after) => [{ seq: String(Number(after) + 1) }]);
+    await expect(failed).rejects.toThrow('connection lost');
+    expect(await next).toEqual({ rows: [{ seq: '11' }], after: '10' });
+  });
 });
