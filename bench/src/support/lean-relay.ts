@@ -1,7 +1,8 @@
 // The fastest relay of Metro's design we could write by hand, as a baseline for the outbox bench:
 // per lane one pg client, `begin` with synchronous_commit off and the planner held to the pending
 // index (as Metro's claim is), a named (plan-cached) claim with FOR UPDATE SKIP LOCKED that starts
-// after the rows the other lanes hold (Metro's claim floor, without its starvation guards), every
+// after the rows the other lanes hold or are claiming (Metro's claim floor, without its starvation
+// guards: a claim in flight after `f` counts as reaching `f + batch`), every
 // row published mandatory on a raw amqplib confirm channel, then `DELETE` and `commit` in one
 // simple query: three round trips per batch, as Metro's relay takes. No per-aggregate order, no
 // retries or failure states, no counters: what is left is the cost of the design itself.
@@ -24,6 +25,7 @@ export async function leanRelay(pool: pg.Pool, schema: string, channel: ConfirmC
   const claim = `select seq, message_id, destination, body, content_type, created_at from "${schema}".outbox
     where status = 'pending' and next_attempt_at <= now() and seq > $2 order by seq limit $1 for update skip locked`;
   const held = new Map<number, bigint>();
+  const claiming = new Map<number, bigint>();
   let done = 0;
   let failed = false;
   const lane = async (index: number): Promise<void> => {
@@ -33,8 +35,9 @@ export async function leanRelay(pool: pg.Pool, schema: string, channel: ConfirmC
       while (done < total && !failed) {
         await client.query(BEGIN);
         let floor = 0n;
-        if (!fromStart) for (const [other, seq] of held) if (other !== index && seq > floor) floor = seq;
-        const { rows } = await client.query<LeanRow>({ name: `lean-claim-${schema}`, text: claim, values: [batch, floor.toString()] });
+        if (!fromStart) for (const seq of [...held.values(), ...claiming.values()]) if (seq > floor) floor = seq;
+        if (!fromStart) claiming.set(index, floor + BigInt(batch));
+        const { rows } = await client.query<LeanRow>({ name: `lean-claim-${schema}`, text: claim, values: [batch, floor.toString()] }).finally(() => claiming.delete(index));
         fromStart = rows.length < batch;
         if (rows.length > 0) held.set(index, BigInt(rows[rows.length - 1]!.seq));
         await Promise.all(

@@ -44,36 +44,32 @@ describe('ClaimFloor', () => {
     expect(floor.next(3)).toBe('1000');
   });
 
-  it('runs claims one at a time, each starting after the rows the one before it took', async () => {
+  it('starts a claim made while another runs after the rows that one reaches, and holds what each took', async () => {
     const floor = new ClaimFloor(60_000);
-    const started: (string | undefined)[] = [];
+    expect(floor.next()).toBeUndefined(); // the first claim is a full one
+    floor.hold(0, '100');
     let finishFirst!: (rows: { seq: string }[]) => void;
-    const first = floor.claim(0, 2, (after) => {
-      started.push(after);
+    const first = floor.claim(1, 50, (after) => {
+      expect(after).toBe('100');
       return new Promise<{ seq: string }[]>((resolve) => (finishFirst = resolve));
     });
-    const second = floor.claim(1, 1, async (after) => {
-      started.push(after);
-      return [{ seq: '200' }];
-    });
-    await new Promise((r) => setTimeout(r, 10));
-    expect(started).toEqual([undefined]); // the second waits for the first to return
-    finishFirst([{ seq: '1' }, { seq: '100' }]);
-    expect((await first).rows).toHaveLength(2);
-    expect(await second).toEqual({ rows: [{ seq: '200' }], after: '100' });
-    expect(started).toEqual([undefined, '100']);
-    expect(floor.next()).toBe('200'); // both claims came back full: no claim from the start due
-    floor.release(1);
-    expect(floor.next()).toBe('100');
+    // Runs at once (no waiting for the first), after 100 + 50: where the first claim reaches at least.
+    const second = await floor.claim(2, 50, async (after) => Array.from({ length: 50 }, (_, i) => ({ seq: String(Number(after) + 1 + i) })));
+    expect(second.after).toBe('150');
+    expect(floor.next()).toBe('200'); // the second's rows are held
+    finishFirst(Array.from({ length: 50 }, (_, i) => ({ seq: String(101 + i) })));
+    expect((await first).after).toBe('100');
+    floor.release(2);
+    expect(floor.next()).toBe('150'); // the first's rows, once nothing above them is held or claiming
   });
 
   it('goes on with the next claim after one that failed, which holds nothing', async () => {
     const floor = new ClaimFloor(60_000);
     expect(floor.next()).toBeUndefined();
     floor.hold(0, '10');
-    const failed = floor.claim(1, 100, () => Promise.reject(new Error('connection lost')));
-    const next = floor.claim(2, 100, async (after) => [{ seq: String(Number(after) + 1) }]);
-    await expect(failed).rejects.toThrow('connection lost');
-    expect(await next).toEqual({ rows: [{ seq: '11' }], after: '10' });
+    await expect(floor.claim(1, 100, () => Promise.reject(new Error('connection lost')))).rejects.toThrow('connection lost');
+    // The failed claim no longer counts: the next starts after the held rows, not after 10 + 100.
+    expect(await floor.claim(2, 1, async (after) => [{ seq: String(Number(after) + 1) }])).toEqual({ rows: [{ seq: '11' }], after: '10' });
+    expect(floor.next()).toBe('11');
   });
 });
