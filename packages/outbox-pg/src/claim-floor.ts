@@ -7,8 +7,8 @@
  * cost per row at batch 100.
  *
  * Claims still running count too ({@link ClaimFloor.claim}): a full claim that starts after `s`
- * reaches `s + limit` or beyond (beyond when seqs have gaps), so a claim made while it runs starts
- * there. Lanes finish their batches, and claim, together (the broker confirms in bursts); when they
+ * reaches `s + limit` or beyond (beyond when it skips rows: gaps in seqs, rows not due or not yet
+ * committed), so a claim made while it runs starts there at least. Lanes finish their batches, and claim, together (the broker confirms in bursts); when they
  * all started from the same floor, each walked past the rows the others had just locked. At batch
  * 100 x 16 lanes, 10 alternated rounds of 40,000 rows: PostgreSQL's CPU per row 22 -> 16 µs, the
  * relay's rate 0.78x -> 0.86x of raw amqplib (medians). Waiting for the claim in flight instead
@@ -34,8 +34,9 @@ export class ClaimFloor {
   /**
    * Runs `lane`'s claim: `run` gets the `seq` to start after (`undefined`: from the start) and
    * returns the rows it claimed in `seq` order, which the lane holds until
-   * {@link ClaimFloor.release}. While it runs, the next claims start after `after + limit` (see
-   * the class). Rejects as `run` does (the lane then holds nothing new).
+   * {@link ClaimFloor.release}. While it runs, the floor is at least `after + limit` (see the
+   * class). Rejects as `run` does: the lane then holds nothing new, and the next claim starts from
+   * the start (the others may already claim past the rows this one would have taken).
    *
    * @example
    * ```ts
@@ -46,11 +47,16 @@ export class ClaimFloor {
    */
   async claim<T extends { readonly seq: string }>(lane: number, limit: number, run: (after: string | undefined) => Promise<T[]>): Promise<{ rows: T[]; after: string | undefined }> {
     const after = this.next();
-    // A full claim that starts after `after` ends at `after + limit` or later (later when seqs have gaps).
+    // A full claim that starts after `after` ends at `after + limit` or later (later when it skips
+    // rows: gaps in seqs, rows other relays hold, rows not due or not yet committed).
     if (after !== undefined) this.claiming.set(lane, BigInt(after) + BigInt(limit));
     let rows: T[];
     try {
       rows = await run(after);
+    } catch (err) {
+      // The other lanes may already claim past this one's rows: the next claim starts from the start.
+      if (after !== undefined) this.fullClaimDue = true;
+      throw err;
     } finally {
       this.claiming.delete(lane);
     }
@@ -62,9 +68,7 @@ export class ClaimFloor {
 
   /** The `seq` the next claim starts after, or `undefined` for a claim from the start. */
   next(now: number = Date.now()): string | undefined {
-    let floor: bigint | undefined;
-    for (const seq of this.held.values()) if (floor === undefined || seq > floor) floor = seq;
-    for (const seq of this.claiming.values()) if (floor === undefined || seq > floor) floor = seq;
+    const floor = this.highest();
     if (floor === undefined || this.fullClaimDue || now - this.lastFullClaim >= this.fullClaimEveryMs) {
       this.fullClaimDue = false;
       this.lastFullClaim = now;
@@ -93,8 +97,15 @@ export class ClaimFloor {
       return;
     }
     if (count < limit || lastSeq === undefined) return;
+    const floor = this.highest();
+    if (floor !== undefined && BigInt(lastSeq) < floor) this.fullClaimDue = true;
+  }
+
+  /** The floor: the highest `seq` held by a batch in flight or reached by a claim still running. */
+  private highest(): bigint | undefined {
     let floor: bigint | undefined;
     for (const seq of this.held.values()) if (floor === undefined || seq > floor) floor = seq;
-    if (floor !== undefined && BigInt(lastSeq) < floor) this.fullClaimDue = true;
+    for (const seq of this.claiming.values()) if (floor === undefined || seq > floor) floor = seq;
+    return floor;
   }
 }

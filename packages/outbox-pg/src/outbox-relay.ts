@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import { childLogger, SerialSteps, silentLogger, toMilliseconds, uuidv7, type Duration, type Logger, type Transport } from '@metro/core';
+import { childLogger, ConfigurationError, SerialSteps, silentLogger, toMilliseconds, uuidv7, type Duration, type Logger, type Transport } from '@metro/core';
 import { ClaimFloor } from './claim-floor.js';
 import { BatchTransaction, type BatchWork } from './batch-transaction.js';
 import { CLAIM_SETTINGS, claimRows, markAttemptFailed, markSent, type ClaimedRow } from './outbox-claim.js';
@@ -84,6 +84,12 @@ interface BatchOutcome {
 type PublishOutcome = { readonly ok: true } | { readonly ok: false; readonly error: unknown; readonly skipped?: boolean };
 const SENT: PublishOutcome = { ok: true };
 
+function positiveInteger(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 1) throw new ConfigurationError(`createOutboxRelay: ${name} must be a positive integer, got ${String(value)}.`);
+  return value;
+}
+
 function errorText(err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }
@@ -106,13 +112,13 @@ function errorText(err: unknown): string {
 export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const schema = schemaName(options.schema);
   const { db, transport, listen } = options;
-  const batchSize = Math.max(1, options.batchSize ?? 100);
+  const batchSize = positiveInteger('batchSize', options.batchSize, 100);
   const pollMs = toMilliseconds(options.pollInterval ?? (listen ? '1s' : '100ms'));
   const ordering = options.ordering ?? 'none';
   const retentionMs = options.retention === undefined || options.retention === 0 ? 0 : toMilliseconds(options.retention);
-  const maxAttempts = Math.max(1, options.maxAttempts ?? 10);
+  const maxAttempts = positiveInteger('maxAttempts', options.maxAttempts, 10);
   const retryDelayMs = toMilliseconds(options.retryDelay ?? '1s');
-  const concurrency = Math.max(1, options.concurrency ?? 2);
+  const concurrency = positiveInteger('concurrency', options.concurrency, 2);
   const relayId = uuidv7();
   const logger = childLogger(options.logger ?? silentLogger, { component: 'outbox-relay', schema });
 

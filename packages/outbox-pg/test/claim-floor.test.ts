@@ -63,13 +63,31 @@ describe('ClaimFloor', () => {
     expect(floor.next()).toBe('150'); // the first's rows, once nothing above them is held or claiming
   });
 
-  it('goes on with the next claim after one that failed, which holds nothing', async () => {
+  it('after a claim that failed, which holds nothing, claims from the start once, then after the floor again', async () => {
     const floor = new ClaimFloor(60_000);
     expect(floor.next()).toBeUndefined();
     floor.hold(0, '10');
     await expect(floor.claim(1, 100, () => Promise.reject(new Error('connection lost')))).rejects.toThrow('connection lost');
+    // Other lanes may have claimed past 10 + 100 meanwhile: the rows after 10 are looked for from the start.
+    expect(await floor.claim(2, 1, async (after) => [{ seq: after === undefined ? '11' : 'wrong' }])).toEqual({ rows: [{ seq: '11' }], after: undefined });
     // The failed claim no longer counts: the next starts after the held rows, not after 10 + 100.
-    expect(await floor.claim(2, 1, async (after) => [{ seq: String(Number(after) + 1) }])).toEqual({ rows: [{ seq: '11' }], after: '10' });
     expect(floor.next()).toBe('11');
+  });
+
+  it('counts claims still running when a full claim from the start decides whether a backlog waits below the floor', async () => {
+    const floor = new ClaimFloor(60_000);
+    expect(floor.next()).toBeUndefined();
+    floor.hold(0, '1000');
+    let finish!: (rows: { seq: string }[]) => void;
+    const running = floor.claim(1, 100, () => new Promise<{ seq: string }[]>((resolve) => (finish = resolve))); // reaches 1100
+    floor.release(0);
+    // A short claim after the floor: the next one is from the start, and it comes back full at 401-500.
+    await floor.claim(2, 100, async () => []);
+    const fromStart = await floor.claim(3, 100, async () => Array.from({ length: 100 }, (_, i) => ({ seq: String(401 + i) })));
+    expect(fromStart.after).toBeUndefined();
+    // Rows up to 1100 may wait below the floor: the next claim starts from the start again.
+    expect(floor.next()).toBeUndefined();
+    finish([]);
+    await running;
   });
 });

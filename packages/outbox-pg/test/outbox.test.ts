@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import { z } from 'zod';
-import { createEnvelope, defineCommand, defineEvent, InMemoryTransport, PublishError, ValidationError, type Delivery, type OutgoingMessage, type Transport } from '@metro/core';
+import { ConfigurationError, createEnvelope, defineCommand, defineEvent, InMemoryTransport, PublishError, ValidationError, type Delivery, type OutgoingMessage, type Transport } from '@metro/core';
 import { createOutbox, createOutboxRelay, migrate, outboxStats, pgNotifications, InvalidExecutorError } from '../src/index.js';
 import { createTestDb, dropSchema, sleep, uniqueSchema, waitFor, type TestDb } from './helpers.js';
 
@@ -47,6 +47,12 @@ describe('outbox + relay (PostgreSQL, in-memory broker)', () => {
   it('an invalid payload is a ValidationError and writes nothing', async () => {
     await expect(t.db.transaction().execute((trx) => outbox().publish(trx, OrderPlaced, { orderId: 1 } as never))).rejects.toBeInstanceOf(ValidationError);
     expect(await pendingRows()).toBe(0);
+  });
+
+  it('refuses relay sizes that are not positive integers', () => {
+    for (const bad of [{ batchSize: 0 }, { batchSize: 2.5 }, { concurrency: Number.NaN }, { maxAttempts: -1 }]) {
+      expect(() => createOutboxRelay({ db: t.db, transport, schema, ...bad })).toThrow(ConfigurationError);
+    }
   });
 
   it('refuses something that is not a transaction', async () => {
