@@ -51,6 +51,10 @@ describe('InMemoryFailureStore', () => {
     expect((await store.list({ text: 'boom' })).items).toHaveLength(6);
     expect((await store.list({ text: 'N3' })).items.map((f) => f.messageId)).toEqual(['n3']);
     expect((await store.list({ type: 'shipped' })).items).toHaveLength(3);
+    await store.record(failure({ messageId: 'e1', error: { name: 'TimeoutError', message: 'took too long' } }));
+    expect((await store.list({ errorName: 'TimeoutError' })).items.map((f) => f.messageId)).toEqual(['e1']);
+    expect((await store.list({ errorName: 'timeouterror' })).items).toEqual([]);
+    expect((await store.list({ errorName: 'Error' })).items).toHaveLength(6);
 
     const claimed = await Promise.all([store.claimRetry(a.id), store.claimRetry(a.id)]);
     expect(claimed.filter(Boolean)).toHaveLength(1);

@@ -30,6 +30,8 @@ export function failureWhere(
   if (query.service !== undefined) parts.push(eb('service', '=', query.service));
   if (query.queue !== undefined) parts.push(eb('queue', '=', query.queue));
   if (query.reason !== undefined) parts.push(eb('reason', '=', query.reason));
+  // Served by failed_messages_error_idx (error_name, last_failed_at desc, id desc).
+  if (query.errorName !== undefined) parts.push(eb('error_name', '=', query.errorName));
   if (query.from !== undefined) parts.push(eb('last_failed_at', '>=', query.from));
   if (query.to !== undefined) parts.push(eb('last_failed_at', '<', query.to));
   if (query.text !== undefined && query.text !== '') {

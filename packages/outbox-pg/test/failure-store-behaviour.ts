@@ -78,6 +78,13 @@ export function failureStoreBehaviour(name: string, makeStore: () => Promise<Fai
       expect((await store.list({ queue: 'billing' })).items.map((r) => r.id)).toEqual([c.id, a.id]);
       expect((await store.list({ reason: 'decode' })).items.map((r) => r.id)).toEqual([c.id]);
       expect((await store.list({ topic: 'orders' })).items.map((r) => r.id)).toEqual([b.id, a.id]);
+      // errorName: the recorded error class, exactly (not a substring, not case-insensitive).
+      expect((await store.list({ errorName: 'RangeError' })).items.map((r) => r.id)).toEqual([b.id]);
+      expect((await store.list({ errorName: 'TypeError' })).items.map((r) => r.id)).toEqual([c.id, a.id]);
+      expect((await store.list({ errorName: 'TypeError', reason: 'handler' })).items.map((r) => r.id)).toEqual([a.id]);
+      expect((await store.list({ errorName: 'typeerror' })).items).toEqual([]);
+      expect((await store.list({ errorName: 'Type' })).items).toEqual([]);
+      expect((await store.list({ errorName: 'OUT_OF_STOCK' })).items).toEqual([]);
       expect((await store.list({ text: 'out_of' })).items.map((r) => r.id)).toEqual([b.id]);
       expect((await store.list({ text: 'CARD DECLINED' })).items.map((r) => r.id)).toEqual([c.id, a.id]);
       expect((await store.list({ text: a.messageId })).items.map((r) => r.id)).toEqual([a.id]);
@@ -101,6 +108,13 @@ export function failureStoreBehaviour(name: string, makeStore: () => Promise<Fai
       } while (cursor !== undefined);
       expect(pages).toBe(3);
       expect(seen).toEqual([...ids].reverse());
+      const named: string[] = [];
+      for (let i = 0; i < 5; i++) named.push((await store.record(newFailure({ error: { name: 'TimeoutError', message: 'slow' } }))).id);
+      const first = await store.list({ errorName: 'TimeoutError', limit: 3 });
+      expect(first.items.map((r) => r.id)).toEqual(named.slice(2).reverse());
+      const rest = await store.list({ errorName: 'TimeoutError', limit: 3, cursor: first.nextCursor! });
+      expect(rest.items.map((r) => r.id)).toEqual(named.slice(0, 2).reverse());
+      expect(rest.nextCursor).toBeNull();
     });
 
     it('claims a retry once; release, resolve and delete follow the status rules', async () => {

@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { migrate, runMigrations, MigrationError, InvalidIdentifierError } from '../src/index.js';
+import { migrate, outboxPgMigrations, runMigrations, MigrationError, InvalidIdentifierError } from '../src/index.js';
 import { createPgliteDb } from '../src/pglite-entry.js';
 import { createTestDb, dropSchema, uniqueSchema, type TestDb } from './helpers.js';
 
 describe('migrations (PostgreSQL)', () => {
   const schema = uniqueSchema('mig');
   const schema2 = uniqueSchema('mig2');
+  const schema3 = uniqueSchema('mig3');
   let t: TestDb;
   const extra: TestDb[] = [];
 
@@ -16,12 +17,13 @@ describe('migrations (PostgreSQL)', () => {
   afterAll(async () => {
     await dropSchema(t.db, schema);
     await dropSchema(t.db, schema2);
+    await dropSchema(t.db, schema3);
     for (const e of extra) await e.db.destroy();
     await t.db.destroy();
   });
 
   it('creates every table, then is a no-op', async () => {
-    expect((await migrate(t.db, { schema })).applied).toEqual([1, 2, 3, 4]);
+    expect((await migrate(t.db, { schema })).applied).toEqual([1, 2, 3, 4, 5]);
     expect((await migrate(t.db, { schema })).applied).toEqual([]);
     const tables = await sql<{ table_name: string }>`select table_name from information_schema.tables where table_schema = ${schema} order by table_name`.execute(t.db);
     expect(tables.rows.map((r) => r.table_name)).toEqual(['deferred_messages', 'failed_messages', 'inbox', 'outbox', 'outbox_migrations', 'outbox_throughput']);
@@ -32,9 +34,9 @@ describe('migrations (PostgreSQL)', () => {
     extra.push(...dbs);
     const results = await Promise.all(dbs.map((d) => migrate(d.db, { schema: schema2 })));
     const applied = results.flatMap((r) => r.applied).sort();
-    expect(applied).toEqual([1, 2, 3, 4]);
+    expect(applied).toEqual([1, 2, 3, 4, 5]);
     const versions = await sql<{ n: number }>`select count(*)::int as n from ${sql.id(schema2, 'outbox_migrations')}`.execute(t.db);
-    expect(versions.rows[0]!.n).toBe(4);
+    expect(versions.rows[0]!.n).toBe(5);
   });
 
   it('runs another component\'s migrations in the same schema, each with its version table', async () => {
@@ -64,6 +66,13 @@ describe('migrations (PostgreSQL)', () => {
     expect(exists.rows[0]!.n).toBe(0);
   });
 
+  it('upgrades a schema migrated by an earlier release (version 5: failed_messages_reason_idx)', async () => {
+    await runMigrations(t.db, { schema: schema3, component: 'outbox', migrations: outboxPgMigrations.slice(0, 4) });
+    expect((await migrate(t.db, { schema: schema3 })).applied).toEqual([5]);
+    const indexes = await sql<{ indexdef: string }>`select indexdef from pg_indexes where schemaname = ${schema3} and indexname = 'failed_messages_reason_idx'`.execute(t.db);
+    expect(indexes.rows.map((r) => r.indexdef)).toEqual([expect.stringContaining('(reason, last_failed_at DESC, id DESC)')]);
+  });
+
   it('refuses unsafe schema names', async () => {
     await expect(migrate(t.db, { schema: 'x"; drop table y; --' })).rejects.toBeInstanceOf(InvalidIdentifierError);
   });
@@ -73,7 +82,7 @@ describe('migrations (PGlite)', () => {
   it('migrates an in-memory PGlite, idempotently', async () => {
     const { db } = createPgliteDb();
     try {
-      expect((await migrate(db)).applied).toEqual([1, 2, 3, 4]);
+      expect((await migrate(db)).applied).toEqual([1, 2, 3, 4, 5]);
       expect((await migrate(db)).applied).toEqual([]);
       const r = await sql<{ n: number }>`select count(*)::int as n from information_schema.tables where table_schema = 'metro'`.execute(db);
       expect(r.rows[0]!.n).toBe(6);

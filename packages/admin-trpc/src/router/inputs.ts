@@ -16,6 +16,8 @@ export const failureFilter = z.strictObject({
   service: name.optional(),
   queue: name.optional(),
   reason: z.enum(FAILURE_REASONS).optional(),
+  /** The recorded error's class (`error.name`), matched exactly, e.g. `TimeoutError`. */
+  errorName: name.optional(),
   status: z.union([z.enum(FAILURE_STATUSES), z.array(z.enum(FAILURE_STATUSES)).min(1).max(4)]).optional(),
   /** Case-insensitive substring of the error, type or message id. */
   text: z.string().max(500).optional(),
@@ -49,6 +51,7 @@ export function toFailureQuery(filter: FailureFilterInput | undefined) {
     ...(filter.service !== undefined ? { service: filter.service } : {}),
     ...(filter.queue !== undefined ? { queue: filter.queue } : {}),
     ...(filter.reason !== undefined ? { reason: filter.reason } : {}),
+    ...(filter.errorName !== undefined ? { errorName: filter.errorName } : {}),
     ...(filter.status !== undefined ? { status: filter.status } : {}),
     ...(filter.text !== undefined && filter.text.trim() !== '' ? { text: filter.text.trim() } : {}),
     ...(filter.from !== undefined ? { from: new Date(filter.from) } : {}),

@@ -85,6 +85,7 @@ export class InMemoryFailureStore implements FailureStore {
       .filter((r) => query.service === undefined || r.service === query.service)
       .filter((r) => query.queue === undefined || r.queue === query.queue)
       .filter((r) => query.reason === undefined || r.reason === query.reason)
+      .filter((r) => query.errorName === undefined || r.error.name === query.errorName)
       .filter((r) => query.from === undefined || r.lastFailedAt.getTime() >= query.from.getTime())
       .filter((r) => query.to === undefined || r.lastFailedAt.getTime() < query.to.getTime())
       .filter(

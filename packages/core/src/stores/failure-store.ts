@@ -64,6 +64,16 @@ export interface FailureQuery {
   readonly service?: string | undefined;
   readonly queue?: string | undefined;
   readonly reason?: FailureReason | undefined;
+  /**
+   * The recorded error's class, `error.name`, matched exactly (case-sensitive), e.g.
+   * `'ValidationError'` or `'TimeoutError'`. `text` matches it only as a substring, among other fields.
+   *
+   * @example
+   * ```ts
+   * const { items } = await failures.list({ errorName: 'TimeoutError', service: 'billing' });
+   * ```
+   */
+  readonly errorName?: string | undefined;
   /** Default: every status but `deleted`. */
   readonly status?: FailureStatus | ReadonlyArray<FailureStatus> | undefined;
   /** Case-insensitive substring of the error message, error name/code, type or message id. */
