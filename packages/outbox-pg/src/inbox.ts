@@ -1,6 +1,17 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
-import { toMilliseconds, type Duration, type Inbox, type InboxKey, type InboxResult } from '@metro/core';
+import { type Kysely, type Transaction } from 'kysely';
+import {
+  childLogger,
+  ConfigurationError,
+  silentLogger,
+  toMilliseconds,
+  type Duration,
+  type Inbox,
+  type InboxKey,
+  type InboxResult,
+  type Logger,
+} from '@metro/core';
 import { schemaName } from './identifiers.js';
+import { BackgroundPrune, pruneInboxInChunks } from './inbox-prune.js';
 
 /** Options of {@link createInbox}. */
 export interface InboxOptions {
@@ -8,15 +19,52 @@ export interface InboxOptions {
   readonly db: Kysely<any>;
   /** Default `metro`. */
   readonly schema?: string;
-  /** How long processed ids are kept; `prune()` deletes older ones. Default `'7d'`. Redeliveries later than this run again. */
+  /** How long processed ids are kept; pruning deletes older ones. Default `'7d'`. Redeliveries later than this run again. */
   readonly retention?: Duration;
+  /**
+   * How often the inbox prunes by itself: after it records a message, if this long has passed
+   * since its last prune started, it prunes in the background (the handler neither waits for it
+   * nor sees its errors, which go to `logger`). The first message after start prunes at once.
+   * `false` or `0`: never, call `prune()` yourself. Default `'1m'`.
+   *
+   * @example
+   * ```ts
+   * createInbox({ db, retention: '3d', pruneInterval: '5m' }); // prunes at most every 5 minutes
+   * createInbox({ db, pruneInterval: false });                 // you run inbox.prune() (e.g. from a cron job)
+   * ```
+   */
+  readonly pruneInterval?: Duration | false;
+  /** Rows a prune deletes per statement (each its own short transaction). Default 1000. */
+  readonly pruneBatchSize?: number;
+  /** Where background prune failures go (`warn`) and prune counts (`debug`). Default: silent. */
+  readonly logger?: Logger;
 }
 
 /** The PostgreSQL inbox. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export interface PgInbox extends Inbox<Transaction<any>> {
-  /** Deletes ids processed longer ago than the retention window; returns how many. */
+  /**
+   * Deletes ids processed longer ago than the retention window, `pruneBatchSize` rows per
+   * statement until none are left, and returns how many it deleted. The inbox already runs
+   * this by itself every `pruneInterval`; call it when you turned that off.
+   *
+   * @example
+   * ```ts
+   * const inbox = createInbox({ db, pruneInterval: false });
+   * cron.schedule('0 * * * *', async () => logger.info({ deleted: await inbox.prune() }, 'inbox pruned'));
+   * ```
+   */
   prune(): Promise<number>;
+}
+
+const DEFAULT_PRUNE_BATCH_SIZE = 1000;
+
+function pruneBatchSizeOf(value: number | undefined): number {
+  if (value === undefined) return DEFAULT_PRUNE_BATCH_SIZE;
+  if (!Number.isInteger(value) || value < 1) {
+    throw new ConfigurationError(`Invalid inbox pruneBatchSize ${value}: use a positive integer (default ${DEFAULT_PRUNE_BATCH_SIZE}).`);
+  }
+  return value;
 }
 
 /**
@@ -26,9 +74,11 @@ export interface PgInbox extends Inbox<Transaction<any>> {
  * waited on the row lock) returns `{ duplicate: true }` without running the work. If the work
  * throws, everything rolls back, the id included, so a redelivery runs it again.
  *
+ * Ids older than `retention` are pruned in the background every `pruneInterval` (see the options).
+ *
  * @example
  * ```ts
- * const inbox = createInbox({ db });
+ * const inbox = createInbox({ db, retention: '7d', logger });
  * const metro = createMetro({ service: 'billing', transport, inbox });
  * metro.on(OrderPlaced, async (order, ctx) => {
  *   await ctx.trx.insertInto('invoices').values({ orderId: order.orderId }).execute();
@@ -38,11 +88,16 @@ export interface PgInbox extends Inbox<Transaction<any>> {
 export function createInbox(options: InboxOptions): PgInbox {
   const schema = schemaName(options.schema);
   const retentionMs = toMilliseconds(options.retention ?? '7d');
+  const pruneIntervalMs = options.pruneInterval === false ? 0 : toMilliseconds(options.pruneInterval ?? '1m');
+  const pruneBatchSize = pruneBatchSizeOf(options.pruneBatchSize);
+  const logger = childLogger(options.logger ?? silentLogger, { component: 'inbox', schema });
   const { db } = options;
+  const prune = () => pruneInboxInChunks(db, schema, retentionMs, pruneBatchSize);
+  const background = new BackgroundPrune(pruneIntervalMs, prune, logger);
   return {
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     async run<T>(key: InboxKey, work: (trx: Transaction<any>) => Promise<T>): Promise<InboxResult<T>> {
-      return db.transaction().execute(async (trx): Promise<InboxResult<T>> => {
+      const result = await db.transaction().execute(async (trx): Promise<InboxResult<T>> => {
         const inserted = await trx
           .withSchema(schema)
           .insertInto('inbox')
@@ -52,14 +107,9 @@ export function createInbox(options: InboxOptions): PgInbox {
         if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) return { duplicate: true };
         return { duplicate: false, result: await work(trx) };
       });
+      if (!result.duplicate) background.poke();
+      return result;
     },
-    async prune() {
-      const result = await db
-        .withSchema(schema)
-        .deleteFrom('inbox')
-        .where('processed_at', '<', sql<Date>`now() - make_interval(secs => ${retentionMs / 1000})`)
-        .executeTakeFirst();
-      return Number(result.numDeletedRows);
-    },
+    prune,
   };
 }

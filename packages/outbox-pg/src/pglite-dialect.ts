@@ -66,7 +66,16 @@ class PgliteDriver implements Driver {
   }
 
   async destroy(): Promise<void> {
-    if (!this.pglite.closed) await this.pglite.close();
+    // PGlite's close() never returns while a query runs (0.4): take the connection first, after
+    // whoever holds or awaits it (e.g. a background prune); whoever asks later gets "PGlite is closed".
+    if (this.#busy) await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    this.#busy = true;
+    try {
+      if (!this.pglite.closed) await this.pglite.close();
+    } finally {
+      this.#busy = false;
+      for (const next of this.#waiting.splice(0)) next();
+    }
   }
 }
 
