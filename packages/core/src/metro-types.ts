@@ -119,7 +119,23 @@ export interface Metro<Trx = unknown> extends SubscriptionScope<Trx> {
   retryFailure(id: string, options?: { payload?: unknown }): Promise<boolean>;
   /** Removes a deferred message for good. Resolves false if there is none with that seq. */
   completeDeferred(seq: number): Promise<boolean>;
-  /** Dispatches a deferred message again (to the handler that deferred it). Resolves false if there is none. */
+  /**
+   * Dispatches a deferred message again (to the handler that deferred it): takes it from the
+   * deferred store (atomic, so resuming twice, even at once, publishes once), publishes it to its
+   * queue, and puts it back if the publish fails. Resolves false if there is none.
+   *
+   * Not crash-safe: the store and the broker share no transaction, so a process that dies after
+   * the take and before the broker's confirm loses the message (publishing before the take would
+   * instead send it twice when two resumes overlap). With `pgDeferredStore`, operator tooling
+   * should resume with its `resumeThroughOutbox(seq)` instead: one transaction with the outbox
+   * (the admin API does so when it is given no bus).
+   *
+   * @example
+   * ```ts
+   * const [oldest] = (await metro.deferred.list({ type: 'placed' })).items;
+   * if (oldest !== undefined) await metro.resumeDeferred(oldest.seq);
+   * ```
+   */
   resumeDeferred(seq: number): Promise<boolean>;
   /** The dispatch step of a queue (default the service queue), for benchmarks and custom runtimes. */
   dispatcher(subscription?: string): (delivery: Delivery) => Promise<void>;

@@ -1,8 +1,9 @@
-import { sql, type Kysely } from 'kysely';
-import type { DeferredQuery, DeferredRecord, DeferredStore, Envelope, HeaderValue, NewDeferred, Page } from '@metro/core';
+import { sql, type Kysely, type Transaction } from 'kysely';
+import { MetroHeaders, type DeferredQuery, type DeferredRecord, type DeferredStore, type Envelope, type HeaderValue, type NewDeferred, type Page } from '@metro/core';
 import { pageLimit } from './failure-query.js';
 import { jsonValue, toBytes, toDate } from './failure-rows.js';
 import { schemaName } from './identifiers.js';
+import { insertQueueReplay } from './queue-replay.js';
 
 interface DeferredRow {
   seq: string | number | bigint;
@@ -38,10 +39,28 @@ function toRecord(row: DeferredRow): DeferredRecord {
   };
 }
 
-/** The PostgreSQL deferred-message store: core's {@link DeferredStore} plus `complete`. */
+/** The PostgreSQL deferred-message store: core's {@link DeferredStore} plus `complete` and `resumeThroughOutbox`. */
 export interface PgDeferredStore extends DeferredStore {
   /** Deletes a deferred message for good. Returns false if it is not there. */
   complete(seq: number): Promise<boolean>;
+  /**
+   * Resumes a deferred message through the outbox in ONE transaction: deletes its row
+   * (`DELETE ... RETURNING`) and writes its replay into the outbox: the deferred bytes, same
+   * message id, to `{ kind: 'queue', queue: record.queue }`, with its headers plus
+   * `metro-deferred-seq`, `metro-attempt: 1` and `metro-handler` (only the handler that deferred
+   * it runs again). Both writes commit or neither does: a crash or a failed outbox insert leaves
+   * the message deferred. Returns false when there is no deferred message with that seq (never
+   * deferred, completed, or already resumed), so resuming twice, even at once, sends once.
+   * A relay on the same schema delivers it.
+   *
+   * @example
+   * ```ts
+   * const deferred = pgDeferredStore(db);
+   * const { items } = await deferred.list({ type: 'placed' });
+   * if (await deferred.resumeThroughOutbox(items[0]!.seq)) console.log('resumed');
+   * ```
+   */
+  resumeThroughOutbox(seq: number): Promise<boolean>;
 }
 
 /**
@@ -63,6 +82,11 @@ export function pgDeferredStore(
 ): PgDeferredStore {
   const schema = schemaName(options.schema);
   const table = () => db.withSchema(schema);
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const takeIn = async (executor: Kysely<any> | Transaction<any>, seq: number): Promise<DeferredRecord | undefined> => {
+    const row = (await executor.withSchema(schema).deleteFrom('deferred_messages').where('seq', '=', seq).returningAll().executeTakeFirst()) as DeferredRow | undefined;
+    return row === undefined ? undefined : toRecord(row);
+  };
   const columns = (message: NewDeferred) => ({
     message_id: message.messageId,
     service: message.service,
@@ -104,10 +128,7 @@ export function pgDeferredStore(
       return { items, nextCursor: rows.length > limit && last !== undefined ? String(last.seq) : null };
     },
 
-    async take(seq) {
-      const row = (await table().deleteFrom('deferred_messages').where('seq', '=', seq).returningAll().executeTakeFirst()) as DeferredRow | undefined;
-      return row === undefined ? undefined : toRecord(row);
-    },
+    take: (seq) => takeIn(db, seq),
 
     async restore(record) {
       await table()
@@ -121,5 +142,25 @@ export function pgDeferredStore(
       const result = await table().deleteFrom('deferred_messages').where('seq', '=', seq).executeTakeFirst();
       return Number(result.numDeletedRows) > 0;
     },
+
+    resumeThroughOutbox: (seq) =>
+      db.transaction().execute(async (trx) => {
+        const record = await takeIn(trx, seq);
+        if (record === undefined) return false;
+        await insertQueueReplay(db, schema, trx, {
+          messageId: record.messageId,
+          type: record.type,
+          queue: record.queue,
+          body: record.body,
+          contentType: record.contentType,
+          headers: {
+            ...record.headers,
+            [MetroHeaders.deferredSeq]: record.seq,
+            [MetroHeaders.attempt]: 1,
+            ...(record.handler !== null ? { [MetroHeaders.handler]: record.handler } : {}),
+          },
+        });
+        return true;
+      }),
   };
 }

@@ -19,7 +19,7 @@ import { FailureNotEditableError } from './errors.js';
 import { failureWhere, pageLimit } from './failure-query.js';
 import { encodeFailureCursor, toFailureRecord, type FailureRow } from './failure-rows.js';
 import { schemaName } from './identifiers.js';
-import { insertOutboxRows } from './outbox.js';
+import { insertQueueReplay } from './queue-replay.js';
 
 /** Options of {@link pgFailureStore}. */
 export interface PgFailureStoreOptions {
@@ -54,7 +54,12 @@ export interface PgFailureStore extends FailureStore {
   retry(id: string): Promise<FailureRecord | undefined>;
   /** Retries the given ids, or every `failed` record matching the filter. */
   retryMany(filterOrIds: FailureQuery | ReadonlyArray<string>): Promise<{ retried: number; skipped: number }>;
-  /** Replaces the payload (validated against `schema` when given) and retries. */
+  /**
+   * Replaces the payload and retries, like {@link PgFailureStore.retryThroughOutbox} with
+   * `payload`. With `schema` the payload is validated first (a `ValidationError` writes nothing);
+   * without one it is written unchecked, so pass the message definition's schema whenever the
+   * payload comes from a person or another system.
+   */
   editAndRetry(id: string, payload: unknown, options?: { schema?: StandardSchemaV1 }): Promise<FailureRecord | undefined>;
   /** Marks the given ids, or every record matching the filter, `deleted`. Returns how many. */
   deleteMany(filterOrIds: FailureQuery | ReadonlyArray<string>): Promise<number>;
@@ -124,18 +129,7 @@ export function pgFailureStore(
           .where('id', '=', id)
           .execute();
       }
-      await insertOutboxRows(db, schema, trx, [
-        {
-          messageId: record.messageId,
-          type: record.type,
-          destination: { kind: 'queue', queue: record.queue },
-          aggregateId: null,
-          body,
-          contentType,
-          headers,
-          expiresAt: null,
-        },
-      ]);
+      await insertQueueReplay(db, schema, trx, { messageId: record.messageId, type: record.type, queue: record.queue, body, contentType, headers });
       return { ...record, envelope, body, contentType };
     });
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
 import { InMemoryDeferredStore, type DeferredStore, type NewDeferred } from '@metro/core';
 import { migrate, pgDeferredStore } from '../src/index.js';
 import { createTestDb, dropSchema, uniqueSchema, type TestDb } from './helpers.js';
@@ -83,6 +84,57 @@ describe('pgDeferredStore.complete', () => {
     const a = await store.defer(newDeferred());
     expect(await store.complete(a.seq)).toBe(true);
     expect(await store.complete(a.seq)).toBe(false);
+    expect(await store.get(a.seq)).toBeUndefined();
+  });
+});
+
+describe('pgDeferredStore.resumeThroughOutbox', () => {
+  async function fresh(label: string) {
+    const schema = uniqueSchema(label);
+    schemas.push(schema);
+    await migrate(t.db, { schema });
+    return { schema, store: pgDeferredStore(t.db, { schema }) };
+  }
+  const outboxRows = async (schema: string) =>
+    (
+      await sql<{ message_id: string; type: string; destination: unknown; headers: Record<string, unknown>; body: Uint8Array; content_type: string; aggregate_id: string | null }>`select message_id, type, destination, headers, body, content_type, aggregate_id from ${sql.id(schema, 'outbox')} order by seq`.execute(t.db)
+    ).rows;
+
+  it('writes one outbox row with the deferred message and removes the deferred row', async () => {
+    const { schema, store } = await fresh('defr');
+    const a = await store.defer(newDeferred());
+    expect(await store.resumeThroughOutbox(a.seq)).toBe(true);
+    expect(await store.get(a.seq)).toBeUndefined();
+    const rows = await outboxRows(schema);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ message_id: a.envelope.id, type: 'placed', destination: { kind: 'queue', queue: 'billing' }, content_type: 'application/cloudevents+json', aggregate_id: null });
+    expect(new Uint8Array(rows[0]!.body)).toEqual(a.body);
+    expect(rows[0]!.headers).toEqual({ a: 'b', 'metro-deferred-seq': a.seq, 'metro-attempt': 1, 'metro-handler': 'charge' });
+  });
+
+  it('leaves the message deferred when the outbox insert fails', async () => {
+    const { schema, store } = await fresh('deff');
+    const a = await store.defer(newDeferred());
+    await sql`alter table ${sql.id(schema, 'outbox')} rename to outbox_gone`.execute(t.db);
+    await expect(store.resumeThroughOutbox(a.seq)).rejects.toThrow(/outbox/);
+    expect(await store.get(a.seq)).toEqual(a);
+    await sql`alter table ${sql.id(schema, 'outbox_gone')} rename to outbox`.execute(t.db);
+    expect(await store.resumeThroughOutbox(a.seq)).toBe(true);
+    expect(await outboxRows(schema)).toHaveLength(1);
+  });
+
+  it('returns false for an unknown seq and writes nothing', async () => {
+    const { schema, store } = await fresh('defu');
+    expect(await store.resumeThroughOutbox(424_242)).toBe(false);
+    expect(await outboxRows(schema)).toHaveLength(0);
+  });
+
+  it('resumes once when asked twice at the same time', async () => {
+    const { schema, store } = await fresh('defx');
+    const a = await store.defer(newDeferred());
+    const results = await Promise.all([store.resumeThroughOutbox(a.seq), store.resumeThroughOutbox(a.seq)]);
+    expect(results.sort()).toEqual([false, true]);
+    expect(await outboxRows(schema)).toHaveLength(1);
     expect(await store.get(a.seq)).toBeUndefined();
   });
 });

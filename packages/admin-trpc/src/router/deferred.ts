@@ -1,6 +1,7 @@
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
-import { MetroHeaders, type DeferredRecord, type Logger } from '@metro/core';
+import { MetroHeaders, type DeferredRecord, type DeferredStore, type Logger } from '@metro/core';
+import type { PgDeferredStore } from '@metro/outbox-pg';
 import { adminMutation, adminQuery, router } from '../trpc.js';
 import { toDeferredDto, type DeferredDto, type PageDto } from './dto.js';
 import { paging } from './inputs.js';
@@ -17,11 +18,15 @@ export interface AdminMetro {
 
 const seqInput = z.strictObject({ seq: z.number().int().positive() });
 
+/** The deferred store the procedures need: `complete`, and the atomic `resumeThroughOutbox` when the store has it. */
+export type AdminDeferredStore = DeferredStore & Pick<PgDeferredStore, 'complete'> & Partial<Pick<PgDeferredStore, 'resumeThroughOutbox'>>;
+
 /** The `deferred.*` procedures: list, get, complete, resume. */
-export function deferredRouter(stores: AdminStores, metro: AdminMetro | undefined, logger: Logger) {
+export function deferredRouter(stores: Pick<AdminStores, 'outbox' | 'db'> & { readonly deferred: AdminDeferredStore }, metro: AdminMetro | undefined, logger: Logger) {
   const store = stores.deferred;
 
-  async function resumeThroughOutbox(seq: number): Promise<boolean> {
+  /** For a store without `resumeThroughOutbox`: take, then enqueue (restored if the enqueue fails; a crash in between loses it). */
+  async function takeAndEnqueue(seq: number): Promise<boolean> {
     const record: DeferredRecord | undefined = await store.take(seq);
     if (!record) return false;
     try {
@@ -65,10 +70,11 @@ export function deferredRouter(stores: AdminStores, metro: AdminMetro | undefine
     /** Marks it done without running it: removes it from the store. */
     complete: adminMutation.input(seqInput).mutation(async ({ input }) => ({ completed: await store.complete(input.seq) })),
 
-    /** Runs it again: through the bus when `metro` was given, else through the outbox into its queue. */
+    /** Runs it again: through the bus when `metro` was given, else into its queue through the outbox (one transaction). */
     resume: adminMutation.input(seqInput).mutation(async ({ input }) => {
       if (metro) return { resumed: await metro.resumeDeferred(input.seq) };
-      return { resumed: await resumeThroughOutbox(input.seq) };
+      if (store.resumeThroughOutbox !== undefined) return { resumed: await store.resumeThroughOutbox(input.seq) };
+      return { resumed: await takeAndEnqueue(input.seq) };
     }),
   });
 }
