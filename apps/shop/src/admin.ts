@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createAdminRouter, createAdminServer, tokenAuth } from '@metro/admin-trpc';
+import { OrderPaid, OrderPlaced, OrderReminder, SendSms } from './messages.js';
 import type { Shop } from './shop.js';
 
 /**
@@ -16,6 +17,8 @@ export async function startAdmin(shop: Shop, options: { port?: number; token?: s
     metro: shop.billing.metro,
     transport: shop.billing.metro.transport,
     queues: ['orders', 'billing', 'notifications'],
+    // Edited payloads of failed messages are validated against these before they are retried.
+    messages: [OrderPlaced, OrderPaid, OrderReminder, SendSms],
     authorize: tokenAuth([token]),
     source: 'admin',
   });

@@ -31,3 +31,24 @@ export class AdminClientError extends MetroError {
     super(code, message, options);
   }
 }
+
+/**
+ * `failed.editAndRetry` refused an edit: the admin router has no definition of the failed
+ * message's type, so it cannot validate the edited payload. Pass the definition in
+ * `createAdminRouter({ messages })`, or opt in to unchecked edits with `allowUnvalidatedEdits: true`.
+ * Over the wire it is a `PRECONDITION_FAILED` error with `data.metroCode` `MESSAGE_DEFINITION_MISSING`.
+ *
+ * @example
+ * ```ts
+ * const admin = createAdminRouter({ db, authorize, messages: [OrderPlaced, SendSms] });
+ * ```
+ */
+export class MessageDefinitionMissingError extends MetroError {
+  constructor(failureId: string, message: string) {
+    super(
+      'MESSAGE_DEFINITION_MISSING',
+      `Refused to edit failed message ${failureId}: the admin API has no definition of ${message}, so it cannot validate the new payload. Add the definition to createAdminRouter({ messages: [...] }) (or set allowUnvalidatedEdits: true to accept unchecked edits), or retry the message unchanged.`,
+      { details: { failureId, message } },
+    );
+  }
+}

@@ -1,5 +1,5 @@
 import { initTRPC, TRPCError } from '@trpc/server';
-import type { Logger } from '@metro/core';
+import { MetroError, type Logger } from '@metro/core';
 import type { Principal } from './auth.js';
 
 /** The context of every admin procedure: who is calling, over what. */
@@ -13,8 +13,11 @@ export interface AdminContext {
 const t = initTRPC.context<AdminContext>().create({
   errorFormatter({ shape, error }) {
     // Never leak stacks or internal causes (SQL, connection details) to callers; the server logs them.
-    const message = error.code === 'INTERNAL_SERVER_ERROR' ? 'Internal error in the admin API; see the server log.' : shape.message;
-    return { ...shape, message, data: { code: shape.data.code, httpStatus: shape.data.httpStatus, path: shape.data.path } };
+    const internal = error.code === 'INTERNAL_SERVER_ERROR';
+    const message = internal ? 'Internal error in the admin API; see the server log.' : shape.message;
+    // A refusal caused by a Metro error carries its stable code (e.g. VALIDATION_FAILED) for clients to branch on.
+    const metroCode = !internal && error.cause instanceof MetroError ? error.cause.code : undefined;
+    return { ...shape, message, data: { code: shape.data.code, httpStatus: shape.data.httpStatus, path: shape.data.path, ...(metroCode !== undefined ? { metroCode } : {}) } };
   },
 });
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
+import { z } from 'zod';
 import { InMemoryTransport, defineEvent, type StandardSchemaV1 } from '@metro/core';
 import { createScheduler } from '@metro/scheduler';
 import { createAdminRouter, createAdminServer, tokenAuth, type AdminServer, type AdminRouter } from '../src/index.js';
@@ -9,6 +10,7 @@ import { countRows, createTestDb, newDeferred, newFailure, pgDeferredStore, pgFa
 const TOKEN = 'router-test-token';
 const anySchema: StandardSchemaV1 = { '~standard': { version: 1, vendor: 'test', validate: (value) => ({ value }) } };
 const Reminder = defineEvent({ topic: 'orders', type: 'reminder', schema: anySchema });
+const Placed = defineEvent({ topic: 'orders', type: 'placed', schema: z.object({ orderId: z.string() }) });
 
 let env: Awaited<ReturnType<typeof createTestDb>>;
 let admin: AdminRouter;
@@ -29,7 +31,7 @@ beforeAll(async () => {
     warn() {},
     error() {},
   };
-  admin = createAdminRouter({ db: env.db, schema: env.schema, authorize: tokenAuth({ alice: TOKEN }), transport, queues: ['billing', 'missing-queue'], logger, failurePollMs: 100, statsIntervalMs: 200 });
+  admin = createAdminRouter({ db: env.db, schema: env.schema, authorize: tokenAuth({ alice: TOKEN }), transport, queues: ['billing', 'missing-queue'], messages: [Placed], logger, failurePollMs: 100, statsIntervalMs: 200 });
   server = await createAdminServer({ router: admin, port: 0 });
   client = createAdminClient({ url: server.url, token: TOKEN });
 });
@@ -72,12 +74,14 @@ describe('failed', () => {
     expect(seen[0]!.id).toBe(ids[ids.length - 1]);
   });
 
-  it('filters by type, topic, service, text, reason, status and time range', async () => {
+  it('filters by type, topic, service, text, reason, error class, status and time range', async () => {
     expect((await client.failed.list.query({ filter: { type: 'shipped' }, limit: 100 })).items).toHaveLength(10);
     expect((await client.failed.list.query({ filter: { topic: 'shipping' }, limit: 100 })).items).toHaveLength(10);
     expect((await client.failed.list.query({ filter: { service: 'mailer' }, limit: 100 })).items).toHaveLength(10);
     expect((await client.failed.list.query({ filter: { text: 'SMTP' }, limit: 100 })).items).toHaveLength(10);
     expect((await client.failed.list.query({ filter: { reason: 'validation' }, limit: 100 })).items).toHaveLength(1);
+    expect((await client.failed.list.query({ filter: { errorName: 'TimeoutError' }, limit: 100 })).items).toHaveLength(10);
+    expect((await client.failed.list.query({ filter: { errorName: 'Timeout' }, limit: 100 })).items).toHaveLength(0);
     expect((await client.failed.list.query({ filter: { status: 'resolved' }, limit: 100 })).items).toHaveLength(0);
     const future = new Date(Date.now() + 60_000).toISOString();
     expect((await client.failed.list.query({ filter: { from: future }, limit: 100 })).items).toHaveLength(0);

@@ -1,9 +1,10 @@
 import type { Kysely } from 'kysely';
-import { silentLogger, type Logger, type Transport } from '@metro/core';
+import { silentLogger, type Logger, type MessageDefinition, type Transport } from '@metro/core';
 import type { Authorizer, Principal } from '../auth.js';
 import { AdminAuthRequiredError } from '../errors.js';
 import { adminQuery, router, type AdminContext } from '../trpc.js';
 import { deferredRouter, type AdminMetro } from './deferred.js';
+import { createEditValidation } from './edit-validation.js';
 import { failedRouter } from './failed.js';
 import { FailureFeed } from './failure-feed.js';
 import { outboxRouter, type OutboxStatsDto } from './outbox.js';
@@ -20,8 +21,30 @@ export interface AdminRouterOptions {
   readonly db: Kysely<any>;
   /** The schema of Metro's tables. Default `'metro'`. */
   readonly schema?: string;
-  /** A running bus: `deferred.resume` goes through it. Without it, resumes go through the outbox. */
+  /**
+   * A running bus: `deferred.resume` goes through it (`metro.resumeDeferred`, which a crash between
+   * its take and the broker's confirm can lose). Without it, a resume deletes the deferred row and
+   * writes its outbox row in one transaction (a relay on the schema delivers it).
+   */
   readonly metro?: AdminMetro;
+  /**
+   * The definitions (`defineEvent` / `defineCommand`) of the messages operators may edit:
+   * `failed.editAndRetry` validates the new payload with the schema of the failed message's
+   * definition (events by topic and type, commands by service and type) and refuses an invalid
+   * one with `BAD_REQUEST` (the schema's issues in the message). Default none.
+   *
+   * @example
+   * ```ts
+   * createAdminRouter({ db, authorize, messages: [OrderPlaced, OrderPaid, SendSms] });
+   * ```
+   */
+  readonly messages?: ReadonlyArray<MessageDefinition>;
+  /**
+   * What `failed.editAndRetry` does with a message whose type has no definition in `messages`:
+   * `false` (default) refuses the edit with `PRECONDITION_FAILED` (`MessageDefinitionMissingError`);
+   * `true` writes the payload unchecked (only JSON and `__proto__` checks). Plain retries need neither.
+   */
+  readonly allowUnvalidatedEdits?: boolean;
   /** The transport whose queues `queues.list` inspects (passive declares). */
   readonly transport?: Transport;
   /** The queues to show in `queues.list`. */
@@ -41,13 +64,14 @@ export interface AdminRouterOptions {
 function buildRouter(options: AdminRouterOptions, logger: Logger) {
   const schema = options.schema ?? 'metro';
   const stores = createAdminStores(options.db, schema, options.source ?? 'metro-admin');
+  const edits = createEditValidation(options.messages ?? [], options.allowUnvalidatedEdits ?? false);
   const feed = new FailureFeed(stores.failures, options.failurePollMs ?? 500, logger);
   const sampler = new QueueSampler(options.transport, options.queues ?? []);
   const outboxHistory = new StatsHistory<OutboxStatsDto>();
   const appRouter = router({
     /** Who the token belongs to: the dashboard's login check. */
     session: router({ whoami: adminQuery.query(({ ctx }) => ({ principal: ctx.principal.id })) }),
-    failed: failedRouter(stores, options.db, schema),
+    failed: failedRouter(stores, options.db, schema, edits),
     deferred: deferredRouter(stores, options.metro, logger),
     scheduled: scheduledRouter(stores),
     outbox: outboxRouter(stores, outboxHistory),
@@ -83,11 +107,12 @@ export interface AdminRouter {
 }
 
 /**
- * Builds the admin API over Metro's PostgreSQL stores. Refuses to build without `authorize`.
+ * Builds the admin API over Metro's PostgreSQL stores. Refuses to build without `authorize`, and
+ * throws a `ConfigurationError` when `messages` holds two definitions of one type with different schemas.
  *
  * @example
  * ```ts
- * const admin = createAdminRouter({ db, authorize: tokenAuth([process.env.METRO_ADMIN_TOKEN!]), transport, queues: ['billing'] });
+ * const admin = createAdminRouter({ db, authorize: tokenAuth([process.env.METRO_ADMIN_TOKEN!]), transport, queues: ['billing'], messages: [OrderPlaced] });
  * const server = await createAdminServer({ port: 4400, router: admin });
  * ```
  */

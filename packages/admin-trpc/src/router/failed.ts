@@ -1,11 +1,13 @@
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
-import { parseJsonSafely, type FailureQuery } from '@metro/core';
+import { parseJsonSafely, ValidationError, type FailureQuery } from '@metro/core';
+import { MessageDefinitionMissingError } from '../errors.js';
 import { adminMutation, adminQuery, router } from '../trpc.js';
 import { toFailureDetail, toFailureSummary, type FailureDetail, type FailureSummary, type PageDto } from './dto.js';
 import { failureFilter, failureId, failureIds, jsonPayload, MAX_BULK_IDS, paging, toFailureQuery } from './inputs.js';
 import type { AdminStores } from './stores.js';
 import { failureStats, type FailureStats } from './failure-stats.js';
+import type { EditValidation } from './edit-validation.js';
 import type { Kysely } from 'kysely';
 
 function notFound(id: string): TRPCError {
@@ -52,7 +54,7 @@ async function retryInChunks(store: AdminStores['failures'], ids: string[], chun
 }
 
 /** The `failed.*` procedures: list, get, retry, retryMany, editAndRetry, delete, deleteMany, stats. */
-export function failedRouter(stores: AdminStores, db: Kysely<any>, schema: string) {
+export function failedRouter(stores: AdminStores, db: Kysely<any>, schema: string, edits: EditValidation) {
   const store = stores.failures;
   return router({
     /** Newest first; filter by type, topic, service, queue, reason, status, error text and time range. */
@@ -92,7 +94,11 @@ export function failedRouter(stores: AdminStores, db: Kysely<any>, schema: strin
         return retryInChunks(store, ids);
       }),
 
-    /** Replaces the payload (validated as JSON, no `__proto__`) and retries. */
+    /**
+     * Replaces the payload (JSON, no `__proto__`, valid against the message's definition from the
+     * router's `messages`) and retries. An invalid payload is `BAD_REQUEST` (`ValidationError`), an
+     * unknown type `PRECONDITION_FAILED` (`MessageDefinitionMissingError`) unless `allowUnvalidatedEdits`.
+     */
     editAndRetry: adminMutation.input(z.strictObject({ id: failureId, payload: jsonPayload })).mutation(async ({ input }) => {
       const payload = cleanPayload(input.payload);
       const existing = await store.get(input.id);
@@ -100,8 +106,15 @@ export function failedRouter(stores: AdminStores, db: Kysely<any>, schema: strin
       if (existing.envelope === null) {
         throw new TRPCError({ code: 'BAD_REQUEST', message: 'This message could not be decoded, so it has no payload to edit. Retry it as is, or delete it.' });
       }
-      const record = await store.editAndRetry(input.id, payload);
-      return { retried: record !== undefined, status: record ? ('retried' as const) : existing.status };
+      try {
+        const schemaOfPayload = edits.schemaFor(input.id, existing.envelope);
+        const record = await store.editAndRetry(input.id, payload, schemaOfPayload !== undefined ? { schema: schemaOfPayload } : {});
+        return { retried: record !== undefined, status: record ? ('retried' as const) : existing.status };
+      } catch (err) {
+        if (err instanceof ValidationError) throw new TRPCError({ code: 'BAD_REQUEST', message: err.message, cause: err });
+        if (err instanceof MessageDefinitionMissingError) throw new TRPCError({ code: 'PRECONDITION_FAILED', message: err.message, cause: err });
+        throw err;
+      }
     }),
 
     delete: adminMutation.input(z.strictObject({ id: failureId })).mutation(async ({ input }) => {
