@@ -13,10 +13,10 @@ export class InvalidIdentifierError extends MetroError {
 
 /** The executor passed to the outbox is neither a kysely instance/transaction nor a `pg` client. */
 export class InvalidExecutorError extends MetroError {
-  constructor() {
+  constructor(detail = '') {
     super(
       'INVALID_EXECUTOR',
-      'The outbox needs the caller\'s transaction: a kysely Transaction (db.transaction().execute(trx => ...)) or a pg client inside BEGIN/COMMIT.',
+      `The outbox needs the caller's transaction: a kysely Transaction (db.transaction().execute(trx => ...)) or a pg client inside BEGIN/COMMIT${detail}.`,
     );
   }
 }

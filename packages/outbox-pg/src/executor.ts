@@ -19,6 +19,11 @@ function isKysely(executor: unknown): executor is Kysely<unknown> {
   return executor instanceof Kysely || (typeof executor === 'object' && executor !== null && typeof (executor as { executeQuery?: unknown }).executeQuery === 'function' && typeof (executor as { selectFrom?: unknown }).selectFrom === 'function');
 }
 
+/** A `pg` Pool: it runs each query on whichever connection is free, so never in the caller's transaction. */
+function isPgPool(executor: unknown): boolean {
+  return typeof executor === 'object' && executor !== null && 'totalCount' in executor && 'idleCount' in executor && 'waitingCount' in executor;
+}
+
 function isPgClient(executor: unknown): executor is ClientBase {
   return typeof executor === 'object' && executor !== null && typeof (executor as { query?: unknown }).query === 'function';
 }
@@ -36,6 +41,11 @@ export async function execute<R>(executor: Executor, compiled: CompiledQuery<unk
   if (isKysely(executor)) {
     const result = await executor.executeQuery(compiled);
     return { rows: result.rows as R[], affected: Number(result.numAffectedRows ?? 0n) };
+  }
+  if (isPgPool(executor)) {
+    throw new InvalidExecutorError(
+      ', not a pg Pool (a pool runs each query on any free connection, outside your transaction): take a client with `const client = await pool.connect()`, run BEGIN, pass the client, then COMMIT and `client.release()`',
+    );
   }
   if (isPgClient(executor)) {
     const result = await executor.query(compiled.sql, compiled.parameters as unknown[]);

@@ -4,6 +4,8 @@ import { ClaimFloor } from './claim-floor.js';
 import { BatchTransaction, type BatchWork } from './batch-transaction.js';
 import { CLAIM_SETTINGS, claimRows, markAttemptFailed, markSent, type ClaimedRow } from './outbox-claim.js';
 import { ThroughputCounter } from './throughput-counter.js';
+import { LaneWakeups } from './lane-wakeups.js';
+import { isBrokerTrouble } from './publish-failure.js';
 import { outboxChannel, schemaName } from './identifiers.js';
 import type { NotificationSource } from './notifications.js';
 
@@ -68,8 +70,8 @@ export interface OutboxRelay {
 /** Settings of the transaction that writes an idle lane's throughput count. */
 const COUNT_SETTINGS = "select set_config('synchronous_commit', 'off', true)";
 
-/** Errors that say nothing about the row itself: the broker or connection is in trouble. */
-const TRANSIENT_CODES = new Set(['PUBLISH_FAILED', 'TRANSPORT_CLOSED', 'REQUEST_TIMEOUT']);
+/** Sent rows past their retention deleted per statement (the relay deletes chunks until fewer come back). */
+const PRUNE_CHUNK = 10_000;
 
 /** What one batch did: rows claimed, whether its claim started after the floor, rows sent, the count it wrote, broker trouble. */
 interface BatchOutcome {
@@ -129,34 +131,16 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   let unlisten: (() => Promise<void>) | undefined;
   let lastListenAttempt = 0;
   let lastHousekeeping = 0;
-  let pending = 0; // notifications not yet acted on
-  const waiters = new Set<() => void>();
+  const wakeups = new LaneWakeups();
   const floor = new ClaimFloor();
   const transactions = new BatchTransaction({ onRollbackFailed: (err) => logger.warn({ err }, 'outbox relay could not roll back a failed batch') });
-
-  const wake = () => {
-    pending++;
-    for (const w of waiters) w();
-    waiters.clear();
-  };
-
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        waiters.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      waiters.add(done);
-    });
 
   const ensureListening = async () => {
     if (!listen || unlisten !== undefined || Date.now() - lastListenAttempt < 5000) return;
     lastListenAttempt = Date.now();
     try {
-      unlisten = await listen.listen(outboxChannel(schema), wake);
-      wake(); // rows committed before we listened
+      unlisten = await listen.listen(outboxChannel(schema), () => wakeups.notify());
+      wakeups.notify(); // rows committed before we listened
     } catch (err) {
       logger.warn({ err }, 'outbox relay could not LISTEN; polling until it can');
     }
@@ -223,10 +207,12 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     const { rows, after } = await floor.claim(lane, batchSize, (from) => claimRows(trx, schema, batchSize, ordering, from));
     const afterFloor = after !== undefined;
     if (rows.length === 0) return { value: { claimed: 0, afterFloor, sent: 0, counted: 0, transient: undefined } };
+    if (rows.length >= batchSize) wakeups.spare(); // more may wait: another lane claims after these
     const claimedAt = performance.now();
     const results = await publishAll(rows);
     const publishedAt = performance.now();
     const sent: string[] = [];
+    const anySent = results.some((result) => result?.ok === true);
     let transient: unknown;
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i]!;
@@ -236,8 +222,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         continue;
       }
       if (result.skipped) continue;
-      const code = (result.error as { code?: unknown } | undefined)?.code;
-      if (typeof code !== 'string' || TRANSIENT_CODES.has(code)) {
+      if (isBrokerTrouble(result.error, anySent)) {
         transient ??= result.error;
         continue;
       }
@@ -267,8 +252,14 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     lastHousekeeping = Date.now();
     try {
       if (retentionMs > 0) {
+        // In chunks (each its own short statement) until the expired rows are gone: one chunk a
+        // minute fell behind any rate over 10,000 rows a minute, and the table grew for ever.
         const outbox = sql.id(schema, 'outbox');
-        await sql`delete from ${outbox} where seq in (select seq from ${outbox} where status = 'sent' and sent_at < now() - make_interval(secs => ${retentionMs / 1000}) limit 10000)`.execute(db);
+        let deleted = PRUNE_CHUNK;
+        while (deleted === PRUNE_CHUNK && running) {
+          const result = await sql`delete from ${outbox} where seq in (select seq from ${outbox} where status = 'sent' and sent_at < now() - make_interval(secs => ${retentionMs / 1000}) limit ${PRUNE_CHUNK})`.execute(db);
+          deleted = Number(result.numAffectedRows ?? 0n);
+        }
       }
       await sql`delete from ${sql.id(schema, 'outbox_throughput')} where bucket < now() - interval '1 hour'`.execute(db);
     } catch (err) {
@@ -299,7 +290,6 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     let failures = 0;
     while (running) {
       await ensureListening();
-      const seen = pending;
       let claimed = 0;
       let afterFloor = false;
       try {
@@ -321,19 +311,19 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         const delay = Math.min(5000, 100 * 2 ** Math.min(failures - 1, 6));
         logger.warn({ err, delayMs: delay }, 'outbox relay batch failed; backing off');
         if (counter.due(0) > 0) await writeCount(counter); // a broker outage would otherwise hold the count until it ends
-        if (running) await sleep(delay);
+        if (running) await wakeups.pause(delay);
         continue;
       }
       await housekeeping();
       if (claimed >= batchSize) continue;
       if (afterFloor) continue; // rows below the floor may be waiting: the next claim starts from the start
-      if (pending !== seen) continue; // woken while we were busy
+      if (wakeups.takeOwed()) continue; // notified while every lane was busy
       if (counter.due(0) > 0) {
         await writeCount(counter); // idle: the count lags by at most about a second
-        if (pending !== seen) continue; // woken while it was written
+        if (wakeups.takeOwed()) continue; // notified while it was written
       }
       // Rows counted less than a second after the last write: woken when they are due, not a poll later.
-      if (running) await sleep(Math.min(pollMs, counter.msUntilDue()));
+      if (running) await wakeups.sleep(Math.min(pollMs, counter.msUntilDue()));
     }
     await writeCount(counter);
   };
@@ -353,8 +343,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const stop = async (): Promise<void> => {
     if (!running && loops.length === 0) return;
     running = false;
-    for (const w of waiters) w();
-    waiters.clear();
+    wakeups.all();
     const current = loops;
     loops = [];
     await Promise.all(current);

@@ -110,6 +110,50 @@ describe('PostgreSQL outage', () => {
       await transport.close();
     }
   }, 60_000);
+
+  it('LISTEN wakes an idle relay within milliseconds of a commit (its poll is a minute), before the connection is cut and after it is back', async () => {
+    const transport = new InMemoryTransport();
+    await transport.declareQueue({ queue: 'q', bindings: [{ topic: 'relay-listen', pattern: '#' }] });
+    const got = new Map<string, number>();
+    await transport.consume('q', async (d) => {
+      got.set(d.messageId, Date.now());
+      await d.ack();
+    });
+    const relay = createOutboxRelay({ db: proxied.db, transport, schema, pollInterval: '1m', listen: pgNotifications(proxied.pool, { maxReconnectDelayMs: 500 }) });
+    const outbox = createOutbox({ db: direct.db, schema, source: 'test' });
+    const Ev = defineEvent({ topic: 'relay-listen', type: 'e', schema: z.object({ n: z.number() }) });
+    const commitOne = async (n: number) => {
+      const env = await direct.db.transaction().execute((trx) => outbox.publish(trx, Ev, { n }));
+      return { id: env.id, at: Date.now() };
+    };
+    /** Commits rows 400 ms apart (lanes asleep, their counts written) and returns each one's commit-to-delivery time. */
+    const latencies = async (from: number) => {
+      const out: number[] = [];
+      for (let n = from; n < from + 3; n++) {
+        await sleep(400);
+        const { id, at } = await commitOne(n);
+        await waitFor(() => got.has(id), 5_000, `row ${n} published`);
+        out.push(got.get(id)! - at);
+      }
+      return out;
+    };
+    await relay.start();
+    try {
+      await sleep(1500);
+      for (const ms of await latencies(0)) expect(ms).toBeLessThan(300);
+      proxy.cutAll();
+      await sleep(500);
+      proxy.restore();
+      // The listener reconnects (and wakes a lane for rows committed meanwhile); the lanes back off, then claim.
+      const during = await commitOne(100);
+      await waitFor(() => got.has(during.id), 15_000, 'the row committed after the cut');
+      await sleep(1500); // every lane asleep again, for a minute
+      for (const ms of await latencies(200)) expect(ms).toBeLessThan(300);
+    } finally {
+      await relay.stop();
+      await transport.close();
+    }
+  }, 60_000);
 });
 
 describe('RabbitMQ outage', () => {

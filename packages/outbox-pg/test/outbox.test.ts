@@ -57,6 +57,10 @@ describe('outbox + relay (PostgreSQL, in-memory broker)', () => {
 
   it('refuses something that is not a transaction', async () => {
     await expect(outbox().publish({} as never, OrderPlaced, { orderId: 'x' })).rejects.toBeInstanceOf(InvalidExecutorError);
+    // A pool would run the insert on any free connection, outside the caller's transaction.
+    const pending = await pendingRows();
+    await expect(outbox().publish(t.pool as never, OrderPlaced, { orderId: 'through-a-pool' })).rejects.toThrow(/not a pg Pool.*pool\.connect\(\)/);
+    expect(await pendingRows()).toBe(pending);
   });
 
   it('enqueueMany writes every message in order, 1,000 rows a statement, with each one\'s options; a rollback writes none', async () => {
@@ -198,7 +202,7 @@ describe('outbox + relay (PostgreSQL, in-memory broker)', () => {
   });
 
   it('rows the broker could not take (broker trouble) go back unchanged and are published once it recovers', async () => {
-    let refusals = 5;
+    let refusals = 8; // every row of the first claims: no row of those batches went out
     const troubled: Transport = Object.assign(Object.create(transport) as Transport, {
       publish(message: OutgoingMessage) {
         if (refusals > 0) {
@@ -223,12 +227,97 @@ describe('outbox + relay (PostgreSQL, in-memory broker)', () => {
       expect(relay.stats().failed).toBe(0);
       const left = await sql<{ n: number }>`select count(*)::int as n from ${sql.id(schema, 'outbox')} where message_id in (${sql.join(ids)})`.execute(t.db);
       expect(left.rows[0]!.n).toBe(0);
-      // Published once each: the rows the broker confirmed in the troubled batch were not put back.
+      expect(relay.stats().retried).toBe(0); // broker trouble counts no attempt
       for (const id of ids) expect(received.filter((d) => d.messageId === id)).toHaveLength(1);
       await waitFor(async () => (await outboxStats(t.db, { schema })).sentLastMinute >= before + ids.length, 5_000, 'the count written');
       expect((await outboxStats(t.db, { schema })).sentLastMinute).toBe(before + ids.length);
     } finally {
       await relay.stop();
+    }
+  });
+
+  it('rows refused while others of their batch were confirmed count an attempt, go out later, and the confirmed ones are not put back', async () => {
+    let refusals = 5;
+    const troubled: Transport = Object.assign(Object.create(transport) as Transport, {
+      publish(message: OutgoingMessage) {
+        if (refusals > 0) {
+          refusals--;
+          return Promise.reject(new PublishError('refused (test)'));
+        }
+        return transport.publish(message);
+      },
+    });
+    const relay = createOutboxRelay({ db: t.db, transport: troubled, schema, pollInterval: 20, batchSize: 10, concurrency: 1, retryDelay: 30 });
+    const ids = await t.db.transaction().execute(async (trx) => {
+      const out: string[] = [];
+      for (let i = 0; i < 8; i++) out.push((await outbox().publish(trx, OrderPlaced, { orderId: `refused-${i}` })).id);
+      return out;
+    });
+    await relay.start();
+    try {
+      await waitFor(() => ids.every((id) => received.some((d) => d.messageId === id)), 15_000, 'every row published after the refusals');
+      expect(relay.stats()).toMatchObject({ retried: 5, failed: 0, errors: 0 });
+      for (const id of ids) expect(received.filter((d) => d.messageId === id)).toHaveLength(1);
+    } finally {
+      await relay.stop();
+    }
+  });
+
+  it('a row the broker refuses every time, while other rows go out, is retried with backoff and then marked failed', async () => {
+    let poison = '';
+    const refusing: Transport = Object.assign(Object.create(transport) as Transport, {
+      publish(message: OutgoingMessage) {
+        return message.messageId === poison ? Promise.reject(new PublishError('nacked (test)')) : transport.publish(message);
+      },
+    });
+    const { failed: failedBefore } = await outboxStats(t.db, { schema });
+    const relay = createOutboxRelay({ db: t.db, transport: refusing, schema, pollInterval: 20, maxAttempts: 3, retryDelay: 20, concurrency: 1 });
+    await relay.start();
+    const others: string[] = [];
+    let producing = true;
+    try {
+      poison = (await t.db.transaction().execute((trx) => outbox().publish(trx, OrderPlaced, { orderId: 'poison' }))).id;
+      // Traffic goes on next to it, as in production.
+      const producer = (async () => {
+        for (let i = 0; producing && i < 400; i++) {
+          others.push((await t.db.transaction().execute((trx) => outbox().publish(trx, OrderPlaced, { orderId: `beside-poison-${i}` }))).id);
+          await sleep(10);
+        }
+      })();
+      await waitFor(async () => (await outboxStats(t.db, { schema })).failed === failedBefore + 1, 10_000, 'the refused row marked failed');
+      producing = false;
+      await producer;
+      const row = await sql<{ status: string; attempts: number; last_error: string }>`
+        select status, attempts, last_error from ${sql.id(schema, 'outbox')} where message_id = ${poison}`.execute(t.db);
+      expect(row.rows[0]).toMatchObject({ status: 'failed', attempts: 3 });
+      expect(row.rows[0]!.last_error).toContain('nacked (test)');
+      expect(relay.stats().failed).toBe(1);
+      await waitFor(() => others.every((id) => received.some((d) => d.messageId === id)), 10_000, 'the rows beside it published');
+      expect(received.filter((d) => d.messageId === poison)).toHaveLength(0);
+    } finally {
+      producing = false;
+      await relay.stop();
+      await sql`delete from ${sql.id(schema, 'outbox')} where status <> 'sent'`.execute(t.db);
+    }
+  });
+
+  it('a publish that fails with an error that is not a Metro error counts an attempt, even alone in its batch', async () => {
+    let bad = '';
+    const buggy: Transport = Object.assign(Object.create(transport) as Transport, {
+      publish(message: OutgoingMessage) {
+        return message.messageId === bad ? Promise.reject(new TypeError('cannot publish to this destination (test)')) : transport.publish(message);
+      },
+    });
+    const { failed: failedBefore } = await outboxStats(t.db, { schema });
+    const relay = createOutboxRelay({ db: t.db, transport: buggy, schema, pollInterval: 20, maxAttempts: 3, retryDelay: 20 });
+    try {
+      bad = (await t.db.transaction().execute((trx) => outbox().publish(trx, OrderPlaced, { orderId: 'buggy' }))).id;
+      await relay.start();
+      await waitFor(async () => (await outboxStats(t.db, { schema })).failed === failedBefore + 1, 10_000, 'the row marked failed');
+      expect(relay.stats()).toMatchObject({ failed: 1, retried: 2, errors: 0 });
+    } finally {
+      await relay.stop();
+      await sql`delete from ${sql.id(schema, 'outbox')} where status <> 'sent'`.execute(t.db);
     }
   });
 
@@ -327,6 +416,27 @@ describe('outbox + relay (PostgreSQL, in-memory broker)', () => {
         const r = await sql<{ status: string }>`select status from ${sql.id(schema, 'outbox')} where message_id = ${env.id}`.execute(t.db);
         return r.rows[0]?.status === 'sent';
       });
+    } finally {
+      await relay.stop();
+    }
+  });
+
+  it('deletes every sent row past its retention, in chunks, however many there are; rows within it stay', async () => {
+    const outboxTable = sql.id(schema, 'outbox');
+    const insertSent = (n: number, age: string) => sql`
+      insert into ${outboxTable} (message_id, type, destination, body, content_type, headers, status, sent_at)
+      select gen_random_uuid()::text, 'placed', '{"kind":"topic","topic":"orders","subject":"placed"}'::jsonb, '\\x7b7d'::bytea, 'application/json', '{}'::jsonb, 'sent', now() - ${age}::interval
+      from generate_series(1, ${n})`.execute(t.db);
+    await insertSent(25_000, '2 hours'); // more than two chunks of 10,000
+    await insertSent(3, '10 minutes');
+    const count = async (older: boolean) =>
+      (await sql<{ n: number }>`select count(*)::int as n from ${outboxTable} where status = 'sent' and sent_at ${older ? sql`<` : sql`>=`} now() - interval '1 hour'`.execute(t.db)).rows[0]!.n;
+    expect(await count(true)).toBeGreaterThanOrEqual(25_000);
+    const relay = createOutboxRelay({ db: t.db, transport, schema, pollInterval: 20, retention: '1h' });
+    await relay.start(); // housekeeping runs after the first claim, then once a minute
+    try {
+      await waitFor(async () => (await count(true)) === 0, 15_000, 'every expired sent row deleted');
+      expect(await count(false)).toBeGreaterThanOrEqual(3);
     } finally {
       await relay.stop();
     }
