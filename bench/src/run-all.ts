@@ -42,6 +42,7 @@ for (const file of files) {
       console.log(
         `${r.name}: metro ${fmt(r.metro)} ${r.unit} | ${r.baselineName} ${fmt(r.baseline)} ${r.unit} | ratio ${fmt(ratio(r))}x${r.goal ? ` | goal ${r.goal}: ${r.met === undefined ? '?' : r.met ? 'met' : 'NOT met'}` : ''}`,
       );
+      if (r.notes) console.log(`  notes: ${r.notes}`);
     }
     sections.push({ file, results, seconds: (Date.now() - started) / 1000, waitedMs: quiet.waitedMs, checkpointed });
   } catch (err) {
