@@ -110,10 +110,21 @@ describe('failed.editAndRetry validates the edit with the message definition', (
     await expect(admin.createCaller({ id: 'operator' }).failed.editAndRetry({ id, payload: {} })).rejects.toMatchObject({ code: 'PRECONDITION_FAILED', cause: expect.any(MessageDefinitionMissingError) });
   });
 
-  it('refuses to build with two different definitions of one type', async () => {
+  it('refuses to build with two different definitions of one type, and tells apart types whose names hold a dot', async () => {
     const Other = defineEvent({ topic: 'orders', type: 'placed', schema: z.object({ id: z.number() }) });
     expect(() => createAdminRouter({ db: env.db, schema: env.schema, authorize: tokenAuth([TOKEN]), messages: [Placed, Other] })).toThrow(ConfigurationError);
     const sameTwice = createAdminRouter({ db: env.db, schema: env.schema, authorize: tokenAuth([TOKEN]), messages: [Placed, Placed] });
     await sameTwice.close();
+    // Names holding the separator are different types: "orders.line" + "added" is not "orders" + "line.added".
+    const A = defineEvent({ topic: 'orders.line', type: 'added', schema: z.object({ a: z.string() }) });
+    const B = defineEvent({ topic: 'orders', type: 'line.added', schema: z.object({ b: z.string() }) });
+    const both = createAdminRouter({ db: env.db, schema: env.schema, authorize: tokenAuth([TOKEN]), messages: [A, B] });
+    try {
+      const id = await record(newFailure({ type: 'line.added', topic: 'orders' }));
+      await expect(both.createCaller({ id: 'operator' }).failed.editAndRetry({ id, payload: { a: 'x' } })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+      await both.createCaller({ id: 'operator' }).failed.editAndRetry({ id, payload: { b: 'x' } });
+    } finally {
+      await both.close();
+    }
   });
 });

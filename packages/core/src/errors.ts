@@ -68,7 +68,13 @@ export class UnroutableError extends MetroError {
   }
 }
 
-/** The broker refused to take responsibility for a published message (publisher confirm nack), or never answered in time. */
+/**
+ * The broker refused to take responsibility for a published message (publisher confirm nack), the
+ * channel or connection was lost before its confirm, or the broker never answered in time. A
+ * transport sets `details.nacked: true` when the broker refused this message (a nack) while the
+ * connection stayed up: retrying it may fail the same way, where a lost connection is worth
+ * waiting out.
+ */
 export class PublishError extends MetroError {
   constructor(message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
     super('PUBLISH_FAILED', message, options);

@@ -45,7 +45,8 @@ export interface InboxOptions {
 export interface PgInbox extends Inbox<Transaction<any>> {
   /**
    * Deletes ids processed longer ago than the retention window, `pruneBatchSize` rows per
-   * statement until none are left, and returns how many it deleted. The inbox already runs
+   * statement until a statement deletes fewer (rows another prune holds are left to it), and
+   * returns how many it deleted. The inbox already runs
    * this by itself every `pruneInterval`; call it when you turned that off.
    *
    * @example

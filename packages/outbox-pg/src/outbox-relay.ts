@@ -72,6 +72,8 @@ const COUNT_SETTINGS = "select set_config('synchronous_commit', 'off', true)";
 
 /** Sent rows past their retention deleted per statement (the relay deletes chunks until fewer come back). */
 const PRUNE_CHUNK = 10_000;
+/** How long one round of housekeeping deletes before its lane publishes again. */
+const PRUNE_BUDGET_MS = 1_000;
 
 /** What one batch did: rows claimed, whether its claim started after the floor, rows sent, the count it wrote, broker trouble. */
 interface BatchOutcome {
@@ -253,13 +255,17 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     try {
       if (retentionMs > 0) {
         // In chunks (each its own short statement) until the expired rows are gone: one chunk a
-        // minute fell behind any rate over 10,000 rows a minute, and the table grew for ever.
+        // minute fell behind any rate over 10,000 rows a minute, and the table grew for ever. At
+        // most PRUNE_BUDGET_MS at a time, so the lane goes on publishing; the relay's next batch
+        // goes on with what is left.
         const outbox = sql.id(schema, 'outbox');
+        const until = Date.now() + PRUNE_BUDGET_MS;
         let deleted = PRUNE_CHUNK;
-        while (deleted === PRUNE_CHUNK && running) {
+        while (deleted === PRUNE_CHUNK && running && Date.now() < until) {
           const result = await sql`delete from ${outbox} where seq in (select seq from ${outbox} where status = 'sent' and sent_at < now() - make_interval(secs => ${retentionMs / 1000}) limit ${PRUNE_CHUNK})`.execute(db);
           deleted = Number(result.numAffectedRows ?? 0n);
         }
+        if (deleted === PRUNE_CHUNK) lastHousekeeping = 0; // more expired rows: again after the next batch
       }
       await sql`delete from ${sql.id(schema, 'outbox_throughput')} where bucket < now() - interval '1 hour'`.execute(db);
     } catch (err) {
@@ -292,6 +298,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       await ensureListening();
       let claimed = 0;
       let afterFloor = false;
+      const mark = wakeups.mark();
       try {
         const outcome = await runBatch(index, counter);
         // Counted once committed: `published` never includes rows a failed commit puts back.
@@ -318,6 +325,8 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       if (claimed >= batchSize) continue;
       if (afterFloor) continue; // rows below the floor may be waiting: the next claim starts from the start
       if (wakeups.takeOwed()) continue; // notified while every lane was busy
+      // The lane woken for a row of an aggregate this batch held skipped it: claim again.
+      if (ordering === 'aggregate' && wakeups.since(mark)) continue;
       if (counter.due(0) > 0) {
         await writeCount(counter); // idle: the count lags by at most about a second
         if (wakeups.takeOwed()) continue; // notified while it was written

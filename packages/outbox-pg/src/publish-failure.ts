@@ -7,22 +7,26 @@ const BROKER_TROUBLE_CODES = new Set(['PUBLISH_FAILED', 'TRANSPORT_CLOSED', 'REQ
  * attempt (retried with backoff, then marked `failed`).
  *
  * - A Metro error whose code says the broker or connection failed (`PUBLISH_FAILED`: a nack, a lost
- *   channel, no confirm in time; `TRANSPORT_CLOSED`; `REQUEST_TIMEOUT`) is broker trouble, unless
- *   another row of the same batch was confirmed: then the broker was there and refused this row
- *   (a message it nacks every time, for instance), and retrying it for ever would hold back the
- *   lane and, with per-aggregate ordering, its aggregate.
+ *   channel, no confirm in time; `TRANSPORT_CLOSED`; `REQUEST_TIMEOUT`) is broker trouble, with one
+ *   exception: a nack (`details.nacked`) while another row of the same batch was confirmed. The
+ *   broker was there and refused this message, and retrying it for ever would hold back the lane
+ *   and, with per-aggregate ordering, its aggregate. A lost connection or a timeout never counts,
+ *   even when rows confirmed before it: that is an outage to wait out.
  * - Any other Metro error (`UNROUTABLE`, ...) is the row's own.
- * - An error without a code is the row's own: transports reject with Metro errors (see
- *   `Transport.publish`), so this is a bug or a destination the transport cannot publish to.
+ * - An error without a code (a bug, or a driver error a transport let through) is the row's own
+ *   when another row of the batch was confirmed, else broker trouble.
  *
  * @example
  * ```ts
- * isBrokerTrouble(new PublishError('lost'), false); // true: back off, count nothing
- * isBrokerTrouble(new PublishError('nack'), true);  // false: the others went out; count an attempt
+ * isBrokerTrouble(new PublishError('lost'), true); // true: back off, count nothing
+ * isBrokerTrouble(new PublishError('refused', { details: { nacked: true } }), true); // false: count an attempt
  * isBrokerTrouble(new UnroutableError('orders'), false); // false
  * ```
  */
 export function isBrokerTrouble(error: unknown, othersSent: boolean): boolean {
-  const code = (error as { code?: unknown } | null | undefined)?.code;
-  return typeof code === 'string' && BROKER_TROUBLE_CODES.has(code) && !othersSent;
+  const failure = error as { code?: unknown; details?: { nacked?: unknown } } | null | undefined;
+  const code = failure?.code;
+  if (typeof code !== 'string') return !othersSent;
+  if (!BROKER_TROUBLE_CODES.has(code)) return false;
+  return !(othersSent && failure?.details?.nacked === true);
 }

@@ -202,7 +202,7 @@ describe('outbox + relay (PostgreSQL, in-memory broker)', () => {
   });
 
   it('rows the broker could not take (broker trouble) go back unchanged and are published once it recovers', async () => {
-    let refusals = 8; // every row of the first claims: no row of those batches went out
+    let refusals = 5; // a lost channel: rows confirmed before it do not make the others count an attempt
     const troubled: Transport = Object.assign(Object.create(transport) as Transport, {
       publish(message: OutgoingMessage) {
         if (refusals > 0) {
@@ -228,6 +228,7 @@ describe('outbox + relay (PostgreSQL, in-memory broker)', () => {
       const left = await sql<{ n: number }>`select count(*)::int as n from ${sql.id(schema, 'outbox')} where message_id in (${sql.join(ids)})`.execute(t.db);
       expect(left.rows[0]!.n).toBe(0);
       expect(relay.stats().retried).toBe(0); // broker trouble counts no attempt
+      // Published once each: the rows the broker confirmed in the troubled batch were not put back.
       for (const id of ids) expect(received.filter((d) => d.messageId === id)).toHaveLength(1);
       await waitFor(async () => (await outboxStats(t.db, { schema })).sentLastMinute >= before + ids.length, 5_000, 'the count written');
       expect((await outboxStats(t.db, { schema })).sentLastMinute).toBe(before + ids.length);
@@ -236,13 +237,13 @@ describe('outbox + relay (PostgreSQL, in-memory broker)', () => {
     }
   });
 
-  it('rows refused while others of their batch were confirmed count an attempt, go out later, and the confirmed ones are not put back', async () => {
+  it('rows the broker nacked while others of their batch were confirmed count an attempt, go out later, and the confirmed ones are not put back', async () => {
     let refusals = 5;
     const troubled: Transport = Object.assign(Object.create(transport) as Transport, {
       publish(message: OutgoingMessage) {
         if (refusals > 0) {
           refusals--;
-          return Promise.reject(new PublishError('refused (test)'));
+          return Promise.reject(new PublishError('refused (test)', { details: { nacked: true } }));
         }
         return transport.publish(message);
       },
@@ -267,7 +268,7 @@ describe('outbox + relay (PostgreSQL, in-memory broker)', () => {
     let poison = '';
     const refusing: Transport = Object.assign(Object.create(transport) as Transport, {
       publish(message: OutgoingMessage) {
-        return message.messageId === poison ? Promise.reject(new PublishError('nacked (test)')) : transport.publish(message);
+        return message.messageId === poison ? Promise.reject(new PublishError('nacked (test)', { details: { nacked: true } })) : transport.publish(message);
       },
     });
     const { failed: failedBefore } = await outboxStats(t.db, { schema });
@@ -301,20 +302,30 @@ describe('outbox + relay (PostgreSQL, in-memory broker)', () => {
     }
   });
 
-  it('a publish that fails with an error that is not a Metro error counts an attempt, even alone in its batch', async () => {
+  it('an error that is not a Metro error counts an attempt when other rows of its batch went out, and is waited out when alone', async () => {
     let bad = '';
     const buggy: Transport = Object.assign(Object.create(transport) as Transport, {
       publish(message: OutgoingMessage) {
         return message.messageId === bad ? Promise.reject(new TypeError('cannot publish to this destination (test)')) : transport.publish(message);
       },
     });
-    const { failed: failedBefore } = await outboxStats(t.db, { schema });
-    const relay = createOutboxRelay({ db: t.db, transport: buggy, schema, pollInterval: 20, maxAttempts: 3, retryDelay: 20 });
+    const relay = createOutboxRelay({ db: t.db, transport: buggy, schema, pollInterval: 20, maxAttempts: 3, retryDelay: 50, concurrency: 1 });
     try {
-      bad = (await t.db.transaction().execute((trx) => outbox().publish(trx, OrderPlaced, { orderId: 'buggy' }))).id;
+      const ids = await t.db.transaction().execute(async (trx) => {
+        const out: string[] = [];
+        for (let i = 0; i < 4; i++) out.push((await outbox().publish(trx, OrderPlaced, { orderId: `buggy-${i}` })).id);
+        return out;
+      });
+      bad = ids[0]!;
       await relay.start();
-      await waitFor(async () => (await outboxStats(t.db, { schema })).failed === failedBefore + 1, 10_000, 'the row marked failed');
-      expect(relay.stats()).toMatchObject({ failed: 1, retried: 2, errors: 0 });
+      await waitFor(() => ids.slice(1).every((id) => received.some((d) => d.messageId === id)), 10_000, 'the other rows published');
+      // Alone in its next batches it is waited out like broker trouble: the lane backs off, no attempt counted.
+      await waitFor(() => relay.stats().errors >= 1, 10_000, 'the lane backing off');
+      const row = await sql<{ status: string; attempts: number; last_error: string }>`
+        select status, attempts, last_error from ${sql.id(schema, 'outbox')} where message_id = ${bad}`.execute(t.db);
+      expect(row.rows[0]).toMatchObject({ status: 'pending', attempts: 1 });
+      expect(row.rows[0]!.last_error).toContain('TypeError');
+      expect(relay.stats()).toMatchObject({ retried: 1, failed: 0 });
     } finally {
       await relay.stop();
       await sql`delete from ${sql.id(schema, 'outbox')} where status <> 'sent'`.execute(t.db);

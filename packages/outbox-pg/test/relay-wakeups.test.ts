@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kysely, PostgresDialect, sql } from 'kysely';
-import { InMemoryTransport, uuidv7 } from '@metro/core';
+import { InMemoryTransport, uuidv7, type OutgoingMessage, type Transport } from '@metro/core';
 import { createOutboxRelay, insertOutboxRows, migrate, pgNotifications, type OutboxRowInput } from '../src/index.js';
 import { LaneWakeups } from '../src/lane-wakeups.js';
 import { createTestDb, dropSchema, sleep, uniqueSchema, waitFor, type TestDb } from './helpers.js';
@@ -33,9 +33,12 @@ describe('LaneWakeups', () => {
     await a;
     expect(woken).toEqual(['b', 'a']);
     expect(wakeups.takeOwed()).toBe(false);
+    const mark = wakeups.mark();
+    expect(wakeups.since(mark)).toBe(false);
     wakeups.notify(); // nobody asleep
     wakeups.notify();
-    expect(wakeups.takeOwed()).toBe(true);
+    expect(wakeups.since(mark)).toBe(true);
+    // One claim after the latest notification covers both: at most one is owed.
     expect(wakeups.takeOwed()).toBe(true);
     expect(wakeups.takeOwed()).toBe(false);
   });
@@ -119,6 +122,30 @@ describe('relay wakeups (PostgreSQL LISTEN/NOTIFY)', () => {
       // Waking every lane made each of the 4 claim for each commit (4 or more a commit).
       expect(perCommit).toBeLessThanOrEqual(2);
       expect(perCommit).toBeGreaterThanOrEqual(1);
+    } finally {
+      await relay.stop();
+    }
+  });
+
+  it('with per-aggregate ordering, a row committed while its aggregate is in flight goes out when that batch ends, not a poll later', async () => {
+    let slow = '';
+    const slowFirst: Transport = Object.assign(Object.create(transport) as Transport, {
+      async publish(message: OutgoingMessage) {
+        if (message.messageId === slow) await sleep(300); // the aggregate's first row is in flight a while
+        return transport.publish(message);
+      },
+    });
+    const relay = createOutboxRelay({ db: t.db, transport: slowFirst, schema, concurrency: 2, ordering: 'aggregate', pollInterval: '1m', listen: pgNotifications(t.pool) });
+    await relay.start();
+    try {
+      await sleep(300); // both lanes asleep
+      const [first, second] = rows(2, topic).map((r) => ({ ...r, aggregateId: 'order-1' }));
+      slow = first!.messageId;
+      await t.db.transaction().execute((trx) => insertOutboxRows(t.db, schema, trx, [first!]));
+      await sleep(100); // one lane holds order-1's first row
+      // Wakes the other lane, whose claim must skip this row (its aggregate is held).
+      await t.db.transaction().execute((trx) => insertOutboxRows(t.db, schema, trx, [second!]));
+      await waitFor(() => received.has(second!.messageId), 3_000, 'the second row of the aggregate');
     } finally {
       await relay.stop();
     }

@@ -245,7 +245,7 @@ export class ChannelPublisher {
               nacked
                 ? `RabbitMQ refused ${describe} (nack). Retry the publish; check the broker logs if it persists.`
                 : `The channel or connection to RabbitMQ was lost before the broker confirmed ${describe}; it may or may not have been delivered. Retry the publish (consumers must tolerate duplicates).`,
-              { cause: err, details: { destination: describe } },
+              { cause: err, details: nacked ? { destination: describe, nacked: true } : { destination: describe } },
             ),
           );
         } else if (entry.returned) {

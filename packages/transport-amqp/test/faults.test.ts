@@ -60,6 +60,21 @@ async function drain(queue: string, expectAtLeast: number): Promise<string[]> {
 }
 
 describe('faults through a TCP proxy', () => {
+  it('a message the broker nacks (a full reject-publish queue) rejects with PublishError details.nacked', async () => {
+    const queue = unique('faults-nack');
+    queues.push(queue);
+    await broker.channel.assertQueue(queue, { durable: true, arguments: { 'x-max-length': 1, 'x-overflow': 'reject-publish' } });
+    const t = new AmqpTransport({ url: AMQP_URL });
+    opened.push(t);
+    const message = (id: string): OutgoingMessage => ({ destination: { kind: 'queue', queue }, body: enc.encode(id), messageId: id, contentType: 'text/plain', headers: {} });
+    await t.publish(message('fits'));
+    const refused = await t.publish(message('refused')).then(() => undefined, (err: unknown) => err);
+    expect(refused).toBeInstanceOf(PublishError);
+    expect((refused as PublishError).details).toMatchObject({ nacked: true });
+    expect((refused as PublishError).message).toMatch(/refused .*\(nack\)/);
+    expect(await drain(queue, 1)).toEqual(['fits']);
+  });
+
   it('publishing 20,000 messages while every connection is cut twice loses no confirmed message', async () => {
     const proxy = await TcpProxy.start();
     const transport = new AmqpTransport({ url: proxy.url(), reconnect: { initialDelayMs: 50, maxDelayMs: 400 }, publishTimeoutMs: 20_000 });

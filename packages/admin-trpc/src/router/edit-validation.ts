@@ -11,10 +11,16 @@ export interface EditValidation {
   schemaFor(failureId: string, envelope: Envelope): StandardSchemaV1 | undefined;
 }
 
-/** The same key as core's `describeDefinition`: `orders.placed` for events, `sms:send` for commands. */
-function keyOf(envelope: Envelope): string | undefined {
-  if (envelope.kind === 'command') return envelope.service === undefined ? undefined : `${envelope.service}:${envelope.type}`;
-  return envelope.topic === undefined ? undefined : `${envelope.topic}.${envelope.type}`;
+/**
+ * A definition's key: kind, topic (events) or service (commands), and type, as a JSON array, since
+ * names may hold the separators a joined string would use (`orders.line` + `added` vs `orders` + `line.added`).
+ */
+function keyOf(kind: string, where: string | undefined, type: string): string | undefined {
+  return where === undefined ? undefined : JSON.stringify([kind, where, type]);
+}
+
+function envelopeKey(envelope: Envelope): string | undefined {
+  return keyOf(envelope.kind, envelope.kind === 'command' ? envelope.service : envelope.topic, envelope.type);
 }
 
 /**
@@ -24,20 +30,21 @@ function keyOf(envelope: Envelope): string | undefined {
 export function createEditValidation(messages: ReadonlyArray<MessageDefinition>, allowUnvalidatedEdits: boolean): EditValidation {
   const byKey = new Map<string, MessageDefinition>();
   for (const definition of messages) {
-    const key = `${definition.kind} ${describeDefinition(definition)}`;
+    const key = keyOf(definition.kind, definition.kind === 'event' ? definition.topic : definition.service, definition.type)!;
     const known = byKey.get(key);
     if (known !== undefined && known.schema !== definition.schema) {
-      throw new ConfigurationError(`createAdminRouter({ messages }) has two definitions of ${key} with different schemas: pass each message type once.`);
+      throw new ConfigurationError(`createAdminRouter({ messages }) has two definitions of ${definition.kind} ${describeDefinition(definition)} with different schemas: pass each message type once.`);
     }
     byKey.set(key, definition);
   }
   return {
     schemaFor(failureId, envelope) {
-      const key = keyOf(envelope);
-      const definition = key === undefined ? undefined : byKey.get(`${envelope.kind} ${key}`);
+      const key = envelopeKey(envelope);
+      const definition = key === undefined ? undefined : byKey.get(key);
       if (definition !== undefined) return definition.schema;
       if (allowUnvalidatedEdits) return undefined;
-      throw new MessageDefinitionMissingError(failureId, `${envelope.kind} "${key ?? envelope.type}"`);
+      const named = envelope.kind === 'command' ? (envelope.service === undefined ? envelope.type : `${envelope.service}:${envelope.type}`) : envelope.topic === undefined ? envelope.type : `${envelope.topic}.${envelope.type}`;
+      throw new MessageDefinitionMissingError(failureId, `${envelope.kind} "${named}"`);
     },
   };
 }
