@@ -2,15 +2,15 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { InMemoryTransport, MetroHeaders } from '@metro/core';
 import { createOutboxRelay } from '@metro/outbox-pg';
-import { createAdminRouter, createAdminServer, tokenAuth, type AdminRouter, type AdminServer } from '../src/index.js';
-import { createAdminClient, type AdminClient } from '../src/client/index.js';
-import { countRows, createTestDb, newFailure, recordMany, waitFor } from './support.js';
+import { createAdminRouter, tokenAuth, type AdminRouter } from '../src/index.js';
+import { type AdminClient } from '../src/client/index.js';
+import { countRows, createTestDb, newFailure, recordMany, waitFor, serveAdmin } from './support.js';
 
 const TOKEN = 'bulk-token';
 const N = 10_000;
 let env: Awaited<ReturnType<typeof createTestDb>>;
 let admin: AdminRouter;
-let server: AdminServer;
+let served: Awaited<ReturnType<typeof serveAdmin>> | undefined;
 let client: AdminClient;
 let transport: InMemoryTransport;
 let relay: ReturnType<typeof createOutboxRelay>;
@@ -22,15 +22,13 @@ beforeAll(async () => {
   const failures = Array.from({ length: N }, (_, i) => newFailure({ type: i % 2 === 0 ? 'even' : 'odd', data: { i } }));
   await recordMany(env.db, env.schema, failures, 10);
   admin = createAdminRouter({ db: env.db, schema: env.schema, authorize: tokenAuth([TOKEN]) });
-  server = await createAdminServer({ router: admin, port: 0 });
-  client = createAdminClient({ url: server.url, token: TOKEN });
+  served = await serveAdmin(admin, TOKEN);
+  client = served.client;
 }, 120_000);
 
 afterAll(async () => {
   await relay?.stop();
-  await client?.close();
-  await server?.close();
-  await admin?.close();
+  await served?.close();
   await transport?.close();
   await env?.drop();
 });

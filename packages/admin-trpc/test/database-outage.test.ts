@@ -2,9 +2,9 @@ import { TcpProxy } from '@metro/test-support';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import { createAdminRouter, createAdminServer, tokenAuth, type AdminRouter, type AdminServer } from '../src/index.js';
-import { createAdminClient, type AdminClient, type FailureSummary } from '../src/client/index.js';
-import { createTestDb, newFailure, recordMany, waitFor } from './support.js';
+import { createAdminRouter, tokenAuth, type AdminRouter } from '../src/index.js';
+import { type AdminClient, type FailureSummary } from '../src/client/index.js';
+import { createTestDb, newFailure, recordMany, waitFor, serveAdmin } from './support.js';
 
 const TOKEN = 'outage-token';
 
@@ -12,7 +12,7 @@ let env: Awaited<ReturnType<typeof createTestDb>>;
 let proxy: TcpProxy;
 let proxiedDb: Kysely<any>;
 let admin: AdminRouter;
-let server: AdminServer;
+let served: Awaited<ReturnType<typeof serveAdmin>> | undefined;
 let client: AdminClient;
 
 beforeAll(async () => {
@@ -24,14 +24,12 @@ beforeAll(async () => {
   pool.on('error', () => {});
   proxiedDb = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
   admin = createAdminRouter({ db: proxiedDb, schema: env.schema, authorize: tokenAuth([TOKEN]), failurePollMs: 100 });
-  server = await createAdminServer({ router: admin, port: 0 });
-  client = createAdminClient({ url: server.url, token: TOKEN });
+  served = await serveAdmin(admin, TOKEN);
+  client = served.client;
 });
 
 afterAll(async () => {
-  await client?.close();
-  await server?.close();
-  await admin?.close();
+  await served?.close();
   await proxiedDb?.destroy();
   await proxy?.close();
   await env?.drop();

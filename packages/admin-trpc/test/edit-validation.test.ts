@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { z } from 'zod';
 import { ConfigurationError, defineCommand, defineEvent, ValidationError, type NewFailure } from '@metro/core';
-import { createAdminRouter, createAdminServer, MessageDefinitionMissingError, tokenAuth, type AdminRouter, type AdminServer } from '../src/index.js';
-import { createAdminClient, type AdminClient } from '../src/client/index.js';
-import { countRows, createTestDb, newFailure, recordMany } from './support.js';
+import { createAdminRouter, MessageDefinitionMissingError, tokenAuth, type AdminRouter } from '../src/index.js';
+import { type AdminClient } from '../src/client/index.js';
+import { countRows, createTestDb, newFailure, recordMany, serveAdmin } from './support.js';
 
 const TOKEN = 'edit-validation-token';
 const Placed = defineEvent({ topic: 'orders', type: 'placed', schema: z.object({ orderId: z.string() }) });
@@ -13,21 +13,19 @@ const Charge = defineCommand({ service: 'billing', type: 'charge', schema: z.obj
 let env: Awaited<ReturnType<typeof createTestDb>>;
 let admin: AdminRouter;
 let lenient: AdminRouter;
-let server: AdminServer;
+let served: Awaited<ReturnType<typeof serveAdmin>> | undefined;
 let client: AdminClient;
 
 beforeAll(async () => {
   env = await createTestDb('admin_edit');
   admin = createAdminRouter({ db: env.db, schema: env.schema, authorize: tokenAuth([TOKEN]), messages: [Placed, Charge] });
   lenient = createAdminRouter({ db: env.db, schema: env.schema, authorize: tokenAuth([TOKEN]), messages: [Placed], allowUnvalidatedEdits: true });
-  server = await createAdminServer({ router: admin, port: 0 });
-  client = createAdminClient({ url: server.url, token: TOKEN });
+  served = await serveAdmin(admin, TOKEN);
+  client = served.client;
 });
 
 afterAll(async () => {
-  await client?.close();
-  await server?.close();
-  await admin?.close();
+  await served?.close();
   await lenient?.close();
   await env?.drop();
 });

@@ -3,9 +3,9 @@ import { sql } from 'kysely';
 import { z } from 'zod';
 import { InMemoryTransport, defineEvent, type StandardSchemaV1 } from '@metro/core';
 import { createScheduler } from '@metro/scheduler';
-import { createAdminRouter, createAdminServer, tokenAuth, type AdminServer, type AdminRouter } from '../src/index.js';
-import { createAdminClient, type AdminClient, type FailureSummary } from '../src/client/index.js';
-import { countRows, createTestDb, newDeferred, newFailure, pgDeferredStore, pgFailureStore, recordMany, waitFor } from './support.js';
+import { createAdminRouter, tokenAuth, type AdminRouter } from '../src/index.js';
+import { type AdminClient, type FailureSummary } from '../src/client/index.js';
+import { countRows, createTestDb, newDeferred, newFailure, pgDeferredStore, pgFailureStore, recordMany, waitFor, serveAdmin } from './support.js';
 
 const TOKEN = 'router-test-token';
 const anySchema: StandardSchemaV1 = { '~standard': { version: 1, vendor: 'test', validate: (value) => ({ value }) } };
@@ -14,7 +14,7 @@ const Placed = defineEvent({ topic: 'orders', type: 'placed', schema: z.object({
 
 let env: Awaited<ReturnType<typeof createTestDb>>;
 let admin: AdminRouter;
-let server: AdminServer;
+let served: Awaited<ReturnType<typeof serveAdmin>> | undefined;
 let client: AdminClient;
 let transport: InMemoryTransport;
 const logs: Array<Record<string, unknown>> = [];
@@ -32,14 +32,12 @@ beforeAll(async () => {
     error() {},
   };
   admin = createAdminRouter({ db: env.db, schema: env.schema, authorize: tokenAuth({ alice: TOKEN }), transport, queues: ['billing', 'missing-queue'], messages: [Placed], logger, failurePollMs: 100, statsIntervalMs: 200 });
-  server = await createAdminServer({ router: admin, port: 0 });
-  client = createAdminClient({ url: server.url, token: TOKEN });
+  served = await serveAdmin(admin, TOKEN);
+  client = served.client;
 });
 
 afterAll(async () => {
-  await client?.close();
-  await server?.close();
-  await admin?.close();
+  await served?.close();
   await transport?.close();
   await env?.drop();
 });

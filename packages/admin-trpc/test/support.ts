@@ -4,6 +4,8 @@ import { createTestDatabase, DATABASE_URL, type TestDatabase } from '@metro/test
 import { migrate, pgFailureStore, pgDeferredStore } from '@metro/outbox-pg';
 import { migrateScheduler } from '@metro/scheduler';
 import type { Envelope, NewFailure, NewDeferred } from '@metro/core';
+import { createAdminServer, type AdminRouter } from '../src/index.js';
+import { createAdminClient, type AdminClient } from '../src/client/index.js';
 
 export { DATABASE_URL };
 
@@ -97,4 +99,18 @@ export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs
 export async function countRows(db: Kysely<any>, schema: string, table: string, where = sql`true`): Promise<number> {
   const result = await sql<{ n: string }>`select count(*) as n from ${sql.id(schema, table)} where ${where}`.execute(db);
   return Number(result.rows[0]!.n);
+}
+
+/** `router` served on a free port, a client of it with `token`, and one call that closes the three. */
+export async function serveAdmin(router: AdminRouter, token: string): Promise<{ client: AdminClient; close(): Promise<void> }> {
+  const server = await createAdminServer({ router, port: 0 });
+  const client = createAdminClient({ url: server.url, token });
+  return {
+    client,
+    async close() {
+      await client.close();
+      await server.close();
+      await router.close();
+    },
+  };
 }

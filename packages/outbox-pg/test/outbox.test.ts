@@ -9,6 +9,22 @@ const OrderPlaced = defineEvent({ topic: 'orders', type: 'placed', schema: z.obj
 const ChargeCard = defineCommand({ service: 'billing', type: 'charge', schema: z.object({ amount: z.number() }), expiresIn: '1m' });
 const decoder = new TextDecoder();
 
+/** `inner` with each publish first offered to `refuse`: the error it returns rejects that publish. */
+function refusingTransport(inner: Transport, refuse: (message: OutgoingMessage) => Error | undefined): Transport {
+  return Object.assign(Object.create(inner) as Transport, {
+    publish(message: OutgoingMessage) {
+      const error = refuse(message);
+      return error ? Promise.reject(error) : inner.publish(message);
+    },
+  });
+}
+
+/** Refuses the first `count` publishes with `error()`. */
+function refusingFirst(inner: Transport, count: number, error: () => Error): Transport {
+  let left = count;
+  return refusingTransport(inner, () => (left-- > 0 ? error() : undefined));
+}
+
 describe('outbox + relay (PostgreSQL, in-memory broker)', () => {
   const schema = uniqueSchema('outbox');
   let t: TestDb;
@@ -202,16 +218,9 @@ describe('outbox + relay (PostgreSQL, in-memory broker)', () => {
   });
 
   it('rows the broker could not take (broker trouble) go back unchanged and are published once it recovers', async () => {
-    let refusals = 5; // a lost channel: rows confirmed before it do not make the others count an attempt
-    const troubled: Transport = Object.assign(Object.create(transport) as Transport, {
-      publish(message: OutgoingMessage) {
-        if (refusals > 0) {
-          refusals--;
-          return Promise.reject(new PublishError('broker trouble (test)'));
-        }
-        return transport.publish(message);
-      },
-    });
+    // A lost channel: rows confirmed before it do not make the others count an attempt.
+    let refused = 0;
+    const troubled = refusingFirst(transport, 5, () => (refused++, new PublishError('broker trouble (test)')));
     const relay = createOutboxRelay({ db: t.db, transport: troubled, schema, pollInterval: 20, batchSize: 10 });
     const before = (await outboxStats(t.db, { schema })).sentLastMinute;
     const ids = await t.db.transaction().execute(async (trx) => {
@@ -222,7 +231,7 @@ describe('outbox + relay (PostgreSQL, in-memory broker)', () => {
     await relay.start();
     try {
       await waitFor(() => ids.every((id) => received.some((d) => d.messageId === id)), 15_000, 'every row published after the trouble');
-      expect(refusals).toBe(0);
+      expect(refused).toBe(5);
       expect(relay.stats().errors).toBeGreaterThanOrEqual(1);
       expect(relay.stats().failed).toBe(0);
       const left = await sql<{ n: number }>`select count(*)::int as n from ${sql.id(schema, 'outbox')} where message_id in (${sql.join(ids)})`.execute(t.db);
@@ -238,16 +247,7 @@ describe('outbox + relay (PostgreSQL, in-memory broker)', () => {
   });
 
   it('rows the broker nacked while others of their batch were confirmed count an attempt, go out later, and the confirmed ones are not put back', async () => {
-    let refusals = 5;
-    const troubled: Transport = Object.assign(Object.create(transport) as Transport, {
-      publish(message: OutgoingMessage) {
-        if (refusals > 0) {
-          refusals--;
-          return Promise.reject(new PublishError('refused (test)', { details: { nacked: true } }));
-        }
-        return transport.publish(message);
-      },
-    });
+    const troubled = refusingFirst(transport, 5, () => new PublishError('refused (test)', { details: { nacked: true } }));
     const relay = createOutboxRelay({ db: t.db, transport: troubled, schema, pollInterval: 20, batchSize: 10, concurrency: 1, retryDelay: 30 });
     const ids = await t.db.transaction().execute(async (trx) => {
       const out: string[] = [];
@@ -266,11 +266,7 @@ describe('outbox + relay (PostgreSQL, in-memory broker)', () => {
 
   it('a row the broker refuses every time, while other rows go out, is retried with backoff and then marked failed', async () => {
     let poison = '';
-    const refusing: Transport = Object.assign(Object.create(transport) as Transport, {
-      publish(message: OutgoingMessage) {
-        return message.messageId === poison ? Promise.reject(new PublishError('nacked (test)', { details: { nacked: true } })) : transport.publish(message);
-      },
-    });
+    const refusing = refusingTransport(transport, (m) => (m.messageId === poison ? new PublishError('nacked (test)', { details: { nacked: true } }) : undefined));
     const { failed: failedBefore } = await outboxStats(t.db, { schema });
     const relay = createOutboxRelay({ db: t.db, transport: refusing, schema, pollInterval: 20, maxAttempts: 3, retryDelay: 20, concurrency: 1 });
     await relay.start();
@@ -304,11 +300,7 @@ describe('outbox + relay (PostgreSQL, in-memory broker)', () => {
 
   it('an error that is not a Metro error counts an attempt when other rows of its batch went out, and is waited out when alone', async () => {
     let bad = '';
-    const buggy: Transport = Object.assign(Object.create(transport) as Transport, {
-      publish(message: OutgoingMessage) {
-        return message.messageId === bad ? Promise.reject(new TypeError('cannot publish to this destination (test)')) : transport.publish(message);
-      },
-    });
+    const buggy = refusingTransport(transport, (m) => (m.messageId === bad ? new TypeError('cannot publish to this destination (test)') : undefined));
     const relay = createOutboxRelay({ db: t.db, transport: buggy, schema, pollInterval: 20, maxAttempts: 3, retryDelay: 50, concurrency: 1 });
     try {
       const ids = await t.db.transaction().execute(async (trx) => {
