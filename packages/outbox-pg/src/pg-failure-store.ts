@@ -46,7 +46,8 @@ export interface PgFailureStore extends FailureStore {
    * Claims a `failed` record and writes its replay into the outbox in ONE transaction: the
    * original bytes (or, with `payload`, the envelope re-encoded with that data), same message
    * id, to `{ kind: 'queue', queue: record.queue }` with headers `metro-failure-id`,
-   * `metro-handler` and `metro-attempt: 1`. Returns the claimed record, or `undefined` when it
+   * `metro-handler` and `metro-attempt: 1`, and `metro-topic` / `metro-subject` (where it first
+   * came from: the consumer routes and decodes by them, as on core's own replays). Returns the claimed record, or `undefined` when it
    * is not `failed` (so retrying twice sends once).
    */
   retryThroughOutbox(id: string, options?: { payload?: unknown; schema?: StandardSchemaV1 }): Promise<FailureRecord | undefined>;
@@ -67,7 +68,10 @@ export interface PgFailureStore extends FailureStore {
   stats(filter?: FailureQuery): Promise<FailureStats>;
 }
 
+/** Per-copy headers a replay does not carry: the broker's (`x-death`, ...) and Metro's own, but for where the message came from. */
 const STRIPPED_HEADER = /^(x-|metro-)/;
+/** Kept on a replay: it travels straight to the queue, and the consumer routes and decodes it by the topic and subject it first came from. */
+const KEPT_HEADERS: ReadonlySet<string> = new Set([MetroHeaders.topic, MetroHeaders.subject]);
 
 /**
  * Creates the PostgreSQL failed-message store (tables from {@link migrate}).
@@ -107,7 +111,8 @@ export function pgFailureStore(
       const record = await claimIn(trx, id);
       if (record === undefined) return undefined;
       const headers: Record<string, HeaderValue> = {};
-      for (const [key, value] of Object.entries(record.headers)) if (!STRIPPED_HEADER.test(key)) headers[key] = value;
+      for (const [key, value] of Object.entries(record.headers)) if (!STRIPPED_HEADER.test(key) || KEPT_HEADERS.has(key)) headers[key] = value;
+      if (headers[MetroHeaders.topic] === undefined && record.topic !== null) headers[MetroHeaders.topic] = record.topic;
       headers[MetroHeaders.failureId] = record.id;
       headers[MetroHeaders.attempt] = 1;
       if (record.handler !== null) headers[MetroHeaders.handler] = record.handler;

@@ -42,14 +42,15 @@ describe('pgFailureStore operator actions', () => {
 
   it('retries through the outbox once, with the replay headers and the original bytes', async () => {
     const { schema, store } = await freshPgStore('fsr');
-    const r = await store.record(newFailure({ headers: { 'x-death': 'x', keep: 'me', 'metro-attempt': 4 } }));
+    const r = await store.record(newFailure({ headers: { 'x-death': 'x', keep: 'me', 'metro-attempt': 4, 'metro-topic': 'orders', 'metro-subject': 'placed.eu' } }));
     const [first, second] = await Promise.all([store.retry(r.id), store.retryThroughOutbox(r.id)]);
     expect([first, second].filter((x) => x !== undefined)).toHaveLength(1);
     const rows = await outboxRows(schema);
     expect(rows).toHaveLength(1);
     expect(rows[0]!.message_id).toBe(r.messageId);
     expect(rows[0]!.destination).toEqual({ kind: 'queue', queue: 'billing' });
-    expect(rows[0]!.headers).toEqual({ keep: 'me', 'metro-failure-id': r.id, 'metro-handler': 'charge', 'metro-attempt': 1 });
+    // Where it came from is kept (the consumer routes and decodes by it); the per-copy headers are not.
+    expect(rows[0]!.headers).toEqual({ keep: 'me', 'metro-topic': 'orders', 'metro-subject': 'placed.eu', 'metro-failure-id': r.id, 'metro-handler': 'charge', 'metro-attempt': 1 });
     expect(new Uint8Array(rows[0]!.body)).toEqual(r.body);
     expect((await store.get(r.id))?.status).toBe('retried');
   });
