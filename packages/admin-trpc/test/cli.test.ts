@@ -50,6 +50,9 @@ describe('metro-admin', () => {
     const lines = table.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^ID\s+STATUS\s+TYPE/);
     expect(lines.filter((l) => l.includes('smtp timeout'))).toHaveLength(3);
+    // By the recorded error's class, exactly.
+    expect((JSON.parse((await run(['failed', 'list', '--error-name', 'TimeoutError', '--json'])).stdout) as { items: unknown[] }).items).toHaveLength(3);
+    expect((JSON.parse((await run(['failed', 'list', '--error-name', 'Timeout', '--json'])).stdout) as { items: unknown[] }).items).toHaveLength(0);
     const json = await run(['failed', 'list', '--json', '--limit', '5']);
     const page = JSON.parse(json.stdout) as { items: Array<{ id: string }>; nextCursor: string | null };
     expect(page.items).toHaveLength(5);

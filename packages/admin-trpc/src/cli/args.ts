@@ -11,6 +11,7 @@ export const OPTIONS = {
   service: { type: 'string' },
   queue: { type: 'string' },
   reason: { type: 'string' },
+  'error-name': { type: 'string' },
   status: { type: 'string' },
   text: { type: 'string' },
   from: { type: 'string' },
@@ -46,7 +47,7 @@ export const USAGE = `metro-admin: operate Metro's failed, deferred and schedule
 
 Usage: metro-admin <command> [options]
 
-  failed list [--type T] [--topic T] [--service S] [--queue Q] [--reason R] [--status S] [--text X] [--from ISO] [--to ISO] [--limit N] [--cursor C]
+  failed list [--type T] [--topic T] [--service S] [--queue Q] [--reason R] [--error-name E] [--status S] [--text X] [--from ISO] [--to ISO] [--limit N] [--cursor C]
   failed show <id>
   failed retry <id>...
   failed retry-all [same filters as list]        retries every failed message matching, with progress

@@ -25,6 +25,7 @@ function filterOf(v: Values) {
     ...(v.service !== undefined ? { service: v.service } : {}),
     ...(v.queue !== undefined ? { queue: v.queue } : {}),
     ...(v.reason !== undefined ? { reason: v.reason } : {}),
+    ...(v['error-name'] !== undefined ? { errorName: v['error-name'] } : {}),
     ...(status !== undefined ? { status } : {}),
     ...(v.text !== undefined ? { text: v.text } : {}),
     ...(v.from !== undefined ? { from: v.from } : {}),
