@@ -1,9 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { silentLogger } from '@metro/core';
-import { createOutbox } from '@metro/outbox-pg';
 import { createAdminRouter, tokenAuth, type AdminRouter } from '../src/index.js';
-import { deferredRouter, type AdminDeferredStore } from '../src/router/deferred.js';
 import { countRows, createTestDb, newDeferred, pgDeferredStore } from './support.js';
 
 let env: Awaited<ReturnType<typeof createTestDb>>;
@@ -49,21 +46,5 @@ describe('deferred.resume without a bus', () => {
     expect(await countRows(env.db, env.schema, 'outbox')).toBe(before + 1);
     expect((await outboxHeaders()).at(-1)).toMatchObject({ 'metro-deferred-seq': record.seq, 'metro-handler': 'charge' });
     expect(await caller.deferred.resume({ seq: 987_654 })).toEqual({ resumed: false });
-  });
-
-  it('still resumes with a store that has no resumeThroughOutbox (take, then enqueue)', async () => {
-    const pgStore = pgDeferredStore(env.db, { schema: env.schema });
-    const { resumeThroughOutbox: _atomic, ...plain } = pgStore;
-    const store: AdminDeferredStore = plain;
-    const outbox = createOutbox({ db: env.db, schema: env.schema, source: 'test' });
-    const caller = deferredRouter({ deferred: store, outbox, db: env.db }, undefined, silentLogger).createCaller({ principal: { id: 'operator' }, transport: 'caller', logger: silentLogger });
-    const record = await pgStore.defer(newDeferred());
-    const before = await countRows(env.db, env.schema, 'outbox');
-
-    expect(await caller.resume({ seq: record.seq })).toEqual({ resumed: true });
-    expect(await caller.resume({ seq: record.seq })).toEqual({ resumed: false });
-    expect(await pgStore.get(record.seq)).toBeUndefined();
-    expect(await countRows(env.db, env.schema, 'outbox')).toBe(before + 1);
-    expect((await outboxHeaders()).at(-1)).toMatchObject({ 'metro-deferred-seq': record.seq });
   });
 });

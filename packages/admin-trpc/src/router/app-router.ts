@@ -72,7 +72,7 @@ function buildRouter(options: AdminRouterOptions, logger: Logger) {
     /** Who the token belongs to: the dashboard's login check. */
     session: router({ whoami: adminQuery.query(({ ctx }) => ({ principal: ctx.principal.id })) }),
     failed: failedRouter(stores, options.db, schema, edits),
-    deferred: deferredRouter(stores, options.metro, logger),
+    deferred: deferredRouter(stores, options.metro),
     scheduled: scheduledRouter(stores),
     outbox: outboxRouter(stores, outboxHistory),
     queues: queuesRouter(sampler),

@@ -1,7 +1,5 @@
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
-import { MetroHeaders, type DeferredRecord, type DeferredStore, type Logger } from '@metro/core';
-import type { PgDeferredStore } from '@metro/outbox-pg';
 import { adminMutation, adminQuery, router } from '../trpc.js';
 import { toDeferredDto, type DeferredDto, type PageDto } from './dto.js';
 import { paging } from './inputs.js';
@@ -18,35 +16,9 @@ export interface AdminMetro {
 
 const seqInput = z.strictObject({ seq: z.number().int().positive() });
 
-/** The deferred store the procedures need: `complete`, and the atomic `resumeThroughOutbox` when the store has it. */
-export type AdminDeferredStore = DeferredStore & Pick<PgDeferredStore, 'complete'> & Partial<Pick<PgDeferredStore, 'resumeThroughOutbox'>>;
-
 /** The `deferred.*` procedures: list, get, complete, resume. */
-export function deferredRouter(stores: Pick<AdminStores, 'outbox' | 'db'> & { readonly deferred: AdminDeferredStore }, metro: AdminMetro | undefined, logger: Logger) {
+export function deferredRouter(stores: AdminStores, metro: AdminMetro | undefined) {
   const store = stores.deferred;
-
-  /** For a store without `resumeThroughOutbox`: take, then enqueue (restored if the enqueue fails; a crash in between loses it). */
-  async function takeAndEnqueue(seq: number): Promise<boolean> {
-    const record: DeferredRecord | undefined = await store.take(seq);
-    if (!record) return false;
-    try {
-      await stores.outbox.enqueue(stores.db, record.envelope, {
-        destination: { kind: 'queue', queue: record.queue },
-        headers: {
-          ...record.headers,
-          [MetroHeaders.deferredSeq]: Number(record.seq),
-          ...(record.handler !== null ? { [MetroHeaders.handler]: record.handler } : {}),
-        },
-        body: record.body,
-        contentType: record.contentType,
-      });
-      return true;
-    } catch (err) {
-      logger.error({ seq, err }, 'resuming a deferred message through the outbox failed; restoring it');
-      await store.restore(record);
-      throw err;
-    }
-  }
 
   return router({
     list: adminQuery
@@ -73,8 +45,7 @@ export function deferredRouter(stores: Pick<AdminStores, 'outbox' | 'db'> & { re
     /** Runs it again: through the bus when `metro` was given, else into its queue through the outbox (one transaction). */
     resume: adminMutation.input(seqInput).mutation(async ({ input }) => {
       if (metro) return { resumed: await metro.resumeDeferred(input.seq) };
-      if (store.resumeThroughOutbox !== undefined) return { resumed: await store.resumeThroughOutbox(input.seq) };
-      return { resumed: await takeAndEnqueue(input.seq) };
+      return { resumed: await store.resumeThroughOutbox(input.seq) };
     }),
   });
 }
