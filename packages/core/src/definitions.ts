@@ -2,6 +2,7 @@ import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { toMilliseconds, type Duration } from './duration.js';
 import { ConfigurationError } from './errors.js';
 import type { SchemaInput, SchemaOutput } from './schema.js';
+import { checkUnroutablePolicy, DEFAULT_UNROUTABLE_POLICY, type UnroutablePolicy } from './unroutable-policy.js';
 
 /** An event: published to a topic, received by every service that subscribes. */
 export interface EventDefinition<S extends StandardSchemaV1 = StandardSchemaV1> {
@@ -9,6 +10,12 @@ export interface EventDefinition<S extends StandardSchemaV1 = StandardSchemaV1> 
   readonly topic: string;
   readonly type: string;
   readonly schema: S;
+  /**
+   * What a publish does when no queue receives the event (see {@link UnroutablePolicy}):
+   * `'accept'` (logged and counted) or `'error'` (`UnroutableError`). `defineEvent` sets it;
+   * absent means `'accept'`.
+   */
+  readonly unroutable?: UnroutablePolicy;
 }
 
 /** A command: sent to one service, handled by its one handler. */
@@ -39,16 +46,24 @@ function checkName(what: string, value: string): void {
 /**
  * Declares an event. The schema is any Standard Schema; payload types are inferred from it.
  *
+ * `unroutable` says what publishing it does when no queue receives it (nobody subscribes yet):
+ * `'accept'` (default: the publish succeeds, the event is logged and counted, as in any pub/sub
+ * system) or `'error'` (the publish rejects with `UnroutableError`; an outbox row is retried, then
+ * marked `failed`). A publish can override it (`{ unroutable }` option).
+ *
  * @example
  * ```ts
  * const OrderPlaced = defineEvent({ topic: 'orders', type: 'placed', schema: z.object({ orderId: z.string() }) });
  * await metro.publish(OrderPlaced, { orderId: '1' });
+ * // An event that must reach someone:
+ * const LedgerPosted = defineEvent({ topic: 'ledger', type: 'posted', schema: LedgerSchema, unroutable: 'error' });
  * ```
  */
-export function defineEvent<S extends StandardSchemaV1>(definition: { topic: string; type: string; schema: S }): EventDefinition<S> {
+export function defineEvent<S extends StandardSchemaV1>(definition: { topic: string; type: string; schema: S; unroutable?: UnroutablePolicy | undefined }): EventDefinition<S> {
   checkName('topic', definition.topic);
   checkName('event type', definition.type);
-  return Object.freeze({ kind: 'event', topic: definition.topic, type: definition.type, schema: definition.schema });
+  const unroutable = checkUnroutablePolicy(definition.unroutable, `Event "${definition.topic}.${definition.type}"`) ?? DEFAULT_UNROUTABLE_POLICY;
+  return Object.freeze({ kind: 'event', topic: definition.topic, type: definition.type, schema: definition.schema, unroutable });
 }
 
 /**

@@ -11,6 +11,7 @@ import type { DeferredStore } from './stores/deferred-store.js';
 import type { FailureStore } from './stores/failure-store.js';
 import type { Inbox } from './stores/inbox.js';
 import type { Binding, Delivery, Transport } from './transport.js';
+import type { UnroutableEventStats } from './unroutable-policy.js';
 
 /** A message handler: gets the validated payload and the {@link HandlerContext}. */
 export type Handler<P, Trx = unknown> = (payload: P, ctx: HandlerContext<Trx>) => unknown;
@@ -93,6 +94,15 @@ export interface SubscriptionOptions {
   readonly prefetch?: number;
 }
 
+/** Counters of one bus since it was created (`metro.stats()`). */
+export interface MetroStats {
+  /**
+   * Events published to no queue (nobody subscribes to them yet) that their `accept` unroutable
+   * policy let through: `accepted` in all, and per `topic.subject`.
+   */
+  readonly unroutable: UnroutableEventStats;
+}
+
 /** The bus. Create it with `createMetro`. */
 export interface Metro<Trx = unknown> extends SubscriptionScope<Trx> {
   readonly service: string;
@@ -103,9 +113,14 @@ export interface Metro<Trx = unknown> extends SubscriptionScope<Trx> {
   handle<D extends CommandDefinition>(definition: D, handler: Handler<Payload<D>, Trx>, options?: HandlerOptions): void;
   /** A named subscription: its handlers consume their own queue `${service}.${name}`. */
   subscription(name: string, options?: SubscriptionOptions): SubscriptionScope<Trx>;
-  /** Validates and publishes an event; resolves with its envelope once the broker confirmed. */
+  /**
+   * Validates and publishes an event; resolves with its envelope once the broker confirmed. When
+   * no queue receives it, the event's unroutable policy decides (option `unroutable`, else the
+   * definition's, else `'accept'`): `'accept'` resolves (the event is logged and counted in
+   * `stats().unroutable`), `'error'` rejects with `UnroutableError`.
+   */
   publish<D extends EventDefinition>(definition: D, payload: PayloadInput<D>, options?: PublishOptions): Promise<Envelope<Payload<D>>>;
-  /** Validates and sends a command to its service; resolves once the broker confirmed. */
+  /** Validates and sends a command to its service; resolves once the broker confirmed. Rejects with `UnroutableError` when that service has no queue yet. */
   send<D extends CommandDefinition>(definition: D, payload: PayloadInput<D>, options?: PublishOptions): Promise<Envelope<Payload<D>>>;
   /** Declares the queues and bindings and starts consuming. Idempotent. */
   start(): Promise<void>;
@@ -137,6 +152,15 @@ export interface Metro<Trx = unknown> extends SubscriptionScope<Trx> {
    * ```
    */
   resumeDeferred(seq: number): Promise<boolean>;
+  /**
+   * Counters since `createMetro`: the unroutable events accepted.
+   *
+   * @example
+   * ```ts
+   * const { unroutable } = metro.stats(); // { accepted: 2, byDestination: { 'orders.placed': 2 } }
+   * ```
+   */
+  stats(): MetroStats;
   /** The dispatch step of a queue (default the service queue), for benchmarks and custom runtimes. */
   dispatcher(subscription?: string): (delivery: Delivery) => Promise<void>;
 }

@@ -9,7 +9,7 @@ import { MetroHeaders, type Envelope } from './envelope.js';
 import { ConfigurationError } from './errors.js';
 import type { ContextRuntime, HandlerContext } from './handler-context.js';
 import type { HandlerEntry } from './handler-entry.js';
-import { silentLogger } from './logger.js';
+import { childLogger, silentLogger } from './logger.js';
 import { InMemoryDeferredStore } from './memory/deferred-store.js';
 import { InMemoryFailureStore } from './memory/failure-store.js';
 import type { EventRoute, Handler, HandlerOptions, Metro, MetroOptions, SubscriptionOptions, SubscriptionScope } from './metro-types.js';
@@ -18,6 +18,7 @@ import { resolveRetryPolicy, type RetryPolicy } from './retry-policy.js';
 import { Router } from './router.js';
 import { validate } from './schema.js';
 import type { Consumer, Delivery, HeaderValue, OutgoingMessage } from './transport.js';
+import { acceptsUnroutable, UnroutableEvents, unroutablePolicyOf } from './unroutable-policy.js';
 
 interface Group {
   readonly queue: string;
@@ -63,6 +64,7 @@ export function createMetro<Trx = unknown>(options: MetroOptions<Trx>): Metro<Tr
   const stopTimeoutMs = toMilliseconds(options.stopTimeout ?? '10s');
   const requeueDelayMs = toMilliseconds(options.requeueDelay ?? '1s');
   const groups = new Map<string, Group>();
+  const unroutable = new UnroutableEvents(childLogger(logger, { service }));
   let state: 'idle' | 'starting' | 'started' | 'stopping' | 'stopped' = 'idle';
   let startPromise: Promise<void> | undefined;
   let stopPromise: Promise<void> | undefined;
@@ -75,13 +77,19 @@ export function createMetro<Trx = unknown>(options: MetroOptions<Trx>): Metro<Tr
   const main = newGroup(service, true, {});
 
   async function publishEnvelope(definition: MessageDefinition, payload: unknown, publishOptions: PublishOptions = {}): Promise<Envelope> {
+    const policy = unroutablePolicyOf(definition, publishOptions.unroutable);
     const envelope = await createEnvelope(definition, payload as never, { ...publishOptions, source: service });
     const message: OutgoingMessage = toOutgoingMessage(envelope, publishOptions.codec ?? codec, {
       ...(publishOptions.headers ? { headers: { ...publishOptions.headers } } : {}),
       ...(publishOptions.priority !== undefined ? { priority: publishOptions.priority } : {}),
       ...(publishOptions.delay !== undefined ? { delayMs: toMilliseconds(publishOptions.delay) } : {}),
     });
-    await transport.publish(message);
+    try {
+      await transport.publish(message);
+    } catch (err) {
+      if (!acceptsUnroutable(policy, message, err)) throw err;
+      unroutable.record(message);
+    }
     return envelope;
   }
 
@@ -295,6 +303,9 @@ export function createMetro<Trx = unknown>(options: MetroOptions<Trx>): Metro<Tr
         await deferred.restore(record);
         throw err;
       }
+    },
+    stats() {
+      return { unroutable: unroutable.stats() };
     },
     dispatcher(subscription) {
       const group = groups.get(subscription === undefined ? service : `${service}.${subscription}`);

@@ -2,6 +2,7 @@ import type { Codec } from './codec.js';
 import type { EnvelopeOptions } from './create-envelope.js';
 import type { Duration } from './duration.js';
 import type { HeaderValue } from './transport.js';
+import type { UnroutablePolicy } from './unroutable-policy.js';
 
 /**
  * Options of `metro.publish` / `metro.send` (and `ctx.publish` / `ctx.send`).
@@ -20,4 +21,10 @@ export interface PublishOptions extends EnvelopeOptions {
   readonly priority?: number | undefined;
   /** Deliver no sooner than this. */
   readonly delay?: Duration | undefined;
+  /**
+   * Events: overrides the definition's policy for when no queue receives this one (`'accept'`:
+   * resolve, logged and counted; `'error'`: reject with `UnroutableError`). A command nobody can
+   * receive is always an error: `send` refuses `'accept'` with a `ConfigurationError`.
+   */
+  readonly unroutable?: UnroutablePolicy | undefined;
 }

@@ -24,6 +24,9 @@ export interface Transport {
    * includes a topic nothing ever declared, a command route no service declared, a queue that does not exist),
    * `PublishError` on a nack or when the connection is lost before the confirm, and
    * `TransportClosedError` after `close()`. Every call settles in bounded time.
+   * A transport always reports an unroutable message, events included: whether an event nobody
+   * receives is an error is its unroutable policy, which the bus and the outbox relays apply above
+   * the transport (see `UnroutablePolicy`).
    * With `delayMs`, the message reaches its destination no sooner than that.
    */
   publish(message: OutgoingMessage): Promise<void>;

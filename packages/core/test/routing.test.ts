@@ -64,8 +64,8 @@ describe('routing through the bus', () => {
     metro.onUnrouted((e) => void unrouted.push(e));
     await metro.start();
     await metro.publish(OrderPlaced, { orderId: '1' }, { subject: 'placed.eu' });
-    // '*' is one word: nothing is bound for this subject, so the publish is refused (mandatory), not lost silently
-    await expect(metro.publish(OrderPlaced, { orderId: '2' }, { subject: 'placed.eu.north' })).rejects.toBeInstanceOf(UnroutableError);
+    // '*' is one word: nothing is bound for this subject, so a publish under the 'error' policy is refused (mandatory), not lost silently
+    await expect(metro.publish(OrderPlaced, { orderId: '2' }, { subject: 'placed.eu.north', unroutable: 'error' })).rejects.toBeInstanceOf(UnroutableError);
     await metro.publish(OrderShipped, { orderId: '3' });
     await metro.publish(Weird, {}, { subject: 'price.[x]' });
     await metro.drain();

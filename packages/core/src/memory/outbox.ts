@@ -7,6 +7,13 @@ import { ConfigurationError, toError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import type { Outbox, OutboxPublishOptions } from '../stores/outbox.js';
 import type { OutgoingMessage, Transport } from '../transport.js';
+import { acceptsUnroutable, UnroutableEvents, unroutablePolicyOf, type UnroutableEventStats, type UnroutablePolicy } from '../unroutable-policy.js';
+
+/** A committed row: the message and what to do if no queue receives it. */
+interface OutboxRow {
+  readonly message: OutgoingMessage;
+  readonly unroutable: UnroutablePolicy;
+}
 
 /**
  * A memory "transaction" for {@link InMemoryOutbox}: rows written with it are held until it
@@ -18,7 +25,7 @@ import type { OutgoingMessage, Transport } from '../transport.js';
  * ```
  */
 export class MemoryTransaction {
-  /** @internal */ readonly rows: OutgoingMessage[] = [];
+  /** @internal */ readonly rows: OutboxRow[] = [];
   /** `open` until `commit()` or `rollback()`. */
   state: 'open' | 'committed' | 'rolledBack' = 'open';
 }
@@ -37,7 +44,9 @@ export interface InMemoryOutboxOptions {
 /**
  * An {@link Outbox} in memory: `publish(trx, def, payload)` holds the row in the memory
  * transaction; when `transaction(fn)` commits, the rows are published through the transport in
- * order; a failed publish is retried until it succeeds or the outbox is closed.
+ * order; a failed publish is retried until it succeeds or the outbox is closed. An event no queue
+ * receives follows its unroutable policy: `accept` (the default) counts it (`unroutableStats()`),
+ * logs it and goes on; `error` retries it like any failed publish.
  *
  * @example
  * ```ts
@@ -50,7 +59,8 @@ export interface InMemoryOutboxOptions {
 export class InMemoryOutbox implements Outbox<MemoryTransaction> {
   private readonly codec: Codec;
   private readonly logger: Logger;
-  private readonly pending: OutgoingMessage[] = [];
+  private readonly pending: OutboxRow[] = [];
+  private readonly unroutable: UnroutableEvents;
   private flushing: Promise<void> | undefined;
   private closed = false;
   private timer: NodeJS.Timeout | undefined;
@@ -58,6 +68,7 @@ export class InMemoryOutbox implements Outbox<MemoryTransaction> {
   constructor(private readonly options: InMemoryOutboxOptions) {
     this.codec = options.codec ?? jsonEnvelopeCodec;
     this.logger = options.logger ?? silentLogger;
+    this.unroutable = new UnroutableEvents(this.logger);
   }
 
   async publish<D extends MessageDefinition>(
@@ -67,14 +78,14 @@ export class InMemoryOutbox implements Outbox<MemoryTransaction> {
     options: OutboxPublishOptions = {},
   ): Promise<Envelope<Payload<D>>> {
     if (trx.state !== 'open') throw new ConfigurationError(`The memory transaction is ${trx.state}; publish inside outbox.transaction(...).`);
+    const unroutable = unroutablePolicyOf(definition, options.unroutable);
     const envelope = await createEnvelope(definition, payload, { ...options, source: this.options.service });
-    trx.rows.push(
-      toOutgoingMessage(envelope, this.codec, {
-        ...(options.headers ? { headers: { ...options.headers } } : {}),
-        ...(options.priority !== undefined ? { priority: options.priority } : {}),
-        ...(options.delayMs !== undefined ? { delayMs: options.delayMs } : {}),
-      }),
-    );
+    const message = toOutgoingMessage(envelope, this.codec, {
+      ...(options.headers ? { headers: { ...options.headers } } : {}),
+      ...(options.priority !== undefined ? { priority: options.priority } : {}),
+      ...(options.delayMs !== undefined ? { delayMs: options.delayMs } : {}),
+    });
+    trx.rows.push({ message, unroutable });
     return envelope;
   }
 
@@ -94,6 +105,11 @@ export class InMemoryOutbox implements Outbox<MemoryTransaction> {
     return result;
   }
 
+  /** The events no queue received that the `accept` policy let through (counted and logged). */
+  unroutableStats(): UnroutableEventStats {
+    return this.unroutable.stats();
+  }
+
   /** Rows committed but not yet confirmed by the transport. */
   get pendingCount(): number {
     return this.pending.length;
@@ -111,12 +127,17 @@ export class InMemoryOutbox implements Outbox<MemoryTransaction> {
 
   private async drain(): Promise<void> {
     while (!this.closed && this.pending.length > 0) {
-      const row = this.pending[0]!;
+      const { message, unroutable } = this.pending[0]!;
       try {
-        await this.options.transport.publish(row);
+        await this.options.transport.publish(message);
         this.pending.shift();
       } catch (err) {
-        this.logger.warn({ err: toError(err), messageId: row.messageId }, 'outbox publish failed; will retry');
+        if (acceptsUnroutable(unroutable, message, err)) {
+          this.unroutable.record(message);
+          this.pending.shift();
+          continue;
+        }
+        this.logger.warn({ err: toError(err), messageId: message.messageId }, 'outbox publish failed; will retry');
         if (!this.closed && !this.timer) {
           this.timer = setTimeout(() => {
             this.timer = undefined;

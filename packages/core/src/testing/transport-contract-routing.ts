@@ -132,6 +132,8 @@ export function registerRoutingContract(ctx: ContractContext): void {
       expect(o.deliveries).toHaveLength(0);
     });
 
+    // Events too: a transport always reports an unroutable message. Whether an unsubscribed event
+    // is an error is the event's unroutable policy, applied above the transport (bus, relays).
     contractTest(ctx, 'publishing where no queue receives it rejects with UnroutableError', async (f) => {
       const topic = f.topic('lonely');
       const q = f.queue('narrow');
