@@ -36,7 +36,10 @@ export interface HandlerContext<Trx = unknown> {
   readonly logger: Logger;
   /** Aborted when the handler times out or Metro stops: pass it to fetch/db calls. */
   readonly signal: AbortSignal;
-  /** The inbox transaction, when the handler has `inbox: true` and Metro was given an inbox. */
+  /**
+   * The inbox transaction, when the handler has `inbox: true` (then {@link InboxHandlerContext}
+   * types it as defined); `undefined` for other handlers.
+   */
   readonly trx: Trx | undefined;
   /** Publishes an event caused by this message (correlation id carried on, causation id = this message). */
   publish<D extends EventDefinition>(definition: D, payload: PayloadInput<D>, options?: PublishOptions): Promise<Envelope<Payload<D>>>;
@@ -47,6 +50,25 @@ export interface HandlerContext<Trx = unknown> {
    * then acked and not treated as failed, even if the handler throws afterwards.
    */
   defer(reason?: string): Promise<number>;
+}
+
+/**
+ * The context of a handler registered with `{ inbox: true }`: `ctx.trx` is the inbox's
+ * transaction, always there. Its type comes from the inbox given to `createMetro`: with
+ * `createInbox({ db })` of `@metro/outbox-pg` and `db: Kysely<Database>`, it is
+ * `Transaction<Database>`, so the handler's writes are typed with the app's tables.
+ *
+ * @example
+ * ```ts
+ * const metro = createMetro({ service: 'sms', transport, inbox: createInbox({ db }) });
+ * metro.handle(SendSms, async (sms, ctx) => {
+ *   await ctx.trx.insertInto('sms_log').values(sms).execute(); // committed with the inbox row
+ * }, { inbox: true });
+ * ```
+ */
+export interface InboxHandlerContext<Trx = unknown> extends HandlerContext<Trx> {
+  /** The inbox transaction: the handler's writes commit together with the processed message id. */
+  readonly trx: Trx;
 }
 
 /** What a context needs from the bus (internal). */

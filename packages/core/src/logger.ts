@@ -10,7 +10,7 @@ export interface Logger {
   child?(bindings: Record<string, unknown>): Logger;
 }
 
-/** A logger that drops everything: Metro's default, so tests are quiet. */
+/** A logger that drops everything. Pass it where silence is wanted (tests): `createMetro({ ..., logger: silentLogger })`. */
 export const silentLogger: Logger = {
   debug() {},
   info() {},
@@ -25,3 +25,56 @@ export const silentLogger: Logger = {
 export function childLogger(logger: Logger, bindings: Record<string, unknown>): Logger {
   return logger.child ? logger.child(bindings) : logger;
 }
+
+type Level = 'warn' | 'error';
+const LEVEL_NUMBER: Record<Level, number> = { warn: 40, error: 50 };
+
+function serializable(value: unknown): unknown {
+  if (value instanceof Error) {
+    const { name, message, stack } = value;
+    const code = (value as { code?: unknown }).code;
+    return { type: name, message, stack, ...(code !== undefined ? { code } : {}) };
+  }
+  return value;
+}
+
+function writeLine(level: Level, bindings: Record<string, unknown>, obj: Record<string, unknown>, msg: string | undefined): void {
+  const record: Record<string, unknown> = { level: LEVEL_NUMBER[level], time: Date.now(), ...bindings };
+  for (const [key, value] of Object.entries(obj)) record[key] = serializable(value);
+  if (msg !== undefined) record.msg = msg;
+  let line: string;
+  try {
+    line = JSON.stringify(record);
+  } catch {
+    line = JSON.stringify({ level: LEVEL_NUMBER[level], time: record.time, msg, note: 'log fields not serializable' });
+  }
+  process.stderr.write(`${line}\n`);
+}
+
+function stderrLogger(bindings: Record<string, unknown>): Logger {
+  return {
+    debug() {},
+    info() {},
+    warn(obj, msg) {
+      writeLine('warn', bindings, obj, msg);
+    },
+    error(obj, msg) {
+      writeLine('error', bindings, obj, msg);
+    },
+    child(more) {
+      return stderrLogger({ ...bindings, ...more });
+    },
+  };
+}
+
+/**
+ * Metro's default logger: warnings and errors go to stderr as JSON lines in pino's format
+ * (`{"level":40,"time":...,"service":"billing","msg":"..."}`, errors with type, message and
+ * stack), debug and info are dropped. Pass a pino instance for more, or `silentLogger` for none.
+ *
+ * @example
+ * ```ts
+ * defaultLogger.warn({ queue: 'billing' }, 'consumer cancelled by the broker');
+ * ```
+ */
+export const defaultLogger: Logger = stderrLogger({});

@@ -2,7 +2,7 @@ import type { Codec } from './codec.js';
 import type { CommandDefinition, EventDefinition, Payload, PayloadInput } from './definitions.js';
 import type { Duration } from './duration.js';
 import type { Envelope } from './envelope.js';
-import type { HandlerContext } from './handler-context.js';
+import type { HandlerContext, InboxHandlerContext } from './handler-context.js';
 import type { UnroutedHandler } from './dispatcher.js';
 import type { Logger } from './logger.js';
 import type { PublishOptions } from './publish-options.js';
@@ -16,37 +16,44 @@ import type { UnroutableEventStats } from './unroutable-policy.js';
 /** A message handler: gets the validated payload and the {@link HandlerContext}. */
 export type Handler<P, Trx = unknown> = (payload: P, ctx: HandlerContext<Trx>) => unknown;
 
+/** A handler registered with `{ inbox: true }`: its `ctx.trx` is the inbox transaction, always defined. */
+export type InboxHandler<P, Trx = unknown> = (payload: P, ctx: InboxHandlerContext<Trx>) => unknown;
+
 /** Options of `createMetro`. Defaults are listed per option. */
 export interface MetroOptions<Trx = unknown> {
   /** This service's name: its queue is named after it and commands sent to it arrive there. */
   readonly service: string;
   readonly transport: Transport;
   /** Where failed messages go. Default: a new `InMemoryFailureStore` (lost on exit: use pgFailureStore in production). */
-  readonly failures?: FailureStore;
+  readonly failures?: FailureStore | undefined;
   /** Where `ctx.defer()` puts messages. Default: a new `InMemoryDeferredStore`. */
-  readonly deferred?: DeferredStore;
-  /** Enables `inbox: true` handlers (effectively-once). */
-  readonly inbox?: Inbox<Trx>;
-  /** pino-compatible. Default: silent. */
-  readonly logger?: Logger;
+  readonly deferred?: DeferredStore | undefined;
+  /**
+   * Enables `inbox: true` handlers (effectively-once). Its transaction type is the `ctx.trx` of
+   * those handlers: `createInbox({ db })` (`@metro/outbox-pg`) on a `Kysely<Database>` gives
+   * `Transaction<Database>`.
+   */
+  readonly inbox?: Inbox<Trx> | undefined;
+  /** pino-compatible. Default: {@link defaultLogger} (warnings and errors to stderr); pass `silentLogger` to silence it. */
+  readonly logger?: Logger | undefined;
   /** Default `jsonEnvelopeCodec`. */
-  readonly codec?: Codec;
+  readonly codec?: Codec | undefined;
   /** Default retry policy of every handler: `{ attempts: 3, backoff: 'exponential', delay: '1s', maxDelay: '1m' }`. */
-  readonly retry?: RetryOptions;
+  readonly retry?: RetryOptions | undefined;
   /** A handler that has not settled after this fails with `HandlerTimeoutError`. Default `'5m'`. */
-  readonly handlerTimeout?: Duration;
+  readonly handlerTimeout?: Duration | undefined;
   /** Bigger messages are recorded as failed (`oversized`, body truncated to 64 KiB). Default 1 MiB. */
-  readonly maxMessageBytes?: number;
+  readonly maxMessageBytes?: number | undefined;
   /** Messages handled at once per queue. Default 16. */
-  readonly concurrency?: number;
+  readonly concurrency?: number | undefined;
   /** Unacked messages the broker may push ahead per queue. Default 2 x concurrency. */
-  readonly prefetch?: number;
+  readonly prefetch?: number | undefined;
   /** How long `stop()` lets in-flight handlers finish before aborting them (their messages are requeued). Default `'10s'`. */
-  readonly stopTimeout?: Duration;
+  readonly stopTimeout?: Duration | undefined;
   /** `stop()` also closes the transport. Default true. */
-  readonly closeTransport?: boolean;
+  readonly closeTransport?: boolean | undefined;
   /** Pause before requeueing a message whose retry publish or failure write failed (broker/db down). Default `'1s'`. */
-  readonly requeueDelay?: Duration;
+  readonly requeueDelay?: Duration | undefined;
 }
 
 /** Options of one handler. */
@@ -61,6 +68,11 @@ export interface HandlerOptions {
   readonly timeout?: Duration;
   /** Run inside the inbox (needs createMetro `inbox`): at most once per message id; `ctx.trx` is its transaction. */
   readonly inbox?: boolean;
+}
+
+/** Options of a handler that runs inside the inbox: its `ctx.trx` is defined ({@link InboxHandlerContext}). */
+export interface InboxHandlerOptions extends HandlerOptions {
+  readonly inbox: true;
 }
 
 /** A route without a definition: handlers get the raw (unvalidated) `data`. */
@@ -80,8 +92,12 @@ export interface EventRoute {
 export interface SubscriptionScope<Trx = unknown> {
   /** The queue this scope consumes. */
   readonly queue: string;
+  /** Subscribes a handler that runs inside the inbox (`{ inbox: true }`): `ctx.trx` is its transaction. */
+  on<D extends EventDefinition>(definition: D, handler: InboxHandler<Payload<D>, Trx>, options: InboxHandlerOptions): void;
   /** Subscribes a handler to an event definition (payload validated and typed by its schema). */
   on<D extends EventDefinition>(definition: D, handler: Handler<Payload<D>, Trx>, options?: HandlerOptions): void;
+  /** Subscribes an inbox handler (`{ inbox: true }`) to a topic and subject pattern (raw data). */
+  on(route: EventRoute, handler: InboxHandler<unknown, Trx>, options: InboxHandlerOptions): void;
   /** Subscribes a handler to a topic and subject pattern (raw data). */
   on(route: EventRoute, handler: Handler<unknown, Trx>, options?: HandlerOptions): void;
   /** Receives every event of this queue that no handler matched (it is acked either way). */
@@ -109,6 +125,8 @@ export interface Metro<Trx = unknown> extends SubscriptionScope<Trx> {
   readonly transport: Transport;
   readonly failures: FailureStore;
   readonly deferred: DeferredStore;
+  /** Registers the one handler of a command, run inside the inbox (`{ inbox: true }`): `ctx.trx` is its transaction. */
+  handle<D extends CommandDefinition>(definition: D, handler: InboxHandler<Payload<D>, Trx>, options: InboxHandlerOptions): void;
   /** Registers the one handler of a command sent to this service. A second one is a ConfigurationError. */
   handle<D extends CommandDefinition>(definition: D, handler: Handler<Payload<D>, Trx>, options?: HandlerOptions): void;
   /** A named subscription: its handlers consume their own queue `${service}.${name}`. */

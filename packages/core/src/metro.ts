@@ -9,7 +9,7 @@ import { MetroHeaders, type Envelope } from './envelope.js';
 import { ConfigurationError } from './errors.js';
 import type { ContextRuntime, HandlerContext } from './handler-context.js';
 import type { HandlerEntry } from './handler-entry.js';
-import { childLogger, silentLogger } from './logger.js';
+import { childLogger, defaultLogger } from './logger.js';
 import { InMemoryDeferredStore } from './memory/deferred-store.js';
 import { InMemoryFailureStore } from './memory/failure-store.js';
 import type { EventRoute, Handler, HandlerOptions, Metro, MetroOptions, SubscriptionOptions, SubscriptionScope } from './metro-types.js';
@@ -52,7 +52,7 @@ function isDefinition(value: EventDefinition | EventRoute): value is EventDefini
 export function createMetro<Trx = unknown>(options: MetroOptions<Trx>): Metro<Trx> {
   const { service, transport } = options;
   if (!/^[A-Za-z0-9_.:-]+$/.test(service)) throw new ConfigurationError(`Invalid service name "${service}": use letters, digits, '-', '_', '.' or ':'.`);
-  const logger = options.logger ?? silentLogger;
+  const logger = options.logger ?? defaultLogger;
   const codec: Codec = options.codec ?? jsonEnvelopeCodec;
   const failures = options.failures ?? new InMemoryFailureStore();
   const deferred = options.deferred ?? new InMemoryDeferredStore();

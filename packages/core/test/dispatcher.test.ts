@@ -9,6 +9,7 @@ import {
   Router,
   type HandlerEntry,
   type StandardSchemaV1,
+  silentLogger,
 } from '../src/index.js';
 import { OrderPlaced, syntheticDelivery } from './helpers.js';
 
@@ -56,7 +57,7 @@ describe('Router', () => {
 describe('the dispatch step with synthetic deliveries', () => {
   it('decodes, validates (sync and async schemas), runs handlers in order and acks once', async () => {
     const Async = defineEvent({ topic: 'orders', type: 'async', schema: asyncSchema });
-    const metro = createMetro({ service: 'svc', transport: new InMemoryTransport() });
+    const metro = createMetro({ service: 'svc', logger: silentLogger, transport: new InMemoryTransport({ logger: silentLogger }) });
     const calls: string[] = [];
     metro.on(OrderPlaced, (p) => void calls.push(`a:${p.orderId}`));
     metro.on(OrderPlaced, async (p) => {

@@ -14,6 +14,7 @@ import {
   type ReplyMessage,
   type RequestOptions,
   type Transport,
+  silentLogger,
 } from '../src/index.js';
 
 export const OrderPlaced = defineEvent({ topic: 'orders', type: 'placed', schema: z.object({ orderId: z.string(), total: z.number().optional() }) });
@@ -30,7 +31,7 @@ export class FlakyTransport implements Transport {
   readonly name = 'flaky';
   failPublishes = false;
   publishAttempts = 0;
-  constructor(readonly inner: InMemoryTransport = new InMemoryTransport()) {}
+  constructor(readonly inner: InMemoryTransport = new InMemoryTransport({ logger: silentLogger })) {}
   start(): Promise<void> {
     return this.inner.start();
   }

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigurationError, UnroutableError } from '../src/errors.js';
 import { compileTopicPattern } from '../src/memory/in-memory-topic-pattern.js';
 import { InMemoryTransport } from '../src/memory/in-memory-transport.js';
+import { silentLogger } from '../src/logger.js';
 import type { Delivery, OutgoingMessage } from '../src/transport.js';
 
 const enc = new TextEncoder();
@@ -59,7 +60,7 @@ describe('compileTopicPattern', () => {
 
 describe('InMemoryTransport: consumers', () => {
   it('serves competing consumers round-robin', async () => {
-    transport = new InMemoryTransport();
+    transport = new InMemoryTransport({ logger: silentLogger });
     await transport.declareQueue({ queue: 'q' });
     const count = { a: 0, b: 0 };
     for (const who of ['a', 'b'] as const)
@@ -73,7 +74,7 @@ describe('InMemoryTransport: consumers', () => {
   });
 
   it('stops at `prefetch` unsettled deliveries and resumes when one is settled', async () => {
-    transport = new InMemoryTransport();
+    transport = new InMemoryTransport({ logger: silentLogger });
     await transport.declareQueue({ queue: 'q' });
     const got: Delivery[] = [];
     await transport.consume('q', async (d) => void got.push(d), { concurrency: 5, prefetch: 2 });
@@ -87,7 +88,7 @@ describe('InMemoryTransport: consumers', () => {
   });
 
   it('requeues unsettled deliveries when their consumer is cancelled; settling later is a no-op', async () => {
-    transport = new InMemoryTransport();
+    transport = new InMemoryTransport({ logger: silentLogger });
     await transport.declareQueue({ queue: 'q' });
     const got: Delivery[] = [];
     const c = await transport.consume('q', async (d) => void got.push(d));
@@ -106,7 +107,7 @@ describe('InMemoryTransport: consumers', () => {
   });
 
   it('drops a message that expires while every consumer is busy', async () => {
-    transport = new InMemoryTransport();
+    transport = new InMemoryTransport({ logger: silentLogger });
     await transport.declareQueue({ queue: 'q' });
     const got: string[] = [];
     await transport.consume('q', async (d) => {
@@ -122,7 +123,7 @@ describe('InMemoryTransport: consumers', () => {
   });
 
   it('drops a repeated reply without error', async () => {
-    transport = new InMemoryTransport();
+    transport = new InMemoryTransport({ logger: silentLogger });
     await transport.declareQueue({ queue: 'rpc' });
     const replyErrors: unknown[] = [];
     await transport.consume('rpc', async (d) => {
@@ -139,7 +140,7 @@ describe('InMemoryTransport: consumers', () => {
 
 describe('InMemoryTransport: topology', () => {
   it('removes a temporary queue, and its routes, with its last consumer', async () => {
-    transport = new InMemoryTransport();
+    transport = new InMemoryTransport({ logger: silentLogger });
     await transport.declareQueue({ queue: 'tmp', temporary: true, bindings: [{ topic: 't', pattern: '#' }], commandsFor: 'svc' });
     const c = await transport.consume('tmp', async (d) => d.ack());
     expect((await transport.inspectQueue('tmp'))?.consumers).toBe(1);
@@ -150,7 +151,7 @@ describe('InMemoryTransport: topology', () => {
   });
 
   it('refuses conflicting re-declarations and consuming a missing queue with ConfigurationError', async () => {
-    transport = new InMemoryTransport();
+    transport = new InMemoryTransport({ logger: silentLogger });
     await transport.declareQueue({ queue: 'p', maxPriority: 5 });
     await expect(transport.declareQueue({ queue: 'p' })).rejects.toBeInstanceOf(ConfigurationError);
     await expect(transport.declareQueue({ queue: 'p', maxPriority: 500 })).rejects.toBeInstanceOf(ConfigurationError);
@@ -163,7 +164,7 @@ describe('InMemoryTransport: topology', () => {
   });
 
   it('drops a delayed message whose route disappeared before it was due', async () => {
-    transport = new InMemoryTransport();
+    transport = new InMemoryTransport({ logger: silentLogger });
     await transport.declareQueue({ queue: 'tmp', temporary: true });
     const c = await transport.consume('tmp', async (d) => d.ack());
     await transport.publish(toQueue('tmp', 'x', { delayMs: 30 }));

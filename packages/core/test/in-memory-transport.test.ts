@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigurationError, TransportClosedError } from '../src/errors.js';
 import { InMemoryTransport } from '../src/memory/in-memory-transport.js';
+import { silentLogger } from '../src/logger.js';
 import type { Delivery, OutgoingMessage } from '../src/transport.js';
 
 const enc = new TextEncoder();
@@ -27,14 +28,14 @@ afterEach(async () => {
 
 describe('InMemoryTransport: whenIdle', () => {
   it('resolves at once when nothing is happening, and immediately after close', async () => {
-    transport = new InMemoryTransport();
+    transport = new InMemoryTransport({ logger: silentLogger });
     expect(await settlesWithin(transport.whenIdle(), 50)).toBe(true);
     await transport.close();
     expect(await settlesWithin(transport.whenIdle(), 50)).toBe(true);
   });
 
   it('waits for handlers and for what they publish, transitively', async () => {
-    transport = new InMemoryTransport();
+    transport = new InMemoryTransport({ logger: silentLogger });
     await transport.declareQueue({ queue: 'a' });
     await transport.declareQueue({ queue: 'b' });
     const done: string[] = [];
@@ -56,7 +57,7 @@ describe('InMemoryTransport: whenIdle', () => {
   });
 
   it('waits for delayed messages to arrive and be handled', async () => {
-    transport = new InMemoryTransport();
+    transport = new InMemoryTransport({ logger: silentLogger });
     await transport.declareQueue({ queue: 'q' });
     let handledAt = 0;
     await transport.consume('q', async (d) => {
@@ -70,7 +71,7 @@ describe('InMemoryTransport: whenIdle', () => {
   });
 
   it('is held by an unsettled delivery and released by its ack; ignores queues nobody consumes', async () => {
-    transport = new InMemoryTransport();
+    transport = new InMemoryTransport({ logger: silentLogger });
     await transport.declareQueue({ queue: 'held' });
     await transport.declareQueue({ queue: 'unconsumed' });
     await transport.publish(toQueue('unconsumed'));
@@ -90,7 +91,7 @@ describe('InMemoryTransport: whenIdle', () => {
 
 describe('InMemoryTransport: hand-over and bytes', () => {
   it('never calls onDelivery synchronously inside publish', async () => {
-    transport = new InMemoryTransport();
+    transport = new InMemoryTransport({ logger: silentLogger });
     await transport.declareQueue({ queue: 'q' });
     let calls = 0;
     await transport.consume('q', async (d) => {
@@ -106,7 +107,7 @@ describe('InMemoryTransport: hand-over and bytes', () => {
   });
 
   it("copies bytes: neither the publisher's later writes nor a consumer's writes are seen elsewhere", async () => {
-    transport = new InMemoryTransport();
+    transport = new InMemoryTransport({ logger: silentLogger });
     await transport.declareQueue({ queue: 'q1', bindings: [{ topic: 't', pattern: '#' }] });
     await transport.declareQueue({ queue: 'q2', bindings: [{ topic: 't', pattern: '#' }] });
     const seen: Record<string, string[]> = { q1: [], q2: [] };
@@ -130,7 +131,7 @@ describe('InMemoryTransport: hand-over and bytes', () => {
 
 describe('InMemoryTransport: timers and close', () => {
   it('clears delay and request timers on close and rejects pending requests', async () => {
-    transport = new InMemoryTransport();
+    transport = new InMemoryTransport({ logger: silentLogger });
     await transport.declareQueue({ queue: 'q' });
     const before = timeouts();
     await transport.publish(toQueue('q', 'x', { delayMs: 60_000 }));
@@ -144,7 +145,7 @@ describe('InMemoryTransport: timers and close', () => {
   });
 
   it('refuses a body that is not bytes, without leaving a request timer behind', async () => {
-    transport = new InMemoryTransport();
+    transport = new InMemoryTransport({ logger: silentLogger });
     await transport.declareQueue({ queue: 'q' });
     const before = timeouts();
     const bad = { ...toQueue('q'), body: 'text' as unknown as Uint8Array };
@@ -155,7 +156,7 @@ describe('InMemoryTransport: timers and close', () => {
   });
 
   it('lets in-flight handlers publish while close waits for them', async () => {
-    transport = new InMemoryTransport();
+    transport = new InMemoryTransport({ logger: silentLogger });
     await transport.declareQueue({ queue: 'in' });
     await transport.declareQueue({ queue: 'out' });
     let started = false;
@@ -175,7 +176,7 @@ describe('InMemoryTransport: timers and close', () => {
   });
 
   it('refuses start, declare, consume and inspect after close', async () => {
-    transport = new InMemoryTransport();
+    transport = new InMemoryTransport({ logger: silentLogger });
     await transport.declareQueue({ queue: 'q' });
     await transport.close();
     await expect(transport.start()).rejects.toBeInstanceOf(TransportClosedError);

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createMetro, InMemoryDeferredStore, ValidationError } from '../src/index.js';
+import { createMetro, InMemoryDeferredStore, ValidationError, silentLogger } from '../src/index.js';
 import { createTestMetro, type TestMetro } from '../src/testing/index.js';
 import { FlakyTransport, OrderPlaced } from './helpers.js';
 
@@ -72,7 +72,7 @@ describe('operator retries of failures', () => {
 
   it('a replay whose publish fails releases the claim and rethrows', async () => {
     const transport = new FlakyTransport();
-    const m = createMetro({ service: 'replay-d', transport, retry: { attempts: 1 } });
+    const m = createMetro({ service: 'replay-d', logger: silentLogger, transport, retry: { attempts: 1 } });
     m.on(OrderPlaced, () => {
       throw new Error('x');
     });
@@ -135,7 +135,7 @@ describe('ctx.defer()', () => {
   it('a handler that throws after deferring is not a failure; a failed resume publish restores the record', async () => {
     const transport = new FlakyTransport();
     const deferred = new InMemoryDeferredStore();
-    const m = createMetro({ service: 'defer-b', transport, deferred });
+    const m = createMetro({ service: 'defer-b', logger: silentLogger, transport, deferred });
     m.on(OrderPlaced, async (_p, ctx) => {
       await ctx.defer();
       throw new Error('after defer');

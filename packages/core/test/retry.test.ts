@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createMetro, InMemoryFailureStore, InMemoryTransport, resolveRetryPolicy, retryDelay, shouldRetry, type FailureStore, type Metro } from '../src/index.js';
+import { createMetro, InMemoryFailureStore, InMemoryTransport, resolveRetryPolicy, retryDelay, shouldRetry, type FailureStore, type Metro, silentLogger } from '../src/index.js';
 import { createTestMetro, type TestMetro } from '../src/testing/index.js';
 import { FlakyTransport, OrderPlaced, waitUntil } from './helpers.js';
 
@@ -110,7 +110,7 @@ describe('per-handler retries through the transport', () => {
 
   it('when the broker refuses the retry publish, the delivery is requeued (not acked, nothing lost)', async () => {
     const transport = new FlakyTransport();
-    const metro = createMetro({ service: 'retry-d', transport, retry: { attempts: 2, delay: '5ms' }, requeueDelay: '20ms' });
+    const metro = createMetro({ service: 'retry-d', logger: silentLogger, transport, retry: { attempts: 2, delay: '5ms' }, requeueDelay: '20ms' });
     toStop.push(metro);
     let calls = 0;
     metro.on(OrderPlaced, () => {
@@ -146,8 +146,8 @@ describe('per-handler retries through the transport', () => {
       resolve: (id) => real.resolve(id),
       delete: (id) => real.delete(id),
     };
-    const transport = new InMemoryTransport();
-    const metro = createMetro({ service: 'retry-e', transport, failures, retry: { attempts: 1 }, requeueDelay: '10ms' });
+    const transport = new InMemoryTransport({ logger: silentLogger });
+    const metro = createMetro({ service: 'retry-e', logger: silentLogger, transport, failures, retry: { attempts: 1 }, requeueDelay: '10ms' });
     toStop.push(metro);
     metro.on(OrderPlaced, () => {
       throw new Error('always');

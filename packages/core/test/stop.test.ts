@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { createMetro, InMemoryTransport } from '../src/index.js';
+import { createMetro, InMemoryTransport, silentLogger } from '../src/index.js';
 import { createTestMetro } from '../src/testing/index.js';
 import { OrderPlaced, waitUntil } from './helpers.js';
 
 describe('graceful stop', () => {
   it('stop() during a burst finishes in-flight handlers; every message is either handled or still queued', async () => {
-    const transport = new InMemoryTransport();
-    const first = createMetro({ service: 'burst', transport, concurrency: 4, closeTransport: false });
+    const transport = new InMemoryTransport({ logger: silentLogger });
+    const first = createMetro({ service: 'burst', logger: silentLogger, transport, concurrency: 4, closeTransport: false });
     const handled = new Set<string>();
     let running = 0;
     let maxRunning = 0;
@@ -30,7 +30,7 @@ describe('graceful stop', () => {
     expect(afterStop + left).toBe(total);
     expect((await first.failures.list()).items).toHaveLength(0);
 
-    const second = createMetro({ service: 'burst', transport });
+    const second = createMetro({ service: 'burst', logger: silentLogger, transport });
     second.on(OrderPlaced, (p) => void handled.add(p.orderId));
     await second.start();
     await transport.whenIdle();
@@ -41,8 +41,8 @@ describe('graceful stop', () => {
   });
 
   it('handlers still running at the stop timeout are aborted and their messages requeued, not failed', async () => {
-    const transport = new InMemoryTransport();
-    const metro = createMetro({ service: 'hang-stop', transport, stopTimeout: '100ms', closeTransport: false });
+    const transport = new InMemoryTransport({ logger: silentLogger });
+    const metro = createMetro({ service: 'hang-stop', logger: silentLogger, transport, stopTimeout: '100ms', closeTransport: false });
     const signals: AbortSignal[] = [];
     metro.on(OrderPlaced, (_p, ctx) => {
       signals.push(ctx.signal);

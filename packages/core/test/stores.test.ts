@@ -6,6 +6,7 @@ import {
   InMemoryOutbox,
   ValidationError,
   type NewFailure,
+  silentLogger,
 } from '../src/index.js';
 import { createTestMetro, type TestMetro } from '../src/testing/index.js';
 import { FlakyTransport, OrderPlaced, encode, waitUntil } from './helpers.js';
@@ -142,7 +143,7 @@ describe('InMemoryOutbox', () => {
     metro.on(OrderPlaced, (p) => void got.push(p.orderId));
     await metro.start();
     const transport = new FlakyTransport(metro.transport);
-    const outbox = new InMemoryOutbox({ transport, service: 'orders', retryDelayMs: 20 });
+    const outbox = new InMemoryOutbox({ logger: silentLogger, transport, service: 'orders', retryDelayMs: 20 });
     await outbox.transaction(async (trx) => {
       await outbox.publish(trx, OrderPlaced, { orderId: '1' });
       await outbox.publish(trx, OrderPlaced, { orderId: '2' });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ConfigurationError, QueueInUseError, TransportClosedError, UnroutableError } from '../errors.js';
-import { silentLogger, type Logger } from '../logger.js';
+import { defaultLogger, type Logger } from '../logger.js';
 import type {
   ConsumeOptions,
   Consumer,
@@ -62,7 +62,7 @@ export class InMemoryTransport implements Transport {
 
   constructor(options: InMemoryTransportOptions = {}) {
     this.name = options.name ?? 'memory';
-    this.logger = options.logger ?? silentLogger;
+    this.logger = options.logger ?? defaultLogger;
     this.replies = new InMemoryReplies(this.logger);
     this.hooks = {
       logger: this.logger,

@@ -4,7 +4,7 @@ import { createEnvelope, toOutgoingMessage } from '../create-envelope.js';
 import type { MessageDefinition, Payload, PayloadInput } from '../definitions.js';
 import type { Envelope } from '../envelope.js';
 import { ConfigurationError, toError } from '../errors.js';
-import { silentLogger, type Logger } from '../logger.js';
+import { defaultLogger, type Logger } from '../logger.js';
 import type { Outbox, OutboxPublishOptions } from '../stores/outbox.js';
 import type { OutgoingMessage, Transport } from '../transport.js';
 import { acceptsUnroutable, UnroutableEvents, unroutablePolicyOf, type UnroutableEventStats, type UnroutablePolicy } from '../unroutable-policy.js';
@@ -67,7 +67,7 @@ export class InMemoryOutbox implements Outbox<MemoryTransaction> {
 
   constructor(private readonly options: InMemoryOutboxOptions) {
     this.codec = options.codec ?? jsonEnvelopeCodec;
-    this.logger = options.logger ?? silentLogger;
+    this.logger = options.logger ?? defaultLogger;
     this.unroutable = new UnroutableEvents(this.logger);
   }
 

@@ -3,6 +3,7 @@ import { InMemoryDeferredStore } from '../memory/deferred-store.js';
 import { InMemoryFailureStore } from '../memory/failure-store.js';
 import { InMemoryInbox } from '../memory/inbox.js';
 import { createMetro } from '../metro.js';
+import { silentLogger } from '../logger.js';
 import type { Metro, MetroOptions } from '../metro-types.js';
 
 /** Options of {@link createTestMetro}: `createMetro`'s, with the transport and stores optional. */
@@ -25,7 +26,8 @@ export interface TestMetro extends Metro<undefined> {
 }
 
 /**
- * A Metro for tests: in-memory transport and stores, and short retry delays by default
+ * A Metro for tests: in-memory transport and stores, a silent logger (pass `logger` to see
+ * warnings and errors), and short retry delays by default
  * (`{ delay: '10ms', maxDelay: '100ms' }`, override with `retry`).
  *
  * @example
@@ -40,12 +42,15 @@ export interface TestMetro extends Metro<undefined> {
  * ```
  */
 export function createTestMetro(options: TestMetroOptions): TestMetro {
-  const transport = options.transport ?? new InMemoryTransport();
+  // Quiet by default (failures are what tests provoke): pass `logger` to see warnings and errors.
+  const logger = options.logger ?? silentLogger;
+  const transport = options.transport ?? new InMemoryTransport({ logger });
   const failures = options.failures ?? new InMemoryFailureStore();
   const deferred = options.deferred ?? new InMemoryDeferredStore();
   const inbox = options.inbox ?? new InMemoryInbox();
   const metro = createMetro<undefined>({
     ...options,
+    logger,
     retry: { delay: '10ms', maxDelay: '100ms', ...options.retry },
     transport,
     failures,
