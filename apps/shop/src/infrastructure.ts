@@ -1,9 +1,9 @@
 import { InMemoryTransport, type Transport } from '@metro/core';
-import { handlePoolErrors, migrate, pgNotifications, type NotificationSource } from '@metro/outbox-pg';
+import { createPgDatabase, migrate, pgNotifications, type NotificationSource } from '@metro/outbox-pg';
 import { createPgliteDb } from '@metro/outbox-pg/pglite';
 import { migrateScheduler } from '@metro/scheduler';
 import { AmqpTransport } from '@metro/transport-amqp';
-import { Kysely, PostgresDialect } from 'kysely';
+import type { Kysely } from 'kysely';
 import pg from 'pg';
 import { migrateShop } from './shop-schema.js';
 
@@ -60,8 +60,7 @@ export async function openInfrastructure(options: InfrastructureOptions): Promis
     throw new Error('Set both METRO_AMQP_URL and DATABASE_URL to run on servers, or neither to run embedded (in-memory transport + PGlite).');
   }
   const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10 });
-  handlePoolErrors(pool); // a dropped connection is logged and replaced, never an unhandled 'error'
-  const db = new Kysely({ dialect: new PostgresDialect({ pool }) });
+  const db = createPgDatabase(pool); // a dropped connection fails its query, never crashes the process
   await migrate(db, { schema });
   await migrateScheduler(db, { schema });
   await migrateShop(db, schema);

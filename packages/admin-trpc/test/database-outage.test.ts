@@ -1,10 +1,10 @@
 import { TcpProxy } from '@metro/test-support';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { Kysely, PostgresDialect } from 'kysely';
+import type { Kysely } from 'kysely';
+import { createPgDatabase } from '@metro/outbox-pg';
 import pg from 'pg';
-import { createAdminRouter, tokenAuth, type AdminRouter } from '../src/index.js';
-import { type AdminClient, type FailureSummary } from '../src/client/index.js';
-import { createTestDb, newFailure, recordMany, waitFor, serveAdmin } from './support.js';
+import { createAdminRouter, tokenAuth, type AdminRouter, type FailureSummary } from '../src/index.js';
+import { createTestDb, newFailure, recordMany, waitFor, serveAdmin, type AdminClient } from './support.js';
 
 const TOKEN = 'outage-token';
 
@@ -21,8 +21,7 @@ beforeAll(async () => {
   proxy = new TcpProxy('127.0.0.1', 5432);
   const port = await proxy.listen();
   const pool = new pg.Pool({ host: '127.0.0.1', port, user: 'postgres', database: new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test').pathname.slice(1), max: 4, connectionTimeoutMillis: 2000 });
-  pool.on('error', () => {});
-  proxiedDb = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
+  proxiedDb = createPgDatabase<any>(pool);
   admin = createAdminRouter({ db: proxiedDb, schema: env.schema, authorize: tokenAuth([TOKEN]), failurePollMs: 100 });
   served = await serveAdmin(admin, TOKEN);
   client = served.client;

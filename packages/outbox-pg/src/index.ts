@@ -18,6 +18,8 @@ export { createInbox } from './inbox.js';
 export type { NotificationSource, PgNotificationsOptions } from './notifications.js';
 export { pgNotifications } from './notifications.js';
 export { handlePoolErrors } from './pool-errors.js';
+export type { PgDatabaseOptions } from './pg-database.js';
+export { createPgDatabase } from './pg-database.js';
 export { DEFAULT_SCHEMA, outboxChannel } from './identifiers.js';
 export * from './errors.js';
 export type { OutboxRelay, OutboxRelayOptions, OutboxRelayStats } from './outbox-relay.js';

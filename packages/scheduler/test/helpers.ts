@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { defineCommand, defineEvent } from '@metro/core';
-import { migrate } from '@metro/outbox-pg';
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { createPgDatabase, migrate } from '@metro/outbox-pg';
+import { sql, type Kysely } from 'kysely';
 import pg from 'pg';
 import { z } from 'zod';
 import { createTestDatabase } from '@metro/test-support';
@@ -26,8 +26,7 @@ export interface TestDb {
 
 export function createDb(connectionString = DATABASE_URL, max = 10): { db: Kysely<any>; pool: pg.Pool } {
   const pool = new pg.Pool({ connectionString, max });
-  pool.on('error', () => {});
-  return { db: new Kysely<any>({ dialect: new PostgresDialect({ pool }) }), pool };
+  return { db: createPgDatabase<any>(pool), pool };
 }
 
 /** A fresh schema with the outbox's and the scheduler's tables; `close()` drops it. */

@@ -12,7 +12,10 @@ export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127
 export async function createTestDatabase({ prefix, migrate = async () => {}, max = 10, connectionString = DATABASE_URL }) {
   const schema = `${prefix}_${randomBytes(4).toString('hex')}`;
   const pool = new pg.Pool({ connectionString, max });
-  pool.on('error', () => {}); // a test that cuts the database must not crash on idle clients
+  // A test that cuts the database must not crash: pg emits 'error' on the pool for idle clients and
+  // on the client itself for a checked-out one (what @metro/outbox-pg's createPgDatabase guards).
+  pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely({ dialect: new PostgresDialect({ pool }) });
   await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(schema)}`.execute(db);
   await migrate(db, schema);
