@@ -2,7 +2,7 @@ import { type Kysely, type Transaction } from 'kysely';
 import {
   childLogger,
   ConfigurationError,
-  silentLogger,
+  defaultLogger,
   toMilliseconds,
   type Duration,
   type Inbox,
@@ -13,10 +13,13 @@ import {
 import { schemaName } from './identifiers.js';
 import { BackgroundPrune, pruneInboxInChunks } from './inbox-prune.js';
 
-/** Options of {@link createInbox}. */
-export interface InboxOptions {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  readonly db: Kysely<any>;
+/**
+ * Options of {@link createInbox}. `DB` is the app's database type: the `ctx.trx` of `inbox: true`
+ * handlers is a `Transaction<DB>`.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export interface InboxOptions<DB = any> {
+  readonly db: Kysely<DB>;
   /** Default `metro`. */
   readonly schema?: string;
   /** How long processed ids are kept; pruning deletes older ones. Default `'7d'`. Redeliveries later than this run again. */
@@ -36,13 +39,13 @@ export interface InboxOptions {
   readonly pruneInterval?: Duration | false;
   /** Rows a prune deletes per statement (each its own short transaction). Default 1000. */
   readonly pruneBatchSize?: number;
-  /** Where background prune failures go (`warn`) and prune counts (`debug`). Default: silent. */
+  /** Where background prune failures go (`warn`) and prune counts (`debug`). Default: core's `defaultLogger` (stderr). */
   readonly logger?: Logger;
 }
 
-/** The PostgreSQL inbox. */
+/** The PostgreSQL inbox: the work runs in a `Transaction<DB>` (the `ctx.trx` of `inbox: true` handlers). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export interface PgInbox extends Inbox<Transaction<any>> {
+export interface PgInbox<DB = any> extends Inbox<Transaction<DB>> {
   /**
    * Deletes ids processed longer ago than the retention window, `pruneBatchSize` rows per
    * statement until a statement deletes fewer (rows another prune holds are left to it), and
@@ -79,25 +82,29 @@ function pruneBatchSizeOf(value: number | undefined): number {
  *
  * @example
  * ```ts
- * const inbox = createInbox({ db, retention: '7d', logger });
+ * const db = createPgDatabase<Database>(pool);                 // Kysely<Database>
+ * const inbox = createInbox({ db, retention: '7d', logger });    // PgInbox<Database>
  * const metro = createMetro({ service: 'billing', transport, inbox });
  * metro.on(OrderPlaced, async (order, ctx) => {
+ *   // ctx.trx: Transaction<Database>, defined because of `inbox: true`
  *   await ctx.trx.insertInto('invoices').values({ orderId: order.orderId }).execute();
  * }, { inbox: true });
  * ```
  */
-export function createInbox(options: InboxOptions): PgInbox {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function createInbox<DB = any>(options: InboxOptions<DB>): PgInbox<DB> {
   const schema = schemaName(options.schema);
   const retentionMs = toMilliseconds(options.retention ?? '7d');
   const pruneIntervalMs = options.pruneInterval === false ? 0 : toMilliseconds(options.pruneInterval ?? '1m');
   const pruneBatchSize = pruneBatchSizeOf(options.pruneBatchSize);
-  const logger = childLogger(options.logger ?? silentLogger, { component: 'inbox', schema });
-  const { db } = options;
+  const logger = childLogger(options.logger ?? defaultLogger, { component: 'inbox', schema });
+  // The inbox's own table is not in the app's DB type.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const db = options.db as unknown as Kysely<any>;
   const prune = () => pruneInboxInChunks(db, schema, retentionMs, pruneBatchSize);
   const background = new BackgroundPrune(pruneIntervalMs, prune, logger);
   return {
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    async run<T>(key: InboxKey, work: (trx: Transaction<any>) => Promise<T>): Promise<InboxResult<T>> {
+    async run<T>(key: InboxKey, work: (trx: Transaction<DB>) => Promise<T>): Promise<InboxResult<T>> {
       const result = await db.transaction().execute(async (trx): Promise<InboxResult<T>> => {
         const inserted = await trx
           .withSchema(schema)
@@ -106,7 +113,7 @@ export function createInbox(options: InboxOptions): PgInbox {
           .onConflict((oc) => oc.columns(['consumer', 'message_id']).doNothing())
           .executeTakeFirst();
         if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) return { duplicate: true };
-        return { duplicate: false, result: await work(trx) };
+        return { duplicate: false, result: await work(trx as unknown as Transaction<DB>) };
       });
       if (!result.duplicate) background.poke();
       return result;

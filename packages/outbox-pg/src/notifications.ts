@@ -1,5 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
-import { silentLogger, type Logger } from '@metro/core';
+import { defaultLogger, type Logger } from '@metro/core';
 import { handlePoolErrors } from './pool-errors.js';
 
 /**
@@ -30,7 +30,7 @@ export interface PgNotificationsOptions {
  * ```
  */
 export function pgNotifications(pool: Pool, options: PgNotificationsOptions = {}): NotificationSource {
-  const logger = options.logger ?? silentLogger;
+  const logger = options.logger ?? defaultLogger;
   const maxDelay = options.maxReconnectDelayMs ?? 5000;
   handlePoolErrors(pool, { logger });
   return {

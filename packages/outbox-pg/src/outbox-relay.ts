@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import { childLogger, ConfigurationError, SerialSteps, silentLogger, toMilliseconds, uuidv7, type Duration, type Logger, type Transport } from '@metro/core';
+import { childLogger, ConfigurationError, SerialSteps, defaultLogger, toMilliseconds, uuidv7, type Duration, type Logger, type Transport } from '@metro/core';
 import { ClaimFloor } from './claim-floor.js';
 import { BatchTransaction, type BatchWork } from './batch-transaction.js';
 import { CLAIM_SETTINGS, claimRows, markAttemptFailed, markSent, type ClaimedRow } from './outbox-claim.js';
@@ -124,7 +124,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const retryDelayMs = toMilliseconds(options.retryDelay ?? '1s');
   const concurrency = positiveInteger('concurrency', options.concurrency, 2);
   const relayId = uuidv7();
-  const logger = childLogger(options.logger ?? silentLogger, { component: 'outbox-relay', schema });
+  const logger = childLogger(options.logger ?? defaultLogger, { component: 'outbox-relay', schema });
 
   const counters = { published: 0, batches: 0, retried: 0, failed: 0, errors: 0 };
   let lastError: string | null = null;

@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { silentLogger, type Logger } from '@metro/core';
+import { defaultLogger, type Logger } from '@metro/core';
 
 const guarded = new WeakSet<Pool>();
 
@@ -20,7 +20,7 @@ const guarded = new WeakSet<Pool>();
 export function handlePoolErrors(pool: Pool, options: { logger?: Logger } = {}): Pool {
   if (guarded.has(pool)) return pool;
   guarded.add(pool);
-  const logger = options.logger ?? silentLogger;
+  const logger = options.logger ?? defaultLogger;
   pool.on('error', (err) => logger.warn({ err }, 'idle PostgreSQL connection lost (the pool replaces it)'));
   pool.on('connect', (client) => {
     client.on('error', (err) => logger.warn({ err }, 'PostgreSQL connection lost (the current query or transaction fails)'));

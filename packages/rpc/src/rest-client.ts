@@ -2,7 +2,7 @@ import {
   CORRELATION_HEADER,
   currentCorrelation,
   parseJsonSafely,
-  silentLogger,
+  defaultLogger,
   toMilliseconds,
   uuidv7,
   type Duration,
@@ -92,7 +92,7 @@ function isRawBody(body: unknown): body is NonNullable<RequestInit['body']> {
  */
 export function createRestClient(options: RestClientOptions): RestClient {
   const fetchImpl = options.fetch ?? globalThis.fetch;
-  const logger = options.logger ?? silentLogger;
+  const logger = options.logger ?? defaultLogger;
   const defaultTimeoutMs = toMilliseconds(options.timeout ?? '30s');
   const base = options.baseUrl.replace(/\/+$/, '');
   const resolveUrl = (path: string): string => (/^https?:\/\//i.test(path) ? path : `${base}/${path.replace(/^\/+/, '')}`);

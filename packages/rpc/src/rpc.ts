@@ -1,4 +1,4 @@
-import { ConfigurationError, silentLogger, toMilliseconds, TransportClosedError, type Duration, type Logger, type Transport } from '@metro/core';
+import { ConfigurationError, defaultLogger, toMilliseconds, TransportClosedError, type Duration, type Logger, type Transport } from '@metro/core';
 import { createLoader, type Loader, type LoaderItemOf, type LoaderKey, type LoaderKeyOf, type LoaderOptions } from './loader.js';
 import type { AnyProcedure, ProcedureInput, ProcedureOutput } from './procedure.js';
 import { callProcedure, type CallOptions } from './rpc-client.js';
@@ -49,7 +49,7 @@ export interface Rpc {
  */
 export function createRpc(options: RpcOptions): Rpc {
   const { transport, service } = options;
-  const logger = options.logger ?? silentLogger;
+  const logger = options.logger ?? defaultLogger;
   const concurrency = options.concurrency ?? 16;
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new ConfigurationError(`createRpc: concurrency must be a positive integer, got ${String(options.concurrency)}.`);
   const defaultTimeoutMs = toMilliseconds(options.defaultTimeout ?? '10s');

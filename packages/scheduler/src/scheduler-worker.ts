@@ -1,4 +1,4 @@
-import { ConfigurationError, jsonEnvelopeCodec, SerialSteps, silentLogger, childLogger, toMilliseconds, type Codec, type Duration, type Logger } from '@metro/core';
+import { ConfigurationError, jsonEnvelopeCodec, SerialSteps, defaultLogger, childLogger, toMilliseconds, type Codec, type Duration, type Logger } from '@metro/core';
 import { createOutbox } from '@metro/outbox-pg';
 import type { Kysely } from 'kysely';
 import { fireDueRecurring, fireDueSchedules, millisecondsUntilNextDue } from './firing.js';
@@ -54,7 +54,7 @@ const CONTENDED_WAIT_MS = 20;
 export function createSchedulerWorker(options: SchedulerWorkerOptions): SchedulerWorker {
   const { db } = options;
   const t = schedulerTables(options.schema);
-  const logger = childLogger(options.logger ?? silentLogger, { component: 'scheduler-worker' });
+  const logger = childLogger(options.logger ?? defaultLogger, { component: 'scheduler-worker' });
   const batchSize = options.batchSize ?? 100;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new ConfigurationError(`Invalid batchSize ${String(batchSize)}: use a positive integer (default 100).`);
   const pollMs = Math.min(NOTIFY_HORIZON_MS, toMilliseconds(options.pollInterval ?? (options.listen ? '10s' : '1s')));

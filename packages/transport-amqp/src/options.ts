@@ -1,50 +1,50 @@
-import { ConfigurationError, silentLogger, type Logger } from '@metro/core';
+import { ConfigurationError, defaultLogger, type Logger } from '@metro/core';
 import type { Options } from 'amqplib';
 
 /** Reconnect backoff: exponential from `initialDelayMs` to `maxDelayMs`, with full jitter on top. */
 export interface ReconnectOptions {
   /** First wait after a connection or channel loss. Default 100 ms. */
-  readonly initialDelayMs?: number;
+  readonly initialDelayMs?: number | undefined;
   /** Longest wait between attempts. Default 10 000 ms. */
-  readonly maxDelayMs?: number;
+  readonly maxDelayMs?: number | undefined;
   /** Growth factor per failed attempt. Default 2. */
-  readonly factor?: number;
+  readonly factor?: number | undefined;
 }
 
-/** Options of {@link AmqpTransport}. Every field is optional; defaults are documented per field. */
+/** Options of {@link AmqpTransport}. Every field is optional (`undefined` means its default, so `url: process.env.METRO_AMQP_URL` works); defaults are documented per field. */
 export interface AmqpTransportOptions {
   /**
    * Broker URL; vhost and TLS (`amqps://`) go through it. Default `process.env.METRO_AMQP_URL`,
    * else `amqp://guest:guest@127.0.0.1:5672`.
    */
-  readonly url?: string;
+  readonly url?: string | undefined;
   /**
    * Extra socket options passed to amqplib (TLS certificates, `servername`, `timeout` of the connect handshake: default 10 000 ms, ...).
    * `noDelay` (TCP_NODELAY) defaults to `true`; pass `{ noDelay: false }` to turn Nagle's algorithm back on.
    */
-  readonly socketOptions?: Record<string, unknown>;
+  readonly socketOptions?: Record<string, unknown> | undefined;
   /** Queue type of the durable queues Metro declares. Default `'classic'`. */
-  readonly queueType?: 'classic' | 'quorum';
+  readonly queueType?: 'classic' | 'quorum' | undefined;
   /** Enables priorities up to this value on every durable queue Metro declares (a declaration's own `maxPriority` wins). */
-  readonly maxPriority?: number;
+  readonly maxPriority?: number | undefined;
   /** Default prefetch of a consumer. Default `2 x concurrency`. */
-  readonly prefetch?: number;
+  readonly prefetch?: number | undefined;
   /** Default `onDelivery` calls in flight per consumer. Default 16. */
-  readonly concurrency?: number;
+  readonly concurrency?: number | undefined;
   /** Prepended to every queue and exchange name Metro declares (not to external exchanges). Default `''`. */
-  readonly prefix?: string;
+  readonly prefix?: string | undefined;
   /** AMQP heartbeat in seconds; a dead TCP connection is detected within two intervals. Default 10. */
-  readonly heartbeat?: number;
-  /** pino-compatible logger. Default: silent. */
-  readonly logger?: Logger;
+  readonly heartbeat?: number | undefined;
+  /** pino-compatible logger. Default: core's `defaultLogger` (warnings and errors to stderr). */
+  readonly logger?: Logger | undefined;
   /** Reconnect backoff after a connection or channel loss. */
-  readonly reconnect?: ReconnectOptions;
+  readonly reconnect?: ReconnectOptions | undefined;
   /** Longest time a publish may take, waiting for a connection included, before it rejects with `PublishError`. Default 30 000 ms. */
-  readonly publishTimeoutMs?: number;
+  readonly publishTimeoutMs?: number | undefined;
   /** Publishes allowed to wait for a connection at once; more reject at once with `PublishError`. Default 10 000. */
-  readonly maxBufferedPublishes?: number;
+  readonly maxBufferedPublishes?: number | undefined;
   /** How long `start()` waits for the first connection before it rejects. Default 30 000 ms. */
-  readonly connectTimeoutMs?: number;
+  readonly connectTimeoutMs?: number | undefined;
 }
 
 /** {@link AmqpTransportOptions} with every default applied. */
@@ -100,7 +100,7 @@ export function resolveOptions(options: AmqpTransportOptions = {}): ResolvedAmqp
     concurrency: positive('concurrency', options.concurrency, 16),
     prefix: options.prefix ?? '',
     heartbeat: positive('heartbeat', options.heartbeat, 10),
-    logger: options.logger ?? silentLogger,
+    logger: options.logger ?? defaultLogger,
     reconnect: {
       initialDelayMs: positive('reconnect.initialDelayMs', options.reconnect?.initialDelayMs, 100),
       maxDelayMs: positive('reconnect.maxDelayMs', options.reconnect?.maxDelayMs, 10_000),

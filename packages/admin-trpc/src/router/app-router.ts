@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { silentLogger, type Logger, type MessageDefinition, type Transport } from '@metro/core';
+import { defaultLogger, type Logger, type MessageDefinition, type Transport } from '@metro/core';
 import type { Authorizer, Principal } from '../auth.js';
 import { AdminAuthRequiredError } from '../errors.js';
 import { adminQuery, router, type AdminContext } from '../trpc.js';
@@ -118,7 +118,7 @@ export interface AdminRouter {
  */
 export function createAdminRouter(options: AdminRouterOptions): AdminRouter {
   if (typeof options?.authorize !== 'function') throw new AdminAuthRequiredError();
-  const logger = options.logger ?? silentLogger;
+  const logger = options.logger ?? defaultLogger;
   const { appRouter, feed } = buildRouter(options, logger);
   const createContext = (principal: Principal | null, transport: AdminContext['transport']): AdminContext => ({ principal, transport, logger });
   return {
