@@ -26,6 +26,8 @@ export type { InMemoryTransportOptions } from './memory/in-memory-transport.js';
 export * from './subject-pattern.js';
 export { Router } from './router.js';
 export * from './retry-policy.js';
+export { backoffDelay } from './backoff.js';
+export type { Backoff, Jitter } from './backoff.js';
 export type { HandlerContext, InboxHandlerContext } from './handler-context.js';
 export type { PublishOptions } from './publish-options.js';
 export { createDispatcher } from './dispatcher.js';

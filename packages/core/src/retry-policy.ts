@@ -1,3 +1,4 @@
+import { backoffDelay } from './backoff.js';
 import { toMilliseconds, type Duration } from './duration.js';
 import { ConfigurationError } from './errors.js';
 
@@ -13,13 +14,13 @@ export type ErrorClass = abstract new (...args: never[]) => Error;
 export interface RetryOptions {
   /** Total attempts including the first delivery. `1` means no retry. Default 3. */
   readonly attempts?: number;
-  /** `fixed`: always `delay`; `exponential`: `delay * 2^(attempt-1)` with full jitter, capped at `maxDelay`. Default `exponential`. */
+  /** `fixed`: always `delay`; `exponential`: `delay * 2^(attempt-1)`, capped at `maxDelay`, then jittered (see `jitter`). Default `exponential`. */
   readonly backoff?: 'fixed' | 'exponential';
   /** Base delay. Default `'1s'`. */
   readonly delay?: Duration;
   /** Upper bound of one delay. Default `'1m'`. */
   readonly maxDelay?: Duration;
-  /** Exponential only: randomise each delay between 50% and 100% of its value. Default true. */
+  /** Exponential only: randomise each delay between 50% and 100% of its value ("equal jitter"). Default true. */
   readonly jitter?: boolean;
   /** Only these error classes are retried; any other error fails at once. Default: every error. */
   readonly on?: ReadonlyArray<ErrorClass>;
@@ -87,7 +88,5 @@ export function shouldRetry(policy: RetryPolicy, error: unknown, attempt: number
  */
 export function retryDelay(policy: RetryPolicy, attempt: number): number {
   if (policy.backoff === 'fixed') return policy.delayMs;
-  const raw = Math.min(policy.maxDelayMs, policy.delayMs * 2 ** Math.max(0, attempt - 1));
-  if (!policy.jitter) return raw;
-  return Math.round(raw / 2 + Math.random() * (raw / 2));
+  return backoffDelay(attempt - 1, { initialMs: policy.delayMs, maxMs: policy.maxDelayMs, jitter: policy.jitter ? 'equal' : 'none' });
 }

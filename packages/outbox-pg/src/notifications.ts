@@ -1,5 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
-import { defaultLogger, type Logger } from '@metro/core';
+import { backoffDelay, defaultLogger, type Logger } from '@metro/core';
 import { handlePoolErrors } from './pool-errors.js';
 
 /**
@@ -79,7 +79,7 @@ export function pgNotifications(pool: Pool, options: PgNotificationsOptions = {}
 
       const schedule = () => {
         if (stopped || timer !== undefined) return;
-        const delay = Math.min(maxDelay, 100 * 2 ** Math.min(failures, 8));
+        const delay = backoffDelay(failures, { initialMs: 100, maxMs: maxDelay });
         failures++;
         timer = setTimeout(() => {
           timer = undefined;

@@ -1,6 +1,6 @@
 import amqp, { type ChannelModel } from 'amqplib';
 import type { Logger } from '@metro/core';
-import { backoffDelay } from './backoff.js';
+import { reconnectDelay } from './reconnect-delay.js';
 import { AmqpConnectError, redactUrl } from './errors.js';
 import type { ResolvedAmqpOptions } from './options.js';
 import { withHeartbeat } from './options.js';
@@ -193,7 +193,7 @@ export class ConnectionSupervisor {
 
   private scheduleRetry(): void {
     if (this.closing || this.retryTimer) return;
-    const delay = backoffDelay(this.attempts++, this.options.reconnect);
+    const delay = reconnectDelay(this.attempts++, this.options.reconnect);
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       this.ensureStarted();

@@ -1,7 +1,7 @@
 import type { Channel, ConsumeMessage } from 'amqplib';
 import type { Consumer, Delivery, DeliveryHandler, Logger, ReplyMessage } from '@metro/core';
 import { AckBatcher } from './ack-batcher.js';
-import { backoffDelay } from './backoff.js';
+import { reconnectDelay } from './reconnect-delay.js';
 import type { ConnectionSupervisor, LiveConnection } from './connection-supervisor.js';
 import { originalRoute, publicHeaders } from './incoming.js';
 import type { ResolvedAmqpOptions } from './options.js';
@@ -144,7 +144,7 @@ export class AmqpConsumer implements Consumer {
 
   private scheduleReopen(live: LiveConnection): void {
     if (this.reopenTimer || this.cancelled) return;
-    const delay = backoffDelay(this.reopenAttempts++, this.host.options.reconnect);
+    const delay = reconnectDelay(this.reopenAttempts++, this.host.options.reconnect);
     this.reopenTimer = setTimeout(() => {
       this.reopenTimer = undefined;
       const current = this.host.supervisor.current;
