@@ -9,7 +9,7 @@ export interface RpcOptions {
   readonly transport: Transport;
   /** This service's name (sent as the caller's name, used in logs). */
   readonly service: string;
-  /** Pino-compatible logger. Default: silent. */
+  /** Pino-compatible logger. Default: core's `defaultLogger` (warnings and errors to stderr). */
   readonly logger?: Logger;
   /** Requests one served procedure executes at once. Default 16. */
   readonly concurrency?: number;

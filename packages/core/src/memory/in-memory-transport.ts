@@ -22,7 +22,7 @@ import { InMemoryTopic } from './in-memory-topic.js';
 export interface InMemoryTransportOptions {
   /** Name for logs. Default `'memory'`. */
   readonly name?: string;
-  /** pino-compatible logger. Default: silent. */
+  /** pino-compatible logger. Default: `defaultLogger` (warnings and errors to stderr). */
   readonly logger?: Logger;
 }
 
