@@ -1,4 +1,4 @@
-import { MetroError } from '@metro/core';
+import { ConfigurationError, MetroError } from '@metro/core';
 
 /**
  * The admin router or server was created without an `authorize` function. Metro's admin API
@@ -22,6 +22,32 @@ export class AdminAuthRequiredError extends MetroError {
 export class AdminServerError extends MetroError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('ADMIN_SERVER', message, options);
+  }
+}
+
+/**
+ * `createAdminServer({ staticDir })` was given a directory that does not exist or holds no
+ * `index.html`, so the dashboard would answer 404. Thrown at start, before listening (code
+ * `CONFIGURATION`, a core `ConfigurationError`). Install `@metro/admin-web` and pass its
+ * `dashboardDir`, or leave `staticDir` out to serve the API alone.
+ *
+ * @example
+ * ```ts
+ * import { dashboardDir } from '@metro/admin-web';
+ * await createAdminServer({ router: admin, port: 4400, staticDir: dashboardDir });
+ * ```
+ */
+export class AdminStaticDirError extends ConfigurationError {
+  constructor(
+    readonly staticDir: string,
+    readonly resolvedDir: string,
+    problem: 'missing' | 'no-index',
+  ) {
+    super(
+      `createAdminServer: staticDir "${staticDir}" (${resolvedDir}) ${problem === 'missing' ? 'does not exist' : 'has no index.html'}, so the dashboard could not be served. ` +
+        "Install the dashboard (npm install @metro/admin-web) and pass `staticDir: dashboardDir` (import { dashboardDir } from '@metro/admin-web'), " +
+        'point staticDir at a directory with an index.html, or leave staticDir out to serve the API only.',
+    );
   }
 }
 

@@ -6,7 +6,7 @@ export { createAdminServer } from './server.js';
 export type { AdminServer, AdminServerOptions } from './server.js';
 export { tokenAuth, bearerToken } from './auth.js';
 export type { Authorizer, AuthRequest, Principal } from './auth.js';
-export { AdminAuthRequiredError, AdminServerError, AdminClientError, MessageDefinitionMissingError } from './errors.js';
+export { AdminAuthRequiredError, AdminServerError, AdminClientError, AdminStaticDirError, MessageDefinitionMissingError } from './errors.js';
 export type { AdminContext } from './trpc.js';
 export type { FailureSummary, FailureDetail, DeferredDto, ScheduledDto, PageDto, JsonValue } from './router/dto.js';
 export type { FailureStats } from './router/failure-stats.js';

@@ -8,7 +8,7 @@ import { bearerToken, type AuthRequest, type Principal } from './auth.js';
 import { AdminAuthRequiredError, AdminServerError } from './errors.js';
 import { DEFAULT_MAX_BODY_BYTES, isJsonContentType, jsonProblem, originAllowed, readBody, sendError } from './http-guard.js';
 import type { AdminRouter } from './router/app-router.js';
-import { serveStatic } from './static-files.js';
+import { checkStaticDir, serveStatic } from './static-files.js';
 
 /** Options of {@link createAdminServer}. */
 export interface AdminServerOptions {
@@ -18,7 +18,10 @@ export interface AdminServerOptions {
   readonly port: number;
   /** Interface to bind. Default `'127.0.0.1'`: put a TLS proxy in front before exposing it. */
   readonly host?: string;
-  /** Serve the dashboard's files (apps/admin-web/dist) from this directory at `/`. */
+  /**
+   * Serve the dashboard's files from this directory at `/`: `dashboardDir` from `@metro/admin-web`.
+   * It must exist and hold an `index.html`, or `createAdminServer` throws `AdminStaticDirError`.
+   */
   readonly staticDir?: string;
   /** URL prefix of the API (HTTP and WebSocket). Default `'/trpc'`. */
   readonly prefix?: string;
@@ -47,11 +50,13 @@ function authRequest(req: IncomingMessage, transport: 'http' | 'ws', token: stri
  * Serves the admin API over HTTP (queries and mutations) and WebSocket (subscriptions) on one
  * port, and optionally the dashboard. Mutations need `Content-Type: application/json` and a valid
  * `Authorization: Bearer` header; bodies over the limit get 413; cross-origin browsers are refused
- * unless listed in `corsOrigins`.
+ * unless listed in `corsOrigins`. A `staticDir` without an `index.html` is refused at start
+ * (`AdminStaticDirError`), before the port is taken.
  *
  * @example
  * ```ts
- * const server = await createAdminServer({ router: admin, port: 4400, staticDir: 'apps/admin-web/dist' });
+ * import { dashboardDir } from '@metro/admin-web';
+ * const server = await createAdminServer({ router: admin, port: 4400, staticDir: dashboardDir });
  * console.log(`admin on ${server.url}`);
  * ```
  */
@@ -63,6 +68,7 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Ad
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const cors = options.corsOrigins ?? [];
   const logger = admin.logger;
+  if (options.staticDir !== undefined) await checkStaticDir(options.staticDir);
 
   async function authenticateHttp(req: IncomingMessage): Promise<Principal | null> {
     const token = bearerToken(req.headers.authorization);

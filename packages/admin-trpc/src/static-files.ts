@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, normalize, resolve, sep } from 'node:path';
+import { AdminStaticDirError } from './errors.js';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -21,6 +22,15 @@ export const PAGE_HEADERS: Record<string, string> = {
   'referrer-policy': 'no-referrer',
   'content-security-policy': "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'",
 };
+
+/** Throws {@link AdminStaticDirError} unless `root` is a directory with an `index.html`: checked once, at start. */
+export async function checkStaticDir(root: string): Promise<void> {
+  const base = resolve(root);
+  const dir = await stat(base).catch(() => undefined);
+  if (!dir?.isDirectory()) throw new AdminStaticDirError(root, base, 'missing');
+  const index = await stat(join(base, 'index.html')).catch(() => undefined);
+  if (!index?.isFile()) throw new AdminStaticDirError(root, base, 'no-index');
+}
 
 /** Serves files from `root` (GET/HEAD only; no traversal outside it; `index.html` for unknown paths). */
 export async function serveStatic(root: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
