@@ -8,7 +8,7 @@ import { migrate, pgFailureStore } from '@metro/outbox-pg';
 import { migrateScheduler } from '@metro/scheduler';
 import type { NewFailure } from '@metro/core';
 import { createAdminRouter, createAdminServer, tokenAuth } from '@metro/admin-trpc';
-import { createAdminClient } from '@metro/admin-trpc/client';
+import { createAdminClient } from '@metro/admin-client';
 import type { BenchResult } from './types.js';
 
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { createAdminRouter, createAdminServer, tokenAuth } from '@metro/admin-trpc';
+import { dashboardDir } from '@metro/admin-web';
 import { OrderPaid, OrderPlaced, OrderReminder, SendSms } from './messages.js';
 import type { Shop } from './shop.js';
 
@@ -22,12 +21,11 @@ export async function startAdmin(shop: Shop, options: { port?: number; token?: s
     authorize: tokenAuth([token]),
     source: 'admin',
   });
-  const dashboard = fileURLToPath(new URL('../../admin-web/dist', import.meta.url));
   const server = await createAdminServer({
     router,
     port: options.port ?? Number(process.env.METRO_ADMIN_PORT ?? 4400),
     host: '127.0.0.1',
-    ...(existsSync(dashboard) ? { staticDir: dashboard } : {}),
+    staticDir: dashboardDir,
   });
   return { url: server.url, token, close: () => server.close() };
 }

@@ -29,7 +29,7 @@ const keepAdmin = shop.infra.mode === 'servers' && process.env.METRO_DEMO_EXIT !
 if (keepAdmin) {
   const admin = await startAdmin(shop);
   console.log(`\nAdmin API and dashboard: ${admin.url}  (token: ${admin.token})`);
-  console.log(`Retry the failure: pnpm --filter @metro/admin-trpc exec metro-admin failed list --url ${admin.url} --token ${admin.token}`);
+  console.log(`Retry the failure: pnpm --filter @metro/admin-client exec metro-admin failed list --url ${admin.url} --token ${admin.token}`);
   console.log('Press Ctrl+C to stop.');
   process.once('SIGINT', () => {
     void admin.close().then(() => shop.stop()).then(() => process.exit(ok ? 0 : 1));

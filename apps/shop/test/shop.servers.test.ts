@@ -5,7 +5,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startShop, type Shop } from '../src/shop.js';
 import { startAdmin } from '../src/admin.js';
-import { createAdminClient } from '@metro/admin-trpc/client';
+import { createAdminClient } from '@metro/admin-client';
 import { playShopScenario } from './shop-scenario.js';
 
 const AMQP_URL = process.env.METRO_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';

@@ -3,8 +3,7 @@ import { sql } from 'kysely';
 import { InMemoryTransport, MetroHeaders } from '@metro/core';
 import { createOutboxRelay } from '@metro/outbox-pg';
 import { createAdminRouter, tokenAuth, type AdminRouter } from '../src/index.js';
-import { type AdminClient } from '../src/client/index.js';
-import { countRows, createTestDb, newFailure, recordMany, waitFor, serveAdmin } from './support.js';
+import { countRows, createTestDb, newFailure, recordMany, waitFor, serveAdmin, type AdminClient } from './support.js';
 
 const TOKEN = 'bulk-token';
 const N = 10_000;

@@ -3,8 +3,7 @@ import { sql } from 'kysely';
 import { z } from 'zod';
 import { ConfigurationError, defineCommand, defineEvent, ValidationError, type NewFailure } from '@metro/core';
 import { createAdminRouter, MessageDefinitionMissingError, tokenAuth, type AdminRouter } from '../src/index.js';
-import { type AdminClient } from '../src/client/index.js';
-import { countRows, createTestDb, newFailure, recordMany, serveAdmin } from './support.js';
+import { countRows, createTestDb, newFailure, recordMany, serveAdmin, type AdminClient } from './support.js';
 
 const TOKEN = 'edit-validation-token';
 const Placed = defineEvent({ topic: 'orders', type: 'placed', schema: z.object({ orderId: z.string() }) });

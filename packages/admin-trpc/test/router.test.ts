@@ -3,9 +3,8 @@ import { sql } from 'kysely';
 import { z } from 'zod';
 import { InMemoryTransport, defineEvent, type StandardSchemaV1 } from '@metro/core';
 import { createScheduler } from '@metro/scheduler';
-import { createAdminRouter, tokenAuth, type AdminRouter } from '../src/index.js';
-import { type AdminClient, type FailureSummary } from '../src/client/index.js';
-import { countRows, createTestDb, newDeferred, newFailure, pgDeferredStore, pgFailureStore, recordMany, waitFor, serveAdmin } from './support.js';
+import { createAdminRouter, tokenAuth, type AdminRouter, type FailureSummary } from '../src/index.js';
+import { countRows, createTestDb, newDeferred, newFailure, pgDeferredStore, pgFailureStore, recordMany, waitFor, serveAdmin, type AdminClient } from './support.js';
 
 const TOKEN = 'router-test-token';
 const anySchema: StandardSchemaV1 = { '~standard': { version: 1, vendor: 'test', validate: (value) => ({ value }) } };

@@ -2,8 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import WebSocket from 'ws';
 import { createAdminRouter, createAdminServer, tokenAuth, AdminAuthRequiredError, type AdminRouter, type AdminServer, type AdminRouterOptions } from '../src/index.js';
-import { createAdminClient } from '../src/client/index.js';
-import { countRows, createTestDb, newFailure, recordMany, waitFor } from './support.js';
+import { countRows, createTestDb, newFailure, recordMany, waitFor, createAdminClient } from './support.js';
 
 const TOKEN = 'sec-token-0123456789';
 let env: Awaited<ReturnType<typeof createTestDb>>;

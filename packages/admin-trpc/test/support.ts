@@ -4,8 +4,9 @@ import { createTestDatabase, DATABASE_URL, type TestDatabase } from '@metro/test
 import { migrate, pgFailureStore, pgDeferredStore } from '@metro/outbox-pg';
 import { migrateScheduler } from '@metro/scheduler';
 import type { Envelope, NewFailure, NewDeferred } from '@metro/core';
-import { createAdminServer, type AdminRouter } from '../src/index.js';
-import { createAdminClient, type AdminClient } from '../src/client/index.js';
+import { createTRPCClient, createWSClient, httpLink, splitLink, wsLink, type TRPCClient } from '@trpc/client';
+import { WebSocket } from 'ws';
+import { createAdminServer, type AdminAppRouter, type AdminRouter } from '../src/index.js';
 
 export { DATABASE_URL };
 
@@ -99,6 +100,36 @@ export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs
 export async function countRows(db: Kysely<any>, schema: string, table: string, where = sql`true`): Promise<number> {
   const result = await sql<{ n: string }>`select count(*) as n from ${sql.id(schema, table)} where ${where}`.execute(db);
   return Number(result.rows[0]!.n);
+}
+
+/** A tRPC client of the admin API, as a user's would be (HTTP, and a WebSocket for subscriptions), with `close()`. */
+export type AdminClient = TRPCClient<AdminAppRouter> & { close(): Promise<void> };
+
+/**
+ * A plain tRPC client of the admin router for these tests. The published client is
+ * `@metro/admin-client`, which has this package as a peer: importing it here would make the
+ * workspace graph a cycle, so the router is tested over the wire with tRPC's own client.
+ */
+export function createAdminClient(options: { url: string; token: string }): AdminClient {
+  const base = `${options.url}/trpc`;
+  const wsClient = createWSClient({
+    url: base.replace(/^http/, 'ws'),
+    WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
+    connectionParams: () => ({ token: options.token }),
+    lazy: { enabled: true, closeMs: 1000 },
+  });
+  const client = createTRPCClient<AdminAppRouter>({
+    links: [
+      splitLink({
+        condition: (op) => op.type === 'subscription',
+        true: wsLink({ client: wsClient }),
+        false: httpLink({ url: base, headers: () => ({ authorization: `Bearer ${options.token}` }) }),
+      }),
+    ],
+  });
+  const close = () => wsClient.close();
+  // The tRPC client is a proxy that treats every property as a procedure path: answer `close` first.
+  return new Proxy(client, { get: (target, property, receiver) => (property === 'close' ? close : Reflect.get(target, property, receiver)) }) as AdminClient;
 }
 
 /** `router` served on a free port, a client of it with `token`, and one call that closes the three. */

@@ -1,4 +1,4 @@
-import { createAdminClient, type AdminClient } from '@metro/admin-trpc/client';
+import { createAdminClient, type AdminClient } from '@metro/admin-client';
 
 const KEY = 'metro-admin-token';
 

@@ -2,9 +2,10 @@ import { execFile, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defineEvent, type StandardSchemaV1 } from '@metro/core';
+import { sql } from 'kysely';
+import { defineEvent, silentLogger, type StandardSchemaV1 } from '@metro/core';
 import { createScheduler } from '@metro/scheduler';
-import { createAdminRouter, createAdminServer, tokenAuth, type AdminRouter, type AdminServer } from '../src/index.js';
+import { createAdminRouter, createAdminServer, tokenAuth, type AdminRouter, type AdminServer } from '@metro/admin-trpc';
 import { countRows, createTestDb, newDeferred, newFailure, pgDeferredStore, recordMany } from './support.js';
 
 const TOKEN = 'cli-token';
@@ -25,15 +26,25 @@ function run(args: string[], extraEnv: Record<string, string> = {}): Promise<{ c
 
 const anySchema: StandardSchemaV1 = { '~standard': { version: 1, vendor: 'test', validate: (value) => ({ value }) } };
 const Reminder = defineEvent({ topic: 'orders', type: 'reminder', schema: anySchema });
+// The definition the server validates edits of `shipped` failures with (`--payload`).
+const shippedSchema: StandardSchemaV1<{ orderId: string }> = {
+  '~standard': {
+    version: 1,
+    vendor: 'test',
+    validate: (value) =>
+      typeof (value as { orderId?: unknown } | null)?.orderId === 'string' ? { value: value as { orderId: string } } : { issues: [{ message: 'orderId: expected a string' }] },
+  },
+};
+const Shipped = defineEvent({ topic: 'orders', type: 'shipped', schema: shippedSchema });
 
 beforeAll(async () => {
-  if (!existsSync(BIN)) execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: packageDir, stdio: 'inherit' });
+  if (!existsSync(BIN)) execFileSync('pnpm', ['run', 'build'], { cwd: packageDir, stdio: 'inherit' });
   env = await createTestDb('admin_cli');
   ids = await recordMany(env.db, env.schema, [
     ...Array.from({ length: 12 }, (_, i) => newFailure({ type: 'placed', data: { i } })),
     ...Array.from({ length: 3 }, () => newFailure({ type: 'shipped', error: { name: 'TimeoutError', message: 'smtp timeout' } })),
-  ], 1);
-  admin = createAdminRouter({ db: env.db, schema: env.schema, authorize: tokenAuth([TOKEN]) });
+  ]);
+  admin = createAdminRouter({ db: env.db, schema: env.schema, authorize: tokenAuth([TOKEN]), messages: [Shipped], logger: silentLogger });
   server = await createAdminServer({ router: admin, port: 0 });
 }, 60_000);
 
@@ -105,6 +116,58 @@ describe('metro-admin', () => {
     expect(stats.code).toBe(0);
     expect(stats.stdout).toMatch(/failed 1\s+retried 12\s+resolved 0\s+deleted 2/);
     expect(stats.stdout).toMatch(/outbox: 12 pending/);
+  });
+
+  it('retries with an edited payload from --payload; bad JSON exits 2 and retries nothing', async () => {
+    const id = ids[12]!; // the one `shipped` failure still failed
+    const status = async () => (JSON.parse((await run(['failed', 'show', id, '--json'])).stdout) as { status: string }).status;
+    const outbox = await countRows(env.db, env.schema, 'outbox');
+
+    const bad = await run(['failed', 'retry', id, '--payload', '{orderId: 1}']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^metro-admin: --payload is not valid JSON \(.+\)\. Give the whole new payload as one JSON value, in single quotes for the shell: --payload '\{"orderId":"1"\}'\.\n$/);
+    expect(bad.stdout).toBe('');
+    const empty = await run(['failed', 'retry', id, '--payload', '']);
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toContain('--payload is not valid JSON');
+
+    const invalid = await run(['failed', 'retry', id, '--payload', '{"orderId":1}']);
+    expect(invalid.code).toBe(1);
+    expect(invalid.stderr).toMatch(/BAD_REQUEST: .*orderId: expected a string/);
+    expect(await status()).toBe('failed');
+    expect(await countRows(env.db, env.schema, 'outbox')).toBe(outbox);
+
+    const edited = await run(['failed', 'retry', id, '--payload', '{"orderId":"fixed-by-cli"}']);
+    expect(edited.code).toBe(0);
+    expect(edited.stdout).toContain(`retried ${id}`);
+    expect(await status()).toBe('retried');
+    expect(await countRows(env.db, env.schema, 'outbox')).toBe(outbox + 1);
+    expect(await countRows(env.db, env.schema, 'outbox', sql`convert_from(body, 'UTF8') like '%fixed-by-cli%'`)).toBe(1);
+  });
+
+  it('resumes deferred messages: each back into its queue, once', async () => {
+    const store = pgDeferredStore(env.db, { schema: env.schema });
+    const [a, b] = [await store.defer(newDeferred()), await store.defer(newDeferred({ reason: 'waiting for payment' }))];
+    const outbox = await countRows(env.db, env.schema, 'outbox');
+    const resumed = await run(['deferred', 'resume', String(a.seq), String(b.seq)]);
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout).toBe(`resumed #${a.seq}\nresumed #${b.seq}\n`);
+    expect(await store.get(a.seq)).toBeUndefined();
+    expect(await countRows(env.db, env.schema, 'outbox')).toBe(outbox + 2);
+    expect(JSON.parse((await run(['deferred', 'resume', String(a.seq), '--json'])).stdout)).toEqual([{ seq: a.seq, resumed: false }]);
+    expect(await countRows(env.db, env.schema, 'outbox')).toBe(outbox + 2);
+    const bad = await run(['deferred', 'resume', 'x1']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('"x1" is not a deferred seq');
+  });
+
+  it('documents --payload and deferred resume in --help', async () => {
+    const help = await run(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('failed retry <id>... [--payload JSON]');
+    expect(help.stdout).toMatch(/--payload JSON\s+with failed retry: the edited payload, e\.g\. --payload '\{"orderId":"1"\}'/);
+    expect(help.stdout).toContain('deferred resume <seq>...');
+    expect(help.stdout).toContain('2 usage (unknown command, bad option, invalid --payload JSON)');
   });
 
   it('fails clearly with a wrong token, no token, or a bad command', async () => {

@@ -1,4 +1,4 @@
-import type { AdminClient, LiveStats } from '@metro/admin-trpc/client';
+import type { AdminClient, LiveStats } from '@metro/admin-client';
 import { lineChart } from './chart.js';
 import { errorText, h, replace, toast } from './dom.js';
 

@@ -1,4 +1,4 @@
-import type { AdminClient, FailureSummary } from '@metro/admin-trpc/client';
+import type { AdminClient, FailureSummary } from '@metro/admin-client';
 import { badge, errorText, h, replace, time, toast } from './dom.js';
 import { showFailureDetail } from './failure-detail.js';
 

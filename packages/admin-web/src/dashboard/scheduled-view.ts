@@ -1,4 +1,4 @@
-import type { AdminClient } from '@metro/admin-trpc/client';
+import type { AdminClient } from '@metro/admin-client';
 import { badge, errorText, h, replace, time, toast } from './dom.js';
 
 /** Scheduled messages: list by status, cancel one. */

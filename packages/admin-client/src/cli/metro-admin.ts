@@ -8,8 +8,8 @@
  * metro-admin failed retry-all --text timeout
  * ```
  */
-import { createAdminClient, TRPCClientError, type AdminClient } from '../client/index.js';
-import { parse, tagsOf, UsageError, USAGE, type ParsedArgs } from './args.js';
+import { createAdminClient, TRPCClientError, type AdminClient } from '../index.js';
+import { parse, payloadOf, tagsOf, UsageError, USAGE, type ParsedArgs } from './args.js';
 import { renderTable, shortTime } from './table.js';
 
 type Values = ParsedArgs['values'];
@@ -84,9 +84,11 @@ async function failed(client: AdminClient, sub: string | undefined, args: string
       return;
     }
     case 'retry': {
+      const ids = need(args, 'failure id');
+      const edit = payloadOf(v.payload);
       const results = [];
-      for (const id of need(args, 'failure id')) {
-        const r = v.payload !== undefined ? await client.failed.editAndRetry.mutate({ id, payload: JSON.parse(v.payload) as unknown }) : await client.failed.retry.mutate({ id });
+      for (const id of ids) {
+        const r = edit ? await client.failed.editAndRetry.mutate({ id, payload: edit.payload }) : await client.failed.retry.mutate({ id });
         results.push({ id, ...r });
         if (!v.json) out(r.retried ? `retried ${id}` : `not retried ${id} (status ${r.status})`);
       }
@@ -141,14 +143,23 @@ async function deferred(client: AdminClient, sub: string | undefined, args: stri
       ]),
     );
   }
-  if (sub === 'complete') {
-    const results = [];
-    for (const arg of need(args, 'deferred seq')) {
+  if (sub === 'complete' || sub === 'resume') {
+    const seqs = need(args, 'deferred seq').map((arg) => {
       const seq = Number(arg);
       if (!Number.isInteger(seq) || seq < 1) throw new UsageError(`"${arg}" is not a deferred seq`);
-      const r = await client.deferred.complete.mutate({ seq });
-      results.push({ seq, ...r });
-      if (!v.json) out(r.completed ? `completed #${seq}` : `#${seq} not found`);
+      return seq;
+    });
+    const results = [];
+    for (const seq of seqs) {
+      if (sub === 'resume') {
+        const r = await client.deferred.resume.mutate({ seq });
+        results.push({ seq, ...r });
+        if (!v.json) out(r.resumed ? `resumed #${seq}` : `#${seq} not found`);
+      } else {
+        const r = await client.deferred.complete.mutate({ seq });
+        results.push({ seq, ...r });
+        if (!v.json) out(r.completed ? `completed #${seq}` : `#${seq} not found`);
+      }
     }
     if (v.json) out(JSON.stringify(results));
     return;
@@ -238,7 +249,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (e) {
     if (e instanceof UsageError) {
-      err(`${e.message}\n\n${USAGE}`);
+      err(e.showUsage ? `${e.message}\n\n${USAGE}` : `metro-admin: ${e.message}`);
       return 2;
     }
     if (e instanceof TRPCClientError) {

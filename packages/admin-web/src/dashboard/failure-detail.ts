@@ -1,4 +1,4 @@
-import type { AdminClient, FailureDetail } from '@metro/admin-trpc/client';
+import type { AdminClient, FailureDetail } from '@metro/admin-client';
 import { badge, errorText, h, replace, time, toast } from './dom.js';
 
 /** Renders one failed message in full into `panel`: fields, error and stack, payload editor, headers, actions. */

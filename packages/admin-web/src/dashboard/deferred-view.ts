@@ -1,4 +1,4 @@
-import type { AdminClient } from '@metro/admin-trpc/client';
+import type { AdminClient } from '@metro/admin-client';
 import { errorText, h, replace, time, toast } from './dom.js';
 
 /** Deferred messages: list, complete (drop as done), resume (run again). */

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { createMetro, defineEvent, InMemoryTransport, type Metro, type StandardSchemaV1 } from '@metro/core';
@@ -11,7 +11,7 @@ import { createAdminRouter, createAdminServer, tokenAuth, type AdminRouter, type
 import { CHROMIUM_ARGS, createTestDb } from './support.js';
 
 const TOKEN = 'dashboard-e2e-token';
-const dist = fileURLToPath(new URL('../dist', import.meta.url));
+const entry = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 const outputDir = fileURLToPath(new URL('../test-output', import.meta.url));
 
 const orderSchema: StandardSchemaV1<{ orderId: string }> = {
@@ -38,7 +38,9 @@ let failing = true;
 const handled: string[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(join(dist, 'app.js'))) throw new Error('Build the dashboard first: pnpm --filter @metro/admin-web build');
+  if (!existsSync(entry)) throw new Error('Build the dashboard first: pnpm --filter @metro/admin-web build');
+  // The built package entry, as an installed copy is used: the server serves what `dashboardDir` names.
+  const { dashboardDir } = (await import(pathToFileURL(entry).href)) as typeof import('../src/index.js');
   env = await createTestDb('admin_web_e2e');
   transport = new InMemoryTransport();
   const failures = pgFailureStore(env.db, { schema: env.schema });
@@ -51,7 +53,7 @@ beforeAll(async () => {
   relay = createOutboxRelay({ db: env.db, transport, schema: env.schema, pollInterval: 100 });
   await relay.start();
   admin = createAdminRouter({ db: env.db, schema: env.schema, authorize: tokenAuth({ operator: TOKEN }), transport, queues: ['billing'], failurePollMs: 200, statsIntervalMs: 500 });
-  server = await createAdminServer({ router: admin, port: 0, staticDir: dist });
+  server = await createAdminServer({ router: admin, port: 0, staticDir: dashboardDir });
   userDataDir = await mkdtemp(join(tmpdir(), 'metro-admin-web-'));
   context = await chromium.launchPersistentContext(userDataDir, { executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS, viewport: { width: 1400, height: 860 } });
 }, 60_000);

@@ -1,21 +1,16 @@
 import { createTRPCClient, createWSClient, httpLink, splitLink, wsLink, type TRPCClient } from '@trpc/client';
-import type { AdminAppRouter } from '../router/app-router.js';
-
-export type { AdminAppRouter } from '../router/app-router.js';
-export type { FailureSummary, FailureDetail, DeferredDto, ScheduledDto, PageDto, JsonValue } from '../router/dto.js';
-export type { FailureStats } from '../router/failure-stats.js';
-export type { OutboxStatsDto } from '../router/outbox.js';
-export type { QueueSample } from '../router/queue-sampler.js';
-export type { LiveStats } from '../router/subscriptions.js';
-export { TRPCClientError } from '@trpc/client';
+// Types only: erased from the build, so the client never loads the server package. TypeScript users
+// install `@metro/admin-trpc` (an optional peer) to get the procedures typed.
+import type { AdminAppRouter } from '@metro/admin-trpc';
+// Node 20 has no global WebSocket: `ws` stands in. Bundled for a browser, `ws` resolves to its
+// browser stub, which has no `WebSocket` export, and the global one is used.
+import { WebSocket as NodeWebSocket } from 'ws';
 
 type WebSocketClass = typeof globalThis.WebSocket;
 
-// Browsers (and Node 22+) have a global WebSocket; on Node 20 the `ws` package stands in.
+// Browsers and Node 22+ have a global WebSocket; Node 20 gets the `ws` package's.
 const DefaultWebSocket: WebSocketClass | undefined =
-  typeof globalThis.WebSocket === 'function'
-    ? globalThis.WebSocket
-    : ((await import('ws').then((m) => m.WebSocket).catch(() => undefined)) as unknown as WebSocketClass | undefined);
+  typeof globalThis.WebSocket === 'function' ? globalThis.WebSocket : (NodeWebSocket as unknown as WebSocketClass | undefined);
 
 /** Options of {@link createAdminClient}. */
 export interface AdminClientOptions {
@@ -31,7 +26,11 @@ export interface AdminClientOptions {
   readonly onSocketClose?: (cause?: { code?: number }) => void;
 }
 
-/** The typed admin client: `client.failed.list.query(...)`, `client.live.onFailure.subscribe(...)`, and `close()`. */
+/**
+ * The typed admin client: `client.failed.list.query(...)`, `client.live.onFailure.subscribe(...)`, and `close()`.
+ * Its procedures are typed from `AdminAppRouter` when `@metro/admin-trpc` is installed (a dev
+ * dependency is enough); without it they are untyped.
+ */
 export type AdminClient = TRPCClient<AdminAppRouter> & {
   /** Closes the subscription socket, if one was opened. Safe to call twice. */
   close(): Promise<void>;

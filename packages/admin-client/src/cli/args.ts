@@ -40,8 +40,34 @@ export function tagsOf(values: ReadonlyArray<string> | undefined): Record<string
   return { ...tags };
 }
 
-/** A command-line mistake: printed with the usage, exit code 2. */
-export class UsageError extends Error {}
+/** A command-line mistake: exit code 2, printed with the usage unless `showUsage` is false. */
+export class UsageError extends Error {
+  constructor(message: string, readonly showUsage = true) {
+    super(message);
+  }
+}
+
+/**
+ * The JSON of `--payload`, or a {@link UsageError} (exit 2) that says how to quote it: parsed
+ * before any call, so a typo retries nothing.
+ *
+ * @example
+ * ```ts
+ * payloadOf('{"orderId":"1"}'); // { orderId: '1' }
+ * payloadOf(undefined);         // undefined: retry unchanged
+ * ```
+ */
+export function payloadOf(text: string | undefined): { payload: unknown } | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return { payload: JSON.parse(text) as unknown };
+  } catch (e) {
+    throw new UsageError(
+      `--payload is not valid JSON (${(e as Error).message}). Give the whole new payload as one JSON value, in single quotes for the shell: --payload '{"orderId":"1"}'.`,
+      false,
+    );
+  }
+}
 
 export const USAGE = `metro-admin: operate Metro's failed, deferred and scheduled messages.
 
@@ -49,11 +75,15 @@ Usage: metro-admin <command> [options]
 
   failed list [--type T] [--topic T] [--service S] [--queue Q] [--reason R] [--error-name E] [--status S] [--text X] [--from ISO] [--to ISO] [--limit N] [--cursor C]
   failed show <id>
-  failed retry <id>...
+  failed retry <id>... [--payload JSON]
+                                                 --payload: retry with this payload instead of the recorded one
+                                                 (the whole new payload, as JSON in single quotes; the server
+                                                 validates it against the message's definition first)
   failed retry-all [same filters as list]        retries every failed message matching, with progress
   failed delete <id>...
   deferred list [--type T] [--service S] [--limit N]
-  deferred complete <seq>...
+  deferred resume <seq>...                       runs each deferred message again (back into its queue)
+  deferred complete <seq>...                     marks each done without running it
   scheduled list [--type T] [--status pending|fired|cancelled] [--tag k=v]...
   scheduled cancel <id>...  |  scheduled cancel --type T --tag k=v...
   stats
@@ -62,4 +92,7 @@ Options:
   --url URL        admin server (or METRO_ADMIN_URL), default http://127.0.0.1:4400
   --token TOKEN    bearer token (or METRO_ADMIN_TOKEN)
   --json           machine-readable output
+  --payload JSON   with failed retry: the edited payload, e.g. --payload '{"orderId":"1"}'
+
+Exit codes: 0 done, 1 the server refused or failed, 2 usage (unknown command, bad option, invalid --payload JSON).
 `;

@@ -1,0 +1,58 @@
+// What the client's and the CLI's tests need of a real admin server: a database with Metro's
+// tables, failures and deferred messages recorded as the bus records them.
+import { sql, type Kysely } from 'kysely';
+import { createTestDatabase, type TestDatabase } from '@metro/test-support';
+import { migrate, pgFailureStore, pgDeferredStore } from '@metro/outbox-pg';
+import { migrateScheduler } from '@metro/scheduler';
+import type { Envelope, NewDeferred, NewFailure } from '@metro/core';
+
+export { pgDeferredStore };
+
+/** A Kysely over a fresh schema with outbox-pg's and the scheduler's tables; `drop()` removes it all. */
+export function createTestDb(prefix: string): Promise<TestDatabase> {
+  return createTestDatabase({ prefix, migrate: async (db, schema) => { await migrate(db, { schema }); await migrateScheduler(db, { schema }); } });
+}
+
+let counter = 0;
+
+function envelope(type: string, data: unknown, topic = 'orders'): Envelope {
+  const id = `msg-${Date.now().toString(36)}-${++counter}`;
+  return { specversion: '1.0', id, source: 'test', type, time: new Date().toISOString(), datacontenttype: 'application/json', data, kind: 'event', topic, subject: type };
+}
+
+function recorded(env: Envelope) {
+  return { messageId: env.id, service: 'billing', queue: 'billing', handler: 'charge', correlationId: env.id, envelope: env, body: new TextEncoder().encode(JSON.stringify(env)), contentType: 'application/cloudevents+json', headers: {} };
+}
+
+/** A failure as the bus would record it. */
+export function newFailure(overrides: Partial<NewFailure> & { type?: string; data?: unknown } = {}): NewFailure {
+  const env = envelope(overrides.type ?? 'placed', overrides.data ?? { orderId: '1' }, overrides.topic ?? 'orders');
+  return {
+    ...recorded(env),
+    reason: 'handler',
+    type: env.type,
+    topic: env.topic ?? null,
+    error: { name: 'Error', message: 'card declined', stack: 'Error: card declined\n    at charge (billing.ts:1:1)' },
+    attempts: 3,
+    ...overrides,
+  };
+}
+
+/** A deferred message as `ctx.defer()` would record it. */
+export function newDeferred(overrides: Partial<NewDeferred> = {}): NewDeferred {
+  return { ...recorded(envelope('placed', { orderId: 'd1' })), type: 'placed', reason: 'waiting for stock', ...overrides };
+}
+
+/** Records failures one after the other; their ids in order. */
+export async function recordMany(db: Kysely<any>, schema: string, failures: NewFailure[]): Promise<string[]> {
+  const store = pgFailureStore(db, { schema });
+  const ids: string[] = [];
+  for (const failure of failures) ids.push((await store.record(failure)).id);
+  return ids;
+}
+
+/** Count rows of one of Metro's tables in the schema. */
+export async function countRows(db: Kysely<any>, schema: string, table: string, where = sql`true`): Promise<number> {
+  const result = await sql<{ n: string }>`select count(*) as n from ${sql.id(schema, table)} where ${where}`.execute(db);
+  return Number(result.rows[0]!.n);
+}
