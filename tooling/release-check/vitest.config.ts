@@ -1,4 +1,5 @@
 import { metroVitestConfig } from '@metro/vitest-config';
 
-// Packing, a real `npm install` and a broker round trip take a while on a 2-core machine.
-export default metroVitestConfig({ testTimeout: 240_000, hookTimeout: 240_000 });
+// Packing, real `npm install`s and broker round trips take a while on a 2-core machine. The
+// packages are packed once, in the global setup, for every test file.
+export default metroVitestConfig({ testTimeout: 240_000, hookTimeout: 240_000, globalSetup: ['./test/global-setup.ts'] });
