@@ -1,10 +1,10 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
-import { MetroHeaders, type Envelope } from './envelope.js';
+import type { Envelope } from './envelope.js';
 import { HandlerTimeoutError, MetroError, ValidationError, toError } from './errors.js';
 import { MessageContext, type ContextRuntime } from './handler-context.js';
 import type { HandlerEntry } from './handler-entry.js';
 import type { RecordFailure } from './failure-recorder.js';
-import { recordHeadersOf } from './record-headers.js';
+import { retryHeaders } from './replay.js';
 import { retryDelay, shouldRetry } from './retry-policy.js';
 import type { Inbox } from './stores/inbox.js';
 import type { Delivery, Transport } from './transport.js';
@@ -124,13 +124,7 @@ export function createHandlerRunner(deps: HandlerRunnerDeps): HandlerRunner {
           body: delivery.body,
           messageId: delivery.messageId || envelope.id,
           contentType: delivery.contentType,
-          headers: {
-            ...recordHeadersOf(delivery),
-            ...(delivery.headers[MetroHeaders.failureId] !== undefined ? { [MetroHeaders.failureId]: delivery.headers[MetroHeaders.failureId]! } : {}),
-            [MetroHeaders.attempt]: attempt + 1,
-            [MetroHeaders.handler]: entry.name,
-            [MetroHeaders.delay]: delayMs,
-          },
+          headers: retryHeaders(delivery, { attempt: attempt + 1, handler: entry.name, delayMs }),
           delayMs,
           ...(delivery.priority !== undefined ? { priority: delivery.priority } : {}),
           ...(delivery.timestamp !== undefined ? { timestamp: delivery.timestamp } : {}),

@@ -27,6 +27,8 @@ export * from './subject-pattern.js';
 export { Router } from './router.js';
 export * from './retry-policy.js';
 export { backoffDelay } from './backoff.js';
+export { deferredReplayHeaders, failureReplayHeaders, retryHeaders } from './replay.js';
+export type { ReplayHeaders } from './replay.js';
 export type { Backoff, Jitter } from './backoff.js';
 export type { HandlerContext, InboxHandlerContext } from './handler-context.js';
 export type { PublishOptions } from './publish-options.js';

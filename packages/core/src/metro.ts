@@ -5,7 +5,7 @@ import { createEnvelope, describeDefinition, toOutgoingMessage } from './create-
 import type { CommandDefinition, EventDefinition, MessageDefinition } from './definitions.js';
 import { createDispatcher, type Dispatcher, type UnroutedHandler } from './dispatcher.js';
 import { toMilliseconds } from './duration.js';
-import { MetroHeaders, type Envelope } from './envelope.js';
+import type { Envelope } from './envelope.js';
 import { ConfigurationError } from './errors.js';
 import type { ContextRuntime, HandlerContext } from './handler-context.js';
 import type { HandlerEntry } from './handler-entry.js';
@@ -15,6 +15,7 @@ import { InMemoryFailureStore } from './memory/failure-store.js';
 import type { EventRoute, Handler, HandlerOptions, Metro, MetroOptions, SubscriptionOptions, SubscriptionScope } from './metro-types.js';
 import type { PublishOptions } from './publish-options.js';
 import { resolveRetryPolicy, type RetryPolicy } from './retry-policy.js';
+import { deferredReplayHeaders, failureReplayHeaders } from './replay.js';
 import { Router } from './router.js';
 import { validate } from './schema.js';
 import type { Consumer, Delivery, HeaderValue, OutgoingMessage } from './transport.js';
@@ -272,12 +273,7 @@ export function createMetro<Trx = unknown>(options: MetroOptions<Trx>): Metro<Tr
           body = encoded.body;
           contentType = encoded.contentType;
         }
-        await republish(record.queue, body, record.messageId, contentType, {
-          ...record.headers,
-          [MetroHeaders.failureId]: id,
-          [MetroHeaders.attempt]: 1,
-          ...(record.handler !== null && record.reason !== 'no-handler' ? { [MetroHeaders.handler]: record.handler } : {}),
-        });
+        await republish(record.queue, body, record.messageId, contentType, failureReplayHeaders(record));
         logger.info({ service, failureId: id, messageId: record.messageId }, 'failure replayed');
         return true;
       } catch (err) {
@@ -292,12 +288,7 @@ export function createMetro<Trx = unknown>(options: MetroOptions<Trx>): Metro<Tr
       const record = await deferred.take(seq);
       if (!record) return false;
       try {
-        await republish(record.queue, record.body, record.messageId, record.contentType, {
-          ...record.headers,
-          [MetroHeaders.deferredSeq]: seq,
-          [MetroHeaders.attempt]: 1,
-          ...(record.handler !== null ? { [MetroHeaders.handler]: record.handler } : {}),
-        });
+        await republish(record.queue, record.body, record.messageId, record.contentType, deferredReplayHeaders(record));
         return true;
       } catch (err) {
         await deferred.restore(record);

@@ -17,7 +17,7 @@ export function isDeadLetterHeader(key: string): boolean {
  * per-copy control headers (Metro's attempt, handler, failure id, deferred seq, delay; the
  * broker's dead-letter headers), plus where it came from.
  */
-export function recordHeadersOf(delivery: Delivery): Readonly<Record<string, HeaderValue>> {
+export function recordHeadersOf(delivery: Pick<Delivery, 'headers' | 'topic' | 'subject'>): Readonly<Record<string, HeaderValue>> {
   const h = delivery.headers;
   const out: Record<string, HeaderValue> = {};
   for (const key in h) {

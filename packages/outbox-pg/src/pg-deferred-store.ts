@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
-import { MetroHeaders, type DeferredQuery, type DeferredRecord, type DeferredStore, type Envelope, type HeaderValue, type NewDeferred, type Page } from '@metro/core';
+import { deferredReplayHeaders, type DeferredQuery, type DeferredRecord, type DeferredStore, type Envelope, type HeaderValue, type NewDeferred, type Page } from '@metro/core';
 import { pageLimit } from './failure-query.js';
 import { jsonValue, toBytes, toDate } from './failure-rows.js';
 import { schemaName } from './identifiers.js';
@@ -153,12 +153,7 @@ export function pgDeferredStore(
           queue: record.queue,
           body: record.body,
           contentType: record.contentType,
-          headers: {
-            ...record.headers,
-            [MetroHeaders.deferredSeq]: record.seq,
-            [MetroHeaders.attempt]: 1,
-            ...(record.handler !== null ? { [MetroHeaders.handler]: record.handler } : {}),
-          },
+          headers: deferredReplayHeaders(record),
         });
         return true;
       }),

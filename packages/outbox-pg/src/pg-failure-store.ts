@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import {
+  failureReplayHeaders,
   jsonEnvelopeCodec,
   MetroHeaders,
   uuidv7,
@@ -10,7 +11,6 @@ import {
   type FailureRecord,
   type FailureStatus,
   type FailureStore,
-  type HeaderValue,
   type NewFailure,
   type Page,
   type StandardSchemaV1,
@@ -68,11 +68,6 @@ export interface PgFailureStore extends FailureStore {
   stats(filter?: FailureQuery): Promise<FailureStats>;
 }
 
-/** Per-copy headers a replay does not carry: the broker's (`x-death`, ...) and Metro's own, but for where the message came from. */
-const STRIPPED_HEADER = /^(x-|metro-)/;
-/** Kept on a replay: it travels straight to the queue, and the consumer routes and decodes it by the topic and subject it first came from. */
-const KEPT_HEADERS: ReadonlySet<string> = new Set([MetroHeaders.topic, MetroHeaders.subject]);
-
 /**
  * Creates the PostgreSQL failed-message store (tables from {@link migrate}).
  *
@@ -110,12 +105,7 @@ export function pgFailureStore(
     db.transaction().execute(async (trx) => {
       const record = await claimIn(trx, id);
       if (record === undefined) return undefined;
-      const headers: Record<string, HeaderValue> = {};
-      for (const [key, value] of Object.entries(record.headers)) if (!STRIPPED_HEADER.test(key) || KEPT_HEADERS.has(key)) headers[key] = value;
-      if (headers[MetroHeaders.topic] === undefined && record.topic !== null) headers[MetroHeaders.topic] = record.topic;
-      headers[MetroHeaders.failureId] = record.id;
-      headers[MetroHeaders.attempt] = 1;
-      if (record.handler !== null) headers[MetroHeaders.handler] = record.handler;
+      const headers = failureReplayHeaders(record);
       let body = record.body;
       let contentType = record.contentType;
       let envelope = record.envelope;

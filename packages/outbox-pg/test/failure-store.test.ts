@@ -42,7 +42,7 @@ describe('pgFailureStore operator actions', () => {
 
   it('retries through the outbox once, with the replay headers and the original bytes', async () => {
     const { schema, store } = await freshPgStore('fsr');
-    const r = await store.record(newFailure({ headers: { 'x-death': 'x', keep: 'me', 'metro-attempt': 4, 'metro-topic': 'orders', 'metro-subject': 'placed.eu' } }));
+    const r = await store.record(newFailure({ headers: { 'x-death': 'x', 'x-first-death-reason': 'expired', keep: 'me', 'x-tenant': 'eu', 'metro-attempt': 4, 'metro-topic': 'orders', 'metro-subject': 'placed.eu' } }));
     const [first, second] = await Promise.all([store.retry(r.id), store.retryThroughOutbox(r.id)]);
     expect([first, second].filter((x) => x !== undefined)).toHaveLength(1);
     const rows = await outboxRows(schema);
@@ -50,9 +50,17 @@ describe('pgFailureStore operator actions', () => {
     expect(rows[0]!.message_id).toBe(r.messageId);
     expect(rows[0]!.destination).toEqual({ kind: 'queue', queue: 'billing' });
     // Where it came from is kept (the consumer routes and decodes by it); the per-copy headers are not.
-    expect(rows[0]!.headers).toEqual({ keep: 'me', 'metro-topic': 'orders', 'metro-subject': 'placed.eu', 'metro-failure-id': r.id, 'metro-handler': 'charge', 'metro-attempt': 1 });
+    expect(rows[0]!.headers).toEqual({ keep: 'me', 'x-tenant': 'eu', 'metro-topic': 'orders', 'metro-subject': 'placed.eu', 'metro-failure-id': r.id, 'metro-handler': 'charge', 'metro-attempt': 1 });
     expect(new Uint8Array(rows[0]!.body)).toEqual(r.body);
     expect((await store.get(r.id))?.status).toBe('retried');
+  });
+
+  it('a no-handler failure replays with no handler header (as the bus replays it: the service may handle it by now)', async () => {
+    const { schema, store } = await freshPgStore('fsn');
+    const r = await store.record(newFailure({ reason: 'no-handler', handler: 'gone', headers: { 'metro-topic': 'orders' } }));
+    await store.retry(r.id);
+    const rows = await outboxRows(schema);
+    expect(rows[0]!.headers).toEqual({ 'metro-topic': 'orders', 'metro-failure-id': r.id, 'metro-attempt': 1 });
   });
 
   it('edits the payload (validated) and re-encodes the envelope', async () => {

@@ -1,0 +1,62 @@
+// Pins the headers of every replayed copy: handler retries, failure replays and resumed deferred
+// messages are built by src/replay.ts alone, for the bus and for every store.
+import { describe, expect, it } from 'vitest';
+import { deferredReplayHeaders, failureReplayHeaders, retryHeaders } from '../src/index.js';
+
+const stored = {
+  tenant: 'eu',
+  'x-tenant': 'kept: a producer header, not the broker bookkeeping',
+  'metro-topic': 'orders',
+  'metro-subject': 'placed.eu',
+  'metro-attempt': 4,
+  'metro-handler': 'old-handler',
+  'metro-failure-id': 'old-failure',
+  'metro-deferred-seq': 9,
+  'metro-delay': 2000,
+  'x-death': '[{"reason":"expired"}]',
+  'x-first-death-reason': 'expired',
+  'x-first-death-queue': 'metro.delay.2000',
+  'x-last-death-reason': 'expired',
+};
+const carried = { tenant: 'eu', 'x-tenant': stored['x-tenant'], 'metro-topic': 'orders', 'metro-subject': 'placed.eu' };
+
+describe('replay headers (one home: src/replay.ts)', () => {
+  it('a failure replay: carried headers, the failure id, attempt 1 and the failed handler', () => {
+    expect(failureReplayHeaders({ id: 'f1', headers: stored, handler: 'charge', reason: 'handler', topic: 'orders' })).toEqual({
+      ...carried,
+      'metro-failure-id': 'f1',
+      'metro-attempt': 1,
+      'metro-handler': 'charge',
+    });
+  });
+
+  it('a no-handler failure replays to whatever handler the service has now: no handler header', () => {
+    expect(failureReplayHeaders({ id: 'f2', headers: stored, handler: 'gone', reason: 'no-handler', topic: 'orders' })).toEqual({ ...carried, 'metro-failure-id': 'f2', 'metro-attempt': 1 });
+  });
+
+  it('a failure recorded before the topic header existed gets it from the record', () => {
+    expect(failureReplayHeaders({ id: 'f3', headers: { tenant: 'eu' }, handler: null, reason: 'decode', topic: 'orders' })).toEqual({
+      tenant: 'eu',
+      'metro-topic': 'orders',
+      'metro-failure-id': 'f3',
+      'metro-attempt': 1,
+    });
+  });
+
+  it('a resumed deferred message: carried headers, its seq, attempt 1 and the handler that deferred it', () => {
+    expect(deferredReplayHeaders({ seq: 12, headers: stored, handler: 'ship' })).toEqual({ ...carried, 'metro-deferred-seq': 12, 'metro-attempt': 1, 'metro-handler': 'ship' });
+    expect(deferredReplayHeaders({ seq: 13, headers: stored, handler: null })).toEqual({ ...carried, 'metro-deferred-seq': 13, 'metro-attempt': 1 });
+  });
+
+  it("a handler retry: carried headers plus the delivery's topic, the next attempt, the handler, the delay; a replay's failure id goes on", () => {
+    const { 'metro-topic': _topic, 'metro-subject': _subject, ...headers } = stored;
+    const delivery = { headers, topic: 'orders', subject: 'placed.eu' };
+    expect(retryHeaders(delivery, { attempt: 3, handler: 'charge', delayMs: 4000 })).toEqual({
+      ...carried,
+      'metro-failure-id': 'old-failure',
+      'metro-attempt': 3,
+      'metro-handler': 'charge',
+      'metro-delay': 4000,
+    });
+  });
+});
