@@ -1,5 +1,5 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
-import type { Destination, HeaderValue, OutgoingMessage } from '@metro/core';
+import { DEFAULT_UNROUTABLE_POLICY, type Destination, type HeaderValue, type OutgoingMessage, type UnroutablePolicy } from '@metro/core';
 import { toBytes } from './failure-rows.js';
 
 /** A claimed outbox row. */
@@ -8,6 +8,14 @@ export interface ClaimedRow {
   readonly aggregateId: string | null;
   readonly attempts: number;
   readonly message: OutgoingMessage;
+  /** What to do when no queue receives it: a topic row's stored policy (default `accept`); always `error` for commands and queues. */
+  readonly unroutable: UnroutablePolicy;
+}
+
+/** A parsed `destination` column: the destination the transport gets, and the row's unroutable policy. */
+interface StoredDestination {
+  readonly destination: Destination;
+  readonly unroutable: UnroutablePolicy;
 }
 
 interface OutboxRow {
@@ -46,6 +54,18 @@ class JsonTexts {
       this.parsed.set(text, value);
     }
     return value as T;
+  }
+
+  /** A `destination` text: the frozen destination without the stored policy, and the policy. */
+  destination(text: string): StoredDestination {
+    let value = this.parsed.get(text) as StoredDestination | undefined;
+    if (value === undefined) {
+      const { unroutable, ...destination } = JSON.parse(text) as Destination & { unroutable?: unknown };
+      const policy: UnroutablePolicy = destination.kind !== 'topic' ? 'error' : unroutable === 'error' || unroutable === 'accept' ? unroutable : DEFAULT_UNROUTABLE_POLICY;
+      value = Object.freeze({ destination: Object.freeze(destination), unroutable: policy });
+      this.parsed.set(text, value);
+    }
+    return value;
   }
 }
 
@@ -98,12 +118,14 @@ export async function claimRows(
   let rows = result.rows;
   if (ordering === 'aggregate') rows = await dropRowsBehindEarlierOnes(trx, schema, rows);
   const json = new JsonTexts();
+  const destinations = new JsonTexts();
   return rows.map((row) => {
+    const stored = destinations.destination(row.destination);
     // Built by assignment (no spreads): this runs once per row.
     const message: {
       -readonly [K in keyof OutgoingMessage]: OutgoingMessage[K];
     } = {
-      destination: json.get<Destination>(row.destination),
+      destination: stored.destination,
       // pg hands out a fresh Buffer per bytea value: no copy needed (the transport sends it as is).
       body: Buffer.isBuffer(row.body) ? row.body : toBytes(row.body),
       messageId: row.message_id,
@@ -114,7 +136,7 @@ export async function claimRows(
     if (row.expires_ms !== null) message.expiresInMs = Math.max(1, Number(row.expires_ms) - now);
     if (row.priority !== null) message.priority = row.priority;
     if (row.delay_ms !== null) message.delayMs = row.delay_ms;
-    return { seq: String(row.seq), aggregateId: row.aggregate_id, attempts: Number(row.attempts), message };
+    return { seq: String(row.seq), aggregateId: row.aggregate_id, attempts: Number(row.attempts), message, unroutable: stored.unroutable };
   });
 }
 

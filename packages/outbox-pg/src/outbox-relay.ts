@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import { childLogger, ConfigurationError, SerialSteps, defaultLogger, toMilliseconds, uuidv7, type Duration, type Logger, type Transport } from '@metro/core';
+import { childLogger, ConfigurationError, SerialSteps, defaultLogger, toMilliseconds, isUnroutable, UnroutableEvents, uuidv7, type Duration, type Logger, type Transport } from '@metro/core';
 import { ClaimFloor } from './claim-floor.js';
 import { BatchTransaction, type BatchWork } from './batch-transaction.js';
 import { CLAIM_SETTINGS, claimRows, markAttemptFailed, markSent, type ClaimedRow } from './outbox-claim.js';
@@ -26,7 +26,11 @@ export interface OutboxRelayOptions {
   readonly ordering?: 'none' | 'aggregate';
   /** Keep sent rows this long (status `sent`), or `0` to delete them when sent. Default 0. */
   readonly retention?: Duration | 0;
-  /** Attempts before a row that cannot be published (e.g. unroutable) is marked `failed`. Default 10. */
+  /**
+   * Attempts before a row that cannot be published (e.g. unroutable under the `error` policy) is
+   * marked `failed`. Default 10. (A topic row no queue receives under the `accept` policy, the
+   * default, is done at once: logged, counted in `stats().unroutable`, marked sent.)
+   */
   readonly maxAttempts?: number;
   /** First delay before re-trying such a row; doubles per attempt up to 5 minutes. Default `'1s'`. */
   readonly retryDelay?: Duration;
@@ -53,6 +57,12 @@ export interface OutboxRelayStats {
   readonly retried: number;
   /** Rows given up on (status `failed`). */
   readonly failed: number;
+  /**
+   * Event rows no queue received that their `accept` unroutable policy let through (included in
+   * `published`: they are marked sent). The first of each topic and subject is logged as a
+   * warning, later ones at debug level.
+   */
+  readonly unroutable: number;
   /** Batches that failed or were cut short (database or broker trouble). */
   readonly errors: number;
   readonly lastError: string | null;
@@ -103,7 +113,9 @@ function errorText(err: unknown): string {
  * `FOR UPDATE SKIP LOCKED`, publishes it concurrently with publisher confirms, and deletes (or
  * marks sent) the confirmed rows in the same transaction. Any number of relays may run on one
  * table. Woken by LISTEN/NOTIFY, with a slow poll as a fallback; backs off and resumes when the
- * database or broker is down. Unroutable rows are retried with backoff, then marked `failed`.
+ * database or broker is down. Unroutable rows are retried with backoff, then marked `failed`,
+ * except event rows under the `accept` unroutable policy (the default), which are done (logged,
+ * counted in `stats().unroutable`).
  *
  * @example
  * ```ts
@@ -127,6 +139,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const logger = childLogger(options.logger ?? defaultLogger, { component: 'outbox-relay', schema });
 
   const counters = { published: 0, batches: 0, retried: 0, failed: 0, errors: 0 };
+  const unroutable = new UnroutableEvents(logger);
   let lastError: string | null = null;
   let running = false;
   let loops: Promise<void>[] = [];
@@ -149,6 +162,18 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   };
 
   /**
+   * Publishes one row: a topic row under the `accept` policy that no queue receives resolves
+   * (logged and counted); any other failure rejects.
+   */
+  const publishRow = (row: ClaimedRow): Promise<void> =>
+    row.unroutable === 'accept' && row.message.destination.kind === 'topic'
+      ? transport.publish(row.message).catch((err: unknown) => {
+          if (!isUnroutable(err)) throw err;
+          unroutable.record(row.message);
+        })
+      : transport.publish(row.message);
+
+  /**
    * Publishes a batch and waits for all its confirms with one await. Without ordering every row is
    * published at once; with `aggregate` ordering, rows of one aggregate go one after the other (a
    * row is published only once the previous one of its aggregate is confirmed), and the rest of an
@@ -156,7 +181,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
    */
   const publishAll = async (rows: ClaimedRow[]): Promise<PublishOutcome[]> => {
     if (ordering !== 'aggregate') {
-      const settled = await Promise.allSettled(rows.map((row) => transport.publish(row.message)));
+      const settled = await Promise.allSettled(rows.map(publishRow));
       return settled.map((s) => (s.status === 'fulfilled' ? SENT : { ok: false, error: s.reason as unknown }));
     }
     const outcomes: PublishOutcome[] = new Array<PublishOutcome>(rows.length);
@@ -165,7 +190,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     rows.forEach((row, i) => {
       if (row.aggregateId === null) {
         inFlight.push(
-          transport.publish(row.message).then(
+          publishRow(row).then(
             () => void (outcomes[i] = SENT),
             (error: unknown) => void (outcomes[i] = { ok: false, error }),
           ),
@@ -180,7 +205,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       for (let k = 0; k < chain.length; k++) {
         const i = chain[k]!;
         try {
-          await transport.publish(rows[i]!.message);
+          await publishRow(rows[i]!);
           outcomes[i] = SENT;
         } catch (error) {
           outcomes[i] = { ok: false, error };
@@ -368,7 +393,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     start: () => steps.run(start),
     stop: () => steps.run(stop),
     stats() {
-      return { running, ...counters, lastError };
+      return { running, ...counters, unroutable: unroutable.stats().accepted, lastError };
     },
   };
 }

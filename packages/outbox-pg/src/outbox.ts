@@ -16,6 +16,8 @@ import {
   type Outbox,
   type OutboxPublishOptions,
   type PayloadInput,
+  type UnroutablePolicy,
+  unroutablePolicyOf,
 } from '@metro/core';
 import { execute, type Executor } from './executor.js';
 import { schemaName } from './identifiers.js';
@@ -53,6 +55,12 @@ export interface EnqueueOptions {
   readonly priority?: number;
   /** Deliver no sooner than this many ms after the relay publishes the row. */
   readonly delayMs?: number;
+  /**
+   * Events: what the relay does when no queue receives the row (see `UnroutablePolicy`), stored
+   * with it. Default: the relay's default for topic rows, `accept`; commands and queue rows are
+   * always errors when unroutable.
+   */
+  readonly unroutable?: UnroutablePolicy;
 }
 
 /** An aggregate-style event: exchange = aggregate, routing key = event type. */
@@ -62,6 +70,8 @@ export interface AggregateEvent {
   readonly payload: unknown;
   readonly aggregateId?: string;
   readonly eventId?: string;
+  /** What the relay does when no queue receives it. Default `accept` (see `UnroutablePolicy`). */
+  readonly unroutable?: UnroutablePolicy;
 }
 
 /**
@@ -71,7 +81,10 @@ export interface AggregateEvent {
 export interface PgOutbox extends Outbox<Executor> {
   /**
    * Validates and writes an event (or a command): a `ValidationError` reaches the caller and
-   * nothing is written. Resolves with the envelope that will be published after commit.
+   * nothing is written. Resolves with the envelope that will be published after commit. An
+   * event's unroutable policy (option `unroutable`, else the definition's, else `accept`) is
+   * stored with the row: under `accept` a row no queue receives is done (`sent`), under `error`
+   * it is retried, then `failed`. Commands are always errors when unroutable.
    */
   publish<D extends MessageDefinition>(trx: Executor, event: D, payload: PayloadInput<D>, options?: PgOutboxPublishOptions): Promise<Envelope<Payload<D>>>;
   /** Validates and writes a command. */
@@ -114,6 +127,17 @@ export interface OutboxRowInput {
   readonly expiresAt: Date | null;
   readonly priority?: number | undefined;
   readonly delayMs?: number | undefined;
+  /**
+   * Topic rows: what the relay does when no queue receives it. Stored in the row's `destination`
+   * (`{"kind":"topic",...,"unroutable":"error"}`); without it a topic row is accepted. Ignored for
+   * commands and queues (always errors when unroutable).
+   */
+  readonly unroutable?: UnroutablePolicy | undefined;
+}
+
+/** The `destination` column of a row: topic rows carry their unroutable policy, when they have one. */
+function storedDestination(row: OutboxRowInput): unknown {
+  return row.unroutable !== undefined && row.destination.kind === 'topic' ? { ...row.destination, unroutable: row.unroutable } : row.destination;
 }
 
 /**
@@ -135,7 +159,7 @@ export async function insertOutboxRows(
       rows.map((row) => ({
         message_id: row.messageId,
         type: row.type,
-        destination: sql`cast(${JSON.stringify(row.destination)} as jsonb)`,
+        destination: sql`cast(${JSON.stringify(storedDestination(row))} as jsonb)`,
         aggregate_id: row.aggregateId,
         body: Buffer.from(row.body.buffer, row.body.byteOffset, row.body.byteLength),
         content_type: row.contentType,
@@ -187,6 +211,7 @@ export function createOutbox(options: OutboxOptions): PgOutbox {
       expiresAt: envelope.expiresat !== undefined ? new Date(envelope.expiresat) : null,
       priority: extra.priority,
       delayMs: extra.delayMs,
+      unroutable: extra.unroutable,
     };
   };
 
@@ -203,9 +228,11 @@ export function createOutbox(options: OutboxOptions): PgOutbox {
   };
 
   const write = async <D extends MessageDefinition>(trx: Executor, definition: D, payload: PayloadInput<D>, opts: PgOutboxPublishOptions = {}): Promise<Envelope<Payload<D>>> => {
-    const { aggregateId, headers, priority, delayMs, ...envelopeOptions } = opts;
+    const { aggregateId, headers, priority, delayMs, unroutable, ...envelopeOptions } = opts;
+    const policy = unroutablePolicyOf(definition, unroutable);
     const envelope = await createEnvelope(definition, payload, { ...envelopeOptions, source });
     await enqueue(trx, envelope, {
+      ...(definition.kind === 'event' ? { unroutable: policy } : {}),
       ...(aggregateId !== undefined ? { aggregateId } : {}),
       ...(headers !== undefined ? { headers: { ...headers } } : {}),
       ...(priority !== undefined ? { priority } : {}),
@@ -246,6 +273,7 @@ export function createOutbox(options: OutboxOptions): PgOutbox {
           contentType: encoded.contentType,
           headers: encoded.headers,
           expiresAt: null,
+          unroutable: event.unroutable,
         },
       ]);
     },

@@ -169,8 +169,8 @@ describe('outbox + relay (PostgreSQL, in-memory broker)', () => {
     }
   });
 
-  it('an unroutable row is retried with backoff, then marked failed, and never blocks other rows', async () => {
-    const Lost = defineEvent({ topic: 'nowhere', type: 'lost', schema: z.object({}) });
+  it("an unroutable row (the 'error' policy) is retried with backoff, then marked failed, and never blocks other rows", async () => {
+    const Lost = defineEvent({ topic: 'nowhere', type: 'lost', schema: z.object({}), unroutable: 'error' });
     const relay = createOutboxRelay({ db: t.db, transport, schema, pollInterval: 20, maxAttempts: 3, retryDelay: 30 });
     await relay.start();
     const before = received.length;
@@ -190,8 +190,8 @@ describe('outbox + relay (PostgreSQL, in-memory broker)', () => {
     }
   });
 
-  it('with retention, an unroutable row is retried with backoff and then kept as failed; the sent one stays sent', async () => {
-    const Lost = defineEvent({ topic: 'nowhere-kept', type: 'lost', schema: z.object({}) });
+  it("with retention, an unroutable row (the 'error' policy) is retried with backoff and then kept as failed; the sent one stays sent", async () => {
+    const Lost = defineEvent({ topic: 'nowhere-kept', type: 'lost', schema: z.object({}), unroutable: 'error' });
     const relay = createOutboxRelay({ db: t.db, transport, schema, pollInterval: 20, maxAttempts: 3, retryDelay: 30, retention: '1h' });
     const { sentLastMinute: before, failed: failedBefore } = await outboxStats(t.db, { schema });
     await relay.start();

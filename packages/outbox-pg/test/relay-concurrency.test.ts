@@ -22,6 +22,7 @@ function rows(count: number, aggregates: number, topic: string): OutboxRowInput[
     messageId: uuidv7(),
     type: 'evt',
     destination: { kind: 'topic', topic, subject: 'evt' },
+    unroutable: 'error', // the link's one-off UnroutableError is retried, not accepted
     aggregateId: aggregates > 0 ? `agg-${i % aggregates}` : null,
     body: encoder.encode(JSON.stringify({ i, agg: aggregates > 0 ? `agg-${i % aggregates}` : null })),
     contentType: 'application/json',
