@@ -47,9 +47,12 @@ it('installs with ws as its only dependency: no server, no database driver, no T
   expect(installed).toEqual(['@metro/admin-client', 'ws']);
 });
 
-it('loads through its exports map with plain node', async () => {
+it('loads through its exports map with plain node, from ESM and from CommonJS', async () => {
   const { stdout } = await run('node', ['--input-type=module', '-e', "import('@metro/admin-client').then((m) => console.log(Object.keys(m).sort().join(',')))"], { cwd: project, env: plainEnv(), timeout: 30_000 });
   expect(stdout.trim()).toBe('TRPCClientError,createAdminClient');
+  // And from CommonJS (require() of ES modules, Node 20.19+): no top-level await in the way.
+  const cjs = await run('node', ['-e', "console.log(Object.keys(require('@metro/admin-client')).sort().join(','))"], { cwd: project, env: plainEnv(), timeout: 30_000 });
+  expect(cjs.stdout.trim()).toBe('TRPCClientError,createAdminClient');
 });
 
 it('runs the installed metro-admin against a live admin server', async () => {

@@ -59,6 +59,11 @@ it('exports dashboardDir: the installed copy of the built dashboard', () => {
   expect(pathToFileURL(installed.dashboardDir).href).toMatch(/^file:/);
 });
 
+it('loads from CommonJS too (require() of ES modules, Node 20.19+)', async () => {
+  const { stdout } = await run('node', ['-e', "console.log(require('@metro/admin-web').dashboardDir)"], { cwd: join(work, 'project'), env: plainEnv(), timeout: 30_000 });
+  expect(stdout.trim()).toBe(installed.dashboardDir);
+});
+
 it('is served by createAdminServer({ staticDir: dashboardDir }) from the install', async () => {
   const env = await createTestDb('admin_web_pack');
   const admin: AdminRouter = createAdminRouter({ db: env.db, schema: env.schema, authorize: tokenAuth(['pack-token']) });
