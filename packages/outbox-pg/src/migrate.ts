@@ -8,7 +8,7 @@ import { runMigrations } from './migrator.js';
  *
  * @example
  * ```ts
- * const db = new Kysely({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString }) }) });
+ * const db = createPgDatabase(new pg.Pool({ connectionString }));
  * await migrate(db);                       // schema "metro"
  * await migrate(db, { schema: 'billing' }); // or a schema of your choice
  * ```

@@ -13,8 +13,8 @@ const guarded = new WeakSet<Pool>();
  *
  * @example
  * ```ts
- * const pool = handlePoolErrors(new pg.Pool({ connectionString }), { logger });
- * const db = new Kysely({ dialect: new PostgresDialect({ pool }) });
+ * const pool = handlePoolErrors(new pg.Pool({ connectionString }), { logger }); // a pool you use without kysely
+ * // with kysely, createPgDatabase(pool, { logger }) guards the pool and builds the instance
  * ```
  */
 export function handlePoolErrors(pool: Pool, options: { logger?: Logger } = {}): Pool {
