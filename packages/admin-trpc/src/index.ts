@@ -9,7 +9,7 @@ export type { Authorizer, AuthRequest, Principal } from './auth.js';
 export { AdminAuthRequiredError, AdminServerError, AdminClientError, AdminStaticDirError, MessageDefinitionMissingError } from './errors.js';
 export type { AdminContext } from './trpc.js';
 export type { FailureSummary, FailureDetail, DeferredDto, ScheduledDto, PageDto, JsonValue } from './router/dto.js';
-export type { FailureStats } from './router/failure-stats.js';
+export type { FailureStats } from '@metro/outbox-pg';
 export type { OutboxStatsDto } from './router/outbox.js';
 export type { QueueSample } from './router/queue-sampler.js';
 export type { LiveStats } from './router/subscriptions.js';

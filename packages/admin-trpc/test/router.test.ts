@@ -135,6 +135,17 @@ describe('failed', () => {
     expect(stats.byError.find((e) => e.error === 'ETIMEDOUT')?.count).toBe(10);
     expect(stats.overTime.reduce((n, b) => n + b.count, 0)).toBe(37);
   });
+
+  it('stats honour the error-class filter, as the listing does', async () => {
+    const filter = { errorName: 'TimeoutError' };
+    const listed = (await client.failed.list.query({ filter, limit: 100 })).items.length;
+    const stats = await client.failed.stats.query({ filter, bucket: 'minute' });
+    expect(listed).toBe(10);
+    expect(stats.byType).toEqual([{ type: 'shipped', count: 10 }]);
+    expect(stats.byError).toEqual([{ error: 'ETIMEDOUT', count: 10 }]);
+    expect(stats.overTime.reduce((n, b) => n + b.count, 0)).toBe(listed);
+    expect(stats.byStatus).toEqual({ failed: 0, retried: 10, resolved: 0, deleted: 0 });
+  });
 });
 
 describe('deferred', () => {

@@ -12,6 +12,7 @@ export { SerialSteps } from './serial-steps.js';
 export * from './transport.js';
 export type * from './stores/page.js';
 export type * from './stores/failure-store.js';
+export { FAILURE_REASONS, FAILURE_STATUSES } from './stores/failure-store.js';
 export type * from './stores/deferred-store.js';
 export type * from './stores/inbox.js';
 export * from './schema.js';

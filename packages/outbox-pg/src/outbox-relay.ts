@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import { childLogger, ConfigurationError, SerialSteps, defaultLogger, toMilliseconds, isUnroutable, UnroutableEvents, uuidv7, type Duration, type Logger, type Transport } from '@metro/core';
+import { backoffDelay, childLogger, ConfigurationError, SerialSteps, defaultLogger, toMilliseconds, isUnroutable, UnroutableEvents, uuidv7, type Duration, type Logger, type Transport } from '@metro/core';
 import { ClaimFloor } from './claim-floor.js';
 import { BatchTransaction, type BatchWork } from './batch-transaction.js';
 import { CLAIM_SETTINGS, claimRows, markAttemptFailed, markSent, type ClaimedRow } from './outbox-claim.js';
@@ -255,7 +255,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       }
       const attempt = row.attempts + 1;
       const giveUp = attempt >= maxAttempts;
-      const delay = Math.min(300_000, retryDelayMs * 2 ** (attempt - 1));
+      const delay = backoffDelay(attempt - 1, { initialMs: retryDelayMs, maxMs: 300_000 });
       await markAttemptFailed(trx, schema, row.seq, errorText(result.error), delay, giveUp);
       if (giveUp) {
         counters.failed++;
@@ -340,7 +340,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         failures++;
         counters.errors++;
         lastError = errorText(err);
-        const delay = Math.min(5000, 100 * 2 ** Math.min(failures - 1, 6));
+        const delay = backoffDelay(failures - 1, { initialMs: 100, maxMs: 5000 });
         logger.warn({ err, delayMs: delay }, 'outbox relay batch failed; backing off');
         if (counter.due(0) > 0) await writeCount(counter); // a broker outage would otherwise hold the count until it ends
         if (running) await wakeups.pause(delay);

@@ -16,6 +16,7 @@ import {
   type StandardSchemaV1,
 } from '@metro/core';
 import { FailureNotEditableError } from './errors.js';
+import { failureStats, type FailureStats, type FailureStatsBucket } from './failure-stats.js';
 import { failureWhere, pageLimit } from './failure-query.js';
 import { encodeFailureCursor, toFailureRecord, type FailureRow } from './failure-rows.js';
 import { schemaName } from './identifiers.js';
@@ -27,17 +28,6 @@ export interface PgFailureStoreOptions {
   readonly schema?: string;
   /** Codec used to re-encode an edited envelope. Default: Metro's CloudEvents JSON codec. */
   readonly codec?: Codec;
-}
-
-/** Counts of failures, for dashboards. */
-export interface FailureStats {
-  readonly total: number;
-  readonly byStatus: Record<FailureStatus, number>;
-  readonly byReason: Record<string, number>;
-  /** The 20 most frequent message types. */
-  readonly byType: ReadonlyArray<{ readonly type: string | null; readonly count: number }>;
-  /** The 20 most frequent error names. */
-  readonly byError: ReadonlyArray<{ readonly name: string; readonly count: number }>;
 }
 
 /** The PostgreSQL failure store: core's {@link FailureStore} plus operator actions. */
@@ -64,8 +54,11 @@ export interface PgFailureStore extends FailureStore {
   editAndRetry(id: string, payload: unknown, options?: { schema?: StandardSchemaV1 }): Promise<FailureRecord | undefined>;
   /** Marks the given ids, or every record matching the filter, `deleted`. Returns how many. */
   deleteMany(filterOrIds: FailureQuery | ReadonlyArray<string>): Promise<number>;
-  /** Counts by status, reason, type and error, for records matching the filter (cursor, limit ignored). */
-  stats(filter?: FailureQuery): Promise<FailureStats>;
+  /**
+   * Counts by status, reason, type, error and over time, for records matching the filter (cursor
+   * and limit ignored; `byStatus` ignores the status filter). See {@link FailureStats}.
+   */
+  stats(filter?: FailureQuery, options?: { readonly bucket?: FailureStatsBucket }): Promise<FailureStats>;
 }
 
 /**
@@ -264,26 +257,6 @@ export function pgFailureStore(
       return Number(result.numUpdatedRows);
     },
 
-    async stats(filter = {}) {
-      const query: FailureQuery = { ...filter, status: filter.status ?? ['failed', 'retried', 'resolved', 'deleted'] };
-      const base = () => table().selectFrom('failed_messages').where((eb) => failureWhere(eb, query, false));
-      const [statusRows, reasonRows, typeRows, errorRows] = await Promise.all([
-        base().select(['status', sql<number>`count(*)::int`.as('n')]).groupBy('status').execute(),
-        base().select(['reason', sql<number>`count(*)::int`.as('n')]).groupBy('reason').execute(),
-        base().select(['type', sql<number>`count(*)::int`.as('n')]).groupBy('type').orderBy('n', 'desc').limit(20).execute(),
-        base().select(['error_name', sql<number>`count(*)::int`.as('n')]).groupBy('error_name').orderBy('n', 'desc').limit(20).execute(),
-      ]);
-      const byStatus: Record<FailureStatus, number> = { failed: 0, retried: 0, resolved: 0, deleted: 0 };
-      for (const r of statusRows) byStatus[r.status as FailureStatus] = Number(r.n);
-      const byReason: Record<string, number> = {};
-      for (const r of reasonRows) byReason[String(r.reason)] = Number(r.n);
-      return {
-        total: Object.values(byStatus).reduce((a, b) => a + b, 0),
-        byStatus,
-        byReason,
-        byType: typeRows.map((r) => ({ type: (r.type as string | null) ?? null, count: Number(r.n) })),
-        byError: errorRows.map((r) => ({ name: String(r.error_name), count: Number(r.n) })),
-      };
-    },
+    stats: (filter = {}, options = {}) => failureStats(db, schema, filter, options.bucket),
   };
 }

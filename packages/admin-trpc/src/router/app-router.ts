@@ -71,14 +71,12 @@ function buildRouter(options: AdminRouterOptions, logger: Logger) {
   const appRouter = router({
     /** Who the token belongs to: the dashboard's login check. */
     session: router({ whoami: adminQuery.query(({ ctx }) => ({ principal: ctx.principal.id })) }),
-    failed: failedRouter(stores, options.db, schema, edits),
+    failed: failedRouter(stores, edits),
     deferred: deferredRouter(stores, options.metro),
     scheduled: scheduledRouter(stores),
     outbox: outboxRouter(stores, outboxHistory),
     queues: queuesRouter(sampler),
     live: subscriptionsRouter({
-      db: options.db,
-      schema,
       stores,
       feed,
       sampler,

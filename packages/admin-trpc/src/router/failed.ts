@@ -1,14 +1,13 @@
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import { parseJsonSafely, ValidationError, type FailureQuery } from '@metro/core';
+import type { FailureStats } from '@metro/outbox-pg';
 import { MessageDefinitionMissingError } from '../errors.js';
 import { adminMutation, adminQuery, router } from '../trpc.js';
 import { toFailureDetail, toFailureSummary, type FailureDetail, type FailureSummary, type PageDto } from './dto.js';
 import { failureFilter, failureId, failureIds, jsonPayload, MAX_BULK_IDS, paging, toFailureQuery } from './inputs.js';
 import type { AdminStores } from './stores.js';
-import { failureStats, type FailureStats } from './failure-stats.js';
 import type { EditValidation } from './edit-validation.js';
-import type { Kysely } from 'kysely';
 
 function notFound(id: string): TRPCError {
   return new TRPCError({ code: 'NOT_FOUND', message: `No failed message with id "${id}". List them with failed.list.` });
@@ -54,7 +53,7 @@ async function retryInChunks(store: AdminStores['failures'], ids: string[], chun
 }
 
 /** The `failed.*` procedures: list, get, retry, retryMany, editAndRetry, delete, deleteMany, stats. */
-export function failedRouter(stores: AdminStores, db: Kysely<any>, schema: string, edits: EditValidation) {
+export function failedRouter(stores: AdminStores, edits: EditValidation) {
   const store = stores.failures;
   return router({
     /** Newest first; filter by type, topic, service, queue, reason, status, error text and time range. */
@@ -131,6 +130,6 @@ export function failedRouter(stores: AdminStores, db: Kysely<any>, schema: strin
     /** Counts by status, type, error and over time (hourly or per-minute buckets). */
     stats: adminQuery
       .input(z.strictObject({ filter: failureFilter.optional(), bucket: z.enum(['minute', 'hour', 'day']).optional() }).optional())
-      .query(async ({ input }): Promise<FailureStats> => failureStats(db, schema, toFailureQuery(input?.filter), input?.bucket ?? 'hour')),
+      .query(async ({ input }): Promise<FailureStats> => store.stats(toFailureQuery(input?.filter), { bucket: input?.bucket ?? 'hour' })),
   });
 }

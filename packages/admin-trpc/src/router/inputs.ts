@@ -1,7 +1,5 @@
 import { z } from 'zod';
-
-export const FAILURE_STATUSES = ['failed', 'retried', 'resolved', 'deleted'] as const;
-export const FAILURE_REASONS = ['handler', 'decode', 'validation', 'expired', 'no-handler', 'oversized'] as const;
+import { FAILURE_REASONS, FAILURE_STATUSES } from '@metro/core';
 
 const name = z.string().min(1).max(300);
 const isoDate = z

@@ -1,10 +1,9 @@
-import type { Kysely } from 'kysely';
 import type { FailureRecord, Logger } from '@metro/core';
+import type { FailureStats } from '@metro/outbox-pg';
 import { adminQuery, router } from '../trpc.js';
 import { drain, sleep } from './async-queue.js';
 import { toFailureSummary, type FailureSummary } from './dto.js';
 import type { FailureFeed } from './failure-feed.js';
-import { failureStats, type FailureStats } from './failure-stats.js';
 import { sampleOutbox, type OutboxStatsDto } from './outbox.js';
 import type { QueueSample, QueueSampler } from './queue-sampler.js';
 import type { StatsHistory } from './stats-history.js';
@@ -19,8 +18,6 @@ export interface LiveStats {
 }
 
 export interface SubscriptionDeps {
-  readonly db: Kysely<any>;
-  readonly schema: string;
   readonly stores: AdminStores;
   readonly feed: FailureFeed;
   readonly sampler: QueueSampler;
@@ -32,7 +29,7 @@ export interface SubscriptionDeps {
 /** Reads every live figure once; a part that fails (broker down) is left empty rather than failing the rest. */
 export async function readLiveStats(deps: SubscriptionDeps): Promise<LiveStats> {
   const [failures, outbox, queues] = await Promise.all([
-    failureStats(deps.db, deps.schema, {}, 'hour').then((s) => s.byStatus),
+    deps.stores.failures.stats().then((s) => s.byStatus),
     sampleOutbox(deps.stores, deps.outboxHistory).catch((err: unknown) => {
       deps.logger.warn({ err }, 'outbox stats failed');
       return null;

@@ -2,17 +2,25 @@ import type { Envelope } from '../envelope.js';
 import type { HeaderValue } from '../transport.js';
 import type { Page } from './page.js';
 
-/** Why a message ended in the failure store. */
-export type FailureReason =
-  | 'handler' //      a handler threw (or timed out) and its retries are exhausted or the error is not retryable
-  | 'decode' //       bytes that no codec could read: not JSON, missing attributes, pollution keys
-  | 'validation' //   the payload does not match the handler's schema
-  | 'expired' //      a command past its `expiresat`
-  | 'no-handler' //   a command this service has no handler for
-  | 'oversized'; //   bigger than `maxMessageBytes`
+/**
+ * Why a message ended in the failure store, every reason there is:
+ * - `handler`: a handler threw (or timed out) and its retries are exhausted or the error is not retryable;
+ * - `decode`: bytes that no codec could read (not JSON, missing attributes, pollution keys);
+ * - `validation`: the payload does not match the handler's schema;
+ * - `expired`: a command past its `expiresat`;
+ * - `no-handler`: a command this service has no handler for;
+ * - `oversized`: bigger than `maxMessageBytes`.
+ */
+export const FAILURE_REASONS = ['handler', 'decode', 'validation', 'expired', 'no-handler', 'oversized'] as const;
 
-/** `failed` → (retry) → `retried` → (handled) → `resolved`; `deleted` by an operator. A retried message that fails again returns to `failed`. */
-export type FailureStatus = 'failed' | 'retried' | 'resolved' | 'deleted';
+/** Why a message ended in the failure store (see {@link FAILURE_REASONS}). */
+export type FailureReason = (typeof FAILURE_REASONS)[number];
+
+/** Every status: `failed` → (retry) → `retried` → (handled) → `resolved`; `deleted` by an operator. A retried message that fails again returns to `failed`. */
+export const FAILURE_STATUSES = ['failed', 'retried', 'resolved', 'deleted'] as const;
+
+/** The status of a failure record (see {@link FAILURE_STATUSES}). */
+export type FailureStatus = (typeof FAILURE_STATUSES)[number];
 
 /** The error as recorded: plain data, so it can be stored and sent over the admin API. */
 export interface RecordedError {
