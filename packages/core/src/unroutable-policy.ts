@@ -96,7 +96,7 @@ export class UnroutableEvents {
       this.counts.set(key, 1);
       this.logger.warn(
         facts,
-        `event published to no queue (nobody subscribes to "${key}" yet): accepted and dropped by the broker. Further ones of this destination are logged at debug level; define the event with unroutable: 'error' to make this an error`,
+        "event published to no queue (nobody subscribes to its destination yet): accepted, and the broker dropped it. Later ones to this destination are logged at debug level; define the event with unroutable: 'error' if it must reach someone",
       );
     } else {
       this.logger.debug(facts, 'event published to no queue; accepted');
