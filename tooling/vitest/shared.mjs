@@ -14,7 +14,11 @@ export function metroVitestConfig(overrides = {}) {
       // The default reporter for people; a JSON report that tooling/scripts/test-summary.mjs adds up.
       reporters: ['default', ['json', { outputFile: 'test-output/vitest.json' }]],
       passWithNoTests: false,
+      // Metro's default logger writes warnings and errors to stderr; the tests provoke plenty of
+      // both (cut connections, failing handlers), so they silence it here, explicitly. A test
+      // about logging sets METRO_LOG_LEVEL itself (packages/core/test/default-logger.test.ts).
       ...overrides,
+      env: { METRO_LOG_LEVEL: 'silent', ...overrides.env },
     },
   });
 }

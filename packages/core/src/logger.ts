@@ -26,8 +26,14 @@ export function childLogger(logger: Logger, bindings: Record<string, unknown>): 
   return logger.child ? logger.child(bindings) : logger;
 }
 
-type Level = 'warn' | 'error';
-const LEVEL_NUMBER: Record<Level, number> = { warn: 40, error: 50 };
+type Level = 'debug' | 'info' | 'warn' | 'error';
+const LEVEL_NUMBER: Record<Level | 'silent', number> = { debug: 20, info: 30, warn: 40, error: 50, silent: Infinity };
+
+/** The lowest level the default logger writes: `METRO_LOG_LEVEL` (debug, info, warn, error, silent), else warn. */
+function threshold(): number {
+  const configured = process.env['METRO_LOG_LEVEL'];
+  return configured !== undefined && configured in LEVEL_NUMBER ? LEVEL_NUMBER[configured as Level | 'silent'] : LEVEL_NUMBER.warn;
+}
 
 function serializable(value: unknown): unknown {
   if (value instanceof Error) {
@@ -39,6 +45,7 @@ function serializable(value: unknown): unknown {
 }
 
 function writeLine(level: Level, bindings: Record<string, unknown>, obj: Record<string, unknown>, msg: string | undefined): void {
+  if (LEVEL_NUMBER[level] < threshold()) return;
   const record: Record<string, unknown> = { level: LEVEL_NUMBER[level], time: Date.now(), ...bindings };
   for (const [key, value] of Object.entries(obj)) record[key] = serializable(value);
   if (msg !== undefined) record.msg = msg;
@@ -53,8 +60,12 @@ function writeLine(level: Level, bindings: Record<string, unknown>, obj: Record<
 
 function stderrLogger(bindings: Record<string, unknown>): Logger {
   return {
-    debug() {},
-    info() {},
+    debug(obj, msg) {
+      writeLine('debug', bindings, obj, msg);
+    },
+    info(obj, msg) {
+      writeLine('info', bindings, obj, msg);
+    },
     warn(obj, msg) {
       writeLine('warn', bindings, obj, msg);
     },
@@ -70,7 +81,9 @@ function stderrLogger(bindings: Record<string, unknown>): Logger {
 /**
  * Metro's default logger: warnings and errors go to stderr as JSON lines in pino's format
  * (`{"level":40,"time":...,"service":"billing","msg":"..."}`, errors with type, message and
- * stack), debug and info are dropped. Pass a pino instance for more, or `silentLogger` for none.
+ * stack); debug and info are dropped. The environment variable `METRO_LOG_LEVEL` (`debug`,
+ * `info`, `warn`, `error`, `silent`) moves that threshold. Pass a pino instance for more, or
+ * `silentLogger` for none.
  *
  * @example
  * ```ts

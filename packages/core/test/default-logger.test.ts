@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createMetro, defaultLogger, InMemoryTransport, silentLogger } from '../src/index.js';
 import { OrderPlaced } from './helpers.js';
 
@@ -16,7 +16,17 @@ function captureStderr(): { lines: () => Record<string, unknown>[]; restore: () 
 
 describe('default logger', () => {
   let restore: (() => void) | undefined;
-  afterEach(() => restore?.());
+  // The shared test config sets METRO_LOG_LEVEL=silent for every package's tests; these tests
+  // are about the default a user gets, so they take it away.
+  const configured = process.env['METRO_LOG_LEVEL'];
+  beforeEach(() => {
+    delete process.env['METRO_LOG_LEVEL'];
+  });
+  afterEach(() => {
+    restore?.();
+    if (configured === undefined) delete process.env['METRO_LOG_LEVEL'];
+    else process.env['METRO_LOG_LEVEL'] = configured;
+  });
 
   it('writes warnings and errors to stderr as pino-shaped JSON lines, drops debug and info', () => {
     const stderr = captureStderr();
@@ -47,6 +57,22 @@ describe('default logger', () => {
     await metro.stop();
     const failed = stderr.lines().find((l) => l.msg === 'message recorded as failed (handler)');
     expect(failed).toMatchObject({ level: 40, service: 'default-logger', err: { message: 'card declined' } });
+  });
+
+  it('METRO_LOG_LEVEL moves the threshold: error drops warnings, debug shows everything, silent nothing', () => {
+    const stderr = captureStderr();
+    restore = stderr.restore;
+    process.env['METRO_LOG_LEVEL'] = 'error';
+    defaultLogger.warn({}, 'a warning');
+    defaultLogger.error({}, 'an error');
+    process.env['METRO_LOG_LEVEL'] = 'debug';
+    defaultLogger.debug({}, 'a detail');
+    process.env['METRO_LOG_LEVEL'] = 'silent';
+    defaultLogger.error({}, 'not shown');
+    expect(stderr.lines().map((l) => [l.level, l.msg])).toEqual([
+      [50, 'an error'],
+      [20, 'a detail'],
+    ]);
   });
 
   it('stays quiet with silentLogger', async () => {
