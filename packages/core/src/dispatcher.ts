@@ -1,7 +1,7 @@
 import type { Codec, IncomingMessage } from './codec.js';
 import { runWithCorrelation } from './context.js';
 import { MetroHeaders, type Envelope } from './envelope.js';
-import { MessageExpiredError, MetroError, NoHandlerError, toError } from './errors.js';
+import { MessageExpiredError, MessageOversizedError, NoHandlerError, toError } from './errors.js';
 import { createFailureRecorder } from './failure-recorder.js';
 import type { ContextRuntime } from './handler-context.js';
 import type { HandlerEntry } from './handler-entry.js';
@@ -129,7 +129,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     const headers = delivery.headers;
     const attempt = headerNumber(headers[MetroHeaders.attempt]) ?? 1;
     if (delivery.body.byteLength > maxMessageBytes) {
-      const error = new MetroError('MESSAGE_OVERSIZED', `Message of ${delivery.body.byteLength} bytes exceeds maxMessageBytes (${maxMessageBytes}); the body is kept truncated to 64 KiB. Send smaller messages or raise maxMessageBytes.`);
+      const error = new MessageOversizedError(delivery.body.byteLength, maxMessageBytes, OVERSIZED_KEEP);
       return recordAndSettle(delivery, 'oversized', error, null, null, attempt, delivery.body.subarray(0, OVERSIZED_KEEP));
     }
     const keptTopic = headers[MetroHeaders.topic];
@@ -157,7 +157,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     if (typeof only === 'string') {
       const entry = router.handler(only);
       if (entry === undefined) {
-        const error = new MetroError('NO_HANDLER', `Queue "${delivery.queue}" has no handler named "${only}" (renamed or removed?). Retry the failure once a handler with that name exists.`);
+        const error = new NoHandlerError(envelope.type, service, { name: only, queue: delivery.queue });
         return recordAndSettle(delivery, 'no-handler', error, envelope, only, attempt);
       }
       entries = [entry];

@@ -99,12 +99,30 @@ export class MessageExpiredError extends MetroError {
   }
 }
 
-/** A command reached a service that has no handler for its type. */
+/** A delivery bigger than the bus's `maxMessageBytes`: recorded as an `oversized` failure, its body kept truncated. */
+export class MessageOversizedError extends MetroError {
+  constructor(bytes: number, maxMessageBytes: number, keptBytes: number) {
+    super(
+      'MESSAGE_OVERSIZED',
+      `Message of ${bytes} bytes exceeds maxMessageBytes (${maxMessageBytes}); the body is kept truncated to ${keptBytes} bytes. Send smaller messages or raise maxMessageBytes.`,
+      { details: { bytes, maxMessageBytes } },
+    );
+  }
+}
+
+/**
+ * A command reached a service that has no handler for its type; or a retry or replay names a
+ * handler (`handler`) that its queue no longer has (renamed or removed).
+ */
 export class NoHandlerError extends MetroError {
-  constructor(type: string, service: string) {
-    super('NO_HANDLER', `Service "${service}" has no handler for command "${type}". Register one with metro.handle(...).`, {
-      details: { type, service },
-    });
+  constructor(type: string, service: string, handler?: { readonly name: string; readonly queue: string }) {
+    super(
+      'NO_HANDLER',
+      handler === undefined
+        ? `Service "${service}" has no handler for command "${type}". Register one with metro.handle(...).`
+        : `Queue "${handler.queue}" has no handler named "${handler.name}" (renamed or removed?). Retry the failure once a handler with that name exists.`,
+      { details: { type, service, ...(handler === undefined ? {} : { handler: handler.name, queue: handler.queue }) } },
+    );
   }
 }
 

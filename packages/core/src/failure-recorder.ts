@@ -1,6 +1,6 @@
 import type { Envelope } from './envelope.js';
 import { toError } from './errors.js';
-import { uuidv7 } from './id.js';
+import { deterministicId } from './id.js';
 import type { Logger } from './logger.js';
 import { recordError } from './recorded-error.js';
 import { recordHeadersOf } from './record-headers.js';
@@ -40,7 +40,10 @@ export function createFailureRecorder(deps: { service: string; failures: Failure
     attempts: number,
     body: Uint8Array = delivery.body,
   ): Promise<boolean> {
-    const messageId = envelope?.id ?? (delivery.messageId || uuidv7());
+    // Bytes with no id of their own (pika and most foreign producers send none) get one derived from
+    // the queue and the bytes, so a redelivery after a crash between this write and the ack upserts
+    // the same record instead of adding a second.
+    const messageId = envelope?.id ?? (delivery.messageId || deterministicId(delivery.queue, delivery.body));
     try {
       await failures.record({
         messageId,

@@ -1,4 +1,4 @@
-import { randomFillSync } from 'node:crypto';
+import { createHash, randomFillSync } from 'node:crypto';
 
 // Random bytes are drawn from a pool refilled 4 KiB at a time: one syscall per 256 ids, not per id.
 const POOL_SIZE = 4096;
@@ -51,4 +51,23 @@ export function uuidv7(now: number = Date.now()): string {
   bytes[8] = (bytes[8]! & 0x3f) | 0x80;
   const hex = bytes.toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/**
+ * A UUID-shaped (version 8) id derived from a SHA-256 of the given parts: the same input always gives the same id.
+ *
+ * @example
+ * ```ts
+ * deterministicId('legacy', 'user.created', body) === deterministicId('legacy', 'user.created', body); // true
+ * ```
+ */
+export function deterministicId(...parts: ReadonlyArray<string | Uint8Array>): string {
+  const hash = createHash('sha256');
+  for (const part of parts) {
+    hash.update(part);
+    hash.update('\u0000');
+  }
+  const hex = hash.digest('hex');
+  const variant = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }

@@ -1,7 +1,7 @@
 // @metro/core public entry. Everything a user imports from '@metro/core' is exported here.
 export * from './errors.js';
 export * from './duration.js';
-export { uuidv7 } from './id.js';
+export { deterministicId, uuidv7 } from './id.js';
 export * from './envelope.js';
 export { parseJsonSafely } from './safe-json.js';
 export type { Codec, EncodedMessage, IncomingMessage } from './codec.js';
@@ -39,7 +39,7 @@ export type { HandlerEntry } from './handler-entry.js';
 export { createMetro } from './metro.js';
 export type { Metro, MetroOptions, MetroStats, Handler, HandlerOptions, InboxHandler, InboxHandlerOptions, EventRoute, SubscriptionScope, SubscriptionOptions } from './metro-types.js';
 export { recordError } from './recorded-error.js';
-export { plainJsonCodec, deterministicId } from './codecs/plain-json-codec.js';
+export { plainJsonCodec } from './codecs/plain-json-codec.js';
 export { aggregateEnvelopeCodec } from './codecs/aggregate-envelope-codec.js';
 export type { AggregateEnvelope } from './codecs/aggregate-envelope-codec.js';
 export type * from './stores/outbox.js';

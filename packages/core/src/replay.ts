@@ -42,19 +42,21 @@ export function retryHeaders(delivery: Pick<Delivery, 'headers' | 'topic' | 'sub
 
 /**
  * The copy a failure record's replay (retry from the store or the admin) publishes: attempt 1,
- * the failure's id (a success marks it resolved), and only the failed handler, when one failed.
- * A `no-handler` record names no handler: the service may have one by now, under any name.
+ * the failure's id (a success marks it resolved), and only the handler the record names. A
+ * `no-handler` record that names one (a retry or replay for a handler since renamed or removed)
+ * keeps it: the other handlers of that queue already ran, and the replay waits for that handler
+ * to exist again, as its error says.
  *
  * @example
  * ```ts
  * await transport.publish({ destination: { kind: 'queue', queue: record.queue }, body: record.body, headers: failureReplayHeaders(record) });
  * ```
  */
-export function failureReplayHeaders(record: Pick<FailureRecord, 'id' | 'headers' | 'handler' | 'reason' | 'topic'>): ReplayHeaders {
+export function failureReplayHeaders(record: Pick<FailureRecord, 'id' | 'headers' | 'handler' | 'topic'>): ReplayHeaders {
   const headers = carriedHeaders(record.headers, record.topic);
   headers[MetroHeaders.failureId] = record.id;
   headers[MetroHeaders.attempt] = 1;
-  if (record.handler !== null && record.reason !== 'no-handler') headers[MetroHeaders.handler] = record.handler;
+  if (record.handler !== null) headers[MetroHeaders.handler] = record.handler;
   return headers;
 }
 

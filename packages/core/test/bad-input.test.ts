@@ -57,9 +57,28 @@ describe('bad input never crashes the consumer and is never lost', () => {
       expect(byId[id]?.envelope, id).toBeNull();
     }
     expect(byId.big?.reason).toBe('oversized');
+    expect(byId.big?.error).toMatchObject({ name: 'MessageOversizedError', code: 'MESSAGE_OVERSIZED' });
+    expect((await metro.failures.list({ errorName: 'MessageOversizedError' })).items.map((f) => f.messageId)).toEqual(['big']);
     expect(byId.big?.body.byteLength).toBe(64 * 1024);
     expect(items).toHaveLength(7);
     expect((await t.inspectQueue('bad-bytes'))?.messages).toBe(0);
+  });
+
+  it('bytes with no message id get one derived from the queue and the bytes: a redelivery upserts the same record', async () => {
+    metro = createTestMetro({ service: 'bad-no-id' });
+    metro.on(OrderPlaced, () => undefined);
+    await metro.start();
+    const to = { topic: 'orders', subject: 'placed' };
+    // Two deliveries of the same bytes (a redelivery after a crash between the record and the ack), and other bytes.
+    await metro.transport.publish(raw(to, encode('{"not json')));
+    await metro.transport.publish(raw(to, encode('{"not json')));
+    await metro.transport.publish(raw(to, encode('{"not json either')));
+    await metro.drain();
+    const { items } = await metro.failures.list({ limit: 100 });
+    expect(items).toHaveLength(2);
+    const again = items.find((f) => new TextDecoder().decode(f.body) === '{"not json');
+    expect(again).toMatchObject({ reason: 'decode', attempts: 2 });
+    expect(again!.messageId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   });
 
   it('schema-invalid payloads are validation failures per handler, not retried; pattern handlers get the raw data', async () => {

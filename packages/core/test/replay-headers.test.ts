@@ -22,7 +22,7 @@ const carried = { tenant: 'eu', 'x-tenant': stored['x-tenant'], 'metro-topic': '
 
 describe('replay headers (one home: src/replay.ts)', () => {
   it('a failure replay: carried headers, the failure id, attempt 1 and the failed handler', () => {
-    expect(failureReplayHeaders({ id: 'f1', headers: stored, handler: 'charge', reason: 'handler', topic: 'orders' })).toEqual({
+    expect(failureReplayHeaders({ id: 'f1', headers: stored, handler: 'charge', topic: 'orders' })).toEqual({
       ...carried,
       'metro-failure-id': 'f1',
       'metro-attempt': 1,
@@ -30,12 +30,14 @@ describe('replay headers (one home: src/replay.ts)', () => {
     });
   });
 
-  it('a no-handler failure replays to whatever handler the service has now: no handler header', () => {
-    expect(failureReplayHeaders({ id: 'f2', headers: stored, handler: 'gone', reason: 'no-handler', topic: 'orders' })).toEqual({ ...carried, 'metro-failure-id': 'f2', 'metro-attempt': 1 });
+  it("a no-handler failure that names a handler (renamed or removed) keeps naming it: the queue's other handlers already ran", () => {
+    expect(failureReplayHeaders({ id: 'f2', headers: stored, handler: 'gone', topic: 'orders' })).toEqual({ ...carried, 'metro-failure-id': 'f2', 'metro-attempt': 1, 'metro-handler': 'gone' });
+    // A command nobody handled names none: whichever handler the service has now runs.
+    expect(failureReplayHeaders({ id: 'f4', headers: stored, handler: null, topic: null })).toEqual({ ...carried, 'metro-failure-id': 'f4', 'metro-attempt': 1 });
   });
 
   it('a failure recorded before the topic header existed gets it from the record', () => {
-    expect(failureReplayHeaders({ id: 'f3', headers: { tenant: 'eu' }, handler: null, reason: 'decode', topic: 'orders' })).toEqual({
+    expect(failureReplayHeaders({ id: 'f3', headers: { tenant: 'eu' }, handler: null, topic: 'orders' })).toEqual({
       tenant: 'eu',
       'metro-topic': 'orders',
       'metro-failure-id': 'f3',

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createMetro, InMemoryDeferredStore, ValidationError, silentLogger } from '../src/index.js';
+import { createMetro, InMemoryDeferredStore, InMemoryFailureStore, InMemoryTransport, ValidationError, silentLogger } from '../src/index.js';
 import { createTestMetro, type TestMetro } from '../src/testing/index.js';
 import { FlakyTransport, OrderPlaced } from './helpers.js';
 
@@ -32,6 +32,41 @@ describe('operator retries of failures', () => {
     expect(fixedRuns).toEqual(['9']);
     const after = await metro.failures.get(failure!.id);
     expect(after).toMatchObject({ status: 'resolved', retryCount: 1 });
+  });
+
+  it('a failure for a handler since renamed replays to that handler only once it is back, never to the handlers that already ran', async () => {
+    const transport = new InMemoryTransport({ logger: silentLogger });
+    const failures = new InMemoryFailureStore();
+    const runs: string[] = [];
+    const deploy = (fragileName: string, broken: boolean): TestMetro => {
+      const m = createTestMetro({ service: 'replay-renamed', retry: { attempts: 1 }, transport, failures, closeTransport: false });
+      m.on(OrderPlaced, () => void runs.push('ok'), { name: 'ok' });
+      m.on(OrderPlaced, () => {
+        if (broken) throw new Error('bug');
+        runs.push(fragileName);
+      }, { name: fragileName });
+      return m;
+    };
+    metro = deploy('fragile', true);
+    await metro.start();
+    await metro.publish(OrderPlaced, { orderId: '1' });
+    await metro.drain();
+    const [failure] = (await metro.failures.list()).items;
+    await metro.stop();
+    // A release renamed the handler: the replay finds no handler of that name and is recorded again, as no-handler.
+    metro = deploy('renamed', false);
+    await metro.start();
+    await metro.retryFailure(failure!.id);
+    await metro.drain();
+    expect(await failures.get(failure!.id)).toMatchObject({ status: 'failed', reason: 'no-handler', handler: 'fragile' });
+    await metro.stop();
+    // The handler is back under its name: the replay runs it, and only it.
+    metro = deploy('fragile', false);
+    await metro.start();
+    expect(await metro.retryFailure(failure!.id)).toBe(true);
+    await metro.drain();
+    expect(runs).toEqual(['ok', 'fragile']);
+    expect(await failures.get(failure!.id)).toMatchObject({ status: 'resolved' });
   });
 
   it('a replay that fails again returns the record to failed (same record, attempts added)', async () => {

@@ -55,12 +55,12 @@ describe('pgFailureStore operator actions', () => {
     expect((await store.get(r.id))?.status).toBe('retried');
   });
 
-  it('a no-handler failure replays with no handler header (as the bus replays it: the service may handle it by now)', async () => {
+  it('a no-handler failure for a named handler replays to that handler only, as the bus replays it', async () => {
     const { schema, store } = await freshPgStore('fsn');
     const r = await store.record(newFailure({ reason: 'no-handler', handler: 'gone', headers: { 'metro-topic': 'orders' } }));
     await store.retry(r.id);
     const rows = await outboxRows(schema);
-    expect(rows[0]!.headers).toEqual({ 'metro-topic': 'orders', 'metro-failure-id': r.id, 'metro-attempt': 1 });
+    expect(rows[0]!.headers).toEqual({ 'metro-topic': 'orders', 'metro-failure-id': r.id, 'metro-attempt': 1, 'metro-handler': 'gone' });
   });
 
   it('edits the payload (validated) and re-encodes the envelope', async () => {

@@ -1,6 +1,7 @@
 import type { Channel, ConsumeMessage } from 'amqplib';
 import type { Consumer, Delivery, DeliveryHandler, Logger, ReplyMessage } from '@metro/core';
 import { AckBatcher } from './ack-batcher.js';
+import { amqpCode } from './channel-scope.js';
 import { reconnectDelay } from './reconnect-delay.js';
 import type { ConnectionSupervisor, LiveConnection } from './connection-supervisor.js';
 import { originalRoute, publicHeaders } from './incoming.js';
@@ -95,8 +96,12 @@ export class AmqpConsumer implements Consumer {
 
   private async open(live: LiveConnection): Promise<void> {
     const channel = await live.model.createChannel();
-    channel.on('error', (err: unknown) => this.host.logger.warn({ err, queue: this.queue }, 'metro: consumer channel error'));
-    channel.on('close', () => this.onChannelClosed(channel, live));
+    let brokerError: unknown;
+    channel.on('error', (err: unknown) => {
+      if (amqpCode(err) !== undefined) brokerError = err;
+      this.host.logger.warn({ err, queue: this.queue }, 'metro: consumer channel error');
+    });
+    channel.on('close', () => this.onChannelClosed(channel, live, brokerError));
     try {
       await channel.prefetch(this.prefetch);
       const batcher = new AckBatcher(channel);
@@ -121,7 +126,8 @@ export class AmqpConsumer implements Consumer {
     if (this.cancelled) await channel.close().catch(() => undefined);
   }
 
-  private onChannelClosed(channel: Channel, live: LiveConnection): void {
+  /** `brokerError`: the close the broker sent (with its reply code), if it closed the channel; none when the connection was lost on our side. */
+  private onChannelClosed(channel: Channel, live: LiveConnection, brokerError: unknown): void {
     if (this.channel !== channel || this.opening) return;
     this.batcher?.discard();
     this.channel = undefined;
@@ -131,7 +137,11 @@ export class AmqpConsumer implements Consumer {
     this.notifyIdle();
     if (this.cancelled) return;
     if (this.host.supervisor.current?.model === live.model) {
-      this.host.logger.warn({ queue: this.queue }, 'metro: consumer channel closed by the broker; reopening (unacked messages are redelivered)');
+      if (brokerError !== undefined) {
+        this.host.logger.warn({ err: brokerError, queue: this.queue, code: amqpCode(brokerError) }, 'metro: consumer channel closed by the broker; reopening (unacked messages are redelivered)');
+      } else {
+        this.host.logger.warn({ queue: this.queue }, 'metro: consumer channel closed without a broker error (connection lost or closing); reopening (unacked messages are redelivered)');
+      }
       this.scheduleReopen(live);
     }
     // Otherwise the connection is gone; the transport resumes this consumer after reconnecting.

@@ -203,6 +203,24 @@ describe('broker flow control and consumer faults', () => {
     await waitFor(() => got.includes('held'), 5000, 'the held message');
   });
 
+  it('a consumer cut off on the client side does not say the broker closed its channel', async () => {
+    const logger = captureLogger();
+    const { proxy, transport } = await proxied({ logger });
+    const queue = q('cut-log');
+    await transport.declareQueue({ queue });
+    const got: string[] = [];
+    await transport.consume(queue, async (d) => {
+      got.push(text(d.body));
+      await d.ack();
+    });
+    proxy.cut();
+    await waitFor(async () => (await transport.inspectQueue(queue).catch(() => undefined))?.consumers === 1, 10_000, 'the consumer to come back');
+    await transport.publish(msg({ kind: 'queue', queue }, 'after'));
+    await waitFor(() => got.includes('after'), 5000, 'a delivery after the cut');
+    expect(logger.lines.filter((l) => /closed by the broker/.test(l.msg ?? ''))).toEqual([]);
+    expect(logger.lines.some((l) => l.level === 'warn' && /connection/i.test(l.msg ?? ''))).toBe(true);
+  });
+
   it('a consumer whose queue is deleted is told (no null reaches the handler), re-declares and resumes', async () => {
     const logger = captureLogger();
     const { transport } = await proxied({ logger });
@@ -222,7 +240,8 @@ describe('broker flow control and consumer faults', () => {
   });
 
   it('after a channel death (e.g. the consumer ack timeout), stale settles are dropped and the message is redelivered', async () => {
-    const { transport } = await proxied();
+    const logger = captureLogger();
+    const { transport } = await proxied({ logger });
     const queue = q('stale');
     await transport.declareQueue({ queue });
     const got: Delivery[] = [];
@@ -241,6 +260,7 @@ describe('broker flow control and consumer faults', () => {
     firstChannel.ack({ fields: { deliveryTag: 987_654 } } as never);
     await waitFor(() => got.length === 2, 10_000, 'the redelivery on a new channel');
     expect(got[1]!.redelivered).toBe(true);
+    expect(logger.lines.filter((l) => /consumer channel closed by the broker/.test(l.msg ?? '')).map((l) => l.obj['code'])).toEqual([406]);
     const secondChannel = amqpConsumer.currentChannel!;
     expect(secondChannel).not.toBe(firstChannel);
     release(); // the old handler finally acks: must be dropped, not sent on the new channel

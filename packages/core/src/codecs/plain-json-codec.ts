@@ -1,31 +1,12 @@
-import { createHash } from 'node:crypto';
 import type { Codec, EncodedMessage, IncomingMessage } from '../codec.js';
 import type { Envelope } from '../envelope.js';
 import { DecodeError } from '../errors.js';
+import { deterministicId } from '../id.js';
 import { parseJsonSafely } from '../safe-json.js';
 import { decodeUtf8 } from './json-envelope-codec.js';
 import { CORRELATION_HEADER } from '../context.js';
 
 const encoder = new TextEncoder();
-
-/**
- * A UUID-shaped (version 8) id derived from a SHA-256 of the given parts: the same input always gives the same id.
- *
- * @example
- * ```ts
- * deterministicId('legacy', 'user.created', body) === deterministicId('legacy', 'user.created', body); // true
- * ```
- */
-export function deterministicId(...parts: ReadonlyArray<string | Uint8Array>): string {
-  const hash = createHash('sha256');
-  for (const part of parts) {
-    hash.update(part);
-    hash.update('\u0000');
-  }
-  const hex = hash.digest('hex');
-  const variant = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
-}
 
 function headerString(headers: Readonly<Record<string, unknown>>, name: string): string | undefined {
   const value = headers[name];
