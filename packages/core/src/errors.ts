@@ -1,6 +1,36 @@
 /**
+ * Every code `@metro/core` raises, with what it means: the closed set behind {@link CoreErrorCode}.
+ * Each core error class passes one of these keys to {@link MetroError}; other packages keep a
+ * table of their own and extend `MetroError<TheirCode>`.
+ *
+ * @example
+ * ```ts
+ * if (err instanceof MetroError && err.code in CORE_ERROR_CODES) console.log(CORE_ERROR_CODES[err.code as CoreErrorCode]);
+ * ```
+ */
+export const CORE_ERROR_CODES = {
+  VALIDATION_FAILED: 'A payload did not match its message definition\'s schema.',
+  DECODE_FAILED: 'Bytes could not be turned into an envelope.',
+  TRANSPORT_CLOSED: 'The transport is closed or closing.',
+  UNROUTABLE: 'The broker had no queue to route a mandatory message to.',
+  PUBLISH_FAILED: 'The broker did not confirm a published message.',
+  HANDLER_TIMEOUT: 'A handler ran past its timeout.',
+  MESSAGE_EXPIRED: 'A command arrived after its expiry.',
+  MESSAGE_OVERSIZED: 'A delivery was bigger than maxMessageBytes.',
+  NO_HANDLER: 'No handler for a command, or a replay named a handler the queue no longer has.',
+  NON_ERROR_THROWN: 'A handler threw something that is not an Error.',
+  CONFIGURATION: 'The API was used in a way it does not support.',
+  REQUEST_TIMEOUT: 'A request got no reply within its timeout.',
+  STOPPING: 'The bus stopped past its timeout and aborted a running handler.',
+} as const;
+
+/** A code `@metro/core` raises: a key of {@link CORE_ERROR_CODES}. */
+export type CoreErrorCode = keyof typeof CORE_ERROR_CODES;
+
+/**
  * Every error Metro raises is a `MetroError` with a stable `code`, so callers can branch on
- * `err.code` (or `instanceof`) and the admin API can group failures by it.
+ * `err.code` (or `instanceof`) and the admin API can group failures by it. `TCode` narrows the
+ * code: core's classes use {@link CoreErrorCode}, other packages their own table.
  *
  * @example
  * ```ts
@@ -8,13 +38,13 @@
  * catch (err) { if (err instanceof ValidationError) console.log(err.issues); }
  * ```
  */
-export class MetroError extends Error {
+export class MetroError<TCode extends string = string> extends Error {
   /** Stable, machine-readable identifier of the error kind. */
-  readonly code: string;
+  readonly code: TCode;
   /** Extra structured facts about the error (safe to log and to return over the wire). */
   readonly details: Record<string, unknown> | undefined;
 
-  constructor(code: string, message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+  constructor(code: TCode, message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
@@ -29,7 +59,7 @@ export interface ValidationIssue {
 }
 
 /** A payload did not match its message definition's schema (on publish, on consume, or RPC input/output). */
-export class ValidationError extends MetroError {
+export class ValidationError extends MetroError<'VALIDATION_FAILED'> {
   readonly issues: ReadonlyArray<ValidationIssue>;
   constructor(what: string, issues: ReadonlyArray<ValidationIssue>) {
     const first = issues
@@ -44,21 +74,21 @@ export class ValidationError extends MetroError {
 }
 
 /** Bytes could not be turned into an envelope: not JSON, missing attributes, forbidden keys, too large. */
-export class DecodeError extends MetroError {
+export class DecodeError extends MetroError<'DECODE_FAILED'> {
   constructor(message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
     super('DECODE_FAILED', message, options);
   }
 }
 
 /** The transport is closed (or closing): nothing more can be published or consumed on it. */
-export class TransportClosedError extends MetroError {
+export class TransportClosedError extends MetroError<'TRANSPORT_CLOSED'> {
   constructor(message = 'The transport is closed. Create a new one, or call start() before publishing.') {
     super('TRANSPORT_CLOSED', message);
   }
 }
 
 /** The broker had no queue to route a (mandatory) message to: nothing would have received it. */
-export class UnroutableError extends MetroError {
+export class UnroutableError extends MetroError<'UNROUTABLE'> {
   constructor(destination: string) {
     super(
       'UNROUTABLE',
@@ -75,14 +105,14 @@ export class UnroutableError extends MetroError {
  * connection stayed up: retrying it may fail the same way, where a lost connection is worth
  * waiting out.
  */
-export class PublishError extends MetroError {
+export class PublishError extends MetroError<'PUBLISH_FAILED'> {
   constructor(message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
     super('PUBLISH_FAILED', message, options);
   }
 }
 
 /** A handler ran past its `timeout`; the message is retried or recorded as failed by its retry policy. */
-export class HandlerTimeoutError extends MetroError {
+export class HandlerTimeoutError extends MetroError<'HANDLER_TIMEOUT'> {
   constructor(handler: string, timeoutMs: number) {
     super('HANDLER_TIMEOUT', `Handler "${handler}" did not settle within ${timeoutMs} ms. Raise its \`timeout\` option or make it finish sooner.`, {
       details: { handler, timeoutMs },
@@ -91,7 +121,7 @@ export class HandlerTimeoutError extends MetroError {
 }
 
 /** A command arrived after its `expiresat`; it was not executed. */
-export class MessageExpiredError extends MetroError {
+export class MessageExpiredError extends MetroError<'MESSAGE_EXPIRED'> {
   constructor(type: string, expiresAt: string) {
     super('MESSAGE_EXPIRED', `Command "${type}" expired at ${expiresAt} before it was handled; it was not executed.`, {
       details: { type, expiresAt },
@@ -100,7 +130,7 @@ export class MessageExpiredError extends MetroError {
 }
 
 /** A delivery bigger than the bus's `maxMessageBytes`: recorded as an `oversized` failure, its body kept truncated. */
-export class MessageOversizedError extends MetroError {
+export class MessageOversizedError extends MetroError<'MESSAGE_OVERSIZED'> {
   constructor(bytes: number, maxMessageBytes: number, keptBytes: number) {
     super(
       'MESSAGE_OVERSIZED',
@@ -114,7 +144,7 @@ export class MessageOversizedError extends MetroError {
  * A command reached a service that has no handler for its type; or a retry or replay names a
  * handler (`handler`) that its queue no longer has (renamed or removed).
  */
-export class NoHandlerError extends MetroError {
+export class NoHandlerError extends MetroError<'NO_HANDLER'> {
   constructor(type: string, service: string, handler?: { readonly name: string; readonly queue: string }) {
     super(
       'NO_HANDLER',
@@ -127,7 +157,7 @@ export class NoHandlerError extends MetroError {
 }
 
 /** Wraps a non-Error value thrown by a handler (a string, an object, undefined) so it can be recorded. */
-export class NonErrorThrown extends MetroError {
+export class NonErrorThrown extends MetroError<'NON_ERROR_THROWN'> {
   readonly value: unknown;
   constructor(value: unknown) {
     let shown: string;
@@ -142,7 +172,7 @@ export class NonErrorThrown extends MetroError {
 }
 
 /** The caller used the API in a way it does not support (bad options, wrong lifecycle order). */
-export class ConfigurationError extends MetroError {
+export class ConfigurationError extends MetroError<'CONFIGURATION'> {
   constructor(message: string) {
     super('CONFIGURATION', message);
   }
@@ -160,10 +190,13 @@ export function toError(value: unknown): Error {
   return value instanceof Error ? value : new NonErrorThrown(value);
 }
 
-/** A request got no reply within its timeout; a reply arriving later is dropped. */
-export class RequestTimeoutError extends MetroError {
-  constructor(destination: string, timeoutMs: number, code = 'REQUEST_TIMEOUT') {
-    super(code, `No reply from ${destination} within ${timeoutMs} ms. Check that the service is running, or raise the timeout.`, {
+/**
+ * A request got no reply within its timeout; a reply arriving later is dropped. Its code is
+ * `REQUEST_TIMEOUT`; a subclass in another package may pass its own (rpc's `RpcTimeoutError`).
+ */
+export class RequestTimeoutError<TCode extends string = string> extends MetroError<TCode> {
+  constructor(destination: string, timeoutMs: number, code?: TCode) {
+    super(code ?? (('REQUEST_TIMEOUT' satisfies CoreErrorCode) as TCode), `No reply from ${destination} within ${timeoutMs} ms. Check that the service is running, or raise the timeout.`, {
       details: { destination, timeoutMs },
     });
   }

@@ -24,7 +24,7 @@ export const STOPPED = 3;
 export type Outcome = typeof OK | typeof FAILED | typeof INFRA | typeof STOPPED;
 
 /** Rejects a running handler's wait when Metro stops past its timeout (the message is requeued). */
-export class StopAbort extends MetroError {
+export class StopAbort extends MetroError<'STOPPING'> {
   constructor() {
     super('STOPPING', 'Metro is stopping: the handler was aborted and its message requeued.');
   }
