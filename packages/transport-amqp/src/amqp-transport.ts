@@ -20,7 +20,8 @@ import { DelayTopology } from './delay-topology.js';
 import { AmqpTopologyError } from './errors.js';
 import { resolveOptions, type AmqpTransportOptions, type ResolvedAmqpOptions } from './options.js';
 import { describeDestination, hasKeys, toRawPublish } from './outgoing.js';
-import { ChannelPublisher, type RawPublish } from './publisher.js';
+import { ChannelPublisher } from './channel-publisher.js';
+import type { RawPublish } from './raw-publish.js';
 import { RequestReply } from './request-reply.js';
 import { EXPIRED_SUFFIX, Topology } from './topology.js';
 

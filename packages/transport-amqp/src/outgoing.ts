@@ -1,7 +1,7 @@
 import type { ChannelModel, Options } from 'amqplib';
 import type { Destination, OutgoingMessage } from '@metro/core';
 import type { DelayTarget, DelayTopology } from './delay-topology.js';
-import type { RawPublish } from './publisher.js';
+import type { RawPublish } from './raw-publish.js';
 import type { Topology } from './topology.js';
 
 /** How a destination is named in errors and logs. */

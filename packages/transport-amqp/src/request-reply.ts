@@ -3,7 +3,8 @@ import type { Channel, ConsumeMessage, Message } from 'amqplib';
 import { PublishError, RequestTimeoutError, UnroutableError, TransportClosedError, type Logger, type ReplyMessage, type RequestOptions } from '@metro/core';
 import type { ConnectionSupervisor, LiveConnection } from './connection-supervisor.js';
 import { publicHeaders } from './incoming.js';
-import { ChannelPublisher, type RawPublish } from './publisher.js';
+import { ChannelPublisher } from './channel-publisher.js';
+import type { PreparePublish, RawPublish } from './raw-publish.js';
 
 /** RabbitMQ's direct reply-to pseudo-queue. */
 export const DIRECT_REPLY_TO = 'amq.rabbitmq.reply-to';
@@ -76,7 +77,7 @@ export class RequestReply {
   /**
    * Publishes `raw` as a request (reply-to and correlation id set here) and resolves with the reply.
    */
-  request(prepare: (live: LiveConnection) => Promise<RawPublish> | RawPublish, options: RequestOptions, destination: string): Promise<ReplyMessage> {
+  request(prepare: PreparePublish, options: RequestOptions, destination: string): Promise<ReplyMessage> {
     if (this.closed) return Promise.reject(new TransportClosedError());
     if (options.signal?.aborted) return Promise.reject(options.signal.reason);
     // Only needs to be unique: randomUUID is pooled and much cheaper than a time-ordered id.

@@ -1,0 +1,22 @@
+import type { Channel } from 'amqplib';
+import type { Logger } from '@metro/core';
+import { publishOptions, type RawPublish } from './raw-publish.js';
+
+const WRITTEN: Promise<void> = Promise.resolve();
+
+/**
+ * Writes `raw` with no confirm and resolves once written: fire and forget, for requests and
+ * replies, whose reply (or the requester's timeout) is their confirmation. On a confirm channel
+ * amqplib tracks the confirm with no callback, so there is nothing to settle; a mandatory message
+ * the broker returns goes to the publisher's `onUnconfirmedReturn`. `undefined` when the channel
+ * was already closed (nothing went out); `what` names the publish in that debug line.
+ */
+export function writeUnconfirmed(channel: Channel, raw: RawPublish, logger: Logger, what: string): Promise<void> | undefined {
+  try {
+    channel.publish(raw.exchange, raw.routingKey, raw.body, publishOptions(raw));
+    return WRITTEN;
+  } catch (err) {
+    logger.debug({ err }, `metro: ${what} on a closed channel; retrying on the next one`);
+    return undefined;
+  }
+}
