@@ -3,7 +3,8 @@ import { currentCorrelation } from './context.js';
 import type { MessageDefinition, PayloadInput, Payload } from './definitions.js';
 import type { Envelope } from './envelope.js';
 import { uuidv7 } from './id.js';
-import { isThenable, validateNow } from './schema.js';
+import { validateNow } from './schema.js';
+import { isThenable } from './thenable.js';
 import type { Destination, OutgoingMessage, HeaderValue } from './transport.js';
 import { MetroHeaders } from './envelope.js';
 

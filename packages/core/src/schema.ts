@@ -32,11 +32,6 @@ export async function validate<S extends StandardSchemaV1>(schema: S, value: unk
   return result.value as SchemaOutput<S>;
 }
 
-/** True for a promise or any other thenable (what `await` would wait for). */
-export function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
-  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function';
-}
-
 /**
  * Validates like {@link validate}, but returns the output synchronously when the schema is
  * synchronous and the value is valid (the hot path of every publish and call: no promise, no

@@ -2,9 +2,9 @@ import { InMemoryTransport } from '../memory/in-memory-transport.js';
 import { InMemoryDeferredStore } from '../memory/deferred-store.js';
 import { InMemoryFailureStore } from '../memory/failure-store.js';
 import { InMemoryInbox } from '../memory/inbox.js';
-import { createMetro } from '../metro.js';
+import { createMetro } from '../bus/metro.js';
 import { silentLogger } from '../logger.js';
-import type { Metro, MetroOptions } from '../metro-types.js';
+import type { Metro, MetroOptions } from '../bus/metro-types.js';
 
 /** Options of {@link createTestMetro}: `createMetro`'s, with the transport and stores optional. */
 export interface TestMetroOptions extends Omit<MetroOptions<undefined>, 'transport' | 'failures' | 'deferred' | 'inbox'> {

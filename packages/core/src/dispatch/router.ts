@@ -1,8 +1,8 @@
-import type { Codec } from './codec.js';
-import { ConfigurationError } from './errors.js';
+import type { Codec } from '../codec.js';
+import { ConfigurationError } from '../errors.js';
 import type { HandlerEntry } from './handler-entry.js';
-import { compileSubjectPattern, hasWildcard, type SubjectMatcher } from './subject-pattern.js';
-import type { Binding } from './transport.js';
+import { compileSubjectPattern, hasWildcard, type SubjectMatcher } from '../subject-pattern.js';
+import type { Binding } from '../transport.js';
 
 interface PatternRoute {
   readonly topic: string;

@@ -1,17 +1,17 @@
-import type { Codec } from './codec.js';
-import type { CommandDefinition, EventDefinition, Payload, PayloadInput } from './definitions.js';
-import type { Duration } from './duration.js';
-import type { Envelope } from './envelope.js';
-import type { HandlerContext, InboxHandlerContext } from './handler-context.js';
-import type { UnroutedHandler } from './dispatcher.js';
-import type { Logger } from './logger.js';
-import type { PublishOptions } from './publish-options.js';
-import type { RetryOptions } from './retry-policy.js';
-import type { DeferredStore } from './stores/deferred-store.js';
-import type { FailureStore } from './stores/failure-store.js';
-import type { Inbox } from './stores/inbox.js';
-import type { Binding, Delivery, Transport } from './transport.js';
-import type { UnroutableEventStats } from './unroutable-policy.js';
+import type { Codec } from '../codec.js';
+import type { CommandDefinition, EventDefinition, Payload, PayloadInput } from '../definitions.js';
+import type { Duration } from '../duration.js';
+import type { Envelope } from '../envelope.js';
+import type { HandlerContext, InboxHandlerContext } from '../dispatch/handler-context.js';
+import type { UnroutedHandler } from '../dispatch/dispatcher.js';
+import type { Logger } from '../logger.js';
+import type { PublishOptions } from '../publish-options.js';
+import type { RetryOptions } from '../retry-policy.js';
+import type { DeferredStore } from '../stores/deferred-store.js';
+import type { FailureStore } from '../stores/failure-store.js';
+import type { Inbox } from '../stores/inbox.js';
+import type { Binding, Delivery, Transport } from '../transport.js';
+import type { UnroutableEventStats } from '../unroutable-policy.js';
 
 /** A message handler: gets the validated payload and the {@link HandlerContext}. */
 export type Handler<P, Trx = unknown> = (payload: P, ctx: HandlerContext<Trx>) => unknown;

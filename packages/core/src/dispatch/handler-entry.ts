@@ -1,7 +1,7 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
-import type { MessageDefinition } from './definitions.js';
+import type { MessageDefinition } from '../definitions.js';
 import type { HandlerContext } from './handler-context.js';
-import type { RetryPolicy } from './retry-policy.js';
+import type { RetryPolicy } from '../retry-policy.js';
 
 /** A registered handler as the dispatcher sees it (internal). */
 export interface HandlerEntry {

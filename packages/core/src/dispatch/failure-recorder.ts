@@ -1,11 +1,11 @@
-import type { Envelope } from './envelope.js';
-import { toError } from './errors.js';
-import { deterministicId } from './id.js';
-import type { Logger } from './logger.js';
-import { recordError } from './recorded-error.js';
-import { recordHeadersOf } from './record-headers.js';
-import type { FailureReason, FailureStore } from './stores/failure-store.js';
-import type { Delivery } from './transport.js';
+import type { Envelope } from '../envelope.js';
+import { toError } from '../errors.js';
+import { deterministicId } from '../id.js';
+import type { Logger } from '../logger.js';
+import { recordError } from '../recorded-error.js';
+import { recordHeadersOf } from '../record-headers.js';
+import type { FailureReason, FailureStore } from '../stores/failure-store.js';
+import type { Delivery } from '../transport.js';
 
 /** Writes a failure record for a delivery; resolves false (after logging) when the store is unavailable. */
 export type RecordFailure = (

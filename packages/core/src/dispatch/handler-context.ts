@@ -1,11 +1,11 @@
-import type { CommandDefinition, EventDefinition, Payload, PayloadInput } from './definitions.js';
-import type { Envelope } from './envelope.js';
-import { childLogger, type Logger } from './logger.js';
-import type { PublishOptions } from './publish-options.js';
-import type { DeferredStore } from './stores/deferred-store.js';
-import type { Delivery } from './transport.js';
-import { recordHeadersOf } from './record-headers.js';
-import { ConfigurationError } from './errors.js';
+import type { CommandDefinition, EventDefinition, Payload, PayloadInput } from '../definitions.js';
+import type { Envelope } from '../envelope.js';
+import { childLogger, type Logger } from '../logger.js';
+import type { PublishOptions } from '../publish-options.js';
+import type { DeferredStore } from '../stores/deferred-store.js';
+import type { Delivery } from '../transport.js';
+import { recordHeadersOf } from '../record-headers.js';
+import { ConfigurationError } from '../errors.js';
 
 /**
  * What a handler gets next to its payload.
