@@ -1,4 +1,4 @@
-import { uuidv7, type Codec, type Envelope } from '@metro/core';
+import { uuidv7, type Codec, type Envelope, type UnroutablePolicy } from '@metro/core';
 import type { createOutbox, EnqueueMessage } from '@metro/outbox-pg';
 import { sql, type Kysely } from 'kysely';
 import { nextCronTime } from './cron.js';
@@ -14,6 +14,7 @@ interface DueRow {
   body: Uint8Array;
   content_type: string;
   headers: Record<string, string>;
+  unroutable: UnroutablePolicy | null;
 }
 
 /**
@@ -32,12 +33,15 @@ export async function fireDueSchedules(db: Kysely<any>, t: SchedulerTables, outb
         FOR UPDATE SKIP LOCKED)
       UPDATE ${t.scheduled} AS s SET status = 'fired', fired_at = now()
       FROM due WHERE s.id = due.id
-      RETURNING s.id, s.due_at, s.envelope, s.body, s.content_type, s.headers`.execute(trx);
+      RETURNING s.id, s.due_at, s.envelope, s.body, s.content_type, s.headers, s.unroutable`.execute(trx);
     const rows = [...claimed.rows].sort((a, b) => new Date(a.due_at).getTime() - new Date(b.due_at).getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     // One insert for the batch (per 1,000), in due order, instead of one per schedule.
     await outbox.enqueueMany(
       trx,
-      rows.map((row) => ({ envelope: row.envelope, options: { body: new Uint8Array(row.body), contentType: row.content_type, headers: row.headers } })),
+      rows.map((row) => ({
+        envelope: row.envelope,
+        options: { body: new Uint8Array(row.body), contentType: row.content_type, headers: row.headers, ...(row.unroutable !== null ? { unroutable: row.unroutable } : {}) },
+      })),
     );
     return rows.length;
   });
@@ -51,7 +55,7 @@ export async function fireDueSchedules(db: Kysely<any>, t: SchedulerTables, outb
 export async function fireDueRecurring(db: Kysely<any>, t: SchedulerTables, outbox: Outbox, codec: Codec, limit: number): Promise<number> {
   return db.transaction().execute(async (trx) => {
     const claimed = await sql<RecurringRow>`
-      SELECT name, cron, timezone, type, kind, template, expires_in_ms, next_at, last_fired_at, fired_count
+      SELECT name, cron, timezone, type, kind, template, expires_in_ms, next_at, last_fired_at, fired_count, unroutable
       FROM ${t.recurring}
       WHERE next_at <= clock_timestamp()
       ORDER BY next_at, name
@@ -62,7 +66,10 @@ export async function fireDueRecurring(db: Kysely<any>, t: SchedulerTables, outb
       const tickMs = new Date(row.next_at).getTime();
       const envelope = tickEnvelope(row, tickMs);
       const encoded = codec.encode(envelope);
-      messages.push({ envelope, options: { body: encoded.body, contentType: encoded.contentType, headers: { ...encoded.headers } } });
+      messages.push({
+        envelope,
+        options: { body: encoded.body, contentType: encoded.contentType, headers: { ...encoded.headers }, ...(row.unroutable !== null ? { unroutable: row.unroutable } : {}) },
+      });
       let next: Date;
       try {
         next = nextCronTime(row.cron, row.timezone, new Date(Math.max(Date.now(), tickMs)));

@@ -4,7 +4,7 @@ import { checkSchema } from './schema-names.js';
 
 /**
  * The scheduler's migrations (component `scheduler`): one-off schedules with tags indexed for
- * `cancel`, and recurring schedules keyed by name.
+ * `cancel`, and recurring schedules keyed by name; then the unroutable policy of the events they hold.
  */
 export const schedulerMigrations: ReadonlyArray<Migration> = [
   {
@@ -51,6 +51,15 @@ export const schedulerMigrations: ReadonlyArray<Migration> = [
           updated_at timestamptz NOT NULL DEFAULT now()
         )`.execute(db);
       await sql`CREATE INDEX IF NOT EXISTS recurring_schedules_next_idx ON ${s}.recurring_schedules (next_at)`.execute(db);
+    },
+  },
+  {
+    version: 2,
+    name: "an event's unroutable policy, kept until it fires",
+    async up(db: Kysely<any>, schema: string): Promise<void> {
+      const s = sql.id(schema);
+      await sql`ALTER TABLE ${s}.scheduled_messages ADD COLUMN IF NOT EXISTS unroutable text CHECK (unroutable IN ('error', 'accept'))`.execute(db);
+      await sql`ALTER TABLE ${s}.recurring_schedules ADD COLUMN IF NOT EXISTS unroutable text CHECK (unroutable IN ('error', 'accept'))`.execute(db);
     },
   },
 ];

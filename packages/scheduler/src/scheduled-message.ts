@@ -1,4 +1,4 @@
-import type { Envelope, MessageKind } from '@metro/core';
+import type { Envelope, MessageKind, UnroutablePolicy } from '@metro/core';
 import type { StoredTags } from './tags.js';
 
 /** Where a one-off schedule is in its life. */
@@ -64,6 +64,7 @@ export interface RecurringRow {
   next_at: Date;
   last_fired_at: Date | null;
   fired_count: string | number;
+  unroutable: UnroutablePolicy | null;
 }
 
 export function toScheduledMessage(row: ScheduledRow): ScheduledMessage {

@@ -1,7 +1,10 @@
 import { pgNotifications } from '@metro/outbox-pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createScheduler, createSchedulerWorker, type Scheduler, type SchedulerWorker } from '../src/index.js';
-import { createTestDb, outboxRows, Reminder, sleep, waitFor, type TestDb } from './helpers.js';
+import { defineEvent } from '@metro/core';
+import { sql } from 'kysely';
+import { z } from 'zod';
+import { createTestDb, ExpireCart, outboxRows, Reminder, sleep, waitFor, type TestDb } from './helpers.js';
 
 let t: TestDb;
 let scheduler: Scheduler;
@@ -99,6 +102,32 @@ describe('scheduler worker', () => {
     expect(Date.now() - started).toBeLessThan(2000);
     const expected = [...ids].sort((a, b) => a.due - b.due).map((x) => x.id);
     expect(rows.map((r) => r.message_id)).toEqual(expected);
+  });
+
+  it("a fired event keeps its unroutable policy (definition's, the schedule's own, else accept) for the relay; a command carries none", async () => {
+    const Strict = defineEvent({ topic: 'orders', type: 'strict-reminder', schema: z.object({ orderId: z.string() }), unroutable: 'error' });
+    const past = new Date(Date.now() - 1000);
+    const ids = {
+      byDefinition: await scheduler.schedule(undefined, Strict, { orderId: 'a' }, { at: past }),
+      bySchedule: await scheduler.schedule(undefined, Reminder, { orderId: 'b' }, { at: past, unroutable: 'error' }),
+      byDefault: await scheduler.schedule(undefined, Reminder, { orderId: 'c' }, { at: past }),
+      command: await scheduler.schedule(undefined, ExpireCart, { cartId: 'd' }, { at: past }),
+    };
+    await scheduler.every(`strict-every-${t.schema}`, '* * * * * *', Strict, { orderId: 'e' });
+    await startWorker({ pollInterval: 50 }).start();
+    const destinations = await waitFor(async () => {
+      const rows = await sql<{ message_id: string; type: string; destination: { unroutable?: string } }>`
+        SELECT message_id, type, destination FROM ${sql.id(t.schema, 'outbox')}`.execute(t.db);
+      const recurring = rows.rows.find((r) => r.type === 'strict-reminder' && !Object.values(ids).includes(r.message_id));
+      const byId = new Map(rows.rows.map((r) => [r.message_id, r.destination.unroutable]));
+      return recurring && Object.values(ids).every((id) => byId.has(id)) ? { byId, recurring: recurring.destination.unroutable } : undefined;
+    }, 5000);
+    expect(destinations.byId.get(ids.byDefinition)).toBe('error');
+    expect(destinations.byId.get(ids.bySchedule)).toBe('error');
+    expect(destinations.byId.get(ids.byDefault)).toBe('accept');
+    expect(destinations.byId.get(ids.command)).toBeUndefined();
+    expect(destinations.recurring).toBe('error');
+    await scheduler.removeRecurring(`strict-every-${t.schema}`);
   });
 
   it('stop() is safe to call twice and a stopped worker fires nothing', async () => {
