@@ -1,8 +1,9 @@
 import { ConfigurationError, defaultLogger, toMilliseconds, TransportClosedError, type Duration, type Logger, type Transport } from '@metro/core';
-import { createLoader, type Loader, type LoaderItemOf, type LoaderKey, type LoaderKeyOf, type LoaderOptions } from './loader.js';
-import type { AnyProcedure, ProcedureInput, ProcedureOutput } from './procedure.js';
-import { callProcedure, type CallOptions } from './rpc-client.js';
-import { serveProcedure, type ProcedureHandler, type ServedProcedure, type ServeOptions } from './rpc-server.js';
+import { createLoader, type Loader, type LoaderItemOf, type LoaderKey, type LoaderKeyOf, type LoaderOptions } from './loader/loader.js';
+import { callProcedure, type CallOptions } from './client/rpc-client.js';
+import type { ProcedureHandler } from './procedure/procedure-context.js';
+import type { AnyProcedure, ProcedureInput, ProcedureOutput } from './procedure/procedure.js';
+import { serveProcedure, type ServedProcedure, type ServeOptions } from './server/rpc-server.js';
 
 export interface RpcOptions {
   /** The transport requests and replies travel on. The rpc does not close it. */

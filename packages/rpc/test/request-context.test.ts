@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '@metro/core';
-import { RequestContext } from '../src/request-context.js';
+import { RequestContext } from '../src/server/request-context.js';
 
 describe('RequestContext', () => {
   it('holds the request facts; deadline is a Date; signal is one signal that aborts at the deadline', async () => {

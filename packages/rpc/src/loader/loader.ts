@@ -1,5 +1,5 @@
 import { ConfigurationError, type Duration } from '@metro/core';
-import type { AnyProcedure, ProcedureInput, ProcedureOutput } from './procedure.js';
+import type { AnyProcedure, ProcedureInput, ProcedureOutput } from '../procedure/procedure.js';
 
 /** Keys a loader batches. Compared as strings: `1` and `'1'` are the same key. */
 export type LoaderKey = string | number;

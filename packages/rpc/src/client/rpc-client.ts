@@ -10,9 +10,9 @@ import {
   type ReplyMessage,
   type Transport,
 } from '@metro/core';
-import { NoResponderError, RemoteError, RpcTimeoutError } from './errors.js';
-import type { AnyProcedure, ProcedureInput, ProcedureOutput } from './procedure.js';
-import { decodeReply, encodeRequest, RPC_CONTENT_TYPE } from './wire.js';
+import { NoResponderError, RemoteError, RpcTimeoutError } from '../errors.js';
+import type { AnyProcedure, ProcedureInput, ProcedureOutput } from '../procedure/procedure.js';
+import { decodeReply, encodeRequest, RPC_CONTENT_TYPE } from '../wire.js';
 
 /** Options of one call. */
 export interface CallOptions {

@@ -1,5 +1,5 @@
 import type { Logger } from '@metro/core';
-import type { ProcedureContext } from './rpc-server.js';
+import type { ProcedureContext } from '../procedure/procedure-context.js';
 
 /**
  * The context a procedure handler gets. A class, not an object literal with a getter (V8 then

@@ -1,6 +1,7 @@
 import { silentLogger, type Transport } from '@metro/core';
-import type { AnyProcedure, ProcedureParsedInput } from './procedure.js';
-import { serveProcedure, type ProcedureHandler } from './rpc-server.js';
+import type { ProcedureHandler } from '../procedure/procedure-context.js';
+import type { AnyProcedure, ProcedureParsedInput } from '../procedure/procedure.js';
+import { serveProcedure } from './rpc-server.js';
 
 /** A fake of another service's procedure, served in a test. */
 export interface FakeProcedure<P extends AnyProcedure> {
