@@ -1,0 +1,89 @@
+import type { Dispatcher } from '../dispatch/dispatcher.js';
+import { ConfigurationError } from '../errors.js';
+import type { BusSettings } from './bus-settings.js';
+import type { Subscriptions } from './subscriptions.js';
+
+/** The bus's start and stop, and whether handlers may still be registered. */
+export interface BusLifecycle {
+  /** Declares every queue with its bindings, then consumes each; resolves once all consume. */
+  start(): Promise<void>;
+  /** Stops consuming, lets in-flight handlers finish (aborting them past the stop timeout), closes the transport. */
+  stop(options: { closeTransport?: boolean }, closeTransportByDefault: boolean): Promise<void>;
+  /** Throws unless the bus is still idle (queues and bindings are declared at start). */
+  assertConfigurable(): void;
+}
+
+/**
+ * Builds the bus's lifecycle. Both `start()` and `stop()` run once; later calls get the same promise.
+ *
+ * @example
+ * ```ts
+ * const lifecycle = createLifecycle(settings, () => subscriptions);
+ * await lifecycle.start();
+ * await lifecycle.stop({}, true);
+ * ```
+ */
+export function createLifecycle(settings: BusSettings, subscriptionsOf: () => Subscriptions<unknown>): BusLifecycle {
+  const { service, transport, logger } = settings;
+  let state: 'idle' | 'starting' | 'started' | 'stopping' | 'stopped' = 'idle';
+  let startPromise: Promise<void> | undefined;
+  let stopPromise: Promise<void> | undefined;
+
+  async function startOnce(): Promise<void> {
+    const { groups, dispatcherOf } = subscriptionsOf();
+    state = 'starting';
+    await transport.start();
+    for (const group of groups.values()) {
+      await transport.declareQueue({ queue: group.queue, bindings: group.router.bindings, ...(group.commands ? { commandsFor: service } : {}) });
+    }
+    for (const group of groups.values()) {
+      const groupConcurrency = group.options.concurrency ?? settings.concurrency;
+      const dispatcher = dispatcherOf(group);
+      group.consumer = await transport.consume(group.queue, dispatcher.dispatch, {
+        concurrency: groupConcurrency,
+        prefetch: group.options.prefetch ?? (group.options.concurrency !== undefined ? groupConcurrency * 2 : settings.prefetch),
+      });
+    }
+    state = 'started';
+    logger.info({ service, queues: [...groups.keys()] }, 'metro started');
+  }
+
+  async function stopOnce(closeTransport: boolean): Promise<void> {
+    const { groups } = subscriptionsOf();
+    await startPromise?.catch(() => undefined);
+    state = 'stopping';
+    const dispatchers = [...groups.values()].map((g) => g.dispatcher).filter((d): d is Dispatcher => d !== undefined);
+    for (const d of dispatchers) d.beginStop();
+    const cancelled = Promise.all([...groups.values()].map((g) => g.consumer?.cancel()));
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      cancelled.then(() => false),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), settings.stopTimeoutMs))),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) {
+      logger.warn({ service, stopTimeoutMs: settings.stopTimeoutMs }, 'handlers still running at stop timeout; aborting them (their messages are requeued)');
+      for (const d of dispatchers) d.abortAll();
+      await cancelled;
+    }
+    await Promise.all(dispatchers.map((d) => d.idle()));
+    if (closeTransport) await transport.close();
+    state = 'stopped';
+    logger.info({ service }, 'metro stopped');
+  }
+
+  return {
+    start() {
+      if (state === 'stopping' || state === 'stopped') return Promise.reject(new ConfigurationError('This Metro was stopped; create a new one with createMetro().'));
+      startPromise ??= startOnce();
+      return startPromise;
+    },
+    stop(stopOptions, closeTransportByDefault) {
+      stopPromise ??= stopOnce(stopOptions.closeTransport ?? closeTransportByDefault);
+      return stopPromise;
+    },
+    assertConfigurable() {
+      if (state !== 'idle') throw new ConfigurationError('Register handlers before metro.start(); the queues and bindings are declared at start.');
+    },
+  };
+}

@@ -1,0 +1,41 @@
+import type { Codec } from '../codec.js';
+import { createEnvelope, toOutgoingMessage } from '../create-envelope.js';
+import type { MessageDefinition } from '../definitions.js';
+import { toMilliseconds } from '../duration.js';
+import type { Envelope } from '../envelope.js';
+import type { PublishOptions } from '../publish-options.js';
+import type { OutgoingMessage, Transport } from '../transport.js';
+import { acceptsUnroutable, unroutablePolicyOf, type UnroutableEvents } from '../unroutable-policy.js';
+
+/** Publishes one event or command of the bus; see `metro.publish` and `metro.send`. */
+export type PublishEnvelope = (definition: MessageDefinition, payload: unknown, options?: PublishOptions) => Promise<Envelope>;
+
+/**
+ * Builds the bus's publish step: validates and wraps the payload in an envelope, encodes it and
+ * resolves once the transport confirmed it. An event nobody receives follows its unroutable
+ * policy (accepted and counted, or the error).
+ *
+ * @example
+ * ```ts
+ * const publish = createPublisher('billing', transport, jsonEnvelopeCodec, unroutable);
+ * await publish(OrderPlaced, { orderId: '1' });
+ * ```
+ */
+export function createPublisher(service: string, transport: Transport, codec: Codec, unroutable: UnroutableEvents): PublishEnvelope {
+  return async function publishEnvelope(definition, payload, publishOptions = {}) {
+    const policy = unroutablePolicyOf(definition, publishOptions.unroutable);
+    const envelope = await createEnvelope(definition, payload as never, { ...publishOptions, source: service });
+    const message: OutgoingMessage = toOutgoingMessage(envelope, publishOptions.codec ?? codec, {
+      ...(publishOptions.headers ? { headers: { ...publishOptions.headers } } : {}),
+      ...(publishOptions.priority !== undefined ? { priority: publishOptions.priority } : {}),
+      ...(publishOptions.delay !== undefined ? { delayMs: toMilliseconds(publishOptions.delay) } : {}),
+    });
+    try {
+      await transport.publish(message);
+    } catch (err) {
+      if (!acceptsUnroutable(policy, message, err)) throw err;
+      unroutable.record(message);
+    }
+    return envelope;
+  };
+}
