@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
-import { BatchTransaction } from '../src/batch-transaction.js';
+import { BatchTransaction } from '../src/relay/batch-transaction.js';
 import { handlePoolErrors } from '../src/index.js';
 import { PgliteDialect } from '../src/pglite-entry.js';
 import { DATABASE_URL, dropSchema, uniqueSchema } from './helpers.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ClaimFloor } from '../src/claim-floor.js';
+import { ClaimFloor } from '../src/relay/claim-floor.js';
 
 describe('ClaimFloor', () => {
   it('starts from the start when nothing is in flight', () => {

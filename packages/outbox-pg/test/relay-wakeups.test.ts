@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import { InMemoryTransport, uuidv7, type OutgoingMessage, type Transport } from '@metro/core';
 import { createOutboxRelay, insertOutboxRows, migrate, pgNotifications, type OutboxRowInput } from '../src/index.js';
-import { LaneWakeups } from '../src/lane-wakeups.js';
+import { LaneWakeups } from '../src/relay/lane-wakeups.js';
 import { createTestDb, dropSchema, sleep, uniqueSchema, waitFor, type TestDb } from './helpers.js';
 
 const encoder = new TextEncoder();

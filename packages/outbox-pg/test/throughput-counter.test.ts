@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DummyDriver, Kysely, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler } from 'kysely';
 import { z } from 'zod';
 import { defineEvent, InMemoryTransport, PublishError, type OutgoingMessage, type Transport } from '@metro/core';
-import { ThroughputCounter } from '../src/throughput-counter.js';
-import { markSent } from '../src/outbox-claim.js';
+import { ThroughputCounter } from '../src/relay/throughput-counter.js';
+import { markSent } from '../src/relay/outbox-claim.js';
 import { createOutbox, createOutboxRelay, migrate, outboxStats, pgNotifications } from '../src/index.js';
 import { createTestDb, dropSchema, uniqueSchema, waitFor, type TestDb } from './helpers.js';
 

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Migration } from '../migrator.js';
+import type { Migration } from './migrator.js';
 import { outboxChannel } from '../identifiers.js';
 
 /** The outbox table, its indexes, the notify trigger and the relay's throughput counter. */

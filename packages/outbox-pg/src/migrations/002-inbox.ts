@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Migration } from '../migrator.js';
+import type { Migration } from './migrator.js';
 
 /** The inbox: one row per (consumer, message id) processed. */
 export const inboxMigration: Migration = {

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Migration } from '../migrator.js';
+import type { Migration } from './migrator.js';
 
 /** Failed messages: one row per (message id, queue, handler), listed newest first. */
 export const failedMessagesMigration: Migration = {

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Migration } from '../migrator.js';
+import type { Migration } from './migrator.js';
 
 /** Deferred messages, keyed by an increasing sequence number. */
 export const deferredMessagesMigration: Migration = {

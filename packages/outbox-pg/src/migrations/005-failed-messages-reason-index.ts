@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Migration } from '../migrator.js';
+import type { Migration } from './migrator.js';
 
 /**
  * Keyset paging of failed messages filtered by `reason` (the admin API's reason filter), like the

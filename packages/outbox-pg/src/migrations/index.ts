@@ -1,4 +1,4 @@
-import type { Migration } from '../migrator.js';
+import type { Migration } from './migrator.js';
 import { outboxMigration } from './001-outbox.js';
 import { inboxMigration } from './002-inbox.js';
 import { failedMessagesMigration } from './003-failed-messages.js';

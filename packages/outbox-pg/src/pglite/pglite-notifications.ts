@@ -1,5 +1,5 @@
 import type { PGlite } from '@electric-sql/pglite';
-import type { NotificationSource } from './notifications.js';
+import type { NotificationSource } from '../database/notifications.js';
 
 /**
  * Notifications from an in-process PGlite database.

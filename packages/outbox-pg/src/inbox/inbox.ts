@@ -10,7 +10,7 @@ import {
   type InboxResult,
   type Logger,
 } from '@metro/core';
-import { schemaName } from './identifiers.js';
+import { schemaName } from '../identifiers.js';
 import { BackgroundPrune, pruneInboxInChunks } from './inbox-prune.js';
 
 /**

@@ -6,8 +6,8 @@ import { CLAIM_SETTINGS, claimRows, markAttemptFailed, markSent, type ClaimedRow
 import { ThroughputCounter } from './throughput-counter.js';
 import { LaneWakeups } from './lane-wakeups.js';
 import { isBrokerTrouble } from './publish-failure.js';
-import { outboxChannel, schemaName } from './identifiers.js';
-import type { NotificationSource } from './notifications.js';
+import { outboxChannel, schemaName } from '../identifiers.js';
+import type { NotificationSource } from '../database/notifications.js';
 
 /** Options of {@link createOutboxRelay}. */
 export interface OutboxRelayOptions {

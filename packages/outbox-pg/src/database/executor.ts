@@ -1,6 +1,6 @@
 import type { ClientBase } from 'pg';
 import { Kysely, type CompiledQuery, type Transaction } from 'kysely';
-import { InvalidExecutorError } from './errors.js';
+import { InvalidExecutorError } from '../errors.js';
 
 /**
  * Where a write goes: the caller's kysely transaction (or a kysely instance, for a write of its

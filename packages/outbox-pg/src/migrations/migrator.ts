@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
-import { MigrationError } from './errors.js';
-import { checkIdentifier, schemaName } from './identifiers.js';
+import { MigrationError } from '../errors.js';
+import { checkIdentifier, schemaName } from '../identifiers.js';
 
 /**
  * One versioned schema change of a component. `up` runs inside the migration transaction

@@ -1,6 +1,6 @@
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely } from 'kysely';
-import type { NotificationSource } from './notifications.js';
+import type { NotificationSource } from '../database/notifications.js';
 import { pgliteNotifications } from './pglite-notifications.js';
 import { PgliteDialect } from './pglite-dialect.js';
 

@@ -15,11 +15,11 @@ import {
   type Page,
   type StandardSchemaV1,
 } from '@metro/core';
-import { FailureNotEditableError } from './errors.js';
+import { FailureNotEditableError } from '../errors.js';
 import { failureStats, type FailureStats, type FailureStatsBucket } from './failure-stats.js';
 import { failureWhere, pageLimit } from './failure-query.js';
 import { encodeFailureCursor, toFailureRecord, type FailureRow } from './failure-rows.js';
-import { schemaName } from './identifiers.js';
+import { schemaName } from '../identifiers.js';
 import { insertQueueReplay } from './queue-replay.js';
 
 /** Options of {@link pgFailureStore}. */

@@ -1,6 +1,6 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { DEFAULT_UNROUTABLE_POLICY, type Destination, type HeaderValue, type OutgoingMessage, type UnroutablePolicy } from '@metro/core';
-import { toBytes } from './failure-rows.js';
+import { toBytes } from '../database/columns.js';
 
 /** A claimed outbox row. */
 export interface ClaimedRow {

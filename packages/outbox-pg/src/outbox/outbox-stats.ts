@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import { schemaName } from './identifiers.js';
+import { schemaName } from '../identifiers.js';
 
 /** Health figures of an outbox. */
 export interface OutboxStats {

@@ -19,8 +19,8 @@ import {
   type UnroutablePolicy,
   unroutablePolicyOf,
 } from '@metro/core';
-import { execute, type Executor } from './executor.js';
-import { schemaName } from './identifiers.js';
+import { execute, type Executor } from '../database/executor.js';
+import { schemaName } from '../identifiers.js';
 
 /** Options of {@link createOutbox}. */
 export interface OutboxOptions {

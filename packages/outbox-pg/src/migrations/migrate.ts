@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { outboxPgMigrations } from './migrations/index.js';
+import { outboxPgMigrations } from './index.js';
 import { runMigrations } from './migrator.js';
 
 /**

@@ -1,4 +1,5 @@
 import type { Envelope, FailureReason, FailureRecord, FailureStatus, HeaderValue, RecordedError } from '@metro/core';
+import { jsonValue, toBytes, toDate } from '../database/columns.js';
 
 /** A `failed_messages` row as the drivers return it. */
 export interface FailureRow {
@@ -26,21 +27,6 @@ export interface FailureRow {
   retry_count: number;
   retried_at: Date | string | null;
   resolved_at: Date | string | null;
-}
-
-/** Parses a jsonb value whatever the driver handed back (object or text). */
-export function jsonValue<T>(value: unknown): T {
-  return (typeof value === 'string' ? JSON.parse(value) : value) as T;
-}
-
-/** A timestamp column as a Date. */
-export function toDate(value: Date | string): Date {
-  return value instanceof Date ? value : new Date(value);
-}
-
-/** A bytea column as a plain Uint8Array (pg gives a Buffer). */
-export function toBytes(value: Uint8Array): Uint8Array {
-  return new Uint8Array(value.buffer.slice(value.byteOffset, value.byteOffset + value.byteLength));
 }
 
 /** Maps a row to the core record shape. */

@@ -1,8 +1,8 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { deferredReplayHeaders, type DeferredQuery, type DeferredRecord, type DeferredStore, type Envelope, type HeaderValue, type NewDeferred, type Page } from '@metro/core';
 import { pageLimit } from './failure-query.js';
-import { jsonValue, toBytes, toDate } from './failure-rows.js';
-import { schemaName } from './identifiers.js';
+import { jsonValue, toBytes, toDate } from '../database/columns.js';
+import { schemaName } from '../identifiers.js';
 import { insertQueueReplay } from './queue-replay.js';
 
 interface DeferredRow {
