@@ -1,5 +1,5 @@
-import { DecodeError, decodeUtf8, MetroError, parseJsonSafely, toError } from '@metro/core';
-import { RpcProtocolError } from './errors.js';
+import { DecodeError, decodeUtf8, parseJsonSafely, toError } from '@metro/core';
+import { OutputNotSerializableError, RpcProtocolError, type RpcErrorCode } from './errors.js';
 
 /** Content type of RPC requests and replies. */
 export const RPC_CONTENT_TYPE = 'application/json';
@@ -29,7 +29,6 @@ export interface RpcFailure {
 /** The body of a reply on the wire. */
 export type RpcReplyBody = { readonly status: 'success'; readonly data: unknown } | { readonly status: 'fail'; readonly data: RpcFailure };
 
-
 /** Encodes a request body. */
 export function encodeRequest(body: RpcRequestBody): Uint8Array {
   return Buffer.from(JSON.stringify(body), 'utf8');
@@ -41,7 +40,7 @@ export function encodeReply(body: RpcReplyBody): Uint8Array {
   try {
     text = JSON.stringify(body);
   } catch (err) {
-    return encodeReply(failureOf(new MetroError('OUTPUT_NOT_SERIALIZABLE', `The handler returned a value JSON cannot encode: ${(err as Error).message}`)));
+    return encodeReply(failureOf(new OutputNotSerializableError(err)));
   }
   // JSON.stringify({ data: undefined }) drops the key; keep the shape explicit.
   return Buffer.from(text ?? '{"status":"success","data":null}', 'utf8');
@@ -92,7 +91,7 @@ export function decodeReply(bytes: Uint8Array): RpcReplyBody {
 export function failureOf(thrown: unknown): { status: 'fail'; data: RpcFailure } {
   const err = toError(thrown);
   const own = err as Error & { code?: unknown; details?: unknown };
-  const code = typeof own.code === 'string' && own.code !== '' ? own.code : 'HANDLER_FAILED';
+  const code = typeof own.code === 'string' && own.code !== '' ? own.code : ('HANDLER_FAILED' satisfies RpcErrorCode);
   const details = own.details !== null && typeof own.details === 'object' && !Array.isArray(own.details) ? (own.details as Record<string, unknown>) : undefined;
   return { status: 'fail', data: { code, message: err.message, ...(details !== undefined ? { details: jsonSafe(details) } : {}) } };
 }

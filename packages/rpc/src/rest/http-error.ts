@@ -1,4 +1,8 @@
 import { MetroError } from '@metro/core';
+import type { RpcErrorCode } from '../errors.js';
+
+/** The codes of an {@link HttpError}: a status answer, or a failed login. */
+type HttpStatusCode = Extract<RpcErrorCode, 'HTTP_STATUS' | 'HTTP_LOGIN_FAILED'>;
 
 /**
  * The peer answered with a non-2xx status. `status`, `body` (parsed JSON or text) and the request
@@ -10,13 +14,13 @@ import { MetroError } from '@metro/core';
  * catch (err) { if (err instanceof HttpError && err.status === 404) return null; throw err; }
  * ```
  */
-export class HttpError extends MetroError {
+export class HttpError<TCode extends HttpStatusCode = HttpStatusCode> extends MetroError<TCode> {
   readonly status: number;
   readonly method: string;
   readonly url: string;
   readonly body: unknown;
-  constructor(method: string, url: string, status: number, body: unknown, code = 'HTTP_STATUS') {
-    super(code, `${method} ${url} answered ${status}${hint(status)}`, { details: { method, url, status } });
+  constructor(method: string, url: string, status: number, body: unknown, code?: TCode) {
+    super(code ?? ('HTTP_STATUS' as TCode), `${method} ${url} answered ${status}${hint(status)}`, { details: { method, url, status } });
     this.status = status;
     this.method = method;
     this.url = url;
@@ -32,7 +36,7 @@ function hint(status: number): string {
 }
 
 /** Logging in (the `loginUrl` call) failed, or its answer held no token. */
-export class HttpLoginError extends HttpError {
+export class HttpLoginError extends HttpError<'HTTP_LOGIN_FAILED'> {
   constructor(method: string, url: string, status: number, body: unknown, reason?: string) {
     super(method, url, status, body, 'HTTP_LOGIN_FAILED');
     if (reason !== undefined) this.message = `Login at ${url} failed: ${reason}`;
@@ -40,7 +44,7 @@ export class HttpLoginError extends HttpError {
 }
 
 /** The peer did not answer within the timeout. */
-export class HttpTimeoutError extends MetroError {
+export class HttpTimeoutError extends MetroError<'HTTP_TIMEOUT'> {
   readonly method: string;
   readonly url: string;
   constructor(method: string, url: string, timeoutMs: number) {
@@ -53,7 +57,7 @@ export class HttpTimeoutError extends MetroError {
 }
 
 /** The request never got an HTTP answer: connection refused or reset, DNS failure. */
-export class HttpNetworkError extends MetroError {
+export class HttpNetworkError extends MetroError<'HTTP_NETWORK'> {
   readonly method: string;
   readonly url: string;
   constructor(method: string, url: string, cause: unknown) {
