@@ -46,8 +46,8 @@ export async function startOrders(infra: ShopInfrastructure, options: { logger: 
   });
 
   await metro.start();
-  relay.start();
-  worker.start();
+  await relay.start();
+  await worker.start();
 
   const reminderDelay = options.reminderDelayMs ?? 60 * 60_000;
 
