@@ -1,4 +1,3 @@
-import type { MessageDefinition } from './definitions.js';
 import { ConfigurationError } from './errors.js';
 import type { Logger } from './logger.js';
 import type { OutgoingMessage } from './transport.js';
@@ -23,6 +22,11 @@ import type { OutgoingMessage } from './transport.js';
  */
 export type UnroutablePolicy = 'error' | 'accept';
 
+/** What the policy reads of a message definition (every `MessageDefinition` is one). */
+export type PolicySubject =
+  | { readonly kind: 'event'; readonly type: string; readonly unroutable?: UnroutablePolicy | undefined }
+  | { readonly kind: 'command'; readonly service: string; readonly type: string };
+
 /** The policy of an event that names none. */
 export const DEFAULT_UNROUTABLE_POLICY: UnroutablePolicy = 'accept';
 
@@ -42,7 +46,7 @@ export function checkUnroutablePolicy(value: unknown, where: string): Unroutable
  * unroutablePolicyOf(OrderPlaced, 'error'); // 'error'
  * ```
  */
-export function unroutablePolicyOf(definition: MessageDefinition, option: UnroutablePolicy | undefined): UnroutablePolicy {
+export function unroutablePolicyOf(definition: PolicySubject, option: UnroutablePolicy | undefined): UnroutablePolicy {
   const given = checkUnroutablePolicy(option, `Publish of ${definition.kind} "${definition.type}"`);
   if (definition.kind === 'command') {
     if (given === 'accept') {

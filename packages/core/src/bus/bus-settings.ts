@@ -3,8 +3,8 @@ import { jsonEnvelopeCodec } from '../codecs/json-envelope-codec.js';
 import { toMilliseconds } from '../duration.js';
 import { ConfigurationError } from '../errors.js';
 import { defaultLogger, type Logger } from '../logger.js';
-import { InMemoryDeferredStore } from '../memory/deferred-store.js';
-import { InMemoryFailureStore } from '../memory/failure-store.js';
+import { memoryDeferredStore } from '../memory/in-memory-deferred-store.js';
+import { memoryFailureStore } from '../memory/in-memory-failure-store.js';
 import { resolveRetryPolicy, type RetryPolicy } from '../retry-policy.js';
 import type { DeferredStore } from '../stores/deferred-store.js';
 import type { FailureStore } from '../stores/failure-store.js';
@@ -52,8 +52,8 @@ export function resolveBusSettings(options: MetroOptions<never>): BusSettings {
     transport: options.transport,
     logger: options.logger ?? defaultLogger,
     codec: options.codec ?? jsonEnvelopeCodec,
-    failures: options.failures ?? new InMemoryFailureStore(),
-    deferred: options.deferred ?? new InMemoryDeferredStore(),
+    failures: options.failures ?? memoryFailureStore(),
+    deferred: options.deferred ?? memoryDeferredStore(),
     baseRetry: resolveRetryPolicy(options.retry),
     handlerTimeoutMs: toMilliseconds(options.handlerTimeout ?? '5m'),
     maxMessageBytes: options.maxMessageBytes ?? 1024 * 1024,

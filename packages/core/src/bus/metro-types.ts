@@ -24,9 +24,9 @@ export interface MetroOptions<Trx = unknown> {
   /** This service's name: its queue is named after it and commands sent to it arrive there. */
   readonly service: string;
   readonly transport: Transport;
-  /** Where failed messages go. Default: a new `InMemoryFailureStore` (lost on exit: use pgFailureStore in production). */
+  /** Where failed messages go. Default: `memoryFailureStore()` (lost on exit: use `pgFailureStore(db)` in production). */
   readonly failures?: FailureStore | undefined;
-  /** Where `ctx.defer()` puts messages. Default: a new `InMemoryDeferredStore`. */
+  /** Where `ctx.defer()` puts messages. Default: `memoryDeferredStore()`. */
   readonly deferred?: DeferredStore | undefined;
   /**
    * Enables `inbox: true` handlers (effectively-once). Its transaction type is the `ctx.trx` of

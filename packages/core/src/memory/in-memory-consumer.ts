@@ -1,5 +1,5 @@
 import type { Consumer, Delivery, DeliveryHandler } from '../transport.js';
-import type { InMemoryQueue, QueuedMessage } from './in-memory-queue.js';
+import type { InMemoryQueue, QueueConsumer, QueuedMessage } from './in-memory-queue.js';
 
 interface DeliveryState {
   readonly entry: QueuedMessage;
@@ -13,7 +13,7 @@ interface DeliveryState {
  * message requeued; messages still unsettled when the consumer is cancelled are requeued too
  * (what a broker does when the channel that delivered them closes).
  */
-export class InMemoryConsumer implements Consumer {
+export class InMemoryConsumer implements Consumer, QueueConsumer {
   private inFlight = 0;
   private readonly unacked = new Set<DeliveryState>();
   private cancelling: Promise<void> | undefined;

@@ -1,6 +1,5 @@
 import type { HeaderValue, ReplyMessage } from '../transport.js';
 import type { Logger } from '../logger.js';
-import type { InMemoryConsumer } from './in-memory-consumer.js';
 
 /** A published message as the in-memory broker keeps it: its own copy of the bytes. */
 export interface StoredMessage {
@@ -25,6 +24,18 @@ export interface QueuedMessage {
   redelivered: boolean;
 }
 
+/** What a queue needs from one of its consumers (`InMemoryConsumer` is the one). */
+export interface QueueConsumer {
+  readonly queue: string;
+  /** True while no handler call is running and no delivery awaits its settlement. */
+  readonly idle: boolean;
+  /** True while it may take one more message (not cancelling, under concurrency and prefetch). */
+  hasCapacity(): boolean;
+  /** Hands one message to the consumer's handler. */
+  deliver(entry: QueuedMessage): void;
+  cancel(): Promise<void>;
+}
+
 /** What a queue and its consumers need from the broker that owns them. */
 export interface InMemoryBrokerHooks {
   readonly logger: Logger;
@@ -33,7 +44,7 @@ export interface InMemoryBrokerHooks {
   /** The `reply` function of a delivery whose message is a request. */
   replyTo(requestId: string): (message: ReplyMessage) => Promise<void>;
   /** A consumer of this queue was cancelled and has no message in flight any more. */
-  consumerStopped(consumer: InMemoryConsumer, queue: InMemoryQueue): void;
+  consumerStopped(consumer: QueueConsumer, queue: InMemoryQueue): void;
 }
 
 /**
@@ -42,7 +53,7 @@ export interface InMemoryBrokerHooks {
  * Dispatch always happens on a later macrotask, never inside `publish`.
  */
 export class InMemoryQueue {
-  readonly consumers: InMemoryConsumer[] = [];
+  readonly consumers: QueueConsumer[] = [];
   private ready: QueuedMessage[] = [];
   private head = 0;
   private cursor = 0;
@@ -98,12 +109,12 @@ export class InMemoryQueue {
     return this.ready.length - this.head;
   }
 
-  addConsumer(consumer: InMemoryConsumer): void {
+  addConsumer(consumer: QueueConsumer): void {
     this.consumers.push(consumer);
     this.scheduleDispatch();
   }
 
-  removeConsumer(consumer: InMemoryConsumer): void {
+  removeConsumer(consumer: QueueConsumer): void {
     const i = this.consumers.indexOf(consumer);
     if (i < 0) return;
     this.consumers.splice(i, 1);
@@ -151,7 +162,7 @@ export class InMemoryQueue {
     this.hooks.changed();
   }
 
-  private nextConsumerWithCapacity(): InMemoryConsumer | undefined {
+  private nextConsumerWithCapacity(): QueueConsumer | undefined {
     const n = this.consumers.length;
     for (let k = 0; k < n; k++) {
       const i = (this.cursor + k) % n;

@@ -15,7 +15,7 @@ import type {
 } from '../transport.js';
 import { InMemoryConsumer } from './in-memory-consumer.js';
 import { InMemoryReplies } from './in-memory-replies.js';
-import { InMemoryQueue, type InMemoryBrokerHooks, type StoredMessage } from './in-memory-queue.js';
+import { InMemoryQueue, type InMemoryBrokerHooks, type QueueConsumer, type StoredMessage } from './in-memory-queue.js';
 import { InMemoryTopic } from './in-memory-topic.js';
 
 /** Options of {@link InMemoryTransport}. */
@@ -53,7 +53,7 @@ export class InMemoryTransport implements Transport {
   private readonly queues = new Map<string, InMemoryQueue>();
   private readonly topics = new Map<string, InMemoryTopic>();
   private readonly commandRoutes = new Map<string, Set<string>>();
-  private readonly consumers = new Set<InMemoryConsumer>();
+  private readonly consumers = new Set<QueueConsumer>();
   private readonly delayed = new Set<NodeJS.Timeout>();
   private readonly replies: InMemoryReplies;
   private idleWaiters: Array<() => void> = [];

@@ -1,7 +1,7 @@
 import { InMemoryTransport } from '../memory/in-memory-transport.js';
-import { InMemoryDeferredStore } from '../memory/deferred-store.js';
-import { InMemoryFailureStore } from '../memory/failure-store.js';
-import { InMemoryInbox } from '../memory/inbox.js';
+import { memoryDeferredStore, type InMemoryDeferredStore } from '../memory/in-memory-deferred-store.js';
+import { memoryFailureStore, type InMemoryFailureStore } from '../memory/in-memory-failure-store.js';
+import { memoryInbox, type InMemoryInbox } from '../memory/in-memory-inbox.js';
 import { createMetro } from '../bus/metro.js';
 import { silentLogger } from '../logger.js';
 import type { Metro, MetroOptions } from '../bus/metro-types.js';
@@ -45,9 +45,9 @@ export function createTestMetro(options: TestMetroOptions): TestMetro {
   // Quiet by default (failures are what tests provoke): pass `logger` to see warnings and errors.
   const logger = options.logger ?? silentLogger;
   const transport = options.transport ?? new InMemoryTransport({ logger });
-  const failures = options.failures ?? new InMemoryFailureStore();
-  const deferred = options.deferred ?? new InMemoryDeferredStore();
-  const inbox = options.inbox ?? new InMemoryInbox();
+  const failures = options.failures ?? memoryFailureStore();
+  const deferred = options.deferred ?? memoryDeferredStore();
+  const inbox = options.inbox ?? memoryInbox();
   const metro = createMetro<undefined>({
     ...options,
     logger,

@@ -7,7 +7,7 @@ import type { Inbox, InboxKey, InboxResult } from '../stores/inbox.js';
  *
  * @example
  * ```ts
- * const metro = createMetro({ service: 'billing', transport, inbox: new InMemoryInbox() });
+ * const metro = createMetro({ service: 'billing', transport, inbox: memoryInbox() });
  * metro.on(OrderPlaced, charge, { inbox: true });
  * ```
  */
@@ -38,4 +38,16 @@ export class InMemoryInbox implements Inbox<undefined> {
   has(key: InboxKey): boolean {
     return this.done.has(`${key.consumer}\u0000${key.messageId}`);
   }
+}
+
+/**
+ * Builds an {@link Inbox} in process memory ({@link InMemoryInbox}); `ctx.trx` is `undefined`.
+ *
+ * @example
+ * ```ts
+ * const metro = createMetro({ service: 'billing', transport, inbox: memoryInbox() });
+ * ```
+ */
+export function memoryInbox(): InMemoryInbox {
+  return new InMemoryInbox();
 }

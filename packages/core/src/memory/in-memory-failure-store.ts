@@ -1,7 +1,7 @@
 import { uuidv7 } from '../id.js';
 import type { FailureQuery, FailureRecord, FailureStatus, FailureStore, NewFailure } from '../stores/failure-store.js';
 import type { Page } from '../stores/page.js';
-import { pageLimit } from './page-cursor.js';
+import { pageLimit } from './in-memory-page-cursor.js';
 
 type MutableRecord = { -readonly [K in keyof FailureRecord]: FailureRecord[K] };
 
@@ -25,7 +25,7 @@ function compare(a: FailureRecord, b: FailureRecord): number {
  *
  * @example
  * ```ts
- * const failures = new InMemoryFailureStore();
+ * const failures = memoryFailureStore();
  * const metro = createMetro({ service: 'billing', transport, failures });
  * const { items } = await failures.list({ reason: 'validation' });
  * ```
@@ -134,4 +134,16 @@ export class InMemoryFailureStore implements FailureStore {
     record.status = 'deleted';
     return true;
   }
+}
+
+/**
+ * Builds a {@link FailureStore} in process memory ({@link InMemoryFailureStore}): the bus's default.
+ *
+ * @example
+ * ```ts
+ * const metro = createMetro({ service: 'billing', transport, failures: memoryFailureStore() });
+ * ```
+ */
+export function memoryFailureStore(): InMemoryFailureStore {
+  return new InMemoryFailureStore();
 }

@@ -50,7 +50,7 @@ export interface InMemoryOutboxOptions {
  *
  * @example
  * ```ts
- * const outbox = new InMemoryOutbox({ transport, service: 'orders' });
+ * const outbox = memoryOutbox({ transport, service: 'orders' });
  * await outbox.transaction(async (trx) => {
  *   await outbox.publish(trx, OrderPlaced, { orderId: '1' });
  * }); // published after the callback resolved; nothing if it threw
@@ -156,4 +156,17 @@ export class InMemoryOutbox implements Outbox<MemoryTransaction> {
     this.timer = undefined;
     await this.flushing;
   }
+}
+
+/**
+ * Builds an {@link Outbox} in memory ({@link InMemoryOutbox}): rows publish when `outbox.transaction(fn)` commits. `close()` it on shutdown.
+ *
+ * @example
+ * ```ts
+ * const outbox = memoryOutbox({ transport, service: 'orders' });
+ * await outbox.transaction(async (trx) => outbox.publish(trx, OrderPlaced, { orderId: '1' }));
+ * ```
+ */
+export function memoryOutbox(options: InMemoryOutboxOptions): InMemoryOutbox {
+  return new InMemoryOutbox(options);
 }

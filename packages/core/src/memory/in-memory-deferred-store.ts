@@ -1,6 +1,6 @@
 import type { DeferredQuery, DeferredRecord, DeferredStore, NewDeferred } from '../stores/deferred-store.js';
 import type { Page } from '../stores/page.js';
-import { pageLimit } from './page-cursor.js';
+import { pageLimit } from './in-memory-page-cursor.js';
 
 /**
  * A {@link DeferredStore} in process memory: Metro's default. Sequence numbers start at 1 and
@@ -8,7 +8,7 @@ import { pageLimit } from './page-cursor.js';
  *
  * @example
  * ```ts
- * const deferred = new InMemoryDeferredStore();
+ * const deferred = memoryDeferredStore();
  * const metro = createMetro({ service: 'billing', transport, deferred });
  * const { items } = await deferred.list();
  * ```
@@ -49,4 +49,16 @@ export class InMemoryDeferredStore implements DeferredStore {
   async restore(record: DeferredRecord): Promise<void> {
     if (!this.records.has(record.seq)) this.records.set(record.seq, record);
   }
+}
+
+/**
+ * Builds a {@link DeferredStore} in process memory ({@link InMemoryDeferredStore}): the bus's default.
+ *
+ * @example
+ * ```ts
+ * const metro = createMetro({ service: 'billing', transport, deferred: memoryDeferredStore() });
+ * ```
+ */
+export function memoryDeferredStore(): InMemoryDeferredStore {
+  return new InMemoryDeferredStore();
 }
