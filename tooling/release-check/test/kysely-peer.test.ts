@@ -49,22 +49,33 @@ function kyselyCopies(dir: string, found: string[] = []): string[] {
 // (0.29 asks for Node 22 in its engines; npm warns on Node 20, and Metro works with it there too).
 const VERSIONS = ['0.27.0', '~0.28.0', '~0.29.0'];
 
+/** The scratch app of each version, installed side by side (npm waits on the network, not the CPU). */
+const projects = new Map<string, { dir: string; installed: string }>();
+beforeAll(async () => {
+  await Promise.all(
+    VERSIONS.map(async (version) => {
+      const dir = await scratchProject({
+        prefix: `metro-kysely-${version.replace(/[^0-9]/g, '')}`,
+        packed,
+        metro: ['@metro/core', ...PEERS],
+        dependencies: { kysely: version, pg: '^8.11.0', '@types/pg': '^8.11.0', '@types/node': '^20.19.0' },
+      });
+      copyFileSync(app, join(dir, 'app.ts'));
+      const installed = (JSON.parse(readFileSync(join(dir, 'node_modules', 'kysely', 'package.json'), 'utf8')) as { version: string }).version;
+      console.log(`kysely ${version}: installed ${installed}`);
+      projects.set(version, { dir, installed });
+    }),
+  );
+}, 300_000);
+afterAll(() => {
+  for (const { dir } of projects.values()) rmSync(join(dir, '..'), { recursive: true, force: true });
+});
+
 describe.each(VERSIONS)('an app on kysely %s', (version) => {
   let project: string;
   let installed: string;
-  beforeAll(async () => {
-    project = await scratchProject({
-      prefix: `metro-kysely-${version.replace(/[^0-9]/g, '')}`,
-      packed,
-      metro: ['@metro/core', ...PEERS],
-      dependencies: { kysely: version, pg: '^8.11.0', '@types/pg': '^8.11.0', '@types/node': '^20.19.0' },
-    });
-    copyFileSync(app, join(project, 'app.ts'));
-    installed = (JSON.parse(readFileSync(join(project, 'node_modules', 'kysely', 'package.json'), 'utf8')) as { version: string }).version;
-    console.log(`kysely ${version}: installed ${installed}`);
-  }, 300_000);
-  afterAll(() => {
-    if (project) rmSync(join(project, '..'), { recursive: true, force: true });
+  beforeAll(() => {
+    ({ dir: project, installed } = projects.get(version)!);
   });
 
   it('is inside the declared peer range', () => {

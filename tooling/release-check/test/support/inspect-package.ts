@@ -69,8 +69,11 @@ export function inspectPackage(dir: string, packedVersions: ReadonlyMap<string, 
   for (const required of REQUIRED) if (!has.has(required)) problems.push(`missing ${required}`);
   for (const file of files) if (TEST_FILE.test(file)) problems.push(`test file packed: ${file}`);
   if (sourceDir !== undefined) {
-    // Bundler output (esbuild's shared `chunks/`) has no source file of its own name.
-    for (const file of files.filter((f) => /^dist\/.+\.(m?js|d\.m?ts)$/.test(f) && !f.startsWith('dist/chunks/'))) {
+    // tsc's output: a declaration file, or a script with one beside it. A bundler's output (esbuild's
+    // `chunks/`, a browser bundle) has no declaration file and no source file of its own name.
+    const compiled = (f: string): boolean =>
+      /\.d\.m?ts$/.test(f) || (f.endsWith('.js') && has.has(f.replace(/\.js$/, '.d.ts'))) || (f.endsWith('.mjs') && has.has(f.replace(/\.mjs$/, '.d.mts')));
+    for (const file of files.filter((f) => /^dist\/.+\.(m?js|d\.m?ts)$/.test(f) && compiled(f))) {
       const stem = file.replace(/^dist\//, '').replace(/\.(d\.m?ts|m?js)$/, '');
       if (!SOURCE_EXTENSIONS.some((ext) => existsSync(join(sourceDir, stem + ext)))) {
         problems.push(`stale build output ${file}: there is no src/${stem}.ts any more (build from an empty dist; \`pnpm release:dry\` does)`);
