@@ -26,7 +26,6 @@ export type { EnvelopeOptions } from './create-envelope.js';
 export { InMemoryTransport } from './memory/in-memory-transport.js';
 export type { InMemoryTransportOptions } from './memory/in-memory-transport.js';
 export * from './subject-pattern.js';
-export { Router } from './dispatch/router.js';
 export * from './retry-policy.js';
 export { backoffDelay } from './backoff.js';
 export { deferredReplayHeaders, failureReplayHeaders, retryHeaders } from './replay.js';
@@ -34,9 +33,7 @@ export type { ReplayHeaders } from './replay.js';
 export type { Backoff, Jitter } from './backoff.js';
 export type { HandlerContext, InboxHandlerContext } from './dispatch/handler-context.js';
 export type { PublishOptions } from './publish-options.js';
-export { createDispatcher } from './dispatch/dispatcher.js';
-export type { Dispatcher, DispatcherOptions, UnroutedHandler } from './dispatch/dispatcher.js';
-export type { HandlerEntry } from './dispatch/handler-entry.js';
+export type { UnroutedHandler } from './dispatch/dispatcher.js';
 export { createMetro } from './bus/metro.js';
 export type { Metro, MetroOptions, MetroStats, Handler, HandlerOptions, InboxHandler, InboxHandlerOptions, EventRoute, SubscriptionScope, SubscriptionOptions } from './bus/metro-types.js';
 export { recordError } from './recorded-error.js';
@@ -49,3 +46,9 @@ export { InMemoryDeferredStore, memoryDeferredStore } from './memory/in-memory-d
 export { InMemoryInbox, memoryInbox } from './memory/in-memory-inbox.js';
 export { InMemoryOutbox, MemoryTransaction, memoryOutbox } from './memory/in-memory-outbox.js';
 export type { InMemoryOutboxOptions } from './memory/in-memory-outbox.js';
+// Internal (each marked @internal): exported for Metro's own tests, not supported API; they may
+// change in any release. No other Metro package imports them.
+export { Router } from './dispatch/router.js';
+export { createDispatcher } from './dispatch/dispatcher.js';
+export type { Dispatcher, DispatcherOptions } from './dispatch/dispatcher.js';
+export type { HandlerEntry } from './dispatch/handler-entry.js';

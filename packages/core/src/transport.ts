@@ -85,8 +85,11 @@ export type HeaderValue = string | number | boolean;
 
 /** Transport-level properties of a message. */
 export interface MessageProperties {
+  /** The message's id (the envelope id for Metro's own messages); kept across retries and replays. */
   readonly messageId: string;
+  /** MIME type of `body` (Metro's envelope: `application/cloudevents+json`). */
   readonly contentType: string;
+  /** Application headers (Metro's `metro-*` ones among them), carried as they are. */
   readonly headers: Readonly<Record<string, HeaderValue>>;
   /** Priority 0-255 (a queue declared with `maxPriority` honours it). */
   readonly priority?: number | undefined;
@@ -96,8 +99,11 @@ export interface MessageProperties {
   readonly timestamp?: number | undefined;
 }
 
+/** A message to publish or request: where it goes, its bytes and its properties. */
 export interface OutgoingMessage extends MessageProperties {
+  /** Where the transport routes it: a topic, a service's command route, or one queue. */
   readonly destination: Destination;
+  /** The encoded message (the codec's output); the transport sends these bytes unchanged. */
   readonly body: Uint8Array;
   /** Deliver no sooner than this many ms from now. Works on a broker with no plugins. */
   readonly delayMs?: number | undefined;
@@ -124,14 +130,20 @@ export interface Delivery extends MessageProperties {
   readonly reply?: ((message: ReplyMessage) => Promise<void>) | undefined;
 }
 
+/** The reply to a request, sent with `delivery.reply(...)`. */
 export interface ReplyMessage {
+  /** The encoded reply. */
   readonly body: Uint8Array;
+  /** MIME type of `body`. */
   readonly contentType: string;
+  /** Application headers, carried to the requester as they are. */
   readonly headers: Readonly<Record<string, HeaderValue>>;
 }
 
+/** Called by a consumer with each delivery; it settles the delivery before or when it resolves. */
 export type DeliveryHandler = (delivery: Delivery) => Promise<void>;
 
+/** How much a consumer takes on at once. */
 export interface ConsumeOptions {
   /** Unacknowledged messages the broker may push ahead. Default: transport's own (AMQP: 2 x concurrency). */
   readonly prefetch?: number;
@@ -139,17 +151,23 @@ export interface ConsumeOptions {
   readonly concurrency?: number;
 }
 
+/** One running `consume()` of a queue, returned by {@link Transport.consume}. */
 export interface Consumer {
+  /** The queue it consumes (the name given to `consume`, without a transport prefix). */
   readonly queue: string;
   /** Stops receiving and resolves once every in-flight `onDelivery` has returned. Safe to call twice. */
   cancel(): Promise<void>;
 }
 
+/** How long a request waits for its reply, and what may abort it. */
 export interface RequestOptions {
+  /** Reject with `RequestTimeoutError` when no reply arrived within this many ms. */
   readonly timeoutMs: number;
+  /** Abort the wait: the request rejects with the signal's reason. */
   readonly signal?: AbortSignal | undefined;
 }
 
+/** A queue to declare, with what it receives; declaring it again with the same fields changes nothing. */
 export interface QueueDeclaration {
   /** The queue name (the transport may add its configured prefix). */
   readonly queue: string;
@@ -163,7 +181,9 @@ export interface QueueDeclaration {
   readonly temporary?: boolean | undefined;
 }
 
+/** One topic binding of a queue. */
 export interface Binding {
+  /** The topic (exchange) to bind to. */
   readonly topic: string;
   /** AMQP topic pattern: words separated by `.`, `*` one word, `#` zero or more words. */
   readonly pattern: string;
@@ -173,9 +193,12 @@ export interface Binding {
   readonly external?: boolean | undefined;
 }
 
+/** What {@link Transport.inspectQueue} reports of a queue. */
 export interface QueueStats {
+  /** The queue's name. */
   readonly queue: string;
   /** Messages ready for delivery. */
   readonly messages: number;
+  /** Consumers attached to it now, as the broker counts them. */
   readonly consumers: number;
 }

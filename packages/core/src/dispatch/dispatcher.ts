@@ -17,7 +17,7 @@ import type { Router } from './router.js';
 
 export type { UnroutedHandler };
 
-/** Everything the dispatch step needs (internal; `createMetro` builds it). */
+/** Everything the dispatch step needs (`createMetro` builds it). @internal */
 export interface DispatcherOptions {
   readonly service: string;
   readonly router: Router;
@@ -35,7 +35,7 @@ export interface DispatcherOptions {
   readonly requeueDelayMs?: number;
 }
 
-/** The dispatch step: delivery in → handlers run → settled. */
+/** The dispatch step: delivery in → handlers run → settled. @internal */
 export interface Dispatcher {
   /** Decodes, routes, validates, runs the handlers and settles the delivery. Never rejects. */
   dispatch(delivery: Delivery): Promise<void>;
@@ -56,10 +56,14 @@ function headerNumber(value: HeaderValue | undefined): number | undefined {
 }
 
 /**
- * Builds the dispatch step of one queue. Exported for benchmarks and custom runtimes: it can be
- * driven with synthetic `Delivery` objects, no transport in the loop. Most users never call it
- * (`createMetro` does; `metro.dispatcher()` returns the one of a queue).
+ * Builds the dispatch step of one queue; it can be driven with synthetic `Delivery` objects, no
+ * transport in the loop. `createMetro` calls it; users get a queue's step from
+ * `metro.dispatcher()`.
  *
+ * Internal: exported for Metro's own tests, not part of the supported API; it may change in any
+ * release.
+ *
+ * @internal
  * @example
  * ```ts
  * const dispatch = metro.dispatcher();

@@ -3,7 +3,7 @@ import type { MessageDefinition } from '../definitions.js';
 import type { HandlerContext } from './handler-context.js';
 import type { RetryPolicy } from '../retry-policy.js';
 
-/** A registered handler as the dispatcher sees it (internal). */
+/** A registered handler as the dispatcher sees it. @internal */
 export interface HandlerEntry {
   readonly name: string;
   readonly priority: number;

@@ -19,6 +19,10 @@ const EMPTY: ReadonlyArray<HandlerEntry> = Object.freeze([]);
  * never matched against every handler by trial. Results are ordered by `priority` (highest
  * first), then registration order.
  *
+ * Internal: exported for Metro's own tests and benchmarks, not part of the supported API; it may
+ * change in any release.
+ *
+ * @internal
  * @example
  * ```ts
  * const router = new Router();
