@@ -23,5 +23,7 @@ export type { PgDatabaseOptions } from './database/pg-database.js';
 export { createPgDatabase } from './database/pg-database.js';
 export { DEFAULT_SCHEMA, outboxChannel } from './identifiers.js';
 export * from './errors.js';
-export type { OutboxRelay, OutboxRelayOptions, OutboxRelayStats } from './relay/outbox-relay.js';
+export type { OutboxRelay } from './relay/outbox-relay.js';
+export type { OutboxRelayOptions } from './relay/relay-options.js';
+export type { OutboxRelayStats } from './relay/relay-counters.js';
 export { createOutboxRelay } from './relay/outbox-relay.js';

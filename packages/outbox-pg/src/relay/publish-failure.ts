@@ -30,3 +30,8 @@ export function isBrokerTrouble(error: unknown, othersSent: boolean): boolean {
   if (!BROKER_TROUBLE_CODES.has(code)) return false;
   return !(othersSent && failure?.details?.nacked === true);
 }
+
+/** An error as one line, `Name: message`, for `lastError` and a row's `last_error`. */
+export function errorText(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+}
