@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 
 /** Who made a call: the name your `authorize` returns, written to the mutation log. */
 export interface Principal {
@@ -30,6 +30,11 @@ export interface AuthRequest {
  * ```
  */
 export type Authorizer = (request: AuthRequest) => Principal | null | undefined | Promise<Principal | null | undefined>;
+
+/** The {@link AuthRequest} of an HTTP request or a WebSocket upgrade (internal: the server builds it). */
+export function authRequest(req: IncomingMessage, transport: 'http' | 'ws', token: string | undefined, connectionParams: Record<string, string> | null): AuthRequest {
+  return { transport, token, headers: req.headers, connectionParams, remoteAddress: req.socket.remoteAddress };
+}
 
 function digest(value: string): Buffer {
   return createHash('sha256').update(value, 'utf8').digest();

@@ -2,8 +2,8 @@
 export { createAdminRouter } from './router/app-router.js';
 export type { AdminRouter, AdminRouterOptions, AdminAppRouter } from './router/app-router.js';
 export type { AdminMetro } from './router/deferred.js';
-export { createAdminServer } from './server.js';
-export type { AdminServer, AdminServerOptions } from './server.js';
+export { createAdminServer } from './server/admin-server.js';
+export type { AdminServer, AdminServerOptions } from './server/admin-server.js';
 export { tokenAuth, bearerToken } from './auth.js';
 export type { Authorizer, AuthRequest, Principal } from './auth.js';
 export { AdminAuthRequiredError, AdminServerError, AdminClientError, AdminStaticDirError, MessageDefinitionMissingError } from './errors.js';
