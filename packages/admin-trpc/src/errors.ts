@@ -1,6 +1,25 @@
 import { ConfigurationError, MetroError } from '@metro/core';
 
 /**
+ * The codes of `@metro/admin-trpc`'s own errors, with what they mean: the closed set behind
+ * {@link AdminErrorCode}. `AdminStaticDirError` is a core `ConfigurationError` (`CONFIGURATION`),
+ * and `AdminClientError` carries the code the server answered with.
+ *
+ * @example
+ * ```ts
+ * catch (err) { if (err instanceof MetroError && err.code in ADMIN_ERROR_CODES) console.error(ADMIN_ERROR_CODES[err.code as AdminErrorCode]); }
+ * ```
+ */
+export const ADMIN_ERROR_CODES = {
+  ADMIN_AUTH_REQUIRED: 'The admin router or server was created without an authorize function.',
+  ADMIN_SERVER: 'The admin server could not listen (port taken, bad host) or was misconfigured.',
+  MESSAGE_DEFINITION_MISSING: 'An edit was refused: the admin router has no definition of the message type to validate it.',
+} as const;
+
+/** A code of `@metro/admin-trpc`'s own errors: a key of {@link ADMIN_ERROR_CODES}. */
+export type AdminErrorCode = keyof typeof ADMIN_ERROR_CODES;
+
+/**
  * The admin router or server was created without an `authorize` function. Metro's admin API
  * refuses to run unauthenticated: pass `authorize: tokenAuth([...])` or your own callback.
  *
@@ -9,7 +28,7 @@ import { ConfigurationError, MetroError } from '@metro/core';
  * try { createAdminRouter({ db }); } catch (err) { if (err instanceof AdminAuthRequiredError) process.exit(1); }
  * ```
  */
-export class AdminAuthRequiredError extends MetroError {
+export class AdminAuthRequiredError extends MetroError<'ADMIN_AUTH_REQUIRED'> {
   constructor() {
     super(
       'ADMIN_AUTH_REQUIRED',
@@ -19,7 +38,7 @@ export class AdminAuthRequiredError extends MetroError {
 }
 
 /** The admin server could not listen (port taken, bad host) or was misconfigured. */
-export class AdminServerError extends MetroError {
+export class AdminServerError extends MetroError<'ADMIN_SERVER'> {
   constructor(message: string, options?: { cause?: unknown }) {
     super('ADMIN_SERVER', message, options);
   }
@@ -51,7 +70,7 @@ export class AdminStaticDirError extends ConfigurationError {
   }
 }
 
-/** The admin client got an error from the server (unauthorized, not found, bad input, server down). */
+/** The admin client got an error from the server (unauthorized, not found, bad input, server down); its `code` is the server's. */
 export class AdminClientError extends MetroError {
   constructor(code: string, message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
     super(code, message, options);
@@ -69,7 +88,7 @@ export class AdminClientError extends MetroError {
  * const admin = createAdminRouter({ db, authorize, messages: [OrderPlaced, SendSms] });
  * ```
  */
-export class MessageDefinitionMissingError extends MetroError {
+export class MessageDefinitionMissingError extends MetroError<'MESSAGE_DEFINITION_MISSING'> {
   constructor(failureId: string, message: string) {
     super(
       'MESSAGE_DEFINITION_MISSING',
