@@ -18,6 +18,7 @@ import {
   type CoreErrorCode,
 } from '../src/index.js';
 import * as core from '../src/index.js';
+import { StopAbort } from '../src/dispatch/handler-invoker.js';
 
 // One instance of every error class core exports, each built as core builds it.
 const instances: ReadonlyArray<MetroError> = [
@@ -34,6 +35,7 @@ const instances: ReadonlyArray<MetroError> = [
   new ConfigurationError('bad option'),
   new QueueInUseError('billing'),
   new RequestTimeoutError('rpc.x', 10),
+  new StopAbort(), // internal: the bus's own abort at the stop timeout
 ];
 
 describe('core error codes', () => {
