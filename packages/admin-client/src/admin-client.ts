@@ -1,4 +1,7 @@
 import { createTRPCClient, createWSClient, httpLink, splitLink, wsLink, type TRPCClient } from '@trpc/client';
+// Bundled into dist by build.mjs (a devDependency, like @trpc/client): core's one backoff, without
+// making @metro/core a runtime dependency of this light package.
+import { backoffDelay } from '@metro/core';
 // Types only: erased from the build, so the client never loads the server package. TypeScript users
 // install `@metro/admin-trpc` (an optional peer) to get the procedures typed.
 import type { AdminAppRouter } from '@metro/admin-trpc';
@@ -11,6 +14,9 @@ type WebSocketClass = typeof globalThis.WebSocket;
 // Browsers and Node 22+ have a global WebSocket; Node 20 gets the `ws` package's.
 const DefaultWebSocket: WebSocketClass | undefined =
   typeof globalThis.WebSocket === 'function' ? globalThis.WebSocket : (NodeWebSocket as unknown as WebSocketClass | undefined);
+
+/** The WebSocket's reconnect delays: 250 ms doubling to 10 s, no jitter. */
+const RECONNECT_BACKOFF = { initialMs: 250, maxMs: 10_000 } as const;
 
 /** Options of {@link createAdminClient}. */
 export interface AdminClientOptions {
@@ -56,7 +62,7 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
     ...(WebSocketImpl ? { WebSocket: WebSocketImpl } : {}),
     connectionParams: () => ({ token: options.token }),
     lazy: { enabled: true, closeMs: 1000 },
-    retryDelayMs: (attempt) => Math.min(10_000, 250 * 2 ** attempt),
+    retryDelayMs: (attempt) => backoffDelay(attempt, RECONNECT_BACKOFF),
     ...(options.onSocketClose ? { onClose: options.onSocketClose } : {}),
   });
   const client = createTRPCClient<AdminAppRouter>({
