@@ -38,7 +38,9 @@ function withTarballs(script: string): string {
 /** A RabbitMQ virtual host of its own (the page's names, `orders` and `billing`, are common ones). */
 async function createVhost(): Promise<{ url: string; remove: () => Promise<void> }> {
   const name = `metro-getting-started-${randomBytes(4).toString('hex')}`;
-  await run('rabbitmqctl', ['add_vhost', name], { timeout: 60_000 });
+  await run('rabbitmqctl', ['add_vhost', name], { timeout: 60_000 }).catch((error: Error) => {
+    throw new Error(`could not create a RabbitMQ virtual host with rabbitmqctl (the page's services run on one of their own; run the tests where the RabbitMQ on :5672 is local): ${error.message}`);
+  });
   await run('rabbitmqctl', ['set_permissions', '-p', name, 'guest', '.*', '.*', '.*'], { timeout: 60_000 });
   const url = new URL(AMQP_URL);
   url.pathname = `/${encodeURIComponent(name)}`;
