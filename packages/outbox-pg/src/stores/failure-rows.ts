@@ -1,5 +1,13 @@
 import type { Envelope, FailureReason, FailureRecord, FailureStatus, HeaderValue, RecordedError } from '@metro/core';
+import type { Kysely } from 'kysely';
 import { jsonValue, toBytes, toDate } from '../database/columns.js';
+
+/** Where a store's `failed_messages` table lives: its database and schema. */
+export interface FailureTable {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly db: Kysely<any>;
+  readonly schema: string;
+}
 
 /** A `failed_messages` row as the drivers return it. */
 export interface FailureRow {

@@ -1,43 +1,9 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
-import { deferredReplayHeaders, type DeferredQuery, type DeferredRecord, type DeferredStore, type Envelope, type HeaderValue, type NewDeferred, type Page } from '@metro/core';
+import { deferredReplayHeaders, type DeferredQuery, type DeferredRecord, type DeferredStore, type NewDeferred, type Page } from '@metro/core';
 import { pageLimit } from './failure-query.js';
-import { jsonValue, toBytes, toDate } from '../database/columns.js';
+import { toDeferredRecord, type DeferredRow } from './deferred-rows.js';
 import { schemaName } from '../identifiers.js';
 import { insertQueueReplay } from './queue-replay.js';
-
-interface DeferredRow {
-  seq: string | number | bigint;
-  message_id: string;
-  service: string;
-  queue: string;
-  handler: string | null;
-  type: string;
-  reason: string | null;
-  correlation_id: string | null;
-  envelope: unknown;
-  body: Uint8Array;
-  content_type: string;
-  headers: unknown;
-  deferred_at: Date | string;
-}
-
-function toRecord(row: DeferredRow): DeferredRecord {
-  return {
-    seq: Number(row.seq),
-    messageId: row.message_id,
-    service: row.service,
-    queue: row.queue,
-    handler: row.handler,
-    type: row.type,
-    reason: row.reason,
-    correlationId: row.correlation_id,
-    envelope: jsonValue<Envelope>(row.envelope),
-    body: toBytes(row.body),
-    contentType: row.content_type,
-    headers: jsonValue<Record<string, HeaderValue>>(row.headers),
-    deferredAt: toDate(row.deferred_at),
-  };
-}
 
 /** The PostgreSQL deferred-message store: core's {@link DeferredStore} plus `complete` and `resumeThroughOutbox`. */
 export interface PgDeferredStore extends DeferredStore {
@@ -85,7 +51,7 @@ export function pgDeferredStore(
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const takeIn = async (executor: Kysely<any> | Transaction<any>, seq: number): Promise<DeferredRecord | undefined> => {
     const row = (await executor.withSchema(schema).deleteFrom('deferred_messages').where('seq', '=', seq).returningAll().executeTakeFirst()) as DeferredRow | undefined;
-    return row === undefined ? undefined : toRecord(row);
+    return row === undefined ? undefined : toDeferredRecord(row);
   };
   const columns = (message: NewDeferred) => ({
     message_id: message.messageId,
@@ -108,12 +74,12 @@ export function pgDeferredStore(
         .values({ ...columns(message), deferred_at: new Date() })
         .returningAll()
         .executeTakeFirstOrThrow()) as DeferredRow;
-      return toRecord(row);
+      return toDeferredRecord(row);
     },
 
     async get(seq) {
       const row = (await table().selectFrom('deferred_messages').selectAll().where('seq', '=', seq).executeTakeFirst()) as DeferredRow | undefined;
-      return row === undefined ? undefined : toRecord(row);
+      return row === undefined ? undefined : toDeferredRecord(row);
     },
 
     async list(query: DeferredQuery = {}): Promise<Page<DeferredRecord>> {
@@ -123,7 +89,7 @@ export function pgDeferredStore(
       if (query.service !== undefined) select = select.where('service', '=', query.service);
       if (query.cursor !== undefined && /^\d+$/.test(query.cursor)) select = select.where('seq', '>', query.cursor);
       const rows = (await select.orderBy('seq', 'asc').limit(limit + 1).execute()) as DeferredRow[];
-      const items = rows.slice(0, limit).map(toRecord);
+      const items = rows.slice(0, limit).map(toDeferredRecord);
       const last = items[items.length - 1];
       return { items, nextCursor: rows.length > limit && last !== undefined ? String(last.seq) : null };
     },

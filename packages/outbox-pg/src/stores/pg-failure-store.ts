@@ -1,26 +1,11 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
-import {
-  failureReplayHeaders,
-  jsonEnvelopeCodec,
-  MetroHeaders,
-  uuidv7,
-  validate,
-  type Codec,
-  type Envelope,
-  type FailureQuery,
-  type FailureRecord,
-  type FailureStatus,
-  type FailureStore,
-  type NewFailure,
-  type Page,
-  type StandardSchemaV1,
-} from '@metro/core';
-import { FailureNotEditableError } from '../errors.js';
-import { failureStats, type FailureStats, type FailureStatsBucket } from './failure-stats.js';
-import { failureWhere, pageLimit } from './failure-query.js';
-import { encodeFailureCursor, toFailureRecord, type FailureRow } from './failure-rows.js';
+import type { Kysely } from 'kysely';
+import { jsonEnvelopeCodec, type Codec, type FailureQuery, type FailureRecord, type FailureStore, type StandardSchemaV1 } from '@metro/core';
 import { schemaName } from '../identifiers.js';
-import { insertQueueReplay } from './queue-replay.js';
+import { claimFailure, deleteFailure, deleteFailures, releaseFailure, resolveFailure, retryFailures, retryThroughOutbox } from './failure-actions.js';
+import { getFailure, listFailures } from './failure-listing.js';
+import { recordFailure } from './failure-recording.js';
+import type { FailureTable } from './failure-rows.js';
+import { failureStats, type FailureStats, type FailureStatsBucket } from './failure-stats.js';
 
 /** Options of {@link pgFailureStore}. */
 export interface PgFailureStoreOptions {
@@ -37,8 +22,8 @@ export interface PgFailureStore extends FailureStore {
    * original bytes (or, with `payload`, the envelope re-encoded with that data), same message
    * id, to `{ kind: 'queue', queue: record.queue }` with headers `metro-failure-id`,
    * `metro-handler` and `metro-attempt: 1`, and `metro-topic` / `metro-subject` (where it first
-   * came from: the consumer routes and decodes by them, as on core's own replays). Returns the claimed record, or `undefined` when it
-   * is not `failed` (so retrying twice sends once).
+   * came from: the consumer routes and decodes by them, as on core's own replays). Returns the
+   * claimed record, or `undefined` when it is not `failed` (so retrying twice sends once).
    */
   retryThroughOutbox(id: string, options?: { payload?: unknown; schema?: StandardSchemaV1 }): Promise<FailureRecord | undefined>;
   /** Same as {@link PgFailureStore.retryThroughOutbox} without options. */
@@ -62,7 +47,9 @@ export interface PgFailureStore extends FailureStore {
 }
 
 /**
- * Creates the PostgreSQL failed-message store (tables from {@link migrate}).
+ * Creates the PostgreSQL failed-message store (tables from {@link migrate}). Its parts:
+ * `failure-recording.ts` (the bus records), `failure-listing.ts` (get, list),
+ * `failure-actions.ts` (retry, edit, delete), `failure-stats.ts` (counts).
  *
  * @example
  * ```ts
@@ -77,186 +64,21 @@ export function pgFailureStore(
   db: Kysely<any>,
   options: PgFailureStoreOptions = {},
 ): PgFailureStore {
-  const schema = schemaName(options.schema);
+  const table: FailureTable = { db, schema: schemaName(options.schema) };
   const codec = options.codec ?? jsonEnvelopeCodec;
-  const table = () => db.withSchema(schema);
-
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const claimIn = async (executor: Kysely<any> | Transaction<any>, id: string): Promise<FailureRecord | undefined> => {
-    const row = (await executor
-      .withSchema(schema)
-      .updateTable('failed_messages')
-      .set({ status: 'retried', retry_count: sql`retry_count + 1`, retried_at: new Date() })
-      .where('id', '=', id)
-      .where('status', '=', 'failed')
-      .returningAll()
-      .executeTakeFirst()) as FailureRow | undefined;
-    return row === undefined ? undefined : toFailureRecord(row);
-  };
-
-  const retryThroughOutbox: PgFailureStore['retryThroughOutbox'] = async (id, retryOptions = {}) =>
-    db.transaction().execute(async (trx) => {
-      const record = await claimIn(trx, id);
-      if (record === undefined) return undefined;
-      const headers = failureReplayHeaders(record);
-      let body = record.body;
-      let contentType = record.contentType;
-      let envelope = record.envelope;
-      if ('payload' in retryOptions) {
-        if (envelope === null) throw new FailureNotEditableError(id);
-        const data = retryOptions.schema !== undefined ? await validate(retryOptions.schema, retryOptions.payload, `Edited payload of failed message ${id}`) : retryOptions.payload;
-        envelope = { ...envelope, data } as Envelope;
-        const encoded = codec.encode(envelope);
-        body = encoded.body;
-        contentType = encoded.contentType;
-        Object.assign(headers, encoded.headers, { [MetroHeaders.failureId]: record.id, [MetroHeaders.attempt]: 1 });
-        await trx
-          .withSchema(schema)
-          .updateTable('failed_messages')
-          .set({ envelope: sql`cast(${JSON.stringify(envelope)} as jsonb)`, body: Buffer.from(body), content_type: contentType })
-          .where('id', '=', id)
-          .execute();
-      }
-      await insertQueueReplay(db, schema, trx, { messageId: record.messageId, type: record.type, queue: record.queue, body, contentType, headers });
-      return { ...record, envelope, body, contentType };
-    });
-
-  const list = async (query: FailureQuery = {}): Promise<Page<FailureRecord>> => {
-    const limit = pageLimit(query.limit);
-    const rows = (await table()
-      .selectFrom('failed_messages')
-      .selectAll()
-      .where((eb) => failureWhere(eb, query, true))
-      .orderBy('last_failed_at', 'desc')
-      .orderBy('id', 'desc')
-      .limit(limit + 1)
-      .execute()) as FailureRow[];
-    const items = rows.slice(0, limit).map(toFailureRecord);
-    const last = items[items.length - 1];
-    return { items, nextCursor: rows.length > limit && last !== undefined ? encodeFailureCursor(last) : null };
-  };
-
-  const idsOf = async (filterOrIds: FailureQuery | ReadonlyArray<string>, status: FailureQuery['status']): Promise<string[]> => {
-    if (Array.isArray(filterOrIds)) return [...(filterOrIds as ReadonlyArray<string>)];
-    const rows = await table()
-      .selectFrom('failed_messages')
-      .select('id')
-      .where((eb) => failureWhere(eb, { ...(filterOrIds as FailureQuery), status }, false))
-      .orderBy('last_failed_at', 'desc')
-      .orderBy('id', 'desc')
-      .execute();
-    return rows.map((r) => String(r.id));
-  };
-
   return {
-    async record(failure: NewFailure): Promise<FailureRecord> {
-      const now = new Date();
-      const values = {
-        id: uuidv7(now.getTime()),
-        message_id: failure.messageId,
-        service: failure.service,
-        queue: failure.queue,
-        handler: failure.handler,
-        handler_key: failure.handler ?? '',
-        reason: failure.reason,
-        type: failure.type,
-        topic: failure.topic,
-        correlation_id: failure.correlationId,
-        envelope: failure.envelope === null ? null : sql`cast(${JSON.stringify(failure.envelope)} as jsonb)`,
-        body: Buffer.from(failure.body),
-        content_type: failure.contentType,
-        headers: sql`cast(${JSON.stringify(failure.headers)} as jsonb)`,
-        error_name: failure.error.name,
-        error_code: failure.error.code ?? null,
-        error_message: failure.error.message,
-        error_stack: failure.error.stack ?? null,
-        attempts: failure.attempts,
-        status: 'failed',
-        first_failed_at: now,
-        last_failed_at: now,
-        retry_count: 0,
-      };
-      const row = (await table()
-        .insertInto('failed_messages')
-        .values(values)
-        .onConflict((oc) =>
-          oc.columns(['message_id', 'queue', 'handler_key']).doUpdateSet((eb) => ({
-            attempts: sql`${sql.ref('failed_messages.attempts')} + ${eb.ref('excluded.attempts')}`,
-            last_failed_at: eb.ref('excluded.last_failed_at'),
-            status: 'failed',
-            resolved_at: null,
-            service: eb.ref('excluded.service'),
-            handler: eb.ref('excluded.handler'),
-            reason: eb.ref('excluded.reason'),
-            type: eb.ref('excluded.type'),
-            topic: eb.ref('excluded.topic'),
-            correlation_id: eb.ref('excluded.correlation_id'),
-            envelope: eb.ref('excluded.envelope'),
-            body: eb.ref('excluded.body'),
-            content_type: eb.ref('excluded.content_type'),
-            headers: eb.ref('excluded.headers'),
-            error_name: eb.ref('excluded.error_name'),
-            error_code: eb.ref('excluded.error_code'),
-            error_message: eb.ref('excluded.error_message'),
-            error_stack: eb.ref('excluded.error_stack'),
-          })),
-        )
-        .returningAll()
-        .executeTakeFirstOrThrow()) as FailureRow;
-      return toFailureRecord(row);
-    },
-
-    async get(id) {
-      const row = (await table().selectFrom('failed_messages').selectAll().where('id', '=', id).executeTakeFirst()) as FailureRow | undefined;
-      return row === undefined ? undefined : toFailureRecord(row);
-    },
-
-    list,
-
-    claimRetry: (id) => claimIn(db, id),
-
-    async releaseRetry(id) {
-      await table()
-        .updateTable('failed_messages')
-        .set({ status: 'failed', retry_count: sql`greatest(retry_count - 1, 0)` })
-        .where('id', '=', id)
-        .where('status', '=', 'retried')
-        .execute();
-    },
-
-    async resolve(id) {
-      await table().updateTable('failed_messages').set({ status: 'resolved', resolved_at: new Date() }).where('id', '=', id).where('status', '=', 'retried').execute();
-    },
-
-    async delete(id) {
-      const result = await table().updateTable('failed_messages').set({ status: 'deleted' }).where('id', '=', id).where('status', '<>', 'deleted').executeTakeFirst();
-      return Number(result.numUpdatedRows) > 0;
-    },
-
-    retryThroughOutbox,
-    retry: (id) => retryThroughOutbox(id),
-    editAndRetry: (id, payload, editOptions = {}) => retryThroughOutbox(id, { payload, ...(editOptions.schema !== undefined ? { schema: editOptions.schema } : {}) }),
-
-    async retryMany(filterOrIds) {
-      const ids = await idsOf(filterOrIds, 'failed');
-      let retried = 0;
-      for (const id of ids) if ((await retryThroughOutbox(id)) !== undefined) retried++;
-      return { retried, skipped: ids.length - retried };
-    },
-
-    async deleteMany(filterOrIds) {
-      let update = table().updateTable('failed_messages').set({ status: 'deleted' }).where('status', '<>', 'deleted');
-      if (Array.isArray(filterOrIds)) {
-        const ids = filterOrIds as ReadonlyArray<string>;
-        if (ids.length === 0) return 0;
-        update = update.where('id', 'in', [...ids]);
-      } else {
-        update = update.where((eb) => failureWhere(eb, filterOrIds as FailureQuery, false));
-      }
-      const result = await update.executeTakeFirst();
-      return Number(result.numUpdatedRows);
-    },
-
-    stats: (filter = {}, options = {}) => failureStats(db, schema, filter, options.bucket),
+    record: (failure) => recordFailure(table, failure),
+    get: (id) => getFailure(table, id),
+    list: (query) => listFailures(table, query),
+    claimRetry: (id) => claimFailure(db, table.schema, id),
+    releaseRetry: (id) => releaseFailure(table, id),
+    resolve: (id) => resolveFailure(table, id),
+    delete: (id) => deleteFailure(table, id),
+    retryThroughOutbox: (id, retryOptions) => retryThroughOutbox(table, codec, id, retryOptions),
+    retry: (id) => retryThroughOutbox(table, codec, id),
+    editAndRetry: (id, payload, editOptions = {}) => retryThroughOutbox(table, codec, id, { payload, ...(editOptions.schema !== undefined ? { schema: editOptions.schema } : {}) }),
+    retryMany: (filterOrIds) => retryFailures(table, codec, filterOrIds),
+    deleteMany: (filterOrIds) => deleteFailures(table, filterOrIds),
+    stats: (filter = {}, statsOptions = {}) => failureStats(db, table.schema, filter, statsOptions.bucket),
   };
 }
