@@ -18,7 +18,7 @@ export async function pruneInboxInChunks(
   let total = 0;
   for (;;) {
     // By ctid: a Tid Scan of the rows picked (the rows are locked and inbox rows are never
-    // updated, so their ctid holds); an IN over the primary key made PostgreSQL hash-join the whole table.
+    // updated, so their ctid holds), where an IN over the primary key gets a hash join of the whole table.
     const result = await sql`delete from ${inbox} where ctid = any(array(
       select ctid from ${inbox}
       where processed_at < now() - make_interval(secs => ${retentionMs / 1000})

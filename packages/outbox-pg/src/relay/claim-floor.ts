@@ -1,19 +1,14 @@
 /**
  * Where a relay's next claim starts. Rows up to the highest `seq` that this relay's batches in
  * flight hold are locked by them or already gone, so a claim that starts after that `seq` does not
- * walk past them: with 10 lanes of 100 rows, a claim from the start of the pending index visits up
- * to 900 rows other lanes hold (and the index entries of rows deleted since the last vacuum)
- * before it finds a free one. Measured on PostgreSQL 15, that walk was a third of the database's
- * cost per row at batch 100.
+ * walk past them (and past the index entries of rows deleted since the last vacuum) before it
+ * finds a free one: that walk is a large part of the database's cost per row.
  *
  * Claims still running count too ({@link ClaimFloor.claim}): a full claim that starts after `s`
  * reaches `s + limit` or beyond (beyond when it skips rows: gaps in seqs, rows not due or not yet
- * committed), so a claim made while it runs starts there at least. Lanes finish their batches, and claim, together (the broker confirms in bursts); when they
- * all started from the same floor, each walked past the rows the others had just locked. At batch
- * 100 x 16 lanes, 10 alternated rounds of 40,000 rows: PostgreSQL's CPU per row 22 -> 16 µs, the
- * relay's rate 0.78x -> 0.86x of raw amqplib (medians). Waiting for the claim in flight instead
- * (one claim at a time) measured the same there, but doubled the time a lane waits to claim
- * (p50 11 -> 21-28 ms) and would cap a relay at one claim per round trip.
+ * committed), so a claim made while it runs starts there at least. Lanes finish their batches,
+ * and claim, together (the broker confirms in bursts), and would otherwise each walk past the
+ * rows the others had just locked.
  *
  * A claim that starts after the floor skips rows below it: a producer's transaction that took a
  * low `seq` and committed late, rows another relay let go, rows whose backoff ended. A claim from

@@ -6,8 +6,8 @@ const RELAY_KEY = /^[0-9a-f-]+(\/\d+)?$/;
  * One relay lane's count of sent rows, for `outboxStats().sentLastMinute`: kept in memory and
  * written to `outbox_throughput` at most once per `writeEveryMs`, with a batch's mark-and-commit
  * (see {@link ThroughputCounter.due}), or on its own when the lane is idle or backing off (at the
- * time it is due, see {@link ThroughputCounter.msUntilDue}) and when it stops. Written with every
- * batch, the upsert cost PostgreSQL about 2.5 µs per row at batch 100 (and the relay 0.7 µs). The
+ * time it is due, see {@link ThroughputCounter.msUntilDue}) and when it stops, rather than with
+ * every batch, whose upsert would cost more per row than the count is worth. The
  * figure lags by up to `writeEveryMs` (more only while the database is unreachable); a crash
  * loses at most that much of the count, never a row.
  *
