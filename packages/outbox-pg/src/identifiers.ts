@@ -16,7 +16,14 @@ export function schemaName(schema: string | undefined): string {
   return checkIdentifier('schema', schema ?? DEFAULT_SCHEMA);
 }
 
-/** The LISTEN/NOTIFY channel the outbox trigger notifies on, for a schema. */
+/**
+ * The LISTEN/NOTIFY channel the outbox trigger notifies on, for a schema.
+ *
+ * @example
+ * ```ts
+ * await listen.listen(outboxChannel('metro'), () => wake()); // channel "metro_outbox_metro"
+ * ```
+ */
 export function outboxChannel(schema: string): string {
   return `metro_outbox_${schema}`;
 }

@@ -8,11 +8,13 @@ import { handlePoolErrors } from './pool-errors.js';
  * call `onNotify` once, so nothing sent while disconnected is missed.
  */
 export interface NotificationSource {
+  /** Calls `onNotify` for each notification on `channel`; resolves, once listening, with the function that stops. */
   listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
 }
 
 /** Options of {@link pgNotifications}. */
 export interface PgNotificationsOptions {
+  /** Where lost connections and failed reconnects go (`warn`). Default: core's `defaultLogger` (stderr). */
   readonly logger?: Logger;
   /** Longest wait between reconnect attempts. Default 5000 ms. */
   readonly maxReconnectDelayMs?: number;

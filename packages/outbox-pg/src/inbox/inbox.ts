@@ -19,6 +19,7 @@ import { BackgroundPrune, pruneInboxInChunks } from './inbox-prune.js';
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export interface InboxOptions<DB = any> {
+  /** The app's database: the inbox's table lives in `schema`, the work runs in its transactions. */
   readonly db: Kysely<DB>;
   /** Default `metro`. */
   readonly schema?: string;

@@ -7,8 +7,11 @@ import { checkIdentifier, schemaName } from '../identifiers.js';
  * (`db` is that transaction) and must create everything in `schema`.
  */
 export interface Migration {
+  /** Its place in the component's order: a positive integer, distinct within the component. */
   readonly version: number;
+  /** What it does, recorded with its version in `<schema>.<component>_migrations`. */
   readonly name: string;
+  /** Applies the change on `db` (the migration transaction) in `schema`. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   up(db: Kysely<any>, schema: string): Promise<void>;
 }
@@ -19,6 +22,7 @@ export interface RunMigrationsOptions {
   readonly schema?: string;
   /** The component whose migrations these are; its versions live in `<schema>.<component>_migrations`. */
   readonly component: string;
+  /** The component's migrations, in any order (they run by version). */
   readonly migrations: ReadonlyArray<Migration>;
 }
 

@@ -43,6 +43,7 @@ export type PgOutboxPublishOptions = OutboxPublishOptions & {
 
 /** Options of {@link PgOutbox.enqueue}. */
 export interface EnqueueOptions {
+  /** Rows of one aggregate are published in insertion order by a relay with `ordering: 'aggregate'`. */
   readonly aggregateId?: string;
   /** Default: the envelope's own destination (topic + subject, or the command's service). */
   readonly destination?: Destination;
@@ -52,6 +53,7 @@ export interface EnqueueOptions {
   readonly body?: Uint8Array;
   /** Content type of `body`. */
   readonly contentType?: string;
+  /** Message priority the transport publishes with (RabbitMQ: 0-255, on a queue with `x-max-priority`). */
   readonly priority?: number;
   /** Deliver no sooner than this many ms after the relay publishes the row. */
   readonly delayMs?: number;
@@ -65,10 +67,15 @@ export interface EnqueueOptions {
 
 /** An aggregate-style event: exchange = aggregate, routing key = event type. */
 export interface AggregateEvent {
+  /** The exchange (topic) the event goes to. */
   readonly aggregate: string;
+  /** The routing key (subject) and the body's `eventType`. */
   readonly eventType: string;
+  /** The body's `payload`, as is (not validated). */
   readonly payload: unknown;
+  /** Orders the row among its aggregate's rows (see `PgOutboxPublishOptions.aggregateId`). */
   readonly aggregateId?: string;
+  /** The body's `eventId` and the message id. Default: a new UUIDv7. */
   readonly eventId?: string;
   /** What the relay does when no queue receives it. Default `accept` (see `UnroutablePolicy`). */
   readonly unroutable?: UnroutablePolicy;
@@ -108,7 +115,9 @@ export interface PgOutbox extends Outbox<Executor> {
 
 /** One message of {@link PgOutbox.enqueueMany}: an envelope and its {@link EnqueueOptions}. */
 export interface EnqueueMessage {
+  /** The envelope to write, already built. */
   readonly envelope: Envelope;
+  /** As {@link PgOutbox.enqueue} takes them. */
   readonly options?: EnqueueOptions;
 }
 
@@ -117,15 +126,25 @@ const ENQUEUE_CHUNK = 1000;
 
 /** One outbox row to insert. */
 export interface OutboxRowInput {
+  /** The message id the transport publishes with. */
   readonly messageId: string;
+  /** The message type, for operators (`null` when unknown). */
   readonly type: string | null;
+  /** Where the relay publishes it. */
   readonly destination: Destination;
+  /** Orders the row among its aggregate's rows under `ordering: 'aggregate'`; `null`: none. */
   readonly aggregateId: string | null;
+  /** The bytes to publish, as they are. */
   readonly body: Uint8Array;
+  /** Content type of `body`. */
   readonly contentType: string;
+  /** Transport headers to publish with. */
   readonly headers: Readonly<Record<string, HeaderValue>>;
+  /** When the message expires (the relay publishes it with the time left); `null`: never. */
   readonly expiresAt: Date | null;
+  /** Message priority the transport publishes with. */
   readonly priority?: number | undefined;
+  /** Deliver no sooner than this many ms after the relay publishes the row. */
   readonly delayMs?: number | undefined;
   /**
    * Topic rows: what the relay does when no queue receives it. Stored in the row's `destination`
@@ -143,6 +162,11 @@ function storedDestination(row: OutboxRowInput): unknown {
 /**
  * Inserts outbox rows through `executor` (the caller's transaction).
  * Exported for the failure store and the scheduler's worker, which share the table.
+ *
+ * @example
+ * ```ts
+ * await insertOutboxRows(db, 'metro', trx, [{ messageId, type: 'placed', destination: { kind: 'queue', queue: 'billing' }, aggregateId: null, body, contentType: 'application/json', headers: {}, expiresAt: null }]);
+ * ```
  */
 export async function insertOutboxRows(
   // eslint-disable-next-line @typescript-eslint/no-explicit-any

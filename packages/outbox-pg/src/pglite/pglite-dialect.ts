@@ -82,6 +82,11 @@ class PgliteDriver implements Driver {
 /**
  * A kysely dialect over an in-process PGlite database. Queries and transactions are serialized
  * (PGlite has one session): do not use the outer `db` inside a transaction's callback.
+ *
+ * @example
+ * ```ts
+ * const db = new Kysely<Database>({ dialect: new PgliteDialect(new PGlite()) });
+ * ```
  */
 export class PgliteDialect implements Dialect {
   constructor(private readonly pglite: PGlite) {}

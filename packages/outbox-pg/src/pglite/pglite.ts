@@ -6,9 +6,12 @@ import { PgliteDialect } from './pglite-dialect.js';
 
 /** What {@link createPgliteDb} returns. */
 export interface PgliteDb {
+  /** Kysely over the PGlite database; `db.destroy()` closes PGlite. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   readonly db: Kysely<any>;
+  /** The PGlite instance (the one passed in, or a new in-memory one). */
   readonly pglite: PGlite;
+  /** Its notifications, for `createOutboxRelay({ listen })`. */
   readonly notifications: NotificationSource;
 }
 

@@ -21,6 +21,7 @@ export interface FailureStats {
   readonly byError: ReadonlyArray<{ readonly error: string; readonly count: number }>;
   /** Failures per bucket of their last failure, oldest bucket first. */
   readonly overTime: ReadonlyArray<{ readonly bucket: string; readonly count: number }>;
+  /** The width of the `overTime` buckets. */
   readonly bucket: FailureStatsBucket;
 }
 
