@@ -1,7 +1,7 @@
-import { MetroHeaders } from '../envelope.js';
+import { MetroHeaders, type Envelope } from '../envelope.js';
 import { MessageExpiredError, NoHandlerError } from '../errors.js';
 import type { Delivery } from '../transport.js';
-import type { DecodedDelivery } from './delivery-decoder.js';
+import { publishedSubject, publishedTopic } from './delivery-decoder.js';
 import { DispatchFailure } from './dispatch-failure.js';
 import type { HandlerEntry } from './handler-entry.js';
 import type { Router } from './router.js';
@@ -16,18 +16,17 @@ export const UNROUTED = 'unrouted';
  *
  * @example
  * ```ts
- * const entries = routeDelivery(delivery, decoded, router, 'billing', true);
- * if (entries === UNROUTED) return unroutedAndSettle(delivery, decoded.envelope);
+ * const entries = routeDelivery(delivery, envelope, router, 'billing', true);
+ * if (entries === UNROUTED) return settler.unroutedAndSettle(delivery, envelope);
  * ```
  */
 export function routeDelivery(
   delivery: Delivery,
-  decoded: DecodedDelivery,
+  envelope: Envelope,
   router: Router,
   service: string,
   acceptsCommands: boolean,
 ): ReadonlyArray<HandlerEntry> | DispatchFailure | typeof UNROUTED {
-  const { envelope, incoming } = decoded;
   const headers = delivery.headers;
   const only = headers[MetroHeaders.handler];
   let entries: ReadonlyArray<HandlerEntry>;
@@ -42,7 +41,7 @@ export function routeDelivery(
     if (entry === undefined) return new DispatchFailure('no-handler', new NoHandlerError(envelope.type, service), envelope, null);
     entries = [entry];
   } else {
-    entries = router.match(envelope.topic ?? incoming.topic ?? '', envelope.subject ?? incoming.subject ?? envelope.type);
+    entries = router.match(envelope.topic ?? publishedTopic(delivery) ?? '', envelope.subject ?? publishedSubject(delivery) ?? envelope.type);
     if (entries.length === 0) return UNROUTED;
   }
   if (

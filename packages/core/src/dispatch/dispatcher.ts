@@ -83,13 +83,12 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   /** Not async on purpose: the all-synchronous path makes no promise but the ack's. */
   function process(delivery: Delivery): Promise<void> {
     const attempt = headerNumber(delivery.headers[MetroHeaders.attempt]) ?? 1;
-    const decoded = decodeDelivery(delivery, router, codec, maxMessageBytes);
-    if (decoded instanceof DispatchFailure) return settler.recordAndSettle(delivery, decoded, attempt);
-    const entries = routeDelivery(delivery, decoded, router, service, acceptsCommands);
-    if (entries === UNROUTED) return settler.unroutedAndSettle(delivery, decoded.envelope);
+    const envelope = decodeDelivery(delivery, router, codec, maxMessageBytes);
+    if (envelope instanceof DispatchFailure) return settler.recordAndSettle(delivery, envelope, attempt);
+    const entries = routeDelivery(delivery, envelope, router, service, acceptsCommands);
+    if (entries === UNROUTED) return settler.unroutedAndSettle(delivery, envelope);
     if (entries instanceof DispatchFailure) return settler.recordAndSettle(delivery, entries, attempt);
     if (stopping) return settler.settle(delivery, STOPPED);
-    const envelope = decoded.envelope;
     const correlationId = envelope.correlationid ?? envelope.id;
     const outcome = runWithCorrelation({ correlationId, causationId: envelope.id, traceparent: envelope.traceparent }, () =>
       runner.run(delivery, envelope, entries, attempt, correlationId),
