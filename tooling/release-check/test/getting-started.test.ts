@@ -147,6 +147,8 @@ describe('docs/getting-started.md', () => {
   it('has the blocks the test runs: a set-up block, the files the terminals run, two terminals', () => {
     expect(setup?.code).toMatch(/npm install .*@metro\/core .*@metro\/transport-amqp/);
     expect(files.map((f) => f.title).sort()).toEqual(['billing.js', 'messages.js', 'orders.js']);
+    // A block's title does not show on GitHub: the prose names each file too.
+    for (const file of files) expect(readFileSync(page, 'utf8')).toContain(`Save it as \`${file.title!}\`:`);
     expect(terminals).toEqual({ 'terminal 1': 'node billing.js', 'terminal 2': 'node orders.js' });
   });
 
