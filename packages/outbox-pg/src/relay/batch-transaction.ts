@@ -15,9 +15,9 @@ export interface BatchWork<T> {
  * parameters as a simple query, which may hold several statements: `begin` goes with the
  * transaction's settings, and the work's last statement with `commit`, so the outbox relay's
  * batch takes three round trips (begin, claim, mark and commit) instead of five: each round trip
- * costs the relay and PostgreSQL a socket write and a wake-up. A driver that prepares every query (PGlite's) refuses
- * several statements in one (SQLSTATE 42601, before running any); the first refusal switches
- * this instance to one statement per round trip.
+ * costs the relay and PostgreSQL a socket write and a wake-up. A driver that prepares every query
+ * (PGlite's) refuses several statements in one (SQLSTATE 42601, before running any); the first
+ * refusal switches this instance to one statement per round trip.
  *
  * @example
  * ```ts

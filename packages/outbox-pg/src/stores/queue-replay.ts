@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { HeaderValue } from '@metro/core';
 import type { Executor } from '../database/executor.js';
-import { insertOutboxRows } from '../outbox/outbox.js';
+import { insertOutboxRows } from '../outbox/outbox-rows.js';
 
 /** A stored message (a failed or a deferred one) sent again to the queue it was consumed from. */
 export interface QueueReplay {
