@@ -16,7 +16,7 @@ import type {
 import { InMemoryConsumer } from './in-memory-consumer.js';
 import { InMemoryReplies } from './in-memory-replies.js';
 import { InMemoryQueue, type InMemoryBrokerHooks, type QueueConsumer, type StoredMessage } from './in-memory-queue.js';
-import { InMemoryTopic } from './in-memory-topic.js';
+import { InMemoryRoutes } from './in-memory-routes.js';
 
 /** Options of {@link InMemoryTransport}. */
 export interface InMemoryTransportOptions {
@@ -51,8 +51,7 @@ export class InMemoryTransport implements Transport {
   private state: 'open' | 'closing' | 'closed' = 'open';
   private closing: Promise<void> | undefined;
   private readonly queues = new Map<string, InMemoryQueue>();
-  private readonly topics = new Map<string, InMemoryTopic>();
-  private readonly commandRoutes = new Map<string, Set<string>>();
+  private readonly routes = new InMemoryRoutes();
   private readonly consumers = new Set<QueueConsumer>();
   private readonly delayed = new Set<NodeJS.Timeout>();
   private readonly replies: InMemoryReplies;
@@ -97,24 +96,8 @@ export class InMemoryTransport implements Transport {
         `Queue "${name}" already exists with maxPriority ${String(queue.maxPriority)}; it cannot be re-declared with ${String(maxPriority)}. Use the same declaration everywhere, or another queue name.`,
       );
     }
-    for (const binding of declaration.bindings ?? []) {
-      const declared = binding.exchangeType ?? 'topic';
-      let topic = this.topics.get(binding.topic);
-      if (topic === undefined) {
-        topic = new InMemoryTopic(binding.topic, declared);
-        this.topics.set(binding.topic, topic);
-      } else if (topic.type !== declared && binding.external !== true) {
-        throw new ConfigurationError(
-          `Topic "${binding.topic}" is a ${topic.type} exchange; it cannot be bound as ${declared}. Declare it with one exchange type everywhere.`,
-        );
-      }
-      topic.bind(name, binding.pattern);
-    }
-    if (declaration.commandsFor !== undefined) {
-      const routes = this.commandRoutes.get(declaration.commandsFor) ?? new Set<string>();
-      routes.add(name);
-      this.commandRoutes.set(declaration.commandsFor, routes);
-    }
+    this.routes.bind(name, declaration.bindings ?? []);
+    if (declaration.commandsFor !== undefined) this.routes.addCommandRoute(declaration.commandsFor, name);
   }
 
   async publish(message: OutgoingMessage): Promise<void> {
@@ -209,12 +192,8 @@ export class InMemoryTransport implements Transport {
   }
 
   private route(destination: Destination): InMemoryQueue[] {
-    let names: Iterable<string> | undefined;
-    if (destination.kind === 'topic') names = this.topics.get(destination.topic)?.route(destination.subject);
-    else if (destination.kind === 'command') names = this.commandRoutes.get(destination.service);
-    else names = [destination.queue];
     const out: InMemoryQueue[] = [];
-    for (const name of names ?? []) {
+    for (const name of this.routes.queuesFor(destination) ?? []) {
       const q = this.queues.get(name);
       if (q !== undefined) out.push(q);
     }
@@ -271,8 +250,7 @@ export class InMemoryTransport implements Transport {
     if (this.queues.get(queue.name) !== queue) return;
     this.queues.delete(queue.name);
     queue.purge();
-    for (const topic of this.topics.values()) topic.unbindQueue(queue.name);
-    for (const routes of this.commandRoutes.values()) routes.delete(queue.name);
+    this.routes.forgetQueue(queue.name);
   }
 
   private changed(): void {
