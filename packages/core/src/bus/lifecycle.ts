@@ -54,7 +54,7 @@ export function createLifecycle(settings: BusSettings, subscriptionsOf: () => Su
     state = 'stopping';
     const dispatchers = [...groups.values()].map((g) => g.dispatcher).filter((d): d is Dispatcher => d !== undefined);
     for (const d of dispatchers) d.beginStop();
-    const cancelled = Promise.all([...groups.values()].map((g) => g.consumer?.cancel()));
+    const cancelled = Promise.all([...groups.values()].map((g) => g.consumer?.cancel() ?? Promise.resolve()));
     let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([
       cancelled.then(() => false),
