@@ -48,8 +48,8 @@ export async function runLane(index: number, parts: RelayLaneParts): Promise<voi
   let failures = 0;
   while (running()) {
     await listening.ensure();
-    let claimed = 0;
-    let afterFloor = false;
+    let claimed: number;
+    let afterFloor: boolean;
     const mark = wakeups.mark();
     try {
       const outcome = await batches.run(index, counter);
