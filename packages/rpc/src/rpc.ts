@@ -129,7 +129,7 @@ export function createRpc(options: RpcOptions): Rpc {
     stop() {
       stopping ??= (async () => {
         const handles = await Promise.allSettled([...served.values()]);
-        await Promise.allSettled(handles.map((h) => (h.status === 'fulfilled' ? h.value.stop() : undefined)));
+        await Promise.allSettled(handles.flatMap((h) => (h.status === 'fulfilled' ? [h.value.stop()] : [])));
         await Promise.allSettled([...inFlight]);
       })();
       return stopping;

@@ -1,4 +1,3 @@
-import type { Kysely } from 'kysely';
 import { defaultLogger, type Logger, type MessageDefinition, type Transport } from '@metro/core';
 import type { Authorizer, Principal } from '../auth.js';
 import { AdminAuthRequiredError } from '../errors.js';
@@ -12,13 +11,13 @@ import { QueueSampler } from './queue-sampler.js';
 import { queuesRouter } from './queues.js';
 import { scheduledRouter } from './scheduled.js';
 import { StatsHistory } from './stats-history.js';
-import { createAdminStores } from './stores.js';
+import { createAdminStores, type AnyKysely } from './stores.js';
 import { subscriptionsRouter } from './subscriptions.js';
 
 /** Options of {@link createAdminRouter}. */
 export interface AdminRouterOptions {
   /** Kysely over the PostgreSQL database holding Metro's tables (migrated by outbox-pg and scheduler). */
-  readonly db: Kysely<any>;
+  readonly db: AnyKysely;
   /** The schema of Metro's tables. Default `'metro'`. */
   readonly schema?: string;
   /**
