@@ -31,7 +31,7 @@ const ROUNDS = 5;
 const BODY = Buffer.from(JSON.stringify({ orderId: 'x'.repeat(150), amount: 42 }));
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+ 
 type Db = Kysely<any>;
 
 function median(values: number[]): number {

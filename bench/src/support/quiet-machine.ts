@@ -17,7 +17,6 @@ function cpuTimes(): { idle: number; total: number } {
  */
 export async function waitForQuietMachine(idleShare = 0.9, windowMs = 1000, maxMs = 60_000): Promise<{ waitedMs: number; idle: number }> {
   const started = Date.now();
-  let idle = 1;
   for (;;) {
     let before: { idle: number; total: number };
     try {
@@ -27,7 +26,7 @@ export async function waitForQuietMachine(idleShare = 0.9, windowMs = 1000, maxM
     }
     await new Promise((resolve) => setTimeout(resolve, windowMs));
     const after = cpuTimes();
-    idle = (after.idle - before.idle) / Math.max(1, after.total - before.total);
+    const idle = (after.idle - before.idle) / Math.max(1, after.total - before.total);
     if (idle >= idleShare || Date.now() - started >= maxMs) return { waitedMs: Date.now() - started, idle };
   }
 }

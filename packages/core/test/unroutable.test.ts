@@ -3,7 +3,6 @@ import { z } from 'zod';
 import {
   ConfigurationError,
   createMetro,
-  defineCommand,
   defineEvent,
   InMemoryOutbox,
   InMemoryTransport,

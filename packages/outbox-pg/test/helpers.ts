@@ -11,7 +11,7 @@ export function uniqueSchema(label: string): string {
 }
 
 export interface TestDb {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+   
   db: Kysely<any>;
   pool: pg.Pool;
   errors: Error[];
@@ -25,7 +25,7 @@ export function createTestDb(connectionString = DATABASE_URL, max = 10, options?
   return { db: new Kysely({ dialect: new PostgresDialect({ pool }) }), pool, errors };
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+ 
 export async function dropSchema(db: Kysely<any>, schema: string): Promise<void> {
   await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(db);
 }

@@ -98,7 +98,7 @@ describe('relay wakeups (PostgreSQL LISTEN/NOTIFY)', () => {
 
   it('each commit wakes one idle lane, not every lane: 20 commits to 4 idle lanes make about one claim each, each published at once', async () => {
     let claims = 0;
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+     
     const logged = new Kysely<any>({
       dialect: new PostgresDialect({ pool: t.pool }),
       log: (event) => {

@@ -8,7 +8,7 @@ import { createOutbox, createOutboxRelay, migrate, outboxStats, pgNotifications 
 import { createTestDb, dropSchema, uniqueSchema, waitFor, type TestDb } from './helpers.js';
 
 // Compiles queries as the PostgreSQL dialect does, without a server.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+ 
 const compiler = new Kysely<any>({
   dialect: {
     createAdapter: () => new PostgresAdapter(),

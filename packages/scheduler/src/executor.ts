@@ -1,6 +1,7 @@
 import { ConfigurationError } from '@metro/core';
 import type { Executor } from '@metro/outbox-pg';
-import type { CompiledQuery, Kysely, RawBuilder } from 'kysely';
+import type { CompiledQuery, RawBuilder } from 'kysely';
+import type { AnyDatabase } from './any-database.js';
 
 /** Rows returned by a query run through {@link runOn}. */
 export interface QueryRows<R> {
@@ -12,7 +13,7 @@ interface PgClientLike {
   query(text: string, values?: unknown[]): Promise<{ rows: unknown[]; rowCount: number | null }>;
 }
 
-function isKyselyLike(executor: unknown): executor is Kysely<any> {
+function isKyselyLike(executor: unknown): executor is AnyDatabase {
   return typeof (executor as { executeQuery?: unknown }).executeQuery === 'function';
 }
 
@@ -20,7 +21,7 @@ function isKyselyLike(executor: unknown): executor is Kysely<any> {
  * Runs a query on wherever the caller's write goes: a Kysely instance, a Kysely transaction, or a
  * raw `pg` client inside BEGIN/COMMIT. The query is compiled with `db` (the PostgreSQL dialect).
  */
-export async function runOn<R>(db: Kysely<any>, executor: Executor | undefined, query: RawBuilder<R>): Promise<QueryRows<R>> {
+export async function runOn<R>(db: AnyDatabase, executor: Executor | undefined, query: RawBuilder<R>): Promise<QueryRows<R>> {
   const target: unknown = executor ?? db;
   const compiled: CompiledQuery<R> = query.compile(db);
   if (isKyselyLike(target)) {

@@ -1,6 +1,7 @@
 import { uuidv7, type Codec, type Envelope, type UnroutablePolicy } from '@metro/core';
 import type { createOutbox, EnqueueMessage } from '@metro/outbox-pg';
-import { sql, type Kysely } from 'kysely';
+import { sql } from 'kysely';
+import type { AnyDatabase } from './any-database.js';
 import { nextCronTime } from './cron.js';
 import type { RecurringRow } from './scheduled-message.js';
 import type { SchedulerTables } from './schema-names.js';
@@ -22,7 +23,7 @@ interface DueRow {
  * another worker holds), marks them fired and enqueues their messages in the outbox. A crash
  * before COMMIT leaves them pending for the next worker. Returns how many fired.
  */
-export async function fireDueSchedules(db: Kysely<any>, t: SchedulerTables, outbox: Outbox, limit: number): Promise<number> {
+export async function fireDueSchedules(db: AnyDatabase, t: SchedulerTables, outbox: Outbox, limit: number): Promise<number> {
   return db.transaction().execute(async (trx) => {
     const claimed = await sql<DueRow>`
       WITH due AS (
@@ -52,7 +53,7 @@ export async function fireDueSchedules(db: Kysely<any>, t: SchedulerTables, outb
  * due tick, and moves each to its next tick after now (missed ticks while no worker ran fire once,
  * not once each). Returns how many fired.
  */
-export async function fireDueRecurring(db: Kysely<any>, t: SchedulerTables, outbox: Outbox, codec: Codec, limit: number): Promise<number> {
+export async function fireDueRecurring(db: AnyDatabase, t: SchedulerTables, outbox: Outbox, codec: Codec, limit: number): Promise<number> {
   return db.transaction().execute(async (trx) => {
     const claimed = await sql<RecurringRow>`
       SELECT name, cron, timezone, type, kind, template, expires_in_ms, next_at, last_fired_at, fired_count, unroutable
@@ -100,7 +101,7 @@ function tickEnvelope(row: RecurringRow, tickMs: number): Envelope {
 }
 
 /** Milliseconds from now (database clock) to the earliest pending one-off and recurring due times; null where none. */
-export async function millisecondsUntilNextDue(db: Kysely<any>, t: SchedulerTables): Promise<{ scheduled: number | null; recurring: number | null }> {
+export async function millisecondsUntilNextDue(db: AnyDatabase, t: SchedulerTables): Promise<{ scheduled: number | null; recurring: number | null }> {
   const result = await sql<{ scheduled_ms: string | number | null; recurring_ms: string | number | null }>`
     SELECT extract(epoch from ((SELECT min(due_at) FROM ${t.scheduled} WHERE status = 'pending') - clock_timestamp())) * 1000 AS scheduled_ms,
            extract(epoch from ((SELECT min(next_at) FROM ${t.recurring}) - clock_timestamp())) * 1000 AS recurring_ms`.execute(db);

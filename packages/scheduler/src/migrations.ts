@@ -1,5 +1,6 @@
 import { runMigrations, type Migration } from '@metro/outbox-pg';
-import { sql, type Kysely } from 'kysely';
+import { sql } from 'kysely';
+import type { AnyDatabase } from './any-database.js';
 import { checkSchema } from './schema-names.js';
 
 /**
@@ -10,7 +11,7 @@ export const schedulerMigrations: ReadonlyArray<Migration> = [
   {
     version: 1,
     name: 'scheduled messages and recurring schedules',
-    async up(db: Kysely<any>, schema: string): Promise<void> {
+    async up(db: AnyDatabase, schema: string): Promise<void> {
       const s = sql.id(schema);
       await sql`CREATE SCHEMA IF NOT EXISTS ${s}`.execute(db);
       await sql`
@@ -56,7 +57,7 @@ export const schedulerMigrations: ReadonlyArray<Migration> = [
   {
     version: 2,
     name: "an event's unroutable policy, kept until it fires",
-    async up(db: Kysely<any>, schema: string): Promise<void> {
+    async up(db: AnyDatabase, schema: string): Promise<void> {
       const s = sql.id(schema);
       await sql`ALTER TABLE ${s}.scheduled_messages ADD COLUMN IF NOT EXISTS unroutable text CHECK (unroutable IN ('error', 'accept'))`.execute(db);
       await sql`ALTER TABLE ${s}.recurring_schedules ADD COLUMN IF NOT EXISTS unroutable text CHECK (unroutable IN ('error', 'accept'))`.execute(db);
@@ -75,7 +76,7 @@ export const schedulerMigrations: ReadonlyArray<Migration> = [
  * await migrateScheduler(db);  // @metro/scheduler
  * ```
  */
-export async function migrateScheduler(db: Kysely<any>, options: { schema?: string } = {}): Promise<{ applied: number[] }> {
+export async function migrateScheduler(db: AnyDatabase, options: { schema?: string } = {}): Promise<{ applied: number[] }> {
   const schema = checkSchema(options.schema);
   return runMigrations(db, { schema, component: 'scheduler', migrations: schedulerMigrations });
 }

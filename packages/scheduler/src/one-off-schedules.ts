@@ -1,5 +1,6 @@
 import { createEnvelope, describeDefinition, unroutablePolicyOf, uuidv7, type Codec, type Envelope } from '@metro/core';
-import { sql, type Kysely } from 'kysely';
+import { sql } from 'kysely';
+import type { AnyDatabase } from './any-database.js';
 import { InvalidScheduleError } from './errors.js';
 import { runOn } from './executor.js';
 import { listScheduled } from './scheduled-listing.js';
@@ -10,7 +11,7 @@ import { normalizeTags } from './tags.js';
 
 /** What the scheduler's parts share: the database, its tables, the envelopes' source and codec. */
 export interface SchedulerParts {
-  readonly db: Kysely<any>;
+  readonly db: AnyDatabase;
   readonly t: SchedulerTables;
   readonly source: string;
   readonly codec: Codec;

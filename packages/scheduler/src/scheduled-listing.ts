@@ -1,5 +1,6 @@
 import type { Page } from '@metro/core';
-import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
+import type { AnyDatabase } from './any-database.js';
 import { InvalidScheduleError } from './errors.js';
 import {
   decodeCursor,
@@ -30,7 +31,7 @@ export interface ListFilter {
 const STATUSES: ReadonlySet<string> = new Set(['pending', 'fired', 'cancelled']);
 
 /** One page of `scheduled_messages`, ordered by (due_at, id). */
-export async function listScheduled(db: Kysely<any>, t: SchedulerTables, filter: ListFilter): Promise<Page<ScheduledMessage>> {
+export async function listScheduled(db: AnyDatabase, t: SchedulerTables, filter: ListFilter): Promise<Page<ScheduledMessage>> {
   const limit = filter.limit ?? 50;
   if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new InvalidScheduleError('`limit` must be an integer from 1 to 500', { limit });
   const where: RawBuilder<unknown>[] = [sql`true`];
@@ -58,7 +59,7 @@ export async function listScheduled(db: Kysely<any>, t: SchedulerTables, filter:
 }
 
 /** Every recurring schedule, by name. */
-export async function listRecurring(db: Kysely<any>, t: SchedulerTables): Promise<RecurringSchedule[]> {
+export async function listRecurring(db: AnyDatabase, t: SchedulerTables): Promise<RecurringSchedule[]> {
   const result = await sql<RecurringRow>`
     SELECT name, cron, timezone, type, kind, template, expires_in_ms, next_at, last_fired_at, fired_count
     FROM ${t.recurring} ORDER BY name`.execute(db);

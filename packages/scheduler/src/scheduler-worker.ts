@@ -1,13 +1,13 @@
 import { ConfigurationError, jsonEnvelopeCodec, SerialSteps, defaultLogger, childLogger, toMilliseconds, type Codec, type Duration, type Logger } from '@metro/core';
 import { createOutbox } from '@metro/outbox-pg';
-import type { Kysely } from 'kysely';
+import type { AnyDatabase } from './any-database.js';
 import { fireDueRecurring, fireDueSchedules, millisecondsUntilNextDue } from './firing.js';
 import type { NotificationSource } from './notifications.js';
 import { NOTIFY_HORIZON_MS, schedulerTables } from './schema-names.js';
 
 /** Options of `createSchedulerWorker`. */
 export interface SchedulerWorkerOptions {
-  readonly db: Kysely<any>;
+  readonly db: AnyDatabase;
   /** Schema of the scheduler's and the outbox's tables. Default `metro`. */
   readonly schema?: string;
   /** LISTEN/NOTIFY source (`pgNotifications(pool)` from @metro/outbox-pg): wakes the worker when an earlier due time is scheduled. */

@@ -1,6 +1,6 @@
 import { jsonEnvelopeCodec, type Codec, type Duration, type MessageDefinition, type Page, type PayloadInput, type UnroutablePolicy } from '@metro/core';
 import type { Executor } from '@metro/outbox-pg';
-import type { Kysely } from 'kysely';
+import type { AnyDatabase } from './any-database.js';
 import { createOneOffSchedules, type SchedulerParts } from './one-off-schedules.js';
 import { createRecurringSchedules } from './recurring-schedules.js';
 import type { ListFilter } from './scheduled-listing.js';
@@ -10,7 +10,7 @@ import type { Tags } from './tags.js';
 
 /** Options of `createScheduler`. */
 export interface SchedulerOptions {
-  readonly db: Kysely<any>;
+  readonly db: AnyDatabase;
   /** Schema of the scheduler's (and the outbox's) tables. Default `metro`. */
   readonly schema?: string;
   /** The service name written as `source` of the envelopes it schedules. */

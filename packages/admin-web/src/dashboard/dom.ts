@@ -1,5 +1,14 @@
+/** An `on*` listener of {@link h}; an async one that rejects is reported on the console, never left unhandled. */
+type Listener = (event: Event) => void | Promise<unknown>;
 /** Attributes of {@link h}: DOM properties, `on*` listeners, `data-*`/`aria-*` attributes. */
-type Attrs = Record<string, string | number | boolean | null | undefined | EventListener>;
+type Attrs = Record<string, string | number | boolean | null | undefined | Listener>;
+
+function listen(el: Element, type: string, listener: Listener): void {
+  el.addEventListener(type, (event) => {
+    const result = listener(event);
+    if (result instanceof Promise) result.catch((err: unknown) => console.error(`metro admin: ${type} handler failed`, err));
+  });
+}
 type Child = Node | string | number | null | undefined | false;
 
 /**
@@ -14,7 +23,7 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = 
   const el = document.createElement(tag);
   for (const [key, value] of Object.entries(attrs)) {
     if (value === null || value === undefined || value === false) continue;
-    if (key.startsWith('on') && typeof value === 'function') el.addEventListener(key.slice(2), value);
+    if (key.startsWith('on') && typeof value === 'function') listen(el, key.slice(2), value);
     else if (key === 'class') el.className = String(value);
     else if (key === 'value' && 'value' in el) (el as HTMLInputElement).value = String(value);
     else if (key === 'checked' && 'checked' in el) (el as HTMLInputElement).checked = Boolean(value);

@@ -46,7 +46,10 @@ export class FailedView {
       title: 'Select page',
       onchange: (e: Event) => {
         const on = (e.target as HTMLInputElement).checked;
-        for (const f of this.#items) on ? this.#selected.add(f.id) : this.#selected.delete(f.id);
+        for (const f of this.#items) {
+          if (on) this.#selected.add(f.id);
+          else this.#selected.delete(f.id);
+        }
         this.#render();
       },
     });

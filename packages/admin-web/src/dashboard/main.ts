@@ -21,7 +21,7 @@ function login(message?: string): void {
           await client.session.whoami.query();
           saveToken(input.value);
           await client.close();
-          start(input.value);
+          await start(input.value);
         } catch (err) {
           await client.close();
           error.textContent = errorText(err);
