@@ -1,5 +1,5 @@
 /** An `on*` listener of {@link h}; an async one that rejects is reported on the console, never left unhandled. */
-type Listener = (event: Event) => void | Promise<unknown>;
+type Listener = (event: Event) => unknown;
 /** Attributes of {@link h}: DOM properties, `on*` listeners, `data-*`/`aria-*` attributes. */
 type Attrs = Record<string, string | number | boolean | null | undefined | Listener>;
 
