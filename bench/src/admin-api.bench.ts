@@ -17,11 +17,33 @@ const LIST_ROUNDS = 300;
 
 function failure(i: number, tag: string): NewFailure {
   const id = `bench-${tag}-${i}`;
-  const envelope = { specversion: '1.0' as const, id, source: 'bench', type: 'placed', time: new Date().toISOString(), datacontenttype: 'application/json', data: { i }, kind: 'event' as const, topic: 'orders', subject: 'placed' };
+  const envelope = {
+    specversion: '1.0' as const,
+    id,
+    source: 'bench',
+    type: 'placed',
+    time: new Date().toISOString(),
+    datacontenttype: 'application/json',
+    data: { i },
+    kind: 'event' as const,
+    topic: 'orders',
+    subject: 'placed',
+  };
   return {
-    messageId: id, service: 'billing', queue: 'billing', handler: 'charge', reason: 'handler', type: 'placed', topic: 'orders', correlationId: id, envelope,
-    body: new TextEncoder().encode(JSON.stringify(envelope)), contentType: 'application/cloudevents+json', headers: {},
-    error: { name: 'Error', message: 'card declined' }, attempts: 1,
+    messageId: id,
+    service: 'billing',
+    queue: 'billing',
+    handler: 'charge',
+    reason: 'handler',
+    type: 'placed',
+    topic: 'orders',
+    correlationId: id,
+    envelope,
+    body: new TextEncoder().encode(JSON.stringify(envelope)),
+    contentType: 'application/cloudevents+json',
+    headers: {},
+    error: { name: 'Error', message: 'card declined' },
+    attempts: 1,
   };
 }
 
@@ -60,7 +82,15 @@ export async function run(): Promise<BenchResult[]> {
     t = performance.now();
     for (let i = 0; i < LIST_ROUNDS; i++) await client.failed.list.query({ limit: 50 });
     const api = (performance.now() - t) / LIST_ROUNDS;
-    results.push({ name: 'failed.list, page of 50 (mean latency)', metro: api, baseline: direct, unit: 'ms', baselineName: 'pgFailureStore.list in-process', higherIsBetter: false, notes: `${FAILURES} rows; the API adds HTTP, auth, zod and JSON` });
+    results.push({
+      name: 'failed.list, page of 50 (mean latency)',
+      metro: api,
+      baseline: direct,
+      unit: 'ms',
+      baselineName: 'pgFailureStore.list in-process',
+      higherIsBetter: false,
+      notes: `${FAILURES} rows; the API adds HTTP, auth, zod and JSON`,
+    });
 
     // Bulk retry: API (chunks of 250, 4 in flight) vs outbox-pg's sequential retryMany.
     t = performance.now();
@@ -71,7 +101,15 @@ export async function run(): Promise<BenchResult[]> {
     t = performance.now();
     const viaStore = await store.retryMany(directIds);
     const storeRate = viaStore.retried / ((performance.now() - t) / 1000);
-    results.push({ name: `failed.retryMany, ${FAILURES} failures (claim + outbox row each)`, metro: apiRate, baseline: storeRate, unit: 'retries/s', baselineName: 'pgFailureStore.retryMany (sequential)', higherIsBetter: true, notes: 'API retries in chunks of 250, 4 at once' });
+    results.push({
+      name: `failed.retryMany, ${FAILURES} failures (claim + outbox row each)`,
+      metro: apiRate,
+      baseline: storeRate,
+      unit: 'retries/s',
+      baselineName: 'pgFailureStore.retryMany (sequential)',
+      higherIsBetter: true,
+      notes: 'API retries in chunks of 250, 4 at once',
+    });
   } finally {
     await client.close();
     await server.close();

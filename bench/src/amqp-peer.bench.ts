@@ -68,7 +68,10 @@ export async function run(): Promise<BenchResult[]> {
           broker.publish('bench', body, { options: { messageId: `r${sent + i}`, contentType: 'application/octet-stream' } }).then(
             (publication) =>
               new Promise<void>((resolve, reject) => {
-                publication.on('success', () => resolve()).on('error', reject).on('return', reject);
+                publication
+                  .on('success', () => resolve())
+                  .on('error', reject)
+                  .on('return', reject);
               }),
           ),
         );
@@ -83,7 +86,9 @@ export async function run(): Promise<BenchResult[]> {
     for (let sent = 0; sent < TOTAL; sent += BATCH) {
       const batch: Promise<void>[] = [];
       for (let i = 0; i < BATCH; i++) {
-        batch.push(transport.publish({ destination: { kind: 'queue', queue }, body, messageId: `m${sent + i}`, contentType: 'application/octet-stream', headers: {} }));
+        batch.push(
+          transport.publish({ destination: { kind: 'queue', queue }, body, messageId: `m${sent + i}`, contentType: 'application/octet-stream', headers: {} }),
+        );
       }
       await Promise.all(batch);
     }

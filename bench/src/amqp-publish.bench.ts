@@ -42,7 +42,8 @@ export async function run(): Promise<BenchResult[]> {
   async function rawRound(mandatory = false): Promise<number> {
     const started = performance.now();
     for (let sent = 0; sent < TOTAL; sent += BATCH) {
-      for (let i = 0; i < BATCH; i++) ch.sendToQueue(queue, bodyBytes, { persistent: true, mandatory, messageId: `r${sent + i}`, contentType: 'application/json' });
+      for (let i = 0; i < BATCH; i++)
+        ch.sendToQueue(queue, bodyBytes, { persistent: true, mandatory, messageId: `r${sent + i}`, contentType: 'application/json' });
       await ch.waitForConfirms();
     }
     return TOTAL / ((performance.now() - started) / 1000);
@@ -54,8 +55,21 @@ export async function run(): Promise<BenchResult[]> {
     for (let sent = 0; sent < TOTAL; sent += BATCH) {
       for (let i = 0; i < BATCH; i++) {
         const id = randomUUID();
-        const envelope = { specversion: '1.0', id, source: queue, type: 'sample', time: new Date().toISOString(), datacontenttype: 'application/json', data: { text: body } };
-        ch.publish(topic, 'sample', Buffer.from(JSON.stringify(envelope)), { persistent: true, mandatory: true, messageId: id, contentType: 'application/json' });
+        const envelope = {
+          specversion: '1.0',
+          id,
+          source: queue,
+          type: 'sample',
+          time: new Date().toISOString(),
+          datacontenttype: 'application/json',
+          data: { text: body },
+        };
+        ch.publish(topic, 'sample', Buffer.from(JSON.stringify(envelope)), {
+          persistent: true,
+          mandatory: true,
+          messageId: id,
+          contentType: 'application/json',
+        });
       }
       await ch.waitForConfirms();
     }
@@ -67,7 +81,13 @@ export async function run(): Promise<BenchResult[]> {
     for (let sent = 0; sent < TOTAL; sent += BATCH) {
       const batch: Promise<void>[] = [];
       for (let i = 0; i < BATCH; i++) {
-        const message: OutgoingMessage = { destination: { kind: 'queue', queue }, body: bodyBytes, messageId: `m${sent + i}`, contentType: 'application/json', headers: {} };
+        const message: OutgoingMessage = {
+          destination: { kind: 'queue', queue },
+          body: bodyBytes,
+          messageId: `m${sent + i}`,
+          contentType: 'application/json',
+          headers: {},
+        };
         batch.push(transport.publish(message));
       }
       await Promise.all(batch);
@@ -116,8 +136,14 @@ export async function run(): Promise<BenchResult[]> {
     // The hand-built envelope and the mandatory baselines run after, each in its own alternation
     // (with the bus, with the transport), so the transport's goal is measured exactly as before.
     const pairs: Array<[[number[], () => Promise<number>], [number[], () => Promise<number>]]> = [
-      [[envelopeRates, rawEnvelopeRound], [busAgainstEnvelope, busRound]],
-      [[mandatoryRates, rawMandatoryRound], [transportAgainstMandatory, transportRound]],
+      [
+        [envelopeRates, rawEnvelopeRound],
+        [busAgainstEnvelope, busRound],
+      ],
+      [
+        [mandatoryRates, rawMandatoryRound],
+        [transportAgainstMandatory, transportRound],
+      ],
     ];
     for (const [a, b] of pairs) {
       for (let round = 0; round < 3; round++) {

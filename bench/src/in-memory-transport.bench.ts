@@ -22,10 +22,14 @@ async function metroPubSub(): Promise<number> {
   const t = new InMemoryTransport();
   await t.declareQueue({ queue: 'billing', bindings: [{ topic: 'orders', pattern: 'orders.*' }] });
   let acked = 0;
-  await t.consume('billing', async (d) => {
-    await d.ack();
-    acked++;
-  }, { concurrency: 16 });
+  await t.consume(
+    'billing',
+    async (d) => {
+      await d.ack();
+      acked++;
+    },
+    { concurrency: 16 },
+  );
   const started = performance.now();
   for (let i = 0; i < N; i++) await t.publish(outgoing(i));
   await t.whenIdle();
@@ -82,10 +86,14 @@ const IN_FLIGHT = 64;
 async function metroRpc(): Promise<number> {
   const t = new InMemoryTransport();
   await t.declareQueue({ queue: 'rpc' });
-  await t.consume('rpc', async (d) => {
-    await d.reply!({ body: d.body, contentType: 'application/json', headers: {} });
-    await d.ack();
-  }, { concurrency: 16 });
+  await t.consume(
+    'rpc',
+    async (d) => {
+      await d.reply!({ body: d.body, contentType: 'application/json', headers: {} });
+      await d.ack();
+    },
+    { concurrency: 16 },
+  );
   const message: OutgoingMessage = { destination: { kind: 'queue', queue: 'rpc' }, body: BODY, messageId: 'r', contentType: 'application/json', headers: {} };
   const started = performance.now();
   let next = 0;

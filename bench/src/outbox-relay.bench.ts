@@ -31,7 +31,7 @@ const ROUNDS = 5;
 const BODY = Buffer.from(JSON.stringify({ orderId: 'x'.repeat(150), amount: 42 }));
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
- 
+
 type Db = Kysely<any>;
 
 function median(values: number[]): number {
@@ -45,7 +45,16 @@ function percentile(sorted: number[], p: number): number {
 }
 
 function row(topic: string): OutboxRowInput {
-  return { messageId: uuidv7(), type: 'evt', destination: { kind: 'topic', topic, subject: 'evt' }, aggregateId: null, body: BODY, contentType: 'application/json', headers: {}, expiresAt: null };
+  return {
+    messageId: uuidv7(),
+    type: 'evt',
+    destination: { kind: 'topic', topic, subject: 'evt' },
+    aggregateId: null,
+    body: BODY,
+    contentType: 'application/json',
+    headers: {},
+    expiresAt: null,
+  };
 }
 
 async function fill(db: Db, schema: string, topic: string): Promise<void> {
@@ -64,17 +73,27 @@ function naiveRelay(db: Db, schema: string, channel: amqp.ConfirmChannel, batch:
   const outbox = sql.id(schema, 'outbox');
   const done = (async () => {
     while (running) {
-      const rows = (await sql<{ seq: string; message_id: string; body: Buffer; destination: { topic: string; subject: string } }>`
-        select seq, message_id, body, destination from ${outbox} where status = 'pending' order by seq limit ${batch}`.execute(db)).rows;
-      for (const r of rows) channel.publish(r.destination.topic, r.destination.subject, r.body, { persistent: true, messageId: r.message_id, contentType: 'application/json' });
+      const rows = (
+        await sql<{ seq: string; message_id: string; body: Buffer; destination: { topic: string; subject: string } }>`
+        select seq, message_id, body, destination from ${outbox} where status = 'pending' order by seq limit ${batch}`.execute(db)
+      ).rows;
+      for (const r of rows)
+        channel.publish(r.destination.topic, r.destination.subject, r.body, { persistent: true, messageId: r.message_id, contentType: 'application/json' });
       if (rows.length > 0) {
         await channel.waitForConfirms();
-        await sql`update ${outbox} set status = 'sent', sent_at = now() where seq = any(cast(${`{${rows.map((r) => r.seq).join(',')}}`} as bigint[]))`.execute(db);
+        await sql`update ${outbox} set status = 'sent', sent_at = now() where seq = any(cast(${`{${rows.map((r) => r.seq).join(',')}}`} as bigint[]))`.execute(
+          db,
+        );
       }
       if (rows.length < batch) await sleep(100);
     }
   })();
-  return { stop: async () => { running = false; await done; } };
+  return {
+    stop: async () => {
+      running = false;
+      await done;
+    },
+  };
 }
 
 export async function run(): Promise<BenchResult[]> {
@@ -225,9 +244,13 @@ export async function run(): Promise<BenchResult[]> {
     // Commit-to-delivery latency at RATE events/s.
     const consumer = await conn.createChannel();
     const received = new Map<string, number>();
-    await consumer.consume(queue, (m) => {
-      if (m) received.set(m.properties.messageId as string, Date.now());
-    }, { noAck: true });
+    await consumer.consume(
+      queue,
+      (m) => {
+        if (m) received.set(m.properties.messageId as string, Date.now());
+      },
+      { noAck: true },
+    );
     const measure = async (target: string): Promise<number[]> => {
       received.clear();
       const committed = new Map<string, number>();
@@ -239,12 +262,20 @@ export async function run(): Promise<BenchResult[]> {
         const wait = due - Date.now();
         if (wait > 0) await sleep(wait);
         const r = row(topic);
-        inflight.push(db.transaction().execute((trx) => insertOutboxRows(db, target, trx, [r])).then(() => void committed.set(r.messageId, Date.now())));
+        inflight.push(
+          db
+            .transaction()
+            .execute((trx) => insertOutboxRows(db, target, trx, [r]))
+            .then(() => void committed.set(r.messageId, Date.now())),
+        );
       }
       await Promise.all(inflight);
       const deadline = Date.now() + 10_000;
       while (received.size < total && Date.now() < deadline) await sleep(20);
-      return [...committed].map(([id, at]) => (received.get(id) ?? NaN) - at).filter(Number.isFinite).sort((a, b) => a - b);
+      return [...committed]
+        .map(([id, at]) => (received.get(id) ?? NaN) - at)
+        .filter(Number.isFinite)
+        .sort((a, b) => a - b);
     };
     const relay = createOutboxRelay({ db, transport, schema, batchSize: 100, concurrency: 4, listen: pgNotifications(pool) });
     await relay.start();
@@ -280,6 +311,9 @@ export async function run(): Promise<BenchResult[]> {
     await sql`drop schema if exists ${sql.id(leanSchema)} cascade`.execute(db);
     await db.destroy();
   }
-  for (const r of results) console.log(`${r.name}: metro ${r.metro.toFixed(1)} ${r.unit} | ${r.baselineName} ${r.baseline.toFixed(1)} | ratio ${(r.higherIsBetter === false ? r.baseline / r.metro : r.metro / r.baseline).toFixed(2)}x`);
+  for (const r of results)
+    console.log(
+      `${r.name}: metro ${r.metro.toFixed(1)} ${r.unit} | ${r.baselineName} ${r.baseline.toFixed(1)} | ratio ${(r.higherIsBetter === false ? r.baseline / r.metro : r.metro / r.baseline).toFixed(2)}x`,
+    );
   return results;
 }

@@ -106,7 +106,6 @@ async function rawRpc(queue: string) {
   };
 }
 
-
 /** The peer: a NestJS microservice on its RMQ transport and a ClientProxy (noAck, direct reply-to). */
 async function nestRpc(queue: string) {
   await import('reflect-metadata');
@@ -194,10 +193,40 @@ export async function run(): Promise<BenchResult[]> {
       const tr = await measure(transportCall, concurrency, total);
       const ratio = m.callsPerSecond / b.callsPerSecond;
       results.push(
-        { name: `rpc calls/s, concurrency ${concurrency}`, metro: m.callsPerSecond, baseline: b.callsPerSecond, unit: 'calls/s', baselineName: 'raw amqplib direct reply-to', goal: '>= 0.85x raw', met: ratio >= 0.85, notes: `${total} calls, best of ${ROUNDS} alternated rounds; both sides TCP_NODELAY (transport default), server concurrency 64` },
-        { name: `rpc p50 latency, concurrency ${concurrency}`, metro: m.p50, baseline: b.p50, unit: 'ms', baselineName: 'raw amqplib direct reply-to', higherIsBetter: false },
-        { name: `rpc p99 latency, concurrency ${concurrency}`, metro: m.p99, baseline: b.p99, unit: 'ms', baselineName: 'raw amqplib direct reply-to', higherIsBetter: false },
-        { name: `transport.request alone (no rpc layer) calls/s, concurrency ${concurrency}`, metro: tr.callsPerSecond, baseline: b.callsPerSecond, unit: 'calls/s', baselineName: 'raw amqplib direct reply-to', notes: `AmqpTransport request/reply without @metro/rpc; p50 ${tr.p50.toFixed(2)} ms, p99 ${tr.p99.toFixed(2)} ms` },
+        {
+          name: `rpc calls/s, concurrency ${concurrency}`,
+          metro: m.callsPerSecond,
+          baseline: b.callsPerSecond,
+          unit: 'calls/s',
+          baselineName: 'raw amqplib direct reply-to',
+          goal: '>= 0.85x raw',
+          met: ratio >= 0.85,
+          notes: `${total} calls, best of ${ROUNDS} alternated rounds; both sides TCP_NODELAY (transport default), server concurrency 64`,
+        },
+        {
+          name: `rpc p50 latency, concurrency ${concurrency}`,
+          metro: m.p50,
+          baseline: b.p50,
+          unit: 'ms',
+          baselineName: 'raw amqplib direct reply-to',
+          higherIsBetter: false,
+        },
+        {
+          name: `rpc p99 latency, concurrency ${concurrency}`,
+          metro: m.p99,
+          baseline: b.p99,
+          unit: 'ms',
+          baselineName: 'raw amqplib direct reply-to',
+          higherIsBetter: false,
+        },
+        {
+          name: `transport.request alone (no rpc layer) calls/s, concurrency ${concurrency}`,
+          metro: tr.callsPerSecond,
+          baseline: b.callsPerSecond,
+          unit: 'calls/s',
+          baselineName: 'raw amqplib direct reply-to',
+          notes: `AmqpTransport request/reply without @metro/rpc; p50 ${tr.p50.toFixed(2)} ms, p99 ${tr.p99.toFixed(2)} ms`,
+        },
       );
     }
     // NestJS microservices over RMQ, same calls, same concurrency.

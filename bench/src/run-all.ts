@@ -34,7 +34,9 @@ for (const file of files) {
   const quiet = await waitForQuietMachine();
   const started = Date.now();
   const checkpointed = 'ms' in checkpoint ? `PostgreSQL checkpoint ${Math.round(checkpoint.ms)} ms` : `no PostgreSQL checkpoint (${checkpoint.error})`;
-  process.stdout.write(`\n## ${file}\n(${checkpointed}; waited ${(quiet.waitedMs / 1000).toFixed(0)} s for the machine to be ${Math.round(quiet.idle * 100)}% idle)\n`);
+  process.stdout.write(
+    `\n## ${file}\n(${checkpointed}; waited ${(quiet.waitedMs / 1000).toFixed(0)} s for the machine to be ${Math.round(quiet.idle * 100)}% idle)\n`,
+  );
   try {
     const mod = (await import(join(here, file))) as { run: () => Promise<BenchResult[]> };
     const results = await mod.run();
@@ -47,7 +49,14 @@ for (const file of files) {
     sections.push({ file, results, seconds: (Date.now() - started) / 1000, waitedMs: quiet.waitedMs, checkpointed });
   } catch (err) {
     console.error(`${file} failed:`, err);
-    sections.push({ file, results: [], error: String((err as Error)?.stack ?? err), seconds: (Date.now() - started) / 1000, waitedMs: quiet.waitedMs, checkpointed });
+    sections.push({
+      file,
+      results: [],
+      error: String((err as Error)?.stack ?? err),
+      seconds: (Date.now() - started) / 1000,
+      waitedMs: quiet.waitedMs,
+      checkpointed,
+    });
   }
 }
 
@@ -61,7 +70,9 @@ if (filter.length === 0) {
   lines.push(`- date: ${new Date().toISOString()}`);
   lines.push(`- cpu: ${cpus()[0]?.model ?? 'unknown'} x ${cpus().length}, memory ${(totalmem() / 2 ** 30).toFixed(0)} GiB`);
   for (const [k, v] of Object.entries(facts)) lines.push(`- ${k}: ${v}`);
-  lines.push('- before each module, a PostgreSQL `CHECKPOINT` (doing the work of the checkpoints the previous modules\' WAL set off; each heading says whether it ran), then the module starts once the machine was at least 90% idle over one second (at most 60 s of waiting; each heading gives the wait), a guard against work a module leaves behind (a purged queue being deleted, autovacuum)');
+  lines.push(
+    "- before each module, a PostgreSQL `CHECKPOINT` (doing the work of the checkpoints the previous modules' WAL set off; each heading says whether it ran), then the module starts once the machine was at least 90% idle over one second (at most 60 s of waiting; each heading gives the wait), a guard against work a module leaves behind (a purged queue being deleted, autovacuum)",
+  );
   lines.push('');
   for (const s of sections) {
     lines.push(`## ${s.file} (${s.seconds.toFixed(0)} s; ${s.checkpointed}; then ${(s.waitedMs / 1000).toFixed(0)} s of waiting for a quiet machine)`, '');

@@ -35,9 +35,11 @@ function quantile(values: number[], q: number): number {
 
 async function inParallel(total: number, concurrency: number, fn: (i: number) => Promise<unknown>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < total) await fn(next++);
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) await fn(next++);
+    }),
+  );
 }
 
 async function waitUntil(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
@@ -108,7 +110,9 @@ async function metroCancel(db: Kysely<any>, schema: string): Promise<{ byTags: n
   const table = sql.id(schema, 'scheduled_messages');
   const t0 = Date.now();
   // Bulk load as one would: drop the tags index, insert, rebuild it from its own definition.
-  const def = await sql<{ indexdef: string }>`SELECT indexdef FROM pg_indexes WHERE schemaname = ${schema} AND indexname = 'scheduled_messages_tags_idx'`.execute(db);
+  const def = await sql<{
+    indexdef: string;
+  }>`SELECT indexdef FROM pg_indexes WHERE schemaname = ${schema} AND indexname = 'scheduled_messages_tags_idx'`.execute(db);
   await sql`DROP INDEX ${sql.id(schema, 'scheduled_messages_tags_idx')}`.execute(db);
   await sql`
     INSERT INTO ${table} (id, type, name, kind, due_at, tags, envelope, body, content_type)
@@ -146,7 +150,9 @@ async function pgBossCancel(boss: PgBoss, db: Kysely<any>, bossSchema: string): 
     SELECT ${queue}, jsonb_build_object('orderId', i::text), now() + interval '1 day'
     FROM generate_series(1, ${MILLION}) AS i`.execute(db);
   await sql`ANALYZE ${sql.id(bossSchema, 'job')}`.execute(db);
-  const ids = (await sql<{ id: string }>`SELECT id FROM ${sql.id(bossSchema, 'job')} WHERE name = ${queue} ORDER BY random() LIMIT ${CANCELS + 1}`.execute(db)).rows.map((r) => r.id);
+  const ids = (
+    await sql<{ id: string }>`SELECT id FROM ${sql.id(bossSchema, 'job')} WHERE name = ${queue} ORDER BY random() LIMIT ${CANCELS + 1}`.execute(db)
+  ).rows.map((r) => r.id);
   await boss.cancel(queue, ids[0]!);
   const times: number[] = [];
   for (const id of ids.slice(1)) {
@@ -173,22 +179,51 @@ export async function run(): Promise<BenchResult[]> {
     const results: BenchResult[] = [];
     const note = `${RATE}/s due for ${SECONDS}s; metro: outbox row time - due_at (worker with LISTEN/NOTIFY, batch 100); pg-boss: started_on - start_after (work() polling 0.5 s, its minimum; batch 1000)`;
     if (PARTS.includes('lateness')) {
-    const metroLate = await metroLateness(db, pool, schema);
-    const bossLate = await pgBossLateness(boss, db, bossSchema);
-    results.push(
-      { name: 'lateness p50, 1,000 due/s', metro: metroLate.p50, baseline: bossLate.p50, unit: 'ms', baselineName: 'pg-boss 10 sendAfter + work', higherIsBetter: false, notes: note },
-      { name: 'lateness p99, 1,000 due/s', metro: metroLate.p99, baseline: bossLate.p99, unit: 'ms', baselineName: 'pg-boss 10 sendAfter + work', higherIsBetter: false, goal: 'p99 < 100 ms', met: metroLate.p99 < 100, notes: note },
-      { name: 'schedule calls, 8 concurrent', metro: metroLate.schedulePerSecond, baseline: bossLate.schedulePerSecond, unit: 'msg/s', baselineName: 'pg-boss 10 sendAfter', notes: 'schedules due 1 h ahead; metro validates the payload with zod and stores envelope + encoded body + tags (a schedule due within 60 s also NOTIFYs the workers, which serializes commits: about half this rate)' },
-    );
-    console.log(`lateness ms  metro p50 ${metroLate.p50.toFixed(1)} p99 ${metroLate.p99.toFixed(1)} max ${metroLate.max.toFixed(1)} | pg-boss p50 ${bossLate.p50.toFixed(1)} p99 ${bossLate.p99.toFixed(1)} max ${bossLate.max.toFixed(1)}`);
+      const metroLate = await metroLateness(db, pool, schema);
+      const bossLate = await pgBossLateness(boss, db, bossSchema);
+      results.push(
+        {
+          name: 'lateness p50, 1,000 due/s',
+          metro: metroLate.p50,
+          baseline: bossLate.p50,
+          unit: 'ms',
+          baselineName: 'pg-boss 10 sendAfter + work',
+          higherIsBetter: false,
+          notes: note,
+        },
+        {
+          name: 'lateness p99, 1,000 due/s',
+          metro: metroLate.p99,
+          baseline: bossLate.p99,
+          unit: 'ms',
+          baselineName: 'pg-boss 10 sendAfter + work',
+          higherIsBetter: false,
+          goal: 'p99 < 100 ms',
+          met: metroLate.p99 < 100,
+          notes: note,
+        },
+        {
+          name: 'schedule calls, 8 concurrent',
+          metro: metroLate.schedulePerSecond,
+          baseline: bossLate.schedulePerSecond,
+          unit: 'msg/s',
+          baselineName: 'pg-boss 10 sendAfter',
+          notes:
+            'schedules due 1 h ahead; metro validates the payload with zod and stores envelope + encoded body + tags (a schedule due within 60 s also NOTIFYs the workers, which serializes commits: about half this rate)',
+        },
+      );
+      console.log(
+        `lateness ms  metro p50 ${metroLate.p50.toFixed(1)} p99 ${metroLate.p99.toFixed(1)} max ${metroLate.max.toFixed(1)} | pg-boss p50 ${bossLate.p50.toFixed(1)} p99 ${bossLate.p99.toFixed(1)} max ${bossLate.max.toFixed(1)}`,
+      );
     }
     if (PARTS.includes('cancel')) {
-    const metroCancelled = await metroCancel(db, schema);
-    const bossCancelled = await pgBossCancel(boss, db, bossSchema);
-    console.log(`cancel ms  metro by tags p50 ${metroCancelled.byTags.toFixed(2)} p99 ${metroCancelled.byTagsP99.toFixed(2)}, by id p50 ${metroCancelled.byId.toFixed(2)} | pg-boss by id p50 ${bossCancelled.byId.toFixed(2)} p99 ${bossCancelled.byIdP99.toFixed(2)} (1M rows inserted in ${metroCancelled.insertSeconds.toFixed(1)} s)`);
+      const metroCancelled = await metroCancel(db, schema);
+      const bossCancelled = await pgBossCancel(boss, db, bossSchema);
+      console.log(
+        `cancel ms  metro by tags p50 ${metroCancelled.byTags.toFixed(2)} p99 ${metroCancelled.byTagsP99.toFixed(2)}, by id p50 ${metroCancelled.byId.toFixed(2)} | pg-boss by id p50 ${bossCancelled.byId.toFixed(2)} p99 ${bossCancelled.byIdP99.toFixed(2)} (1M rows inserted in ${metroCancelled.insertSeconds.toFixed(1)} s)`,
+      );
 
-    results.push(
-      {
+      results.push({
         name: 'cancel among 1,000,000 pending (p50)',
         metro: metroCancelled.byTags,
         baseline: bossCancelled.byId,
@@ -198,8 +233,7 @@ export async function run(): Promise<BenchResult[]> {
         goal: '< 20 ms',
         met: metroCancelled.byTags < 20,
         notes: `metro cancel({ type, tags: { orderId } }) via GIN (tags jsonb_path_ops) partial index; metro cancelById p50 ${metroCancelled.byId.toFixed(2)} ms; by-tags p99 ${metroCancelled.byTagsP99.toFixed(2)} ms`,
-      },
-    );
+      });
     }
     return results;
   } finally {

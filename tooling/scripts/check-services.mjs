@@ -18,7 +18,10 @@ const services = [
 function reachable({ host, port }) {
   return new Promise((resolve) => {
     const socket = net.connect({ host, port });
-    const done = (ok) => { socket.destroy(); resolve(ok); };
+    const done = (ok) => {
+      socket.destroy();
+      resolve(ok);
+    };
     socket.setTimeout(2000, () => done(false));
     socket.once('connect', () => done(true));
     socket.once('error', () => done(false));
@@ -42,7 +45,11 @@ if (down.length > 0) {
 
 const packages = [
   { name: 'chromium', present: () => existsSync('/usr/bin/chromium'), usedBy: 'the dashboard test in real Chromium (apps/admin-web)' },
-  { name: 'python3-pika', present: () => spawnSync('/usr/bin/python3', ['-c', 'import pika'], { stdio: 'ignore' }).status === 0, usedBy: 'the Python interop test (apps/shop)' },
+  {
+    name: 'python3-pika',
+    present: () => spawnSync('/usr/bin/python3', ['-c', 'import pika'], { stdio: 'ignore' }).status === 0,
+    usedBy: 'the Python interop test (apps/shop)',
+  },
 ];
 let missing = packages.filter((p) => !p.present());
 if (missing.length > 0 && canInstallWithApt()) {
@@ -51,9 +58,10 @@ if (missing.length > 0 && canInstallWithApt()) {
   const began = Date.now();
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   const update = spawnSync('apt-get', ['update', '-qq'], { stdio: ['ignore', 'ignore', 'inherit'], env });
-  const install = update.status === 0
-    ? spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...names], { stdio: ['ignore', 'ignore', 'inherit'], env })
-    : update;
+  const install =
+    update.status === 0
+      ? spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...names], { stdio: ['ignore', 'ignore', 'inherit'], env })
+      : update;
   const seconds = ((Date.now() - began) / 1000).toFixed(0);
   if (install.status === 0) console.log(`installed ${names.join(', ')} in ${seconds} s`);
   else console.error(`apt-get could not install ${names.join(', ')} (exit ${install.status}, after ${seconds} s)`);
@@ -61,7 +69,9 @@ if (missing.length > 0 && canInstallWithApt()) {
 }
 if (missing.length > 0) {
   for (const p of missing) console.error(`Debian package ${p.name} is missing; ${p.usedBy} needs it.`);
-  console.error(`Install them as root with:\n    apt-get install -y --no-install-recommends ${missing.map((p) => p.name).join(' ')}\nthen run \`pnpm test\` again (as root, \`pnpm test\` installs them itself).`);
+  console.error(
+    `Install them as root with:\n    apt-get install -y --no-install-recommends ${missing.map((p) => p.name).join(' ')}\nthen run \`pnpm test\` again (as root, \`pnpm test\` installs them itself).`,
+  );
   process.exit(1);
 }
 console.log(`services up: ${services.map((s) => `${s.name} ${s.host}:${s.port}`).join(', ')}`);

@@ -9,15 +9,13 @@ const amqpUrl = process.env.METRO_AMQP_URL;
 const databaseUrl = process.env.DATABASE_URL;
 const started = Date.now();
 
-console.log(`Metro shop demo: orders -> billing -> notifications, ${amqpUrl || databaseUrl ? 'on RabbitMQ + PostgreSQL' : 'embedded (in-memory transport + PGlite)'}\n`);
+console.log(
+  `Metro shop demo: orders -> billing -> notifications, ${amqpUrl || databaseUrl ? 'on RabbitMQ + PostgreSQL' : 'embedded (in-memory transport + PGlite)'}\n`,
+);
 const shop = await startShop({ amqpUrl, databaseUrl, print: true, reminderDelayMs: 1500 });
 console.log(`\n1. services up (${shop.infra.mode}); orders HTTP at ${shop.orders.url}\n`);
 
-const placed = await Promise.all([
-  shop.placeOrder('c-ada', 4200),
-  shop.placeOrder('c-alan', 1999),
-  shop.placeOrder('c-mallory', 500),
-]);
+const placed = await Promise.all([shop.placeOrder('c-ada', 4200), shop.placeOrder('c-alan', 1999), shop.placeOrder('c-mallory', 500)]);
 console.log(`\n2. placed ${placed.length} orders over HTTP; waiting for events, RPC, commands and the reminder...\n`);
 
 const outcome = await waitForOutcome(shop, placed, { timeoutMs: 30_000 });
@@ -32,7 +30,10 @@ if (keepAdmin) {
   console.log(`Retry the failure: pnpm --filter @metro/admin-client exec metro-admin failed list --url ${admin.url} --token ${admin.token}`);
   console.log('Press Ctrl+C to stop.');
   process.once('SIGINT', () => {
-    void admin.close().then(() => shop.stop()).then(() => process.exit(ok ? 0 : 1));
+    void admin
+      .close()
+      .then(() => shop.stop())
+      .then(() => process.exit(ok ? 0 : 1));
   });
 } else {
   await shop.stop();

@@ -73,6 +73,6 @@ export function summarise(shop: Shop, placed: ReadonlyArray<PlacedOrder>, o: Sho
   }
   const ok = o.settled && everywhere === placed.length;
   if (!o.settled) lines.push('  NOT everything happened within the time limit (see above).');
-  if (everywhere !== placed.length) lines.push('  NOT every order\'s correlation id reached all three services.');
+  if (everywhere !== placed.length) lines.push("  NOT every order's correlation id reached all three services.");
   return { lines, ok };
 }

@@ -8,9 +8,15 @@ const migrations: Migration[] = [
     name: 'orders, customers, sms log',
     async up(db, schema) {
       const s = sql.id(schema);
-      await sql`CREATE TABLE IF NOT EXISTS ${s}.customers (id text PRIMARY KEY, name text NOT NULL, phone text NOT NULL, blocked boolean NOT NULL DEFAULT false)`.execute(db);
-      await sql`CREATE TABLE IF NOT EXISTS ${s}.orders (id text PRIMARY KEY, customer_id text NOT NULL REFERENCES ${s}.customers(id), amount_cents integer NOT NULL, status text NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`.execute(db);
-      await sql`CREATE TABLE IF NOT EXISTS ${s}.sms_log (message_id text PRIMARY KEY, phone text NOT NULL, text text NOT NULL, correlation_id text, sent_at timestamptz NOT NULL DEFAULT now())`.execute(db);
+      await sql`CREATE TABLE IF NOT EXISTS ${s}.customers (id text PRIMARY KEY, name text NOT NULL, phone text NOT NULL, blocked boolean NOT NULL DEFAULT false)`.execute(
+        db,
+      );
+      await sql`CREATE TABLE IF NOT EXISTS ${s}.orders (id text PRIMARY KEY, customer_id text NOT NULL REFERENCES ${s}.customers(id), amount_cents integer NOT NULL, status text NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`.execute(
+        db,
+      );
+      await sql`CREATE TABLE IF NOT EXISTS ${s}.sms_log (message_id text PRIMARY KEY, phone text NOT NULL, text text NOT NULL, correlation_id text, sent_at timestamptz NOT NULL DEFAULT now())`.execute(
+        db,
+      );
     },
   },
 ];

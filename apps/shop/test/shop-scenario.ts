@@ -11,7 +11,12 @@ export async function playShopScenario(shop: Shop): Promise<void> {
   const { lines, ok } = summarise(shop, placed, outcome);
   if (!ok) console.log(lines.join('\n'));
 
-  expect(outcome.orders.filter((o) => o.status === 'paid').map((o) => o.customer_id).sort()).toEqual(['c-ada', 'c-alan']);
+  expect(
+    outcome.orders
+      .filter((o) => o.status === 'paid')
+      .map((o) => o.customer_id)
+      .sort(),
+  ).toEqual(['c-ada', 'c-alan']);
   expect(outcome.failures).toHaveLength(1);
   expect(outcome.failures[0]).toMatchObject({ handler: 'charge-order', error: { name: 'PaymentDeclinedError' } });
   expect(outcome.failures[0]!.correlationId).toBe(placed[2]!.correlationId);

@@ -8,7 +8,9 @@
 import pg from 'pg';
 
 /** Runs `CHECKPOINT`; returns its duration in ms, or why it could not (no server, not a superuser). */
-export async function checkpointPostgres(connectionString = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'): Promise<{ ms: number } | { error: string }> {
+export async function checkpointPostgres(
+  connectionString = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+): Promise<{ ms: number } | { error: string }> {
   const client = new pg.Client({ connectionString, connectionTimeoutMillis: 2000 });
   const started = performance.now();
   try {

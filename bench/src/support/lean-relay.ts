@@ -18,7 +18,7 @@ interface LeanRow {
   created_at: Date;
 }
 
-const BEGIN = "begin; set local synchronous_commit = off; set local enable_seqscan = off; set local enable_bitmapscan = off";
+const BEGIN = 'begin; set local synchronous_commit = off; set local enable_seqscan = off; set local enable_bitmapscan = off';
 
 /** Publishes every pending row of `schema`.outbox; resolves when `total` rows are gone, rejects (and stops every lane) on the first error. */
 export async function leanRelay(pool: pg.Pool, schema: string, channel: ConfirmChannel, batch: number, lanes: number, total: number): Promise<void> {
@@ -37,7 +37,9 @@ export async function leanRelay(pool: pg.Pool, schema: string, channel: ConfirmC
         let floor = 0n;
         if (!fromStart) for (const seq of [...held.values(), ...claiming.values()]) if (seq > floor) floor = seq;
         if (!fromStart) claiming.set(index, floor + BigInt(batch));
-        const { rows } = await client.query<LeanRow>({ name: `lean-claim-${schema}`, text: claim, values: [batch, floor.toString()] }).finally(() => claiming.delete(index));
+        const { rows } = await client
+          .query<LeanRow>({ name: `lean-claim-${schema}`, text: claim, values: [batch, floor.toString()] })
+          .finally(() => claiming.delete(index));
         fromStart = rows.length < batch;
         if (rows.length > 0) held.set(index, BigInt(rows[rows.length - 1]!.seq));
         await Promise.all(
@@ -48,14 +50,22 @@ export async function leanRelay(pool: pg.Pool, schema: string, channel: ConfirmC
                   r.destination.topic,
                   r.destination.subject,
                   r.body,
-                  { persistent: true, mandatory: true, messageId: r.message_id, contentType: r.content_type, timestamp: Math.floor(r.created_at.getTime() / 1000) },
+                  {
+                    persistent: true,
+                    mandatory: true,
+                    messageId: r.message_id,
+                    contentType: r.content_type,
+                    timestamp: Math.floor(r.created_at.getTime() / 1000),
+                  },
                   (err) => (err ? reject(err as Error) : resolve()),
                 ),
               ),
           ),
         );
         // Seqs come from the table (digits): inlined, so the delete shares a simple query with the commit.
-        await client.query(rows.length > 0 ? `delete from "${schema}".outbox where seq = any('{${rows.map((r) => r.seq).join(',')}}'::bigint[]); commit` : 'commit');
+        await client.query(
+          rows.length > 0 ? `delete from "${schema}".outbox where seq = any('{${rows.map((r) => r.seq).join(',')}}'::bigint[]); commit` : 'commit',
+        );
         held.delete(index);
         done += rows.length;
         if (rows.length === 0) await new Promise((r) => setTimeout(r, 2));

@@ -18,9 +18,14 @@ let ids: string[];
 
 function run(args: string[], extraEnv: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, METRO_ADMIN_URL: server.url, METRO_ADMIN_TOKEN: TOKEN, ...extraEnv }, timeout: 30_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      { env: { ...process.env, METRO_ADMIN_URL: server.url, METRO_ADMIN_TOKEN: TOKEN, ...extraEnv }, timeout: 30_000 },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -32,7 +37,9 @@ const shippedSchema: StandardSchemaV1<{ orderId: string }> = {
     version: 1,
     vendor: 'test',
     validate: (value) =>
-      typeof (value as { orderId?: unknown } | null)?.orderId === 'string' ? { value: value as { orderId: string } } : { issues: [{ message: 'orderId: expected a string' }] },
+      typeof (value as { orderId?: unknown } | null)?.orderId === 'string'
+        ? { value: value as { orderId: string } }
+        : { issues: [{ message: 'orderId: expected a string' }] },
   },
 };
 const Shipped = defineEvent({ topic: 'orders', type: 'shipped', schema: shippedSchema });
@@ -125,7 +132,9 @@ describe('metro-admin', () => {
 
     const bad = await run(['failed', 'retry', id, '--payload', '{orderId: 1}']);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/^metro-admin: --payload is not valid JSON \(.+\)\. Give the whole new payload as one JSON value, in single quotes for the shell: --payload '\{"orderId":"1"\}'\.\n$/);
+    expect(bad.stderr).toMatch(
+      /^metro-admin: --payload is not valid JSON \(.+\)\. Give the whole new payload as one JSON value, in single quotes for the shell: --payload '\{"orderId":"1"\}'\.\n$/,
+    );
     expect(bad.stdout).toBe('');
     const empty = await run(['failed', 'retry', id, '--payload', '']);
     expect(empty.code).toBe(2);

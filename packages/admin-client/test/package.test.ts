@@ -33,10 +33,16 @@ beforeAll(async () => {
   const tarball = existsSync(packed.filename) ? packed.filename : join(work, packed.filename);
   project = join(work, 'project');
   mkdirSync(project);
-  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'scratch', private: true, type: 'module', dependencies: { '@metro/admin-client': `file:${tarball}` } }));
+  writeFileSync(
+    join(project, 'package.json'),
+    JSON.stringify({ name: 'scratch', private: true, type: 'module', dependencies: { '@metro/admin-client': `file:${tarball}` } }),
+  );
   await run('npm', ['install', '--no-audit', '--no-fund', '--no-update-notifier', '--prefer-offline'], { cwd: project, env: plainEnv(), timeout: 180_000 });
   const lock = JSON.parse(readFileSync(join(project, 'package-lock.json'), 'utf8')) as { packages: Record<string, unknown> };
-  installed = Object.keys(lock.packages).filter((k) => k.startsWith('node_modules/') && existsSync(join(project, k, 'package.json'))).map((k) => k.slice('node_modules/'.length)).sort();
+  installed = Object.keys(lock.packages)
+    .filter((k) => k.startsWith('node_modules/') && existsSync(join(project, k, 'package.json')))
+    .map((k) => k.slice('node_modules/'.length))
+    .sort();
 }, 240_000);
 
 afterAll(() => {
@@ -48,10 +54,18 @@ it('installs with ws as its only dependency: no server, no database driver, no T
 });
 
 it('loads through its exports map with plain node, from ESM and from CommonJS', async () => {
-  const { stdout } = await run('node', ['--input-type=module', '-e', "import('@metro/admin-client').then((m) => console.log(Object.keys(m).sort().join(',')))"], { cwd: project, env: plainEnv(), timeout: 30_000 });
+  const { stdout } = await run(
+    'node',
+    ['--input-type=module', '-e', "import('@metro/admin-client').then((m) => console.log(Object.keys(m).sort().join(',')))"],
+    { cwd: project, env: plainEnv(), timeout: 30_000 },
+  );
   expect(stdout.trim()).toBe('TRPCClientError,createAdminClient');
   // And from CommonJS (require() of ES modules, Node 20.19+): no top-level await in the way.
-  const cjs = await run('node', ['-e', "console.log(Object.keys(require('@metro/admin-client')).sort().join(','))"], { cwd: project, env: plainEnv(), timeout: 30_000 });
+  const cjs = await run('node', ['-e', "console.log(Object.keys(require('@metro/admin-client')).sort().join(','))"], {
+    cwd: project,
+    env: plainEnv(),
+    timeout: 30_000,
+  });
   expect(cjs.stdout.trim()).toBe('TRPCClientError,createAdminClient');
 });
 
@@ -62,7 +76,11 @@ it('runs the installed metro-admin against a live admin server', async () => {
   try {
     const [id] = await recordMany(env.db, env.schema, [newFailure({ type: 'from-the-tarball' })]);
     const bin = join(project, 'node_modules', '.bin', 'metro-admin');
-    const { stdout } = await run(bin, ['failed', 'list', '--json'], { cwd: project, env: { ...plainEnv(), METRO_ADMIN_URL: server.url, METRO_ADMIN_TOKEN: 'pack-token' }, timeout: 30_000 });
+    const { stdout } = await run(bin, ['failed', 'list', '--json'], {
+      cwd: project,
+      env: { ...plainEnv(), METRO_ADMIN_URL: server.url, METRO_ADMIN_TOKEN: 'pack-token' },
+      timeout: 30_000,
+    });
     expect((JSON.parse(stdout) as { items: Array<{ id: string; type: string }> }).items).toEqual([expect.objectContaining({ id, type: 'from-the-tarball' })]);
     const help = await run(bin, ['--help'], { cwd: project, env: plainEnv(), timeout: 30_000 });
     expect(help.stdout).toContain('Usage: metro-admin');

@@ -10,18 +10,45 @@ export { pgDeferredStore };
 
 /** A Kysely over a fresh schema with outbox-pg's and the scheduler's tables; `drop()` removes it all. */
 export function createTestDb(prefix: string): Promise<TestDatabase> {
-  return createTestDatabase({ prefix, migrate: async (db, schema) => { await migrate(db, { schema }); await migrateScheduler(db, { schema }); } });
+  return createTestDatabase({
+    prefix,
+    migrate: async (db, schema) => {
+      await migrate(db, { schema });
+      await migrateScheduler(db, { schema });
+    },
+  });
 }
 
 let counter = 0;
 
 function envelope(type: string, data: unknown, topic = 'orders'): Envelope {
   const id = `msg-${Date.now().toString(36)}-${++counter}`;
-  return { specversion: '1.0', id, source: 'test', type, time: new Date().toISOString(), datacontenttype: 'application/json', data, kind: 'event', topic, subject: type };
+  return {
+    specversion: '1.0',
+    id,
+    source: 'test',
+    type,
+    time: new Date().toISOString(),
+    datacontenttype: 'application/json',
+    data,
+    kind: 'event',
+    topic,
+    subject: type,
+  };
 }
 
 function recorded(env: Envelope) {
-  return { messageId: env.id, service: 'billing', queue: 'billing', handler: 'charge', correlationId: env.id, envelope: env, body: new TextEncoder().encode(JSON.stringify(env)), contentType: 'application/cloudevents+json', headers: {} };
+  return {
+    messageId: env.id,
+    service: 'billing',
+    queue: 'billing',
+    handler: 'charge',
+    correlationId: env.id,
+    envelope: env,
+    body: new TextEncoder().encode(JSON.stringify(env)),
+    contentType: 'application/cloudevents+json',
+    headers: {},
+  };
 }
 
 /** A failure as the bus would record it. */

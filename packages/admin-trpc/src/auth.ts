@@ -32,7 +32,12 @@ export interface AuthRequest {
 export type Authorizer = (request: AuthRequest) => Principal | null | undefined | Promise<Principal | null | undefined>;
 
 /** The {@link AuthRequest} of an HTTP request or a WebSocket upgrade (internal: the server builds it). */
-export function authRequest(req: IncomingMessage, transport: 'http' | 'ws', token: string | undefined, connectionParams: Record<string, string> | null): AuthRequest {
+export function authRequest(
+  req: IncomingMessage,
+  transport: 'http' | 'ws',
+  token: string | undefined,
+  connectionParams: Record<string, string> | null,
+): AuthRequest {
   return { transport, token, headers: req.headers, connectionParams, remoteAddress: req.socket.remoteAddress };
 }
 

@@ -17,7 +17,11 @@ const t = initTRPC.context<AdminContext>().create({
     const message = internal ? 'Internal error in the admin API; see the server log.' : shape.message;
     // A refusal caused by a Metro error carries its stable code (e.g. VALIDATION_FAILED) for clients to branch on.
     const metroCode = !internal && error.cause instanceof MetroError ? error.cause.code : undefined;
-    return { ...shape, message, data: { code: shape.data.code, httpStatus: shape.data.httpStatus, path: shape.data.path, ...(metroCode !== undefined ? { metroCode } : {}) } };
+    return {
+      ...shape,
+      message,
+      data: { code: shape.data.code, httpStatus: shape.data.httpStatus, path: shape.data.path, ...(metroCode !== undefined ? { metroCode } : {}) },
+    };
   },
 });
 

@@ -57,7 +57,9 @@ it('retries 10,000 failures by filter; each reaches the broker exactly once', as
   expect(received.size).toBe(N);
   expect([...received.values()].every((n) => n === 1)).toBe(true);
   expect(failureIds.size).toBe(N);
-  const statuses = await sql<{ status: string; n: string }>`select status, count(*) as n from ${sql.id(env.schema, 'failed_messages')} group by status`.execute(env.db);
+  const statuses = await sql<{ status: string; n: string }>`select status, count(*) as n from ${sql.id(env.schema, 'failed_messages')} group by status`.execute(
+    env.db,
+  );
   expect(statuses.rows.map((r) => [r.status, Number(r.n)])).toEqual([['retried', N]]);
   const stats = await client.outbox.stats.query();
   expect(stats.pending).toBe(0);

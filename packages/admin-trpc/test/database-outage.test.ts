@@ -20,7 +20,14 @@ beforeAll(async () => {
   await recordMany(env.db, env.schema, [newFailure()]);
   proxy = new TcpProxy('127.0.0.1', 5432);
   const port = await proxy.listen();
-  const pool = new pg.Pool({ host: '127.0.0.1', port, user: 'postgres', database: new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test').pathname.slice(1), max: 4, connectionTimeoutMillis: 2000 });
+  const pool = new pg.Pool({
+    host: '127.0.0.1',
+    port,
+    user: 'postgres',
+    database: new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test').pathname.slice(1),
+    max: 4,
+    connectionTimeoutMillis: 2000,
+  });
   proxiedDb = createPgDatabase<any>(pool);
   admin = createAdminRouter({ db: proxiedDb, schema: env.schema, authorize: tokenAuth([TOKEN]), failurePollMs: 100 });
   served = await serveAdmin(admin, TOKEN);
@@ -40,7 +47,10 @@ it('answers errors while the database is unreachable, stays up, and recovers (li
   expect((await client.failed.list.query()).items).toHaveLength(1);
 
   proxy.cutAll();
-  await expect(client.failed.list.query()).rejects.toMatchObject({ message: 'Internal error in the admin API; see the server log.', data: { code: 'INTERNAL_SERVER_ERROR' } });
+  await expect(client.failed.list.query()).rejects.toMatchObject({
+    message: 'Internal error in the admin API; see the server log.',
+    data: { code: 'INTERNAL_SERVER_ERROR' },
+  });
   await expect(client.failed.retryMany.mutate({ filter: {} })).rejects.toMatchObject({ data: { code: 'INTERNAL_SERVER_ERROR' } });
   // A failure recorded (by a service with its own connection) during the outage.
   const [during] = await recordMany(env.db, env.schema, [newFailure({ type: 'during-outage' })]);

@@ -17,7 +17,9 @@ afterAll(async () => {
 });
 
 const outboxHeaders = async () =>
-  (await sql<{ headers: Record<string, unknown> }>`select headers from ${sql.id(env.schema, 'outbox')} order by seq`.execute(env.db)).rows.map((r) => r.headers);
+  (await sql<{ headers: Record<string, unknown> }>`select headers from ${sql.id(env.schema, 'outbox')} order by seq`.execute(env.db)).rows.map(
+    (r) => r.headers,
+  );
 
 describe('deferred.resume without a bus', () => {
   it('keeps the message deferred when its outbox row cannot be written, with no restore to rely on', async () => {
@@ -29,8 +31,12 @@ describe('deferred.resume without a bus', () => {
     // The outbox insert fails, and putting a taken row back fails too: what a crash after a
     // separate take would leave. Only a delete that rolls back with the insert keeps the message.
     await sql`alter table ${sql.id(env.schema, 'outbox')} rename to outbox_away`.execute(env.db);
-    await sql`create function ${sql.id(env.schema, 'no_restore')}() returns trigger language plpgsql as $$ begin raise exception 'simulated crash: no restore'; end $$`.execute(env.db);
-    await sql`create trigger no_restore before insert on ${sql.id(env.schema, 'deferred_messages')} for each row execute function ${sql.id(env.schema, 'no_restore')}()`.execute(env.db);
+    await sql`create function ${sql.id(env.schema, 'no_restore')}() returns trigger language plpgsql as $$ begin raise exception 'simulated crash: no restore'; end $$`.execute(
+      env.db,
+    );
+    await sql`create trigger no_restore before insert on ${sql.id(env.schema, 'deferred_messages')} for each row execute function ${sql.id(env.schema, 'no_restore')}()`.execute(
+      env.db,
+    );
     try {
       await expect(caller.deferred.resume({ seq: record.seq })).rejects.toMatchObject({ code: 'INTERNAL_SERVER_ERROR' });
     } finally {

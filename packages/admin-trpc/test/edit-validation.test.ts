@@ -81,7 +81,9 @@ describe('failed.editAndRetry validates the edit with the message definition', (
     const refused = client.failed.editAndRetry.mutate({ id: unknownType, payload: { parcel: 'p2' } });
     await expect(refused).rejects.toMatchObject({ data: { code: 'PRECONDITION_FAILED', metroCode: 'MESSAGE_DEFINITION_MISSING' } });
     await expect(refused).rejects.toThrow(/no definition of event "shipping\.shipped".*createAdminRouter\(\{ messages/);
-    await expect(client.failed.editAndRetry.mutate({ id: otherTopic, payload: { orderId: 'o4' } })).rejects.toMatchObject({ data: { metroCode: 'MESSAGE_DEFINITION_MISSING' } });
+    await expect(client.failed.editAndRetry.mutate({ id: otherTopic, payload: { orderId: 'o4' } })).rejects.toMatchObject({
+      data: { metroCode: 'MESSAGE_DEFINITION_MISSING' },
+    });
 
     expect(await countRows(env.db, env.schema, 'outbox')).toBe(before);
     expect(await statusOf(unknownType)).toBe('failed');
@@ -94,7 +96,10 @@ describe('failed.editAndRetry validates the edit with the message definition', (
     const known = await record(newFailure({ type: 'placed', data: { orderId: 'o5' } }));
     const before = await countRows(env.db, env.schema, 'outbox');
 
-    await expect(caller.failed.editAndRetry({ id: known, payload: { orderId: 5 } })).rejects.toMatchObject({ code: 'BAD_REQUEST', cause: expect.any(ValidationError) });
+    await expect(caller.failed.editAndRetry({ id: known, payload: { orderId: 5 } })).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+      cause: expect.any(ValidationError),
+    });
     expect(await caller.failed.editAndRetry({ id: unknownType, payload: { anything: true } })).toEqual({ retried: true, status: 'retried' });
 
     const rows = await outboxRows();
@@ -104,7 +109,10 @@ describe('failed.editAndRetry validates the edit with the message definition', (
 
   it('refuses, by default, through a server-side caller too, with the typed error as cause', async () => {
     const id = await record(newFailure({ type: 'shipped', topic: 'shipping' }));
-    await expect(admin.createCaller({ id: 'operator' }).failed.editAndRetry({ id, payload: {} })).rejects.toMatchObject({ code: 'PRECONDITION_FAILED', cause: expect.any(MessageDefinitionMissingError) });
+    await expect(admin.createCaller({ id: 'operator' }).failed.editAndRetry({ id, payload: {} })).rejects.toMatchObject({
+      code: 'PRECONDITION_FAILED',
+      cause: expect.any(MessageDefinitionMissingError),
+    });
   });
 
   it('refuses to build with two different definitions of one type, and tells apart types whose names hold a dot', async () => {

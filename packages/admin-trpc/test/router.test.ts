@@ -4,7 +4,18 @@ import { z } from 'zod';
 import { InMemoryTransport, defineEvent, type StandardSchemaV1 } from '@metro/core';
 import { createScheduler } from '@metro/scheduler';
 import { createAdminRouter, tokenAuth, type AdminRouter, type FailureSummary } from '../src/index.js';
-import { countRows, createTestDb, newDeferred, newFailure, pgDeferredStore, pgFailureStore, recordMany, waitFor, serveAdmin, type AdminClient } from './support.js';
+import {
+  countRows,
+  createTestDb,
+  newDeferred,
+  newFailure,
+  pgDeferredStore,
+  pgFailureStore,
+  recordMany,
+  waitFor,
+  serveAdmin,
+  type AdminClient,
+} from './support.js';
 
 const TOKEN = 'router-test-token';
 const anySchema: StandardSchemaV1 = { '~standard': { version: 1, vendor: 'test', validate: (value) => ({ value }) } };
@@ -30,7 +41,17 @@ beforeAll(async () => {
     warn() {},
     error() {},
   };
-  admin = createAdminRouter({ db: env.db, schema: env.schema, authorize: tokenAuth({ alice: TOKEN }), transport, queues: ['billing', 'missing-queue'], messages: [Placed], logger, failurePollMs: 100, statsIntervalMs: 200 });
+  admin = createAdminRouter({
+    db: env.db,
+    schema: env.schema,
+    authorize: tokenAuth({ alice: TOKEN }),
+    transport,
+    queues: ['billing', 'missing-queue'],
+    messages: [Placed],
+    logger,
+    failurePollMs: 100,
+    statsIntervalMs: 200,
+  });
   served = await serveAdmin(admin, TOKEN);
   client = served.client;
 });
@@ -47,8 +68,14 @@ describe('failed', () => {
   beforeAll(async () => {
     const failures = [
       ...Array.from({ length: 30 }, (_, i) => newFailure({ type: 'placed', data: { orderId: `p${i}` } })),
-      ...Array.from({ length: 10 }, () => newFailure({ type: 'shipped', topic: 'shipping', service: 'mailer', error: { name: 'TimeoutError', code: 'ETIMEDOUT', message: 'smtp timeout' } })),
-      newFailure({ type: 'cancelled', reason: 'validation', error: { name: 'ValidationError', code: 'VALIDATION_FAILED', message: "orderId: expected string; DROP TABLE x; --'" } }),
+      ...Array.from({ length: 10 }, () =>
+        newFailure({ type: 'shipped', topic: 'shipping', service: 'mailer', error: { name: 'TimeoutError', code: 'ETIMEDOUT', message: 'smtp timeout' } }),
+      ),
+      newFailure({
+        type: 'cancelled',
+        reason: 'validation',
+        error: { name: 'ValidationError', code: 'VALIDATION_FAILED', message: "orderId: expected string; DROP TABLE x; --'" },
+      }),
     ];
     ids = [];
     for (const f of failures) ids.push(...(await recordMany(env.db, env.schema, [f], 1)));
@@ -162,7 +189,10 @@ describe('deferred', () => {
     const before = await countRows(env.db, env.schema, 'outbox');
     expect(await client.deferred.resume.mutate({ seq: Number(b.seq) })).toEqual({ resumed: true });
     expect(await client.deferred.resume.mutate({ seq: Number(b.seq) })).toEqual({ resumed: false });
-    const rows = await sql<{ destination: unknown; headers: Record<string, unknown> }>`select destination, headers from ${sql.id(env.schema, 'outbox')} order by seq desc limit 1`.execute(env.db);
+    const rows = await sql<{
+      destination: unknown;
+      headers: Record<string, unknown>;
+    }>`select destination, headers from ${sql.id(env.schema, 'outbox')} order by seq desc limit 1`.execute(env.db);
     expect(await countRows(env.db, env.schema, 'outbox')).toBe(before + 1);
     expect(rows.rows[0]!.destination).toEqual({ kind: 'queue', queue: 'billing' });
     expect(rows.rows[0]!.headers['metro-deferred-seq']).toBe(Number(b.seq));
@@ -206,7 +236,13 @@ describe('outbox and queues', () => {
     expect(first.find((q) => q.queue === 'billing')).toMatchObject({ exists: true, depth: 0, consumers: 0, depthRatePerSec: null });
     expect(first.find((q) => q.queue === 'missing-queue')).toMatchObject({ exists: false });
     for (let i = 0; i < 5; i++) {
-      await transport.publish({ destination: { kind: 'queue', queue: 'billing' }, body: new Uint8Array([1]), messageId: `q${i}`, contentType: 'application/octet-stream', headers: {} });
+      await transport.publish({
+        destination: { kind: 'queue', queue: 'billing' },
+        body: new Uint8Array([1]),
+        messageId: `q${i}`,
+        contentType: 'application/octet-stream',
+        headers: {},
+      });
     }
     await new Promise((r) => setTimeout(r, 100));
     const second = await client.queues.list.query();
@@ -222,7 +258,11 @@ describe('live subscriptions', () => {
     const received: FailureSummary[] = [];
     const stats: number[] = [];
     const started = new Promise<void>((resolve) => {
-      const sub = client.live.onFailure.subscribe(undefined, { onStarted: () => resolve(), onData: (f) => received.push(f), onError: (e) => console.error('onFailure error', e) });
+      const sub = client.live.onFailure.subscribe(undefined, {
+        onStarted: () => resolve(),
+        onData: (f) => received.push(f),
+        onError: (e) => console.error('onFailure error', e),
+      });
       subs.push(sub);
     });
     subs.push(client.live.onStats.subscribe(undefined, { onData: (s) => stats.push(s.failures.failed) }));

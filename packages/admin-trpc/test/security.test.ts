@@ -1,7 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import WebSocket from 'ws';
-import { createAdminRouter, createAdminServer, tokenAuth, AdminAuthRequiredError, type AdminRouter, type AdminServer, type AdminRouterOptions } from '../src/index.js';
+import {
+  createAdminRouter,
+  createAdminServer,
+  tokenAuth,
+  AdminAuthRequiredError,
+  type AdminRouter,
+  type AdminServer,
+  type AdminRouterOptions,
+} from '../src/index.js';
 import { countRows, createTestDb, newFailure, recordMany, waitFor, createAdminClient } from './support.js';
 
 const TOKEN = 'sec-token-0123456789';
@@ -11,7 +19,11 @@ let server: AdminServer;
 let ids: string[];
 
 async function state(): Promise<string> {
-  const rows = await sql<{ id: string; status: string; retry_count: number }>`select id, status, retry_count from ${sql.id(env.schema, 'failed_messages')} order by id`.execute(env.db);
+  const rows = await sql<{
+    id: string;
+    status: string;
+    retry_count: number;
+  }>`select id, status, retry_count from ${sql.id(env.schema, 'failed_messages')} order by id`.execute(env.db);
   return JSON.stringify([rows.rows, await countRows(env.db, env.schema, 'outbox')]);
 }
 
@@ -21,7 +33,11 @@ function post(path: string, body: string, headers: Record<string, string>): Prom
 
 beforeAll(async () => {
   env = await createTestDb('admin_sec');
-  ids = await recordMany(env.db, env.schema, Array.from({ length: 5 }, () => newFailure()));
+  ids = await recordMany(
+    env.db,
+    env.schema,
+    Array.from({ length: 5 }, () => newFailure()),
+  );
   admin = createAdminRouter({ db: env.db, schema: env.schema, authorize: tokenAuth([TOKEN]), failurePollMs: 100 });
   server = await createAdminServer({ router: admin, port: 0 });
 });
@@ -35,7 +51,9 @@ afterAll(async () => {
 describe('secure by default', () => {
   it('refuses to build a router or a server without authorize', async () => {
     expect(() => createAdminRouter({ db: env.db } as unknown as AdminRouterOptions)).toThrow(AdminAuthRequiredError);
-    await expect(createAdminServer({ router: { ...admin, authorize: undefined } as unknown as AdminRouter, port: 0 })).rejects.toMatchObject({ code: 'ADMIN_AUTH_REQUIRED' });
+    await expect(createAdminServer({ router: { ...admin, authorize: undefined } as unknown as AdminRouter, port: 0 })).rejects.toMatchObject({
+      code: 'ADMIN_AUTH_REQUIRED',
+    });
     expect(() => tokenAuth([''])).toThrow(/non-empty/);
   });
 
@@ -79,7 +97,11 @@ describe('HTTP', () => {
   });
 
   it('refuses a cross-origin browser request', async () => {
-    const res = await post('failed.retryMany', JSON.stringify({ filter: {} }), { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}`, origin: 'https://evil.example' });
+    const res = await post('failed.retryMany', JSON.stringify({ filter: {} }), {
+      'content-type': 'application/json',
+      authorization: `Bearer ${TOKEN}`,
+      origin: 'https://evil.example',
+    });
     expect(res.status).toBe(403);
     expect(res.headers.get('access-control-allow-origin')).toBeNull();
   });
@@ -90,18 +112,30 @@ describe('HTTP', () => {
     expect(huge.length).toBeGreaterThan(1024 * 1024);
     const res = await post('failed.retryMany', huge, { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` });
     expect(res.status).toBe(413);
-    const tooMany = await post('failed.retryMany', JSON.stringify({ ids: Array.from({ length: 10_001 }, (_, i) => String(i)) }), { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` });
+    const tooMany = await post('failed.retryMany', JSON.stringify({ ids: Array.from({ length: 10_001 }, (_, i) => String(i)) }), {
+      'content-type': 'application/json',
+      authorization: `Bearer ${TOKEN}`,
+    });
     expect(tooMany.status).toBe(400);
-    const extraKey = await post('failed.retry', JSON.stringify({ id: ids[0], status: 'resolved' }), { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` });
+    const extraKey = await post('failed.retry', JSON.stringify({ id: ids[0], status: 'resolved' }), {
+      'content-type': 'application/json',
+      authorization: `Bearer ${TOKEN}`,
+    });
     expect(extraKey.status).toBe(400);
     expect(await state()).toBe(before);
   });
 
   it('refuses __proto__ in bodies and in edited payloads', async () => {
     const before = await state();
-    const raw = await post('failed.editAndRetry', `{"id":"${ids[0]}","payload":{"__proto__":{"admin":true}}}`, { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` });
+    const raw = await post('failed.editAndRetry', `{"id":"${ids[0]}","payload":{"__proto__":{"admin":true}}}`, {
+      'content-type': 'application/json',
+      authorization: `Bearer ${TOKEN}`,
+    });
     expect(raw.status).toBe(400);
-    const ctor = await post('failed.editAndRetry', `{"id":"${ids[0]}","payload":{"constructor":{"prototype":{"admin":true}}}}`, { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` });
+    const ctor = await post('failed.editAndRetry', `{"id":"${ids[0]}","payload":{"constructor":{"prototype":{"admin":true}}}}`, {
+      'content-type': 'application/json',
+      authorization: `Bearer ${TOKEN}`,
+    });
     expect(ctor.status).toBe(400);
     expect(({} as Record<string, unknown>)['admin']).toBeUndefined();
     expect(await state()).toBe(before);

@@ -16,7 +16,13 @@ export function suffix(): string {
 
 /** A Kysely over a fresh schema with outbox-pg's and the scheduler's tables; `drop()` removes it all. */
 export function createTestDb(prefix: string): Promise<TestDatabase> {
-  return createTestDatabase({ prefix, migrate: async (db, schema) => { await migrate(db, { schema }); await migrateScheduler(db, { schema }); } });
+  return createTestDatabase({
+    prefix,
+    migrate: async (db, schema) => {
+      await migrate(db, { schema });
+      await migrateScheduler(db, { schema });
+    },
+  });
 }
 
 let counter = 0;
@@ -24,7 +30,18 @@ let counter = 0;
 export function envelope(type: string, data: unknown, topic = 'orders'): Envelope {
   counter++;
   const id = `msg-${Date.now().toString(36)}-${counter}-${suffix()}`;
-  return { specversion: '1.0', id, source: 'test', type, time: new Date().toISOString(), datacontenttype: 'application/json', data, kind: 'event', topic, subject: type };
+  return {
+    specversion: '1.0',
+    id,
+    source: 'test',
+    type,
+    time: new Date().toISOString(),
+    datacontenttype: 'application/json',
+    data,
+    kind: 'event',
+    topic,
+    subject: type,
+  };
 }
 
 /** A failure as the bus would record it. */

@@ -45,17 +45,34 @@ beforeAll(async () => {
   transport = new InMemoryTransport();
   const failures = pgFailureStore(env.db, { schema: env.schema });
   metro = createMetro({ service: 'billing', transport, failures, retry: { attempts: 1 } });
-  metro.on(OrderPlaced, async (payload) => {
-    if (failing) throw new Error(`card declined for order ${payload.orderId}`);
-    handled.push(payload.orderId);
-  }, { name: 'charge' });
+  metro.on(
+    OrderPlaced,
+    async (payload) => {
+      if (failing) throw new Error(`card declined for order ${payload.orderId}`);
+      handled.push(payload.orderId);
+    },
+    { name: 'charge' },
+  );
   await metro.start();
   relay = createOutboxRelay({ db: env.db, transport, schema: env.schema, pollInterval: 100 });
   await relay.start();
-  admin = createAdminRouter({ db: env.db, schema: env.schema, authorize: tokenAuth({ operator: TOKEN }), transport, queues: ['billing'], failurePollMs: 200, statsIntervalMs: 500 });
+  admin = createAdminRouter({
+    db: env.db,
+    schema: env.schema,
+    authorize: tokenAuth({ operator: TOKEN }),
+    transport,
+    queues: ['billing'],
+    failurePollMs: 200,
+    statsIntervalMs: 500,
+  });
   server = await createAdminServer({ router: admin, port: 0, staticDir: dashboardDir });
   userDataDir = await mkdtemp(join(tmpdir(), 'metro-admin-web-'));
-  context = await chromium.launchPersistentContext(userDataDir, { executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS, viewport: { width: 1400, height: 860 } });
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport: { width: 1400, height: 860 },
+  });
 }, 60_000);
 
 afterAll(async () => {

@@ -32,12 +32,19 @@ beforeAll(async () => {
   const tarball = existsSync(packed.filename) ? packed.filename : join(work, packed.filename);
   const project = join(work, 'project');
   mkdirSync(project);
-  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'scratch', private: true, type: 'module', dependencies: { '@metro/admin-web': `file:${tarball}` } }));
+  writeFileSync(
+    join(project, 'package.json'),
+    JSON.stringify({ name: 'scratch', private: true, type: 'module', dependencies: { '@metro/admin-web': `file:${tarball}` } }),
+  );
   await run('npm', ['install', '--no-audit', '--no-fund', '--no-update-notifier', '--offline'], { cwd: project, env: plainEnv(), timeout: 120_000 });
   const root = join(project, 'node_modules', '@metro', 'admin-web');
   manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as Record<string, unknown>;
   // Through the exports map, with plain node, as an app would.
-  const { stdout: out } = await run('node', ['--input-type=module', '-e', "import('@metro/admin-web').then((m) => console.log(JSON.stringify(m)))"], { cwd: project, env: plainEnv(), timeout: 30_000 });
+  const { stdout: out } = await run('node', ['--input-type=module', '-e', "import('@metro/admin-web').then((m) => console.log(JSON.stringify(m)))"], {
+    cwd: project,
+    env: plainEnv(),
+    timeout: 30_000,
+  });
   installed = JSON.parse(out) as { dashboardDir: string };
 }, 180_000);
 
@@ -46,7 +53,18 @@ afterAll(() => {
 });
 
 it('packs the built dashboard and the entry, no maps, no tests, no runtime dependencies', () => {
-  expect(files).toEqual(expect.arrayContaining(['dist/index.js', 'dist/index.d.ts', 'dist/dashboard/index.html', 'dist/dashboard/app.js', 'dist/dashboard/styles.css', 'README.md', 'LICENSE', 'package.json']));
+  expect(files).toEqual(
+    expect.arrayContaining([
+      'dist/index.js',
+      'dist/index.d.ts',
+      'dist/dashboard/index.html',
+      'dist/dashboard/app.js',
+      'dist/dashboard/styles.css',
+      'README.md',
+      'LICENSE',
+      'package.json',
+    ]),
+  );
   expect(files.filter((f) => f.endsWith('.map') || f.startsWith('src/') || f.startsWith('test/'))).toEqual([]);
   expect(manifest['private']).toBeUndefined();
   expect(manifest['dependencies'] ?? {}).toEqual({});
@@ -60,7 +78,11 @@ it('exports dashboardDir: the installed copy of the built dashboard', () => {
 });
 
 it('loads from CommonJS too (require() of ES modules, Node 20.19+)', async () => {
-  const { stdout } = await run('node', ['-e', "console.log(require('@metro/admin-web').dashboardDir)"], { cwd: join(work, 'project'), env: plainEnv(), timeout: 30_000 });
+  const { stdout } = await run('node', ['-e', "console.log(require('@metro/admin-web').dashboardDir)"], {
+    cwd: join(work, 'project'),
+    env: plainEnv(),
+    timeout: 30_000,
+  });
   expect(stdout.trim()).toBe(installed.dashboardDir);
 });
 

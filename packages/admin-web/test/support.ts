@@ -6,8 +6,23 @@ export { DATABASE_URL };
 
 /** A Kysely over a fresh schema with Metro's tables; `drop()` removes it. */
 export function createTestDb(prefix: string): Promise<TestDatabase> {
-  return createTestDatabase({ prefix, max: 8, migrate: async (db, schema) => { await migrate(db, { schema }); await migrateScheduler(db, { schema }); } });
+  return createTestDatabase({
+    prefix,
+    max: 8,
+    migrate: async (db, schema) => {
+      await migrate(db, { schema });
+      await migrateScheduler(db, { schema });
+    },
+  });
 }
 
 /** The flags a fresh headless Chromium runs with in tests. */
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];

@@ -25,14 +25,9 @@ export function currentCorrelation(): CorrelationContext | undefined {
  * app.use((req, res, next) => withCorrelation(req.headers['x-correlation-id'] ?? uuidv7(), next));
  * ```
  */
-export function withCorrelation<T>(
-  correlation: string | (Partial<CorrelationContext> & { correlationId?: string }),
-  fn: () => T,
-): T {
+export function withCorrelation<T>(correlation: string | (Partial<CorrelationContext> & { correlationId?: string }), fn: () => T): T {
   const ctx: CorrelationContext =
-    typeof correlation === 'string'
-      ? { correlationId: correlation }
-      : { ...correlation, correlationId: correlation.correlationId ?? uuidv7() };
+    typeof correlation === 'string' ? { correlationId: correlation } : { ...correlation, correlationId: correlation.correlationId ?? uuidv7() };
   return storage.run(ctx, fn);
 }
 

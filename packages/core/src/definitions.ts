@@ -59,7 +59,12 @@ function checkName(what: string, value: string): void {
  * const LedgerPosted = defineEvent({ topic: 'ledger', type: 'posted', schema: LedgerSchema, unroutable: 'error' });
  * ```
  */
-export function defineEvent<S extends StandardSchemaV1>(definition: { topic: string; type: string; schema: S; unroutable?: UnroutablePolicy | undefined }): EventDefinition<S> {
+export function defineEvent<S extends StandardSchemaV1>(definition: {
+  topic: string;
+  type: string;
+  schema: S;
+  unroutable?: UnroutablePolicy | undefined;
+}): EventDefinition<S> {
   checkName('topic', definition.topic);
   checkName('event type', definition.type);
   const unroutable = checkUnroutablePolicy(definition.unroutable, `Event "${definition.topic}.${definition.type}"`) ?? DEFAULT_UNROUTABLE_POLICY;

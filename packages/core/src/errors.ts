@@ -9,7 +9,7 @@
  * ```
  */
 export const CORE_ERROR_CODES = {
-  VALIDATION_FAILED: 'A payload did not match its message definition\'s schema.',
+  VALIDATION_FAILED: "A payload did not match its message definition's schema.",
   DECODE_FAILED: 'Bytes could not be turned into an envelope.',
   TRANSPORT_CLOSED: 'The transport is closed or closing.',
   UNROUTABLE: 'The broker had no queue to route a mandatory message to.',
@@ -162,7 +162,7 @@ export class NonErrorThrown extends MetroError<'NON_ERROR_THROWN'> {
   constructor(value: unknown) {
     let shown: string;
     try {
-      shown = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+      shown = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
     } catch {
       shown = String(value);
     }
@@ -181,7 +181,9 @@ export class ConfigurationError extends MetroError<'CONFIGURATION'> {
 /** `deleteQueue` was asked to delete a queue that this transport still consumes; nothing was deleted. */
 export class QueueInUseError extends ConfigurationError {
   constructor(readonly queue: string) {
-    super(`Queue "${queue}" was not deleted: this transport still consumes it. Cancel its consumer (or stop the bus that owns it) first, then delete the queue.`);
+    super(
+      `Queue "${queue}" was not deleted: this transport still consumes it. Cancel its consumer (or stop the bus that owns it) first, then delete the queue.`,
+    );
   }
 }
 
@@ -196,8 +198,12 @@ export function toError(value: unknown): Error {
  */
 export class RequestTimeoutError<TCode extends string = string> extends MetroError<TCode> {
   constructor(destination: string, timeoutMs: number, code?: TCode) {
-    super(code ?? (('REQUEST_TIMEOUT' satisfies CoreErrorCode) as TCode), `No reply from ${destination} within ${timeoutMs} ms. Check that the service is running, or raise the timeout.`, {
-      details: { destination, timeoutMs },
-    });
+    super(
+      code ?? ('REQUEST_TIMEOUT' satisfies CoreErrorCode as TCode),
+      `No reply from ${destination} within ${timeoutMs} ms. Check that the service is running, or raise the timeout.`,
+      {
+        details: { destination, timeoutMs },
+      },
+    );
   }
 }

@@ -35,7 +35,18 @@ export type { HandlerContext, InboxHandlerContext } from './dispatch/handler-con
 export type { PublishOptions } from './publish-options.js';
 export type { UnroutedHandler } from './dispatch/dispatcher.js';
 export { createMetro } from './bus/metro.js';
-export type { Metro, MetroOptions, MetroStats, Handler, HandlerOptions, InboxHandler, InboxHandlerOptions, EventRoute, SubscriptionScope, SubscriptionOptions } from './bus/metro-types.js';
+export type {
+  Metro,
+  MetroOptions,
+  MetroStats,
+  Handler,
+  HandlerOptions,
+  InboxHandler,
+  InboxHandlerOptions,
+  EventRoute,
+  SubscriptionScope,
+  SubscriptionOptions,
+} from './bus/metro-types.js';
 export { recordError } from './recorded-error.js';
 export { plainJsonCodec } from './codecs/plain-json-codec.js';
 export { aggregateEnvelopeCodec } from './codecs/aggregate-envelope-codec.js';

@@ -21,7 +21,14 @@ export function recordHeadersOf(delivery: Pick<Delivery, 'headers' | 'topic' | '
   const h = delivery.headers;
   const out: Record<string, HeaderValue> = {};
   for (const key in h) {
-    if (key === MetroHeaders.attempt || key === MetroHeaders.handler || key === MetroHeaders.failureId || key === MetroHeaders.deferredSeq || key === MetroHeaders.delay) continue;
+    if (
+      key === MetroHeaders.attempt ||
+      key === MetroHeaders.handler ||
+      key === MetroHeaders.failureId ||
+      key === MetroHeaders.deferredSeq ||
+      key === MetroHeaders.delay
+    )
+      continue;
     if (isDeadLetterHeader(key)) continue;
     out[key] = h[key]!;
   }

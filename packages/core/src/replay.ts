@@ -30,7 +30,10 @@ function carriedHeaders(headers: Readonly<Record<string, HeaderValue>>, topic: s
  *   headers: retryHeaders(delivery, { attempt: 2, handler: entry.name, delayMs: 1000 }), delayMs: 1000 });
  * ```
  */
-export function retryHeaders(delivery: Pick<Delivery, 'headers' | 'topic' | 'subject'>, next: { readonly attempt: number; readonly handler: string; readonly delayMs: number }): ReplayHeaders {
+export function retryHeaders(
+  delivery: Pick<Delivery, 'headers' | 'topic' | 'subject'>,
+  next: { readonly attempt: number; readonly handler: string; readonly delayMs: number },
+): ReplayHeaders {
   const headers: ReplayHeaders = { ...recordHeadersOf(delivery) };
   const failureId = delivery.headers[MetroHeaders.failureId];
   if (failureId !== undefined) headers[MetroHeaders.failureId] = failureId; // a replay's retry still resolves its failure

@@ -50,7 +50,9 @@ export function unroutablePolicyOf(definition: PolicySubject, option: Unroutable
   const given = checkUnroutablePolicy(option, `Publish of ${definition.kind} "${definition.type}"`);
   if (definition.kind === 'command') {
     if (given === 'accept') {
-      throw new ConfigurationError(`Command "${definition.service}:${definition.type}" cannot be sent with unroutable: 'accept': a command nobody can receive is always an error.`);
+      throw new ConfigurationError(
+        `Command "${definition.service}:${definition.type}" cannot be sent with unroutable: 'accept': a command nobody can receive is always an error.`,
+      );
     }
     return 'error';
   }

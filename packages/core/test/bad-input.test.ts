@@ -117,9 +117,13 @@ describe('bad input never crashes the consumer and is never lost', () => {
     metro = createTestMetro({ service: 'bad-throw', retry: { attempts: 1 } });
     const values: unknown[] = ['a string', { code: 42 }, undefined, null, 7];
     values.forEach((value, i) =>
-      metro.on(OrderPlaced, () => {
-        throw value;
-      }, { name: `h${i}` }),
+      metro.on(
+        OrderPlaced,
+        () => {
+          throw value;
+        },
+        { name: `h${i}` },
+      ),
     );
     await metro.start();
     await metro.publish(OrderPlaced, { orderId: '1' });
@@ -135,10 +139,14 @@ describe('bad input never crashes the consumer and is never lost', () => {
     metro = createTestMetro({ service: 'bad-hang', retry: { attempts: 2, delay: '5ms' } });
     const signals: AbortSignal[] = [];
     let after = 0;
-    metro.on(OrderPlaced, (_p, ctx) => {
-      signals.push(ctx.signal);
-      return new Promise(() => undefined);
-    }, { name: 'hangs', timeout: '50ms' });
+    metro.on(
+      OrderPlaced,
+      (_p, ctx) => {
+        signals.push(ctx.signal);
+        return new Promise(() => undefined);
+      },
+      { name: 'hangs', timeout: '50ms' },
+    );
     metro.on(OrderPlaced, () => void after++, { name: 'after' });
     await metro.start();
     await metro.publish(OrderPlaced, { orderId: '1' });
@@ -160,7 +168,20 @@ describe('bad input never crashes the consumer and is never lost', () => {
     await metro.start();
     await metro.send(Send, { to: 'fresh' });
     await metro.transport.publish(
-      raw({ service: 'sms-x' }, encode(envelopeOf({ id: 'old', kind: 'command', type: 'send', service: 'sms-x', topic: undefined, data: { to: 'late' }, expiresat: new Date(Date.now() - 1000).toISOString() }))),
+      raw(
+        { service: 'sms-x' },
+        encode(
+          envelopeOf({
+            id: 'old',
+            kind: 'command',
+            type: 'send',
+            service: 'sms-x',
+            topic: undefined,
+            data: { to: 'late' },
+            expiresat: new Date(Date.now() - 1000).toISOString(),
+          }),
+        ),
+      ),
     );
     await metro.send(Send, { to: 'tiny' }, { expiresInMs: 1 });
     await new Promise((r) => setTimeout(r, 5));

@@ -1,15 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import * as v from 'valibot';
 import { z } from 'zod';
-import {
-  aggregateEnvelopeCodec,
-  createEnvelope,
-  DecodeError,
-  defineEvent,
-  jsonEnvelopeCodec,
-  plainJsonCodec,
-  type Envelope,
-} from '../src/index.js';
+import { aggregateEnvelopeCodec, createEnvelope, DecodeError, defineEvent, jsonEnvelopeCodec, plainJsonCodec, type Envelope } from '../src/index.js';
 import { createTestMetro, type TestMetro } from '../src/testing/index.js';
 import { encode } from './helpers.js';
 
@@ -53,7 +45,14 @@ describe('aggregateEnvelopeCodec', () => {
 
   it('decodes and encodes the {eventId, eventTime, eventType, aggregate, payload} envelope', () => {
     const env = aggregateEnvelopeCodec.decode({ body: encode(python), headers: {}, topic: 'user', subject: 'user_created' });
-    expect(env).toMatchObject({ id: 'e-1', type: 'user_created', topic: 'user', subject: 'user_created', data: { name: 'ada' }, time: '2024-05-01T10:00:00.000Z' });
+    expect(env).toMatchObject({
+      id: 'e-1',
+      type: 'user_created',
+      topic: 'user',
+      subject: 'user_created',
+      data: { name: 'ada' },
+      time: '2024-05-01T10:00:00.000Z',
+    });
     const round = JSON.parse(new TextDecoder().decode(aggregateEnvelopeCodec.encode(env).body));
     expect(round).toEqual({ ...python, eventTime: '2024-05-01T10:00:00.000Z' });
     expect(() => aggregateEnvelopeCodec.decode({ body: encode({ ...python, eventId: 3 }), headers: {} })).toThrow(/eventId/);
@@ -74,7 +73,13 @@ describe('aggregateEnvelopeCodec', () => {
       metro.on({ topic: 'user', subject: 'user_created', codec: aggregateEnvelopeCodec }, (_d, ctx) => void got.push(ctx.envelope));
       metro.on(UserCreated, (u) => void names.push(u.name)); // the same topic: decoded by the topic's codec, validated by zod
       await metro.start();
-      await metro.transport.publish({ destination: { kind: 'topic', topic: 'user', subject: 'user_created' }, body: encode(python), messageId: '', contentType: 'application/json', headers: {} });
+      await metro.transport.publish({
+        destination: { kind: 'topic', topic: 'user', subject: 'user_created' },
+        body: encode(python),
+        messageId: '',
+        contentType: 'application/json',
+        headers: {},
+      });
       await metro.publish(UserCreated, { name: 'grace' }, { codec: aggregateEnvelopeCodec });
       await metro.drain();
       expect(got.map((e) => e.data)).toEqual([{ name: 'ada' }, { name: 'grace' }]);
@@ -92,7 +97,13 @@ describe('aggregateEnvelopeCodec', () => {
         if (ctx.attempt === 1) throw new Error('retry me');
       });
       await metro.start();
-      await metro.transport.publish({ destination: { kind: 'topic', topic: 'legacy', subject: 'user.created' }, body: encode({ n: 1 }), messageId: '', contentType: 'application/json', headers: {} });
+      await metro.transport.publish({
+        destination: { kind: 'topic', topic: 'legacy', subject: 'user.created' },
+        body: encode({ n: 1 }),
+        messageId: '',
+        contentType: 'application/json',
+        headers: {},
+      });
       await metro.drain();
       expect(ids).toHaveLength(2);
       expect(ids[0]).toBe(ids[1]);

@@ -9,7 +9,12 @@ function captureStderr(): { lines: () => Record<string, unknown>[]; restore: () 
     return true;
   });
   return {
-    lines: () => written.join('').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>),
+    lines: () =>
+      written
+        .join('')
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
     restore: () => spy.mockRestore(),
   };
 }

@@ -28,7 +28,24 @@ describe('test harness', () => {
 
     sms.on('lookup', { reply: (data) => ({ echo: data }) });
     const reply = await metro.transport.request(
-      { destination: { kind: 'command', service: 'sms' }, body: new TextEncoder().encode(JSON.stringify({ specversion: '1.0', id: 'r1', source: 't', type: 'lookup', time: new Date().toISOString(), kind: 'command', service: 'sms', data: { q: 1 } })), messageId: 'r1', contentType: 'application/cloudevents+json', headers: {} },
+      {
+        destination: { kind: 'command', service: 'sms' },
+        body: new TextEncoder().encode(
+          JSON.stringify({
+            specversion: '1.0',
+            id: 'r1',
+            source: 't',
+            type: 'lookup',
+            time: new Date().toISOString(),
+            kind: 'command',
+            service: 'sms',
+            data: { q: 1 },
+          }),
+        ),
+        messageId: 'r1',
+        contentType: 'application/cloudevents+json',
+        headers: {},
+      },
       { timeoutMs: 2000 },
     );
     expect(JSON.parse(new TextDecoder().decode(reply.body))).toEqual({ echo: { q: 1 } });

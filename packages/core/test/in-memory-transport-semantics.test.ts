@@ -64,10 +64,14 @@ describe('InMemoryTransport: consumers', () => {
     await transport.declareQueue({ queue: 'q' });
     const count = { a: 0, b: 0 };
     for (const who of ['a', 'b'] as const)
-      await transport.consume('q', async (d) => {
-        count[who]++;
-        await d.ack();
-      }, { concurrency: 1 });
+      await transport.consume(
+        'q',
+        async (d) => {
+          count[who]++;
+          await d.ack();
+        },
+        { concurrency: 1 },
+      );
     for (let i = 0; i < 10; i++) await transport.publish(toQueue('q'));
     await transport.whenIdle();
     expect(count).toEqual({ a: 5, b: 5 });
@@ -110,11 +114,15 @@ describe('InMemoryTransport: consumers', () => {
     transport = new InMemoryTransport({ logger: silentLogger });
     await transport.declareQueue({ queue: 'q' });
     const got: string[] = [];
-    await transport.consume('q', async (d) => {
-      got.push(text(d.body));
-      if (text(d.body) === 'slow') await sleep(150);
-      await d.ack();
-    }, { concurrency: 1 });
+    await transport.consume(
+      'q',
+      async (d) => {
+        got.push(text(d.body));
+        if (text(d.body) === 'slow') await sleep(150);
+        await d.ack();
+      },
+      { concurrency: 1 },
+    );
     await transport.publish(toQueue('q', 'slow'));
     await transport.publish(toQueue('q', 'short-lived', { expiresInMs: 50 }));
     await transport.publish(toQueue('q', 'durable'));

@@ -18,7 +18,13 @@ const toQueue = (queue: string, body: string | Uint8Array = 'x', extra: Partial<
 });
 /** Resolves true if `p` settles within `ms`. */
 const settlesWithin = (p: Promise<unknown>, ms: number): Promise<boolean> =>
-  Promise.race([p.then(() => true, () => true), sleep(ms).then(() => false)]);
+  Promise.race([
+    p.then(
+      () => true,
+      () => true,
+    ),
+    sleep(ms).then(() => false),
+  ]);
 const timeouts = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
 
 let transport: InMemoryTransport;

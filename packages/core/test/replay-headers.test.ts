@@ -31,9 +31,18 @@ describe('replay headers (one home: src/replay.ts)', () => {
   });
 
   it("a no-handler failure that names a handler (renamed or removed) keeps naming it: the queue's other handlers already ran", () => {
-    expect(failureReplayHeaders({ id: 'f2', headers: stored, handler: 'gone', topic: 'orders' })).toEqual({ ...carried, 'metro-failure-id': 'f2', 'metro-attempt': 1, 'metro-handler': 'gone' });
+    expect(failureReplayHeaders({ id: 'f2', headers: stored, handler: 'gone', topic: 'orders' })).toEqual({
+      ...carried,
+      'metro-failure-id': 'f2',
+      'metro-attempt': 1,
+      'metro-handler': 'gone',
+    });
     // A command nobody handled names none: whichever handler the service has now runs.
-    expect(failureReplayHeaders({ id: 'f4', headers: stored, handler: null, topic: null })).toEqual({ ...carried, 'metro-failure-id': 'f4', 'metro-attempt': 1 });
+    expect(failureReplayHeaders({ id: 'f4', headers: stored, handler: null, topic: null })).toEqual({
+      ...carried,
+      'metro-failure-id': 'f4',
+      'metro-attempt': 1,
+    });
   });
 
   it('a failure recorded before the topic header existed gets it from the record', () => {
@@ -46,7 +55,12 @@ describe('replay headers (one home: src/replay.ts)', () => {
   });
 
   it('a resumed deferred message: carried headers, its seq, attempt 1 and the handler that deferred it', () => {
-    expect(deferredReplayHeaders({ seq: 12, headers: stored, handler: 'ship' })).toEqual({ ...carried, 'metro-deferred-seq': 12, 'metro-attempt': 1, 'metro-handler': 'ship' });
+    expect(deferredReplayHeaders({ seq: 12, headers: stored, handler: 'ship' })).toEqual({
+      ...carried,
+      'metro-deferred-seq': 12,
+      'metro-attempt': 1,
+      'metro-handler': 'ship',
+    });
     expect(deferredReplayHeaders({ seq: 13, headers: stored, handler: null })).toEqual({ ...carried, 'metro-deferred-seq': 13, 'metro-attempt': 1 });
   });
 

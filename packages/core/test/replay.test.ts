@@ -15,10 +15,14 @@ describe('operator retries of failures', () => {
     let okRuns = 0;
     const fixedRuns: string[] = [];
     metro.on(OrderPlaced, () => void okRuns++, { name: 'ok' });
-    metro.on(OrderPlaced, (p) => {
-      if (broken) throw new Error('bug');
-      fixedRuns.push(p.orderId);
-    }, { name: 'fragile' });
+    metro.on(
+      OrderPlaced,
+      (p) => {
+        if (broken) throw new Error('bug');
+        fixedRuns.push(p.orderId);
+      },
+      { name: 'fragile' },
+    );
     await metro.start();
     await metro.publish(OrderPlaced, { orderId: '9' });
     await metro.drain();
@@ -41,10 +45,14 @@ describe('operator retries of failures', () => {
     const deploy = (fragileName: string, broken: boolean): TestMetro => {
       const m = createTestMetro({ service: 'replay-renamed', retry: { attempts: 1 }, transport, failures, closeTransport: false });
       m.on(OrderPlaced, () => void runs.push('ok'), { name: 'ok' });
-      m.on(OrderPlaced, () => {
-        if (broken) throw new Error('bug');
-        runs.push(fragileName);
-      }, { name: fragileName });
+      m.on(
+        OrderPlaced,
+        () => {
+          if (broken) throw new Error('bug');
+          runs.push(fragileName);
+        },
+        { name: fragileName },
+      );
       return m;
     };
     metro = deploy('fragile', true);
@@ -71,9 +79,13 @@ describe('operator retries of failures', () => {
 
   it('a replay that fails again returns the record to failed (same record, attempts added)', async () => {
     metro = createTestMetro({ service: 'replay-b', retry: { attempts: 1 } });
-    metro.on(OrderPlaced, () => {
-      throw new Error('still broken');
-    }, { name: 'h' });
+    metro.on(
+      OrderPlaced,
+      () => {
+        throw new Error('still broken');
+      },
+      { name: 'h' },
+    );
     await metro.start();
     await metro.publish(OrderPlaced, { orderId: '1' });
     await metro.drain();
@@ -88,10 +100,14 @@ describe('operator retries of failures', () => {
   it('retryFailure with a new payload validates it against the handler schema and re-encodes the envelope', async () => {
     metro = createTestMetro({ service: 'replay-c', retry: { attempts: 1 } });
     const seen: string[] = [];
-    metro.on(OrderPlaced, (p) => {
-      if (p.orderId === 'bad') throw new Error('cannot ship "bad"');
-      seen.push(p.orderId);
-    }, { name: 'ship' });
+    metro.on(
+      OrderPlaced,
+      (p) => {
+        if (p.orderId === 'bad') throw new Error('cannot ship "bad"');
+        seen.push(p.orderId);
+      },
+      { name: 'ship' },
+    );
     await metro.start();
     const env = await metro.publish(OrderPlaced, { orderId: 'bad' });
     await metro.drain();
@@ -136,13 +152,17 @@ describe('ctx.defer()', () => {
     let other = 0;
     const resumed: Array<{ id: string; attempt: number }> = [];
     let stockArrived = false;
-    metro.on(OrderPlaced, async (p, ctx) => {
-      if (!stockArrived) {
-        seqs.push(await ctx.defer('waiting for stock'));
-        return;
-      }
-      resumed.push({ id: p.orderId, attempt: ctx.attempt });
-    }, { name: 'picker' });
+    metro.on(
+      OrderPlaced,
+      async (p, ctx) => {
+        if (!stockArrived) {
+          seqs.push(await ctx.defer('waiting for stock'));
+          return;
+        }
+        resumed.push({ id: p.orderId, attempt: ctx.attempt });
+      },
+      { name: 'picker' },
+    );
     metro.on(OrderPlaced, () => void other++, { name: 'other' });
     await metro.start();
     await metro.publish(OrderPlaced, { orderId: 'a' });

@@ -1,5 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createMetro, InMemoryFailureStore, InMemoryTransport, resolveRetryPolicy, retryDelay, shouldRetry, type FailureStore, type Metro, silentLogger } from '../src/index.js';
+import {
+  createMetro,
+  InMemoryFailureStore,
+  InMemoryTransport,
+  resolveRetryPolicy,
+  retryDelay,
+  shouldRetry,
+  type FailureStore,
+  type Metro,
+  silentLogger,
+} from '../src/index.js';
 import { createTestMetro, type TestMetro } from '../src/testing/index.js';
 import { FlakyTransport, OrderPlaced, waitUntil } from './helpers.js';
 
@@ -91,14 +101,22 @@ describe('per-handler retries through the transport', () => {
     toStop.push(metro);
     let calls = 0;
     let secondCalls = 0;
-    metro.on(OrderPlaced, () => {
-      calls++;
-      throw new TypeError('a bug');
-    }, { name: 'bug', retry: { attempts: 5, on: [TransientError] } });
-    metro.on(OrderPlaced, (_p, ctx) => {
-      secondCalls++;
-      if (ctx.attempt === 1) throw new TransientError('once');
-    }, { name: 'recovers', retry: { attempts: 5, on: [TransientError], delay: '5ms' } });
+    metro.on(
+      OrderPlaced,
+      () => {
+        calls++;
+        throw new TypeError('a bug');
+      },
+      { name: 'bug', retry: { attempts: 5, on: [TransientError] } },
+    );
+    metro.on(
+      OrderPlaced,
+      (_p, ctx) => {
+        secondCalls++;
+        if (ctx.attempt === 1) throw new TransientError('once');
+      },
+      { name: 'recovers', retry: { attempts: 5, on: [TransientError], delay: '5ms' } },
+    );
     await metro.start();
     await metro.publish(OrderPlaced, { orderId: '1' });
     await metro.drain();

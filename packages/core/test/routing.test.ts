@@ -131,7 +131,18 @@ describe('routing through the bus', () => {
     await sms.send(SendSms, { phone: '+1', text: 'hi' });
     await sms.transport.publish({
       destination: { kind: 'command', service: 'sms' },
-      body: new TextEncoder().encode(JSON.stringify({ specversion: '1.0', id: 'x1', source: 't', type: 'unknown', time: new Date().toISOString(), kind: 'command', service: 'sms', data: {} })),
+      body: new TextEncoder().encode(
+        JSON.stringify({
+          specversion: '1.0',
+          id: 'x1',
+          source: 't',
+          type: 'unknown',
+          time: new Date().toISOString(),
+          kind: 'command',
+          service: 'sms',
+          data: {},
+        }),
+      ),
       messageId: 'x1',
       contentType: 'application/cloudevents+json',
       headers: {},
@@ -146,12 +157,20 @@ describe('routing through the bus', () => {
 
   it('refuses registration after start and default handler names are stable', async () => {
     const metro = make('names');
-    metro.on(OrderPlaced, () => {
-      throw new Error('boom');
-    }, { retry: { attempts: 1 } });
-    metro.on(OrderPlaced, () => {
-      throw new Error('boom2');
-    }, { retry: { attempts: 1 } });
+    metro.on(
+      OrderPlaced,
+      () => {
+        throw new Error('boom');
+      },
+      { retry: { attempts: 1 } },
+    );
+    metro.on(
+      OrderPlaced,
+      () => {
+        throw new Error('boom2');
+      },
+      { retry: { attempts: 1 } },
+    );
     await metro.start();
     expect(() => metro.on(OrderPlaced, () => undefined)).toThrow(ConfigurationError);
     await metro.publish(OrderPlaced, { orderId: '1' });

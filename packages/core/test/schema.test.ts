@@ -30,7 +30,11 @@ describe('validateNow', () => {
   });
 
   it('publishing with an async schema validates before sending: an invalid payload sends nothing', async () => {
-    const Reserved = defineEvent({ topic: 'names', type: 'reserved', schema: z.object({ name: z.string() }).refine(async (v) => v.name !== 'root', 'reserved name') });
+    const Reserved = defineEvent({
+      topic: 'names',
+      type: 'reserved',
+      schema: z.object({ name: z.string() }).refine(async (v) => v.name !== 'root', 'reserved name'),
+    });
     const metro = createTestMetro({ service: 'names' });
     const got: unknown[] = [];
     metro.on(Reserved, (data) => void got.push(data));

@@ -7,12 +7,14 @@ describe('SerialSteps', () => {
   it('runs steps in call order, each after the previous settled, and keeps going after a failure', async () => {
     const steps = new SerialSteps();
     const log: string[] = [];
-    const step = (name: string, ms: number, fail = false) => async () => {
-      log.push(`${name} start`);
-      await tick(ms);
-      log.push(`${name} end`);
-      if (fail) throw new Error(name);
-    };
+    const step =
+      (name: string, ms: number, fail = false) =>
+      async () => {
+        log.push(`${name} start`);
+        await tick(ms);
+        log.push(`${name} end`);
+        if (fail) throw new Error(name);
+      };
     const a = steps.run(step('a', 30));
     const b = steps.run(step('b', 5, true));
     const c = steps.run(step('c', 1));

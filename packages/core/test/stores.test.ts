@@ -1,13 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  InMemoryDeferredStore,
-  InMemoryFailureStore,
-  InMemoryInbox,
-  InMemoryOutbox,
-  ValidationError,
-  type NewFailure,
-  silentLogger,
-} from '../src/index.js';
+import { InMemoryDeferredStore, InMemoryFailureStore, InMemoryInbox, InMemoryOutbox, ValidationError, type NewFailure, silentLogger } from '../src/index.js';
 import { createTestMetro, type TestMetro } from '../src/testing/index.js';
 import { FlakyTransport, OrderPlaced, encode, waitUntil } from './helpers.js';
 
@@ -76,7 +68,18 @@ describe('InMemoryFailureStore', () => {
 describe('InMemoryDeferredStore', () => {
   it('numbers records, lists oldest first with cursors, takes atomically and restores', async () => {
     const store = new InMemoryDeferredStore();
-    const base = { messageId: 'm', service: 's', queue: 'q', handler: 'h', reason: null, correlationId: null, envelope: {} as never, body: encode('{}'), contentType: 'x', headers: {} };
+    const base = {
+      messageId: 'm',
+      service: 's',
+      queue: 'q',
+      handler: 'h',
+      reason: null,
+      correlationId: null,
+      envelope: {} as never,
+      body: encode('{}'),
+      contentType: 'x',
+      headers: {},
+    };
     for (let i = 0; i < 3; i++) await store.defer({ ...base, type: i === 1 ? 'b' : 'a' });
     const page = await store.list({ limit: 2 });
     expect(page.items.map((r) => r.seq)).toEqual([1, 2]);
@@ -93,9 +96,11 @@ describe('InMemoryInbox', () => {
   it('runs work once per key, lets a failed run be retried, and makes a concurrent duplicate wait', async () => {
     const inbox = new InMemoryInbox();
     const key = { consumer: 'svc:h', messageId: 'm1' };
-    await expect(inbox.run(key, async () => {
-      throw new Error('first fails');
-    })).rejects.toThrow('first fails');
+    await expect(
+      inbox.run(key, async () => {
+        throw new Error('first fails');
+      }),
+    ).rejects.toThrow('first fails');
     let runs = 0;
     const [r1, r2] = await Promise.all([
       inbox.run(key, async () => {

@@ -81,11 +81,15 @@ describe('unroutable events: the policy (in memory)', () => {
   it('ctx.publish follows the same policy: a handler publishing an event nobody subscribes to succeeds; with error, it fails', async () => {
     const metro = make();
     const done: number[] = [];
-    metro.on(OrderPlaced, async (order, ctx) => {
-      await ctx.publish(Nobody, { n: 1 });
-      if (order.orderId === 'strict') await ctx.publish(Nobody, { n: 2 }, { unroutable: 'error' });
-      done.push(1);
-    }, { name: 'fan-out', retry: { attempts: 1 } });
+    metro.on(
+      OrderPlaced,
+      async (order, ctx) => {
+        await ctx.publish(Nobody, { n: 1 });
+        if (order.orderId === 'strict') await ctx.publish(Nobody, { n: 2 }, { unroutable: 'error' });
+        done.push(1);
+      },
+      { name: 'fan-out', retry: { attempts: 1 } },
+    );
     await metro.start();
     await metro.publish(OrderPlaced, { orderId: 'relaxed' });
     await metro.publish(OrderPlaced, { orderId: 'strict' });
@@ -144,7 +148,9 @@ describe('unroutable events through the InMemoryOutbox', () => {
         await outbox.publish(trx, Nobody, { n: 2 }, { unroutable: 'error' });
       });
       expect(outbox.pendingCount).toBe(1);
-      await expect(outbox.transaction((trx) => outbox.publish(trx, SendSms, { phone: '1', text: 'x' }, { unroutable: 'accept' }))).rejects.toBeInstanceOf(ConfigurationError);
+      await expect(outbox.transaction((trx) => outbox.publish(trx, SendSms, { phone: '1', text: 'x' }, { unroutable: 'accept' }))).rejects.toBeInstanceOf(
+        ConfigurationError,
+      );
       await outbox.transaction((trx) => outbox.publish(trx, SendSms, { phone: '1', text: 'x' }));
       expect(outbox.pendingCount).toBe(2);
       expect(outbox.unroutableStats().accepted).toBe(1);
@@ -182,17 +188,39 @@ describe('failure records keep no broker dead-letter headers', () => {
     }
     const transport = new RecordingTransport();
     const metro = createTestMetro({ service: 'dead-letters', transport, logger: silentLogger });
-    metro.on(OrderPlaced, () => {
-      throw new Error('broken');
-    }, { name: 'broken', retry: { attempts: 2, backoff: 'fixed', delay: '10ms' } });
+    metro.on(
+      OrderPlaced,
+      () => {
+        throw new Error('broken');
+      },
+      { name: 'broken', retry: { attempts: 2, backoff: 'fixed', delay: '10ms' } },
+    );
     await metro.start();
-    const envelope = { specversion: '1.0', id: 'dl-1', source: 't', type: 'placed', time: new Date().toISOString(), datacontenttype: 'application/json', data: { orderId: '1' }, kind: 'event', topic: 'orders', subject: 'placed' };
+    const envelope = {
+      specversion: '1.0',
+      id: 'dl-1',
+      source: 't',
+      type: 'placed',
+      time: new Date().toISOString(),
+      datacontenttype: 'application/json',
+      data: { orderId: '1' },
+      kind: 'event',
+      topic: 'orders',
+      subject: 'placed',
+    };
     await metro.transport.publish({
       destination: { kind: 'topic', topic: 'orders', subject: 'placed' },
       body: encode(envelope),
       messageId: 'dl-1',
       contentType: 'application/cloudevents+json',
-      headers: { 'x-death': 'count=1', 'x-first-death-reason': 'expired', 'x-first-death-queue': 'metro.delay.1000', 'x-last-death-reason': 'expired', 'x-tenant': 'eu', 'x-deathless': 'kept' },
+      headers: {
+        'x-death': 'count=1',
+        'x-first-death-reason': 'expired',
+        'x-first-death-queue': 'metro.delay.1000',
+        'x-last-death-reason': 'expired',
+        'x-tenant': 'eu',
+        'x-deathless': 'kept',
+      },
     });
     await metro.drain();
     const [failure] = (await metro.failures.list()).items;

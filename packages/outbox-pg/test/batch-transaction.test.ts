@@ -11,7 +11,7 @@ const SETTINGS = "select set_config('synchronous_commit', 'off', true), set_conf
 
 interface Case {
   readonly name: string;
-   
+
   readonly open: (log: (query: string) => void) => Promise<{ db: Kysely<any>; close: () => Promise<void> }>;
   /** Queries sent for begin and commit-with-a-statement. */
   readonly roundTrips: number;
@@ -39,7 +39,7 @@ describe.each<Case>([
 ])('BatchTransaction on $name', ({ open, roundTrips }) => {
   const schema = uniqueSchema('batch');
   const queries: string[] = [];
-   
+
   let db: Kysely<any>;
   let close: () => Promise<void>;
   const rows = async () => (await sql<{ n: number }>`select count(*)::int as n from ${sql.id(schema, 't')}`.execute(db)).rows[0]!.n;

@@ -14,7 +14,17 @@ function newDeferred(type = 'placed', service = 'billing'): NewDeferred {
     type,
     reason: 'waiting for stock',
     correlationId: 'c1',
-    envelope: { specversion: '1.0', id, source: 'orders', type, time: new Date().toISOString(), datacontenttype: 'application/json', data: { n: 1 }, kind: 'event', topic: 'orders' },
+    envelope: {
+      specversion: '1.0',
+      id,
+      source: 'orders',
+      type,
+      time: new Date().toISOString(),
+      datacontenttype: 'application/json',
+      data: { n: 1 },
+      kind: 'event',
+      topic: 'orders',
+    },
     body: new TextEncoder().encode('{"n":1}'),
     contentType: 'application/cloudevents+json',
     headers: { a: 'b' },
@@ -97,7 +107,15 @@ describe('pgDeferredStore.resumeThroughOutbox', () => {
   }
   const outboxRows = async (schema: string) =>
     (
-      await sql<{ message_id: string; type: string; destination: unknown; headers: Record<string, unknown>; body: Uint8Array; content_type: string; aggregate_id: string | null }>`select message_id, type, destination, headers, body, content_type, aggregate_id from ${sql.id(schema, 'outbox')} order by seq`.execute(t.db)
+      await sql<{
+        message_id: string;
+        type: string;
+        destination: unknown;
+        headers: Record<string, unknown>;
+        body: Uint8Array;
+        content_type: string;
+        aggregate_id: string | null;
+      }>`select message_id, type, destination, headers, body, content_type, aggregate_id from ${sql.id(schema, 'outbox')} order by seq`.execute(t.db)
     ).rows;
 
   it('writes one outbox row with the deferred message and removes the deferred row', async () => {
@@ -107,7 +125,13 @@ describe('pgDeferredStore.resumeThroughOutbox', () => {
     expect(await store.get(a.seq)).toBeUndefined();
     const rows = await outboxRows(schema);
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ message_id: a.envelope.id, type: 'placed', destination: { kind: 'queue', queue: 'billing' }, content_type: 'application/cloudevents+json', aggregate_id: null });
+    expect(rows[0]).toMatchObject({
+      message_id: a.envelope.id,
+      type: 'placed',
+      destination: { kind: 'queue', queue: 'billing' },
+      content_type: 'application/cloudevents+json',
+      aggregate_id: null,
+    });
     expect(new Uint8Array(rows[0]!.body)).toEqual(a.body);
     expect(rows[0]!.headers).toEqual({ a: 'b', 'metro-deferred-seq': a.seq, 'metro-attempt': 1, 'metro-handler': 'charge' });
   });

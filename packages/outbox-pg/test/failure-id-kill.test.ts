@@ -48,7 +48,10 @@ describe('a consumer SIGKILLed after recording an undecodable, id-less message',
     await connection.close();
 
     expect(await exited).toBe('SIGKILL');
-    const rows = () => sql<{ id: string; message_id: string; attempts: number }>`select id, message_id, attempts from ${sql.id(schema, 'failed_messages')}`.execute(t.db).then((r) => r.rows);
+    const rows = () =>
+      sql<{ id: string; message_id: string; attempts: number }>`select id, message_id, attempts from ${sql.id(schema, 'failed_messages')}`
+        .execute(t.db)
+        .then((r) => r.rows);
     expect(await rows()).toHaveLength(1); // written, never acked
 
     // The service comes back: the broker redelivers, the failure is recorded again.

@@ -16,7 +16,18 @@ export function newFailure(overrides: Partial<NewFailure> = {}): NewFailure {
     type: 'placed',
     topic: 'orders',
     correlationId: 'corr-1',
-    envelope: { specversion: '1.0', id: messageId, source: 'orders', type: 'placed', time: new Date().toISOString(), datacontenttype: 'application/json', data: { orderId: '1' }, kind: 'event', topic: 'orders', subject: 'placed' },
+    envelope: {
+      specversion: '1.0',
+      id: messageId,
+      source: 'orders',
+      type: 'placed',
+      time: new Date().toISOString(),
+      datacontenttype: 'application/json',
+      data: { orderId: '1' },
+      kind: 'event',
+      topic: 'orders',
+      subject: 'placed',
+    },
     body: new TextEncoder().encode(`{"id":"${messageId}"}`),
     contentType: 'application/cloudevents+json',
     headers: { 'x-first': 'yes', n: 1 },
@@ -69,7 +80,15 @@ export function failureStoreBehaviour(name: string, makeStore: () => Promise<Fai
       const pause = () => new Promise((r) => setTimeout(r, 3));
       const a = await store.record(newFailure({ type: 'placed', reason: 'handler' }));
       await pause();
-      const b = await store.record(newFailure({ type: 'cancelled', topic: 'orders', service: 'shipping', queue: 'shipping', error: { name: 'RangeError', code: 'OUT_OF_STOCK', message: 'no stock' } }));
+      const b = await store.record(
+        newFailure({
+          type: 'cancelled',
+          topic: 'orders',
+          service: 'shipping',
+          queue: 'shipping',
+          error: { name: 'RangeError', code: 'OUT_OF_STOCK', message: 'no stock' },
+        }),
+      );
       await pause();
       const c = await store.record(newFailure({ type: null, topic: null, reason: 'decode', handler: null, envelope: null }));
       expect((await store.list()).items.map((r) => r.id)).toEqual([c.id, b.id, a.id]);
@@ -121,7 +140,7 @@ export function failureStoreBehaviour(name: string, makeStore: () => Promise<Fai
       const r = await store.record(newFailure());
       const claims = await Promise.all([store.claimRetry(r.id), store.claimRetry(r.id)]);
       expect(claims.filter((c) => c !== undefined)).toHaveLength(1);
-      expect((await store.get(r.id))).toMatchObject({ status: 'retried', retryCount: 1 });
+      expect(await store.get(r.id)).toMatchObject({ status: 'retried', retryCount: 1 });
       expect((await store.get(r.id))?.retriedAt).toBeInstanceOf(Date);
       await store.releaseRetry(r.id);
       expect(await store.get(r.id)).toMatchObject({ status: 'failed', retryCount: 0 });

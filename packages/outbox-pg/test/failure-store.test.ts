@@ -38,11 +38,31 @@ failureStoreBehaviour('pgFailureStore on PGlite', async () => {
 
 describe('pgFailureStore operator actions', () => {
   const outboxRows = async (schema: string) =>
-    (await sql<{ message_id: string; destination: { kind: string; queue: string }; headers: Record<string, unknown>; body: Uint8Array; content_type: string }>`select message_id, destination, headers, body, content_type from ${sql.id(schema, 'outbox')} order by seq`.execute(t.db)).rows;
+    (
+      await sql<{
+        message_id: string;
+        destination: { kind: string; queue: string };
+        headers: Record<string, unknown>;
+        body: Uint8Array;
+        content_type: string;
+      }>`select message_id, destination, headers, body, content_type from ${sql.id(schema, 'outbox')} order by seq`.execute(t.db)
+    ).rows;
 
   it('retries through the outbox once, with the replay headers and the original bytes', async () => {
     const { schema, store } = await freshPgStore('fsr');
-    const r = await store.record(newFailure({ headers: { 'x-death': 'x', 'x-first-death-reason': 'expired', keep: 'me', 'x-tenant': 'eu', 'metro-attempt': 4, 'metro-topic': 'orders', 'metro-subject': 'placed.eu' } }));
+    const r = await store.record(
+      newFailure({
+        headers: {
+          'x-death': 'x',
+          'x-first-death-reason': 'expired',
+          keep: 'me',
+          'x-tenant': 'eu',
+          'metro-attempt': 4,
+          'metro-topic': 'orders',
+          'metro-subject': 'placed.eu',
+        },
+      }),
+    );
     const [first, second] = await Promise.all([store.retry(r.id), store.retryThroughOutbox(r.id)]);
     expect([first, second].filter((x) => x !== undefined)).toHaveLength(1);
     const rows = await outboxRows(schema);
@@ -50,7 +70,15 @@ describe('pgFailureStore operator actions', () => {
     expect(rows[0]!.message_id).toBe(r.messageId);
     expect(rows[0]!.destination).toEqual({ kind: 'queue', queue: 'billing' });
     // Where it came from is kept (the consumer routes and decodes by it); the per-copy headers are not.
-    expect(rows[0]!.headers).toEqual({ keep: 'me', 'x-tenant': 'eu', 'metro-topic': 'orders', 'metro-subject': 'placed.eu', 'metro-failure-id': r.id, 'metro-handler': 'charge', 'metro-attempt': 1 });
+    expect(rows[0]!.headers).toEqual({
+      keep: 'me',
+      'x-tenant': 'eu',
+      'metro-topic': 'orders',
+      'metro-subject': 'placed.eu',
+      'metro-failure-id': r.id,
+      'metro-handler': 'charge',
+      'metro-attempt': 1,
+    });
     expect(new Uint8Array(rows[0]!.body)).toEqual(r.body);
     expect((await store.get(r.id))?.status).toBe('retried');
   });
@@ -96,7 +124,10 @@ describe('pgFailureStore operator actions', () => {
     expect(stats.total).toBe(3);
     expect(stats.byStatus).toEqual({ failed: 0, retried: 3, resolved: 0, deleted: 0 });
     expect(stats.byReason).toEqual({ handler: 2, validation: 1 });
-    expect(stats.byType).toEqual([{ type: 'placed', count: 2 }, { type: 'cancelled', count: 1 }]);
+    expect(stats.byType).toEqual([
+      { type: 'placed', count: 2 },
+      { type: 'cancelled', count: 1 },
+    ]);
     expect(await store.deleteMany({ type: 'placed' })).toBe(2);
     expect(await store.deleteMany([c.id, a.id])).toBe(1);
     expect((await store.list()).items).toHaveLength(0);

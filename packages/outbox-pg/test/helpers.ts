@@ -11,7 +11,6 @@ export function uniqueSchema(label: string): string {
 }
 
 export interface TestDb {
-   
   db: Kysely<any>;
   pool: pg.Pool;
   errors: Error[];
@@ -25,7 +24,6 @@ export function createTestDb(connectionString = DATABASE_URL, max = 10, options?
   return { db: new Kysely({ dialect: new PostgresDialect({ pool }) }), pool, errors };
 }
 
- 
 export async function dropSchema(db: Kysely<any>, schema: string): Promise<void> {
   await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(db);
 }

@@ -74,7 +74,9 @@ describe('inbox (PostgreSQL)', () => {
 
   it('prunes ids older than the retention window', async () => {
     const inbox = createInbox({ db: t.db, schema, retention: '1d', pruneInterval: false });
-    await sql`insert into ${sql.id(schema, 'inbox')} (consumer, message_id, processed_at) values ('svc:h', 'old-1', now() - interval '2 days'), ('svc:h', 'old-2', now() - interval '30 hours')`.execute(t.db);
+    await sql`insert into ${sql.id(schema, 'inbox')} (consumer, message_id, processed_at) values ('svc:h', 'old-1', now() - interval '2 days'), ('svc:h', 'old-2', now() - interval '30 hours')`.execute(
+      t.db,
+    );
     await inbox.run({ consumer: 'svc:h', messageId: 'fresh' }, async () => undefined);
     expect(await inbox.prune()).toBe(2);
     expect(await inbox.prune()).toBe(0);
@@ -97,9 +99,13 @@ describe('inbox pruning by itself (PostgreSQL)', () => {
 
   const inboxTable = () => sql.id(schema, 'inbox');
   const ids = async (consumer: string) =>
-    (await sql<{ message_id: string }>`select message_id from ${inboxTable()} where consumer = ${consumer} order by message_id`.execute(t.db)).rows.map((r) => r.message_id);
+    (await sql<{ message_id: string }>`select message_id from ${inboxTable()} where consumer = ${consumer} order by message_id`.execute(t.db)).rows.map(
+      (r) => r.message_id,
+    );
   const backdate = async (consumer: string, messageIds: string[], age: string) =>
-    void (await sql`update ${inboxTable()} set processed_at = now() - ${age}::interval where consumer = ${consumer} and message_id = any(${messageIds})`.execute(t.db));
+    void (await sql`update ${inboxTable()} set processed_at = now() - ${age}::interval where consumer = ${consumer} and message_id = any(${messageIds})`.execute(
+      t.db,
+    ));
   const handle = (inbox: ReturnType<typeof createInbox>, consumer: string, messageId: string) => inbox.run({ consumer, messageId }, async () => messageId);
 
   it('deletes ids older than the window once messages flow, at most once per interval, and keeps recent ones', async () => {
@@ -134,7 +140,10 @@ describe('inbox pruning by itself (PostgreSQL)', () => {
   });
 
   it('pruneInterval false or 0: never prunes by itself', async () => {
-    for (const [c, pruneInterval] of [['off:h', false], ['zero:h', 0]] as const) {
+    for (const [c, pruneInterval] of [
+      ['off:h', false],
+      ['zero:h', 0],
+    ] as const) {
       const inbox = createInbox({ db: t.db, schema, retention: '1h', pruneInterval });
       await sql`insert into ${inboxTable()} (consumer, message_id, processed_at) values (${c}, 'old', now() - interval '2 hours')`.execute(t.db);
       await handle(inbox, c, 'new'); // the first message: an inbox that prunes would prune now
@@ -146,13 +155,19 @@ describe('inbox pruning by itself (PostgreSQL)', () => {
   it('a prune bigger than pruneBatchSize deletes every old row, one bounded statement at a time', async () => {
     const c = 'bulk:h';
     const inbox = createInbox({ db: t.db, schema, retention: '1d', pruneInterval: false, pruneBatchSize: 1000 });
-    await sql`insert into ${inboxTable()} (consumer, message_id, processed_at) select ${c}, 'old-' || g, now() - interval '2 days' from generate_series(1, 2500) g`.execute(t.db);
+    await sql`insert into ${inboxTable()} (consumer, message_id, processed_at) select ${c}, 'old-' || g, now() - interval '2 days' from generate_series(1, 2500) g`.execute(
+      t.db,
+    );
     await handle(inbox, c, 'recent');
     // Count the rows each DELETE statement removes.
     const log = sql.id(schema, 'prune_log');
     await sql`create table ${log} (n int not null, at timestamptz not null default clock_timestamp())`.execute(t.db);
-    await sql`create function ${sql.id(schema, 'log_prune')}() returns trigger language plpgsql as $$ begin insert into ${log} (n) select count(*) from gone; return null; end $$`.execute(t.db);
-    await sql`create trigger log_prune after delete on ${inboxTable()} referencing old table as gone for each statement execute function ${sql.id(schema, 'log_prune')}()`.execute(t.db);
+    await sql`create function ${sql.id(schema, 'log_prune')}() returns trigger language plpgsql as $$ begin insert into ${log} (n) select count(*) from gone; return null; end $$`.execute(
+      t.db,
+    );
+    await sql`create trigger log_prune after delete on ${inboxTable()} referencing old table as gone for each statement execute function ${sql.id(schema, 'log_prune')}()`.execute(
+      t.db,
+    );
     try {
       expect(await inbox.prune()).toBe(2500);
       const statements = (await sql<{ n: number }>`select n from ${log} order by at`.execute(t.db)).rows.map((r) => r.n);
@@ -170,7 +185,9 @@ describe('inbox pruning by itself (PostgreSQL)', () => {
     const inbox = createInbox({ db: t.db, schema, retention: '1h', pruneInterval: '300ms', logger });
     const refuse = sql.id(schema, 'refuse_delete');
     // Every DELETE on the inbox waits half a second and then fails.
-    await sql`create function ${refuse}() returns trigger language plpgsql as $$ begin perform pg_sleep(0.5); raise exception 'inbox deletes refused by the test'; end $$`.execute(t.db);
+    await sql`create function ${refuse}() returns trigger language plpgsql as $$ begin perform pg_sleep(0.5); raise exception 'inbox deletes refused by the test'; end $$`.execute(
+      t.db,
+    );
     await sql`create trigger refuse_delete before delete on ${inboxTable()} for each statement execute function ${refuse}()`.execute(t.db);
     try {
       expect(await handle(inbox, c, 'm1')).toEqual({ duplicate: false, result: 'm1' });
@@ -221,7 +238,8 @@ describe('inbox (PGlite)', () => {
       await sql`update metro.inbox set processed_at = now() - interval '2 hours' where message_id in ('a', 'b', 'c')`.execute(db);
       await sleep(100);
       await inbox.run({ consumer: 'c', messageId: 'd' }, async () => undefined);
-      const left = async () => (await sql<{ message_id: string }>`select message_id from metro.inbox order by message_id`.execute(db)).rows.map((r) => r.message_id);
+      const left = async () =>
+        (await sql<{ message_id: string }>`select message_id from metro.inbox order by message_id`.execute(db)).rows.map((r) => r.message_id);
       await waitFor(async () => (await left()).length === 1, 5000, 'the background prune');
       expect(await left()).toEqual(['d']);
     } finally {

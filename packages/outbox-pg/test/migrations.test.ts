@@ -25,7 +25,9 @@ describe('migrations (PostgreSQL)', () => {
   it('creates every table, then is a no-op', async () => {
     expect((await migrate(t.db, { schema })).applied).toEqual([1, 2, 3, 4, 5]);
     expect((await migrate(t.db, { schema })).applied).toEqual([]);
-    const tables = await sql<{ table_name: string }>`select table_name from information_schema.tables where table_schema = ${schema} order by table_name`.execute(t.db);
+    const tables = await sql<{
+      table_name: string;
+    }>`select table_name from information_schema.tables where table_schema = ${schema} order by table_name`.execute(t.db);
     expect(tables.rows.map((r) => r.table_name)).toEqual(['deferred_messages', 'failed_messages', 'inbox', 'outbox', 'outbox_migrations', 'outbox_throughput']);
   });
 
@@ -39,7 +41,7 @@ describe('migrations (PostgreSQL)', () => {
     expect(versions.rows[0]!.n).toBe(5);
   });
 
-  it('runs another component\'s migrations in the same schema, each with its version table', async () => {
+  it("runs another component's migrations in the same schema, each with its version table", async () => {
     const result = await runMigrations(t.db, {
       schema,
       component: 'widgets',
@@ -62,14 +64,20 @@ describe('migrations (PostgreSQL)', () => {
       ],
     });
     await expect(run).rejects.toBeInstanceOf(MigrationError);
-    const exists = await sql<{ n: number }>`select count(*)::int as n from information_schema.tables where table_schema = ${schema} and table_name in ('broken_ok', 'broken_migrations')`.execute(t.db);
+    const exists = await sql<{
+      n: number;
+    }>`select count(*)::int as n from information_schema.tables where table_schema = ${schema} and table_name in ('broken_ok', 'broken_migrations')`.execute(
+      t.db,
+    );
     expect(exists.rows[0]!.n).toBe(0);
   });
 
   it('upgrades a schema migrated by an earlier release (version 5: failed_messages_reason_idx)', async () => {
     await runMigrations(t.db, { schema: schema3, component: 'outbox', migrations: outboxPgMigrations.slice(0, 4) });
     expect((await migrate(t.db, { schema: schema3 })).applied).toEqual([5]);
-    const indexes = await sql<{ indexdef: string }>`select indexdef from pg_indexes where schemaname = ${schema3} and indexname = 'failed_messages_reason_idx'`.execute(t.db);
+    const indexes = await sql<{
+      indexdef: string;
+    }>`select indexdef from pg_indexes where schemaname = ${schema3} and indexname = 'failed_messages_reason_idx'`.execute(t.db);
     expect(indexes.rows.map((r) => r.indexdef)).toEqual([expect.stringContaining('(reason, last_failed_at DESC, id DESC)')]);
   });
 

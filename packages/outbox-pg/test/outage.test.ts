@@ -50,10 +50,14 @@ describe('PostgreSQL outage', () => {
       retry: { attempts: 1000, backoff: 'fixed', delay: '200ms' },
       requeueDelay: '200ms',
     });
-    metro.on(Evt, async (payload, ctx) => {
-      runs++;
-      await sql`insert into ${sql.id(schema, 'effects')} (i) values (${payload.i})`.execute(ctx.trx as never);
-    }, { inbox: true, name: 'effects' });
+    metro.on(
+      Evt,
+      async (payload, ctx) => {
+        runs++;
+        await sql`insert into ${sql.id(schema, 'effects')} (i) values (${payload.i})`.execute(ctx.trx as never);
+      },
+      { inbox: true, name: 'effects' },
+    );
     await metro.start();
     const producer = createMetro({ service: `${schema}-producer`, transport: publisher, closeTransport: false });
     for (let i = 0; i < 20; i++) await producer.publish(Evt, { i });
@@ -68,7 +72,9 @@ describe('PostgreSQL outage', () => {
     proxy.restore();
     await waitFor(async () => (await count(direct, schema, 'effects')) === 50, 30_000, 'all 50 handled after the outage');
     await sleep(500);
-    const effects = await sql<{ n: number; d: number }>`select count(*)::int as n, count(distinct i)::int as d from ${sql.id(schema, 'effects')}`.execute(direct.db);
+    const effects = await sql<{ n: number; d: number }>`select count(*)::int as n, count(distinct i)::int as d from ${sql.id(schema, 'effects')}`.execute(
+      direct.db,
+    );
     expect(effects.rows[0]).toEqual({ n: 50, d: 50 });
     expect(await count(direct, schema, 'inbox')).toBe(50);
     expect(await count(direct, schema, 'failed_messages')).toBe(0);
@@ -119,7 +125,13 @@ describe('PostgreSQL outage', () => {
       got.set(d.messageId, Date.now());
       await d.ack();
     });
-    const relay = createOutboxRelay({ db: proxied.db, transport, schema, pollInterval: '1m', listen: pgNotifications(proxied.pool, { maxReconnectDelayMs: 500 }) });
+    const relay = createOutboxRelay({
+      db: proxied.db,
+      transport,
+      schema,
+      pollInterval: '1m',
+      listen: pgNotifications(proxied.pool, { maxReconnectDelayMs: 500 }),
+    });
     const outbox = createOutbox({ db: direct.db, schema, source: 'test' });
     const Ev = defineEvent({ topic: 'relay-listen', type: 'e', schema: z.object({ n: z.number() }) });
     const commitOne = async (n: number) => {
@@ -188,7 +200,12 @@ describe('RabbitMQ outage', () => {
     const transport = new AmqpTransport({ url, publishTimeoutMs: 1000, heartbeat: 1, reconnect: { initialDelayMs: 100, maxDelayMs: 500 } });
     await transport.start();
     const warnings: string[] = [];
-    const logger = { debug() {}, info() {}, warn: (_: unknown, msg?: string) => void warnings.push(msg ?? ''), error: (_: unknown, msg?: string) => void warnings.push(msg ?? '') };
+    const logger = {
+      debug() {},
+      info() {},
+      warn: (_: unknown, msg?: string) => void warnings.push(msg ?? ''),
+      error: (_: unknown, msg?: string) => void warnings.push(msg ?? ''),
+    };
     const relay = createOutboxRelay({ db: t.db, transport, schema, pollInterval: 100, listen: pgNotifications(t.pool), logger });
     await relay.start();
     const got = new Map<string, number>();

@@ -1,7 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import { z } from 'zod';
-import { ConfigurationError, createEnvelope, defineCommand, defineEvent, InMemoryTransport, PublishError, ValidationError, type Delivery, type OutgoingMessage, type Transport } from '@metro/core';
+import {
+  ConfigurationError,
+  createEnvelope,
+  defineCommand,
+  defineEvent,
+  InMemoryTransport,
+  PublishError,
+  ValidationError,
+  type Delivery,
+  type OutgoingMessage,
+  type Transport,
+} from '@metro/core';
 import { createOutbox, createOutboxRelay, migrate, outboxStats, pgNotifications, InvalidExecutorError } from '../src/index.js';
 import { createTestDb, dropSchema, sleep, uniqueSchema, waitFor, type TestDb } from './helpers.js';
 
@@ -35,7 +46,14 @@ describe('outbox + relay (PostgreSQL, in-memory broker)', () => {
     t = createTestDb();
     await migrate(t.db, { schema });
     transport = new InMemoryTransport();
-    await transport.declareQueue({ queue: 'q-orders', bindings: [{ topic: 'orders', pattern: '#' }, { topic: 'user', pattern: '#' }], commandsFor: 'billing' });
+    await transport.declareQueue({
+      queue: 'q-orders',
+      bindings: [
+        { topic: 'orders', pattern: '#' },
+        { topic: 'user', pattern: '#' },
+      ],
+      commandsFor: 'billing',
+    });
     await transport.consume('q-orders', async (d) => {
       received.push(d);
       await d.ack();
@@ -79,7 +97,7 @@ describe('outbox + relay (PostgreSQL, in-memory broker)', () => {
     expect(await pendingRows()).toBe(pending);
   });
 
-  it('enqueueMany writes every message in order, 1,000 rows a statement, with each one\'s options; a rollback writes none', async () => {
+  it("enqueueMany writes every message in order, 1,000 rows a statement, with each one's options; a rollback writes none", async () => {
     const inserts: number[] = [];
     // The same pool, with a log that counts the insert statements.
     const logged = new Kysely<any>({
@@ -94,7 +112,9 @@ describe('outbox + relay (PostgreSQL, in-memory broker)', () => {
     // Given in an order of their own (not their ids' order, which follows creation): kept as given.
     const messages = envelopes
       .map((envelope, i) =>
-        i === 7 ? { envelope, options: { body: raw, contentType: 'text/plain', headers: { 'x-kept': 'yes' }, aggregateId: 'agg-7', priority: 2 } } : { envelope },
+        i === 7
+          ? { envelope, options: { body: raw, contentType: 'text/plain', headers: { 'x-kept': 'yes' }, aggregateId: 'agg-7', priority: 2 } }
+          : { envelope },
       )
       .reverse();
     const at7 = messages.length - 1 - 7;
@@ -108,10 +128,25 @@ describe('outbox + relay (PostgreSQL, in-memory broker)', () => {
     inserts.length = 0;
     await logged.transaction().execute((trx) => many.enqueueMany(trx, messages));
     expect(inserts).toEqual([10_000, 10_000, 3_000]); // 1,000 + 1,000 + 300 rows of 10 parameters
-    const rows = await sql<{ message_id: string; content_type: string; body: Buffer; headers: Record<string, string>; aggregate_id: string | null; priority: number | null }>`
-      select message_id, content_type, body, headers, aggregate_id, priority from ${sql.id(schema, 'outbox')} where status = 'pending' order by seq`.execute(t.db);
+    const rows = await sql<{
+      message_id: string;
+      content_type: string;
+      body: Buffer;
+      headers: Record<string, string>;
+      aggregate_id: string | null;
+      priority: number | null;
+    }>`
+      select message_id, content_type, body, headers, aggregate_id, priority from ${sql.id(schema, 'outbox')} where status = 'pending' order by seq`.execute(
+      t.db,
+    );
     expect(rows.rows.map((r) => r.message_id)).toEqual(messages.map((m) => m.envelope.id));
-    expect(rows.rows[at7]).toMatchObject({ message_id: envelopes[7]!.id, content_type: 'text/plain', headers: { 'x-kept': 'yes' }, aggregate_id: 'agg-7', priority: 2 });
+    expect(rows.rows[at7]).toMatchObject({
+      message_id: envelopes[7]!.id,
+      content_type: 'text/plain',
+      headers: { 'x-kept': 'yes' },
+      aggregate_id: 'agg-7',
+      priority: 2,
+    });
     expect(decoder.decode(rows.rows[at7]!.body)).toBe('raw bytes');
     expect(rows.rows[at7 - 1]).toMatchObject({ aggregate_id: null, priority: null });
     expect(JSON.parse(decoder.decode(rows.rows[at7 - 1]!.body))).toMatchObject({ id: envelopes[8]!.id, data: { orderId: 'many-8' } });
@@ -152,7 +187,12 @@ describe('outbox + relay (PostgreSQL, in-memory broker)', () => {
       const aggregate = received.find((d) => d.messageId === 'evt-1')!;
       expect(aggregate.topic).toBe('user');
       expect(aggregate.subject).toBe('user_created');
-      expect(JSON.parse(decoder.decode(aggregate.body))).toMatchObject({ eventId: 'evt-1', eventType: 'user_created', aggregate: 'user', payload: { name: 'ann' } });
+      expect(JSON.parse(decoder.decode(aggregate.body))).toMatchObject({
+        eventId: 'evt-1',
+        eventType: 'user_created',
+        aggregate: 'user',
+        payload: { name: 'ann' },
+      });
       expect(typeof JSON.parse(decoder.decode(aggregate.body)).eventTime).toBe('string');
       const command = received.find((d) => d.messageId === ids[20])!;
       expect(JSON.parse(decoder.decode(command.body))).toMatchObject({ kind: 'command', service: 'billing', type: 'charge', data: { amount: 5 } });
@@ -181,7 +221,10 @@ describe('outbox + relay (PostgreSQL, in-memory broker)', () => {
       });
       await waitFor(async () => (await outboxStats(t.db, { schema })).failed === 1, 10_000, 'row marked failed');
       expect(received.length).toBe(before + 1);
-      const row = await sql<{ attempts: number; last_error: string }>`select attempts, last_error from ${sql.id(schema, 'outbox')} where status = 'failed'`.execute(t.db);
+      const row = await sql<{
+        attempts: number;
+        last_error: string;
+      }>`select attempts, last_error from ${sql.id(schema, 'outbox')} where status = 'failed'`.execute(t.db);
       expect(row.rows[0]!.attempts).toBe(3);
       expect(row.rows[0]!.last_error).toContain('UnroutableError');
       expect(relay.stats()).toMatchObject({ failed: 1, retried: 2 });
@@ -196,10 +239,9 @@ describe('outbox + relay (PostgreSQL, in-memory broker)', () => {
     const { sentLastMinute: before, failed: failedBefore } = await outboxStats(t.db, { schema });
     await relay.start();
     try {
-      const [lost, kept] = await t.db.transaction().execute(async (trx) => [
-        await outbox().publish(trx, Lost, {}),
-        await outbox().publish(trx, OrderPlaced, { orderId: 'kept-next-to-lost' }),
-      ]);
+      const [lost, kept] = await t.db
+        .transaction()
+        .execute(async (trx) => [await outbox().publish(trx, Lost, {}), await outbox().publish(trx, OrderPlaced, { orderId: 'kept-next-to-lost' })]);
       await waitFor(async () => (await outboxStats(t.db, { schema })).failed === failedBefore + 1, 10_000, 'row marked failed');
       const rows = await sql<{ message_id: string; status: string; attempts: number; sent_at: Date | null; last_error: string | null }>`
         select message_id, status, attempts, sent_at, last_error from ${sql.id(schema, 'outbox')} where message_id in (${lost.id}, ${kept.id})`.execute(t.db);
@@ -266,7 +308,9 @@ describe('outbox + relay (PostgreSQL, in-memory broker)', () => {
 
   it('a row the broker refuses every time, while other rows go out, is retried with backoff and then marked failed', async () => {
     let poison = '';
-    const refusing = refusingTransport(transport, (m) => (m.messageId === poison ? new PublishError('nacked (test)', { details: { nacked: true } }) : undefined));
+    const refusing = refusingTransport(transport, (m) =>
+      m.messageId === poison ? new PublishError('nacked (test)', { details: { nacked: true } }) : undefined,
+    );
     const { failed: failedBefore } = await outboxStats(t.db, { schema });
     const relay = createOutboxRelay({ db: t.db, transport: refusing, schema, pollInterval: 20, maxAttempts: 3, retryDelay: 20, concurrency: 1 });
     await relay.start();
@@ -390,7 +434,8 @@ describe('outbox + relay (PostgreSQL, in-memory broker)', () => {
     // The mark's counter upsert fails while its table is away: the commit that goes with it never happens.
     await sql`alter table ${counter} rename to ${sql.id('outbox_throughput_away')}`.execute(t.db);
     // (outboxStats reads the counter table too: count directly.)
-    const pending = async () => (await sql<{ n: number }>`select count(*)::int as n from ${sql.id(schema, 'outbox')} where status = 'pending'`.execute(t.db)).rows[0]!.n;
+    const pending = async () =>
+      (await sql<{ n: number }>`select count(*)::int as n from ${sql.id(schema, 'outbox')} where status = 'pending'`.execute(t.db)).rows[0]!.n;
     const relay = createOutboxRelay({ db: t.db, transport, schema, pollInterval: 20, concurrency: 2 });
     await relay.start();
     try {
@@ -426,14 +471,19 @@ describe('outbox + relay (PostgreSQL, in-memory broker)', () => {
 
   it('deletes every sent row past its retention, in chunks, however many there are; rows within it stay', async () => {
     const outboxTable = sql.id(schema, 'outbox');
-    const insertSent = (n: number, age: string) => sql`
+    const insertSent = (n: number, age: string) =>
+      sql`
       insert into ${outboxTable} (message_id, type, destination, body, content_type, headers, status, sent_at)
       select gen_random_uuid()::text, 'placed', '{"kind":"topic","topic":"orders","subject":"placed"}'::jsonb, '\\x7b7d'::bytea, 'application/json', '{}'::jsonb, 'sent', now() - ${age}::interval
       from generate_series(1, ${n})`.execute(t.db);
     await insertSent(25_000, '2 hours'); // more than two chunks of 10,000
     await insertSent(3, '10 minutes');
     const count = async (older: boolean) =>
-      (await sql<{ n: number }>`select count(*)::int as n from ${outboxTable} where status = 'sent' and sent_at ${older ? sql`<` : sql`>=`} now() - interval '1 hour'`.execute(t.db)).rows[0]!.n;
+      (
+        await sql<{
+          n: number;
+        }>`select count(*)::int as n from ${outboxTable} where status = 'sent' and sent_at ${older ? sql`<` : sql`>=`} now() - interval '1 hour'`.execute(t.db)
+      ).rows[0]!.n;
     expect(await count(true)).toBeGreaterThanOrEqual(25_000);
     const relay = createOutboxRelay({ db: t.db, transport, schema, pollInterval: 20, retention: '1h' });
     await relay.start(); // housekeeping runs after the first claim, then once a minute

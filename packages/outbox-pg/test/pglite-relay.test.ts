@@ -28,10 +28,9 @@ describe('outbox + relay on PGlite (no server)', () => {
           throw new Error('rollback');
         }),
       ).rejects.toThrow('rollback');
-      const ids = await db.transaction().execute(async (trx) => [
-        (await outbox.publish(trx, Placed, { n: 1 })).id,
-        (await outbox.publish(trx, Placed, { n: 2 })).id,
-      ]);
+      const ids = await db
+        .transaction()
+        .execute(async (trx) => [(await outbox.publish(trx, Placed, { n: 1 })).id, (await outbox.publish(trx, Placed, { n: 2 })).id]);
       const committedAt = Date.now();
       // The poll interval is a minute: only the notification can make this fast.
       await waitFor(() => got.length === 2, 5000, 'rows published');

@@ -42,7 +42,13 @@ describe('several relays on one outbox table', () => {
     t = createTestDb();
     await migrate(t.db, { schema });
     transport = new InMemoryTransport();
-    await transport.declareQueue({ queue: 'q-all', bindings: [{ topic: 'plain', pattern: '#' }, { topic: 'ordered', pattern: '#' }] });
+    await transport.declareQueue({
+      queue: 'q-all',
+      bindings: [
+        { topic: 'plain', pattern: '#' },
+        { topic: 'ordered', pattern: '#' },
+      ],
+    });
     await transport.consume(
       'q-all',
       async (d) => {
@@ -89,7 +95,16 @@ describe('several relays on one outbox table', () => {
     const failOnce = new Set(all.filter((_, i) => i % 97 === 5).map((r) => r.messageId));
     const link = slowLink(transport, failOnce);
     const relays = [0, 1].map(() =>
-      createOutboxRelay({ db: t.db, transport: link, schema, batchSize: 50, ordering: 'aggregate', retryDelay: 20, pollInterval: 20, listen: pgNotifications(t.pool) }),
+      createOutboxRelay({
+        db: t.db,
+        transport: link,
+        schema,
+        batchSize: 50,
+        ordering: 'aggregate',
+        retryDelay: 20,
+        pollInterval: 20,
+        listen: pgNotifications(t.pool),
+      }),
     );
     await Promise.all(relays.map((r) => r.start()));
     try {
@@ -143,7 +158,10 @@ describe('several relays on one outbox table', () => {
       await waitFor(() => burst.every((r) => publishedAt.has(r.messageId)) && publishedAt.has(late.messageId), 20_000, 'every row published');
       const lastOfBurst = Math.max(...burst.map((r) => publishedAt.get(r.messageId)!));
       // Not starved until the burst is over: the relay claims from the start at least every 100 ms.
-      expect(publishedAt.get(late.messageId)!, `late row ${publishedAt.get(late.messageId)! - committedAt} ms after commit, burst done ${lastOfBurst - committedAt} ms after`).toBeLessThan(lastOfBurst - 500);
+      expect(
+        publishedAt.get(late.messageId)!,
+        `late row ${publishedAt.get(late.messageId)! - committedAt} ms after commit, burst done ${lastOfBurst - committedAt} ms after`,
+      ).toBeLessThan(lastOfBurst - 500);
       // Counted once each batch commits, which is after its last publish resolved.
       await waitFor(() => relay.stats().published >= 2001, 5_000, 'the last batches committed');
       expect(relay.stats().published).toBe(2001);

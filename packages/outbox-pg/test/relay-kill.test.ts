@@ -49,10 +49,14 @@ describe('relay killed with SIGKILL in the middle of 50,000 events', () => {
     // Every delivery the broker makes, duplicates included, on a queue of its own.
     counter = new AmqpTransport({ url: AMQP_URL });
     await counter.declareQueue({ queue: `${schema}-count`, bindings: [{ topic, pattern: '#' }] });
-    await counter.consume(`${schema}-count`, async (d) => {
-      deliveries.set(d.messageId, (deliveries.get(d.messageId) ?? 0) + 1);
-      await d.ack();
-    }, { concurrency: 64, prefetch: 500 });
+    await counter.consume(
+      `${schema}-count`,
+      async (d) => {
+        deliveries.set(d.messageId, (deliveries.get(d.messageId) ?? 0) + 1);
+        await d.ack();
+      },
+      { concurrency: 64, prefetch: 500 },
+    );
     // The service: effectively-once handler through the inbox.
     metro = createMetro({
       service: `${schema}-svc`,
@@ -61,10 +65,14 @@ describe('relay killed with SIGKILL in the middle of 50,000 events', () => {
       failures: pgFailureStore(t.db, { schema }),
       concurrency: 48,
     });
-    metro.on(Evt, async (payload, ctx) => {
-      handlerRuns++;
-      await sql`insert into ${sql.id(schema, 'effects')} (i) values (${payload.i})`.execute(ctx.trx as never);
-    }, { inbox: true, name: 'effects' });
+    metro.on(
+      Evt,
+      async (payload, ctx) => {
+        handlerRuns++;
+        await sql`insert into ${sql.id(schema, 'effects')} (i) values (${payload.i})`.execute(ctx.trx as never);
+      },
+      { inbox: true, name: 'effects' },
+    );
     await metro.start();
     // 50,000 committed rows, inserted in bulk.
     await sql`insert into ${sql.id(schema, 'outbox')} (message_id, type, destination, body, content_type, headers)
@@ -99,12 +107,18 @@ describe('relay killed with SIGKILL in the middle of 50,000 events', () => {
     const t0 = Date.now();
     await waitFor(() => deliveries.size === TOTAL, 90_000, 'every event on the broker');
     const brokerMs = Date.now() - t0;
-    await waitFor(async () => (await sql<{ n: number }>`select count(*)::int as n from ${sql.id(schema, 'effects')}`.execute(t.db)).rows[0]!.n === TOTAL, 90_000, 'every event handled');
+    await waitFor(
+      async () => (await sql<{ n: number }>`select count(*)::int as n from ${sql.id(schema, 'effects')}`.execute(t.db)).rows[0]!.n === TOTAL,
+      90_000,
+      'every event handled',
+    );
     const handledMs = Date.now() - t0;
     await sleep(500);
     const total = [...deliveries.values()].reduce((a, b) => a + b, 0);
     const duplicates = total - deliveries.size;
-    console.log(`relay kill: pending at kill ${pendingAtKill}, broker deliveries ${total}, distinct ${deliveries.size}, duplicates ${duplicates}, handler runs ${handlerRuns}; after restart: on broker in ${brokerMs} ms, handled in ${handledMs} ms`);
+    console.log(
+      `relay kill: pending at kill ${pendingAtKill}, broker deliveries ${total}, distinct ${deliveries.size}, duplicates ${duplicates}, handler runs ${handlerRuns}; after restart: on broker in ${brokerMs} ms, handled in ${handledMs} ms`,
+    );
     expect(deliveries.size).toBe(TOTAL);
     expect(duplicates).toBeLessThanOrEqual(1000); // at most the batches in flight when killed (2 x 500)
     const effects = await sql<{ n: number; d: number }>`select count(*)::int as n, count(distinct i)::int as d from ${sql.id(schema, 'effects')}`.execute(t.db);

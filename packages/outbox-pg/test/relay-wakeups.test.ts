@@ -98,7 +98,7 @@ describe('relay wakeups (PostgreSQL LISTEN/NOTIFY)', () => {
 
   it('each commit wakes one idle lane, not every lane: 20 commits to 4 idle lanes make about one claim each, each published at once', async () => {
     let claims = 0;
-     
+
     const logged = new Kysely<any>({
       dialect: new PostgresDialect({ pool: t.pool }),
       log: (event) => {
@@ -135,7 +135,15 @@ describe('relay wakeups (PostgreSQL LISTEN/NOTIFY)', () => {
         return transport.publish(message);
       },
     });
-    const relay = createOutboxRelay({ db: t.db, transport: slowFirst, schema, concurrency: 2, ordering: 'aggregate', pollInterval: '1m', listen: pgNotifications(t.pool) });
+    const relay = createOutboxRelay({
+      db: t.db,
+      transport: slowFirst,
+      schema,
+      concurrency: 2,
+      ordering: 'aggregate',
+      pollInterval: '1m',
+      listen: pgNotifications(t.pool),
+    });
     await relay.start();
     try {
       await sleep(300); // both lanes asleep
@@ -152,7 +160,9 @@ describe('relay wakeups (PostgreSQL LISTEN/NOTIFY)', () => {
   });
 
   it('a backlog fans out: one commit of 2,000 rows to idle lanes is published by several lanes, each row once', async () => {
-    const keysBefore = new Set((await sql<{ relay: string }>`select distinct relay from ${sql.id(schema, 'outbox_throughput')}`.execute(t.db)).rows.map((r) => r.relay));
+    const keysBefore = new Set(
+      (await sql<{ relay: string }>`select distinct relay from ${sql.id(schema, 'outbox_throughput')}`.execute(t.db)).rows.map((r) => r.relay),
+    );
     const relay = createOutboxRelay({ db: t.db, transport, schema, concurrency: 4, batchSize: 100, pollInterval: '1m', listen: pgNotifications(t.pool) });
     await relay.start();
     try {
@@ -164,7 +174,9 @@ describe('relay wakeups (PostgreSQL LISTEN/NOTIFY)', () => {
     } finally {
       await relay.stop(); // writes every lane's count
     }
-    const lanes = (await sql<{ relay: string }>`select distinct relay from ${sql.id(schema, 'outbox_throughput')}`.execute(t.db)).rows.filter((r) => !keysBefore.has(r.relay));
+    const lanes = (await sql<{ relay: string }>`select distinct relay from ${sql.id(schema, 'outbox_throughput')}`.execute(t.db)).rows.filter(
+      (r) => !keysBefore.has(r.relay),
+    );
     // One notification woke one lane; its full claims woke the others (each lane counts under its own key).
     expect(lanes.length).toBeGreaterThanOrEqual(2);
   });

@@ -8,7 +8,7 @@ import { createOutbox, createOutboxRelay, migrate, outboxStats, pgNotifications 
 import { createTestDb, dropSchema, uniqueSchema, waitFor, type TestDb } from './helpers.js';
 
 // Compiles queries as the PostgreSQL dialect does, without a server.
- 
+
 const compiler = new Kysely<any>({
   dialect: {
     createAdapter: () => new PostgresAdapter(),
@@ -69,7 +69,9 @@ describe('ThroughputCounter', () => {
     expect(upsert.sql).toContain(`'${key}', 12`);
     const marked = markSent('metro', ['7', '9'], false, counter.write('metro', 2)).compile(compiler);
     expect(marked.parameters).toEqual([]);
-    expect(marked.sql).toMatch(/^with marked as \(delete from "metro"\."outbox" where seq = any\('\{7,9\}'::bigint\[\]\)\) insert into "metro"\."outbox_throughput"/);
+    expect(marked.sql).toMatch(
+      /^with marked as \(delete from "metro"\."outbox" where seq = any\('\{7,9\}'::bigint\[\]\)\) insert into "metro"\."outbox_throughput"/,
+    );
     expect(markSent('metro', ['7'], true).compile(compiler).sql).toMatch(/^update "metro"\."outbox" set status = 'sent'/);
     expect(() => markSent('metro', ['7 or true'], false)).toThrow(TypeError);
     expect(() => counter.write('metro', 0)).toThrow(RangeError);

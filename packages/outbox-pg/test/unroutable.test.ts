@@ -26,7 +26,13 @@ interface RowState {
  * default policy, and `error` by option and by definition), a command to a service that does not
  * exist, and a subscribed event. The accepted row ends `sent`, the others `failed`.
  */
-async function unsubscribedRows(t: TestDb, schema: string, transport: Transport, names: { topic: string; bound: string; service: string }, received: () => Delivery[]): Promise<void> {
+async function unsubscribedRows(
+  t: TestDb,
+  schema: string,
+  transport: Transport,
+  names: { topic: string; bound: string; service: string },
+  received: () => Delivery[],
+): Promise<void> {
   const Nobody = defineEvent({ topic: names.topic, type: 'listens', schema: z.object({ n: z.number() }) });
   const MustArrive = defineEvent({ topic: names.topic, type: 'must-arrive', schema: z.object({ n: z.number() }), unroutable: 'error' });
   const Bound = defineEvent({ topic: names.bound, type: 'placed', schema: z.object({ n: z.number() }) });
@@ -37,13 +43,15 @@ async function unsubscribedRows(t: TestDb, schema: string, transport: Transport,
   const { failed: failedBefore } = await outboxStats(t.db, { schema });
   await relay.start();
   try {
-    const [accepted, byOption, byDefinition, command, bound] = await t.db.transaction().execute(async (trx) => [
-      await outbox.publish(trx, Nobody, { n: 1 }),
-      await outbox.publish(trx, Nobody, { n: 2 }, { unroutable: 'error' }),
-      await outbox.publish(trx, MustArrive, { n: 3 }),
-      await outbox.send(trx, Absent, { n: 4 }),
-      await outbox.publish(trx, Bound, { n: 5 }),
-    ]);
+    const [accepted, byOption, byDefinition, command, bound] = await t.db
+      .transaction()
+      .execute(async (trx) => [
+        await outbox.publish(trx, Nobody, { n: 1 }),
+        await outbox.publish(trx, Nobody, { n: 2 }, { unroutable: 'error' }),
+        await outbox.publish(trx, MustArrive, { n: 3 }),
+        await outbox.send(trx, Absent, { n: 4 }),
+        await outbox.publish(trx, Bound, { n: 5 }),
+      ]);
     await waitFor(async () => (await outboxStats(t.db, { schema })).failed === failedBefore + 3, 20_000, 'three rows failed');
     const rows = await sql<RowState>`select message_id, status, attempts, last_error, destination from ${sql.id(schema, 'outbox')}
       where message_id in (${accepted.id}, ${byOption.id}, ${byDefinition.id}, ${command.id}, ${bound.id})`.execute(t.db);
@@ -113,7 +121,8 @@ describe('outbox rows of events nobody subscribes to (PostgreSQL, in-memory brok
     await insertOutboxRows(t.db, schema, t.db, [row(plain), row(strict, 'error')]);
     await relay.start();
     try {
-      const status = async (id: string) => (await sql<{ status: string }>`select status from ${sql.id(schema, 'outbox')} where message_id = ${id}`.execute(t.db)).rows[0]?.status;
+      const status = async (id: string) =>
+        (await sql<{ status: string }>`select status from ${sql.id(schema, 'outbox')} where message_id = ${id}`.execute(t.db)).rows[0]?.status;
       await waitFor(async () => (await status(plain)) === 'sent' && (await status(strict)) === 'failed', 10_000, 'sent and failed');
       expect(relay.stats().unroutable).toBe(1);
     } finally {
@@ -142,7 +151,9 @@ describe('outbox rows of events nobody subscribes to (PostgreSQL, in-memory brok
   it("outbox.send refuses unroutable: 'accept' (a command nobody receives is always an error); nothing is written", async () => {
     const Cmd = defineCommand({ service: 'absent', type: 'do', schema: z.object({}) });
     const { pending } = await outboxStats(t.db, { schema });
-    await expect(t.db.transaction().execute((trx) => createOutbox({ db: t.db, schema, source: 'p' }).send(trx, Cmd, {}, { unroutable: 'accept' }))).rejects.toBeInstanceOf(ConfigurationError);
+    await expect(
+      t.db.transaction().execute((trx) => createOutbox({ db: t.db, schema, source: 'p' }).send(trx, Cmd, {}, { unroutable: 'accept' })),
+    ).rejects.toBeInstanceOf(ConfigurationError);
     expect((await outboxStats(t.db, { schema })).pending).toBe(pending);
   });
 });

@@ -52,7 +52,8 @@ export function createRpc(options: RpcOptions): Rpc {
   const { transport, service } = options;
   const logger = options.logger ?? defaultLogger;
   const concurrency = options.concurrency ?? 16;
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw new ConfigurationError(`createRpc: concurrency must be a positive integer, got ${String(options.concurrency)}.`);
+  if (!Number.isInteger(concurrency) || concurrency < 1)
+    throw new ConfigurationError(`createRpc: concurrency must be a positive integer, got ${String(options.concurrency)}.`);
   const defaultTimeoutMs = toMilliseconds(options.defaultTimeout ?? '10s');
   const served = new Map<string, ServedProcedure | Promise<ServedProcedure>>();
   const inFlight = new Set<Promise<unknown>>();

@@ -21,7 +21,10 @@ describe('loader', () => {
   const ready = rpc.serve(Users, (ids) => {
     batches.push(ids);
     if (ids.includes('boom')) throw new Error('lookup failed');
-    return ids.map(Number).filter((id) => id > 0).map((id) => ({ id, name: `u${id}` }));
+    return ids
+      .map(Number)
+      .filter((id) => id > 0)
+      .map((id) => ({ id, name: `u${id}` }));
   });
 
   it('answers each caller in the order asked, with keys compared as strings', async () => {

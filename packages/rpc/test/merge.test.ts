@@ -26,14 +26,24 @@ describe('merge (one-to-one)', () => {
   it('matches numeric and string keys, accepts key functions, skips null keys', () => {
     const rows = merge(
       [{ ref: 7 }, { ref: null }, { ref: '8' }],
-      [{ code: '7', v: 'seven' }, { code: 8, v: 'eight' }],
+      [
+        { code: '7', v: 'seven' },
+        { code: 8, v: 'eight' },
+      ],
       { localKey: 'ref', remoteKey: (item) => item.code, as: 'match' },
     );
     expect(rows.map((r) => r.match?.v ?? null)).toEqual(['seven', null, 'eight']);
   });
 
   it('the first of duplicated remote items wins', () => {
-    const rows = merge([{ k: 'a' }], [{ id: 'a', n: 1 }, { id: 'a', n: 2 }], { localKey: 'k', remoteKey: 'id', as: 'item' });
+    const rows = merge(
+      [{ k: 'a' }],
+      [
+        { id: 'a', n: 1 },
+        { id: 'a', n: 2 },
+      ],
+      { localKey: 'k', remoteKey: 'id', as: 'item' },
+    );
     expect(rows[0]!.item).toEqual({ id: 'a', n: 1 });
   });
 
@@ -76,7 +86,13 @@ describe('mergeMany (one-to-many)', () => {
 
 describe('indexBy / withoutPrototypeKeys', () => {
   it('indexes by key as strings', () => {
-    const index = indexBy([{ id: 1, n: 'a' }, { id: 2, n: 'b' }], 'id');
+    const index = indexBy(
+      [
+        { id: 1, n: 'a' },
+        { id: 2, n: 'b' },
+      ],
+      'id',
+    );
     expect(index.get('2')?.n).toBe('b');
     expect(index.size).toBe(2);
   });

@@ -103,7 +103,12 @@ describe('REST client', () => {
     expect(logins - before).toBe(1);
     expect(got).toEqual({
       method: 'POST',
-      query: [['q', 'x y'], ['n', '2'], ['tags', 'a'], ['tags', 'b']],
+      query: [
+        ['q', 'x y'],
+        ['n', '2'],
+        ['tags', 'a'],
+        ['tags', 'b'],
+      ],
       correlation: 'corr-rest',
       contentType: 'application/json',
       body: { a: 1 },

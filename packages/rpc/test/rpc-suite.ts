@@ -1,15 +1,7 @@
 // The RPC behaviour suite, run against every transport (in-memory and RabbitMQ).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import {
-  createEnvelope,
-  currentCorrelation,
-  defineEvent,
-  MetroError,
-  ValidationError,
-  withCorrelation,
-  type Transport,
-} from '@metro/core';
+import { createEnvelope, currentCorrelation, defineEvent, MetroError, ValidationError, withCorrelation, type Transport } from '@metro/core';
 import { createRpc, defineProcedure, merge, NoResponderError, RemoteError, RpcProtocolError, RpcTimeoutError, type Rpc } from '../src/index.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -232,7 +224,15 @@ export function defineRpcSuite(label: string, makeTransport: () => Transport | P
       const Outer = defineProcedure({
         name: n('outer'),
         input: z.object({ id: z.string() }),
-        output: z.object({ ctx: z.string(), seen: z.string(), published: z.string(), causation: z.string(), requestId: z.string(), inner: z.string(), caller: z.string() }),
+        output: z.object({
+          ctx: z.string(),
+          seen: z.string(),
+          published: z.string(),
+          causation: z.string(),
+          requestId: z.string(),
+          inner: z.string(),
+          caller: z.string(),
+        }),
       });
       await server.serve(Inner, () => ({ correlationId: currentCorrelation()?.correlationId ?? 'none' }));
       await server.serve(Outer, async ({ id }, ctx) => {
@@ -259,7 +259,11 @@ export function defineRpcSuite(label: string, makeTransport: () => Transport | P
     it('answers undecodable request bytes with a fail reply and keeps serving', async () => {
       const Ping = defineProcedure({ name: n('ping'), input: z.object({}), output: z.literal('pong') });
       await server.serve(Ping, () => 'pong' as const);
-      for (const bytes of [Buffer.from([0xff, 0xfe, 0x00]), Buffer.from('{"procedure":"x"'), Buffer.from('{"__proto__":{"polluted":true},"procedure":"x","deadline":1e15,"correlationid":"c"}')]) {
+      for (const bytes of [
+        Buffer.from([0xff, 0xfe, 0x00]),
+        Buffer.from('{"procedure":"x"'),
+        Buffer.from('{"__proto__":{"polluted":true},"procedure":"x","deadline":1e15,"correlationid":"c"}'),
+      ]) {
         const reply = await clientTransport.request(
           { destination: { kind: 'queue', queue: Ping.queue }, body: bytes, messageId: `bad-${Math.random()}`, contentType: 'application/json', headers: {} },
           { timeoutMs: 3000 },
@@ -293,7 +297,10 @@ export function defineRpcSuite(label: string, makeTransport: () => Transport | P
       const batches: string[][] = [];
       await server.serve(Customers, (ids) => {
         batches.push(ids);
-        return ids.filter((id) => !id.endsWith('7')).map((id) => ({ id, name: `Customer ${id}` })).reverse();
+        return ids
+          .filter((id) => !id.endsWith('7'))
+          .map((id) => ({ id, name: `Customer ${id}` }))
+          .reverse();
       });
       const loader = client.loader(Customers, { key: 'id' });
       const keys = Array.from({ length: 1000 }, (_, i) => `c${i % 400}`);

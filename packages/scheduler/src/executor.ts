@@ -30,7 +30,9 @@ export async function runOn<R>(db: AnyDatabase, executor: Executor | undefined, 
   }
   const client = target as PgClientLike;
   if (typeof client.query !== 'function') {
-    throw new ConfigurationError('The executor is neither a Kysely instance or transaction nor a pg client: pass the trx of db.transaction(), a pg client inside BEGIN, or undefined.');
+    throw new ConfigurationError(
+      'The executor is neither a Kysely instance or transaction nor a pg client: pass the trx of db.transaction(), a pg client inside BEGIN, or undefined.',
+    );
   }
   const result = await client.query(compiled.sql, [...compiled.parameters]);
   return { rows: result.rows as R[], affected: result.rowCount ?? result.rows.length };

@@ -41,7 +41,12 @@ export async function fireDueSchedules(db: AnyDatabase, t: SchedulerTables, outb
       trx,
       rows.map((row) => ({
         envelope: row.envelope,
-        options: { body: new Uint8Array(row.body), contentType: row.content_type, headers: row.headers, ...(row.unroutable !== null ? { unroutable: row.unroutable } : {}) },
+        options: {
+          body: new Uint8Array(row.body),
+          contentType: row.content_type,
+          headers: row.headers,
+          ...(row.unroutable !== null ? { unroutable: row.unroutable } : {}),
+        },
       })),
     );
     return rows.length;
@@ -69,7 +74,12 @@ export async function fireDueRecurring(db: AnyDatabase, t: SchedulerTables, outb
       const encoded = codec.encode(envelope);
       messages.push({
         envelope,
-        options: { body: encoded.body, contentType: encoded.contentType, headers: { ...encoded.headers }, ...(row.unroutable !== null ? { unroutable: row.unroutable } : {}) },
+        options: {
+          body: encoded.body,
+          contentType: encoded.contentType,
+          headers: { ...encoded.headers },
+          ...(row.unroutable !== null ? { unroutable: row.unroutable } : {}),
+        },
       });
       let next: Date;
       try {

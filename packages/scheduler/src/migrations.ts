@@ -34,7 +34,9 @@ export const schedulerMigrations: ReadonlyArray<Migration> = [
           cancelled_at timestamptz
         )`.execute(db);
       await sql`CREATE INDEX IF NOT EXISTS scheduled_messages_due_idx ON ${s}.scheduled_messages (due_at, id) WHERE status = 'pending'`.execute(db);
-      await sql`CREATE INDEX IF NOT EXISTS scheduled_messages_tags_idx ON ${s}.scheduled_messages USING gin (tags jsonb_path_ops) WITH (fastupdate = off) WHERE status = 'pending'`.execute(db);
+      await sql`CREATE INDEX IF NOT EXISTS scheduled_messages_tags_idx ON ${s}.scheduled_messages USING gin (tags jsonb_path_ops) WITH (fastupdate = off) WHERE status = 'pending'`.execute(
+        db,
+      );
       await sql`CREATE INDEX IF NOT EXISTS scheduled_messages_type_idx ON ${s}.scheduled_messages (type, status, due_at)`.execute(db);
       await sql`
         CREATE TABLE IF NOT EXISTS ${s}.recurring_schedules (

@@ -69,7 +69,11 @@ export function createOneOffSchedules({ db, t, source, codec }: SchedulerParts):
     },
 
     async cancelById(id) {
-      const result = await runOn(db, undefined, sql`UPDATE ${t.scheduled} SET status = 'cancelled', cancelled_at = now() WHERE id = ${id} AND status = 'pending'`);
+      const result = await runOn(
+        db,
+        undefined,
+        sql`UPDATE ${t.scheduled} SET status = 'cancelled', cancelled_at = now() WHERE id = ${id} AND status = 'pending'`,
+      );
       return result.affected > 0;
     },
 

@@ -1,4 +1,14 @@
-import { ConfigurationError, jsonEnvelopeCodec, SerialSteps, defaultLogger, childLogger, toMilliseconds, type Codec, type Duration, type Logger } from '@metro/core';
+import {
+  ConfigurationError,
+  jsonEnvelopeCodec,
+  SerialSteps,
+  defaultLogger,
+  childLogger,
+  toMilliseconds,
+  type Codec,
+  type Duration,
+  type Logger,
+} from '@metro/core';
 import { createOutbox } from '@metro/outbox-pg';
 import type { AnyDatabase } from './any-database.js';
 import { fireDueRecurring, fireDueSchedules, millisecondsUntilNextDue } from './firing.js';
@@ -56,7 +66,8 @@ export function createSchedulerWorker(options: SchedulerWorkerOptions): Schedule
   const t = schedulerTables(options.schema);
   const logger = childLogger(options.logger ?? defaultLogger, { component: 'scheduler-worker' });
   const batchSize = options.batchSize ?? 100;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new ConfigurationError(`Invalid batchSize ${String(batchSize)}: use a positive integer (default 100).`);
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new ConfigurationError(`Invalid batchSize ${String(batchSize)}: use a positive integer (default 100).`);
   const pollMs = Math.min(NOTIFY_HORIZON_MS, toMilliseconds(options.pollInterval ?? (options.listen ? '10s' : '1s')));
   const codec = options.codec ?? jsonEnvelopeCodec;
   const outbox = createOutbox({ db, schema: t.schema, source: options.source ?? 'metro-scheduler', codec });
@@ -170,4 +181,3 @@ export function createSchedulerWorker(options: SchedulerWorkerOptions): Schedule
     },
   };
 }
-

@@ -53,7 +53,13 @@ export interface Scheduler {
    * it and each tick still fires once. Re-declaring updates the payload; changing the cron or time
    * zone recomputes the next tick.
    */
-  every<D extends MessageDefinition>(name: string, cron: string, message: D, payload: PayloadInput<D>, options?: { timezone?: string; unroutable?: UnroutablePolicy }): Promise<void>;
+  every<D extends MessageDefinition>(
+    name: string,
+    cron: string,
+    message: D,
+    payload: PayloadInput<D>,
+    options?: { timezone?: string; unroutable?: UnroutablePolicy },
+  ): Promise<void>;
   /** Removes a recurring schedule; false if there is none by that name. */
   removeRecurring(name: string): Promise<boolean>;
   /** Every recurring schedule, by name. */

@@ -25,7 +25,10 @@ beforeAll(async () => {
   transport = new AmqpTransport({ url: AMQP_URL });
   await transport.declareQueue({ queue, bindings: [{ topic, pattern: '#' }], commandsFor: service, temporary: true });
   await transport.consume(queue, async (delivery) => {
-    received.push({ envelope: jsonEnvelopeCodec.decode({ body: delivery.body, headers: delivery.headers, contentType: delivery.contentType }), at: Date.now() });
+    received.push({
+      envelope: jsonEnvelopeCodec.decode({ body: delivery.body, headers: delivery.headers, contentType: delivery.contentType }),
+      at: Date.now(),
+    });
     await delivery.ack();
   });
   relay = createOutboxRelay({ db: t.db, transport, schema: t.schema, listen: pgNotifications(t.pool), pollInterval: '2s' });

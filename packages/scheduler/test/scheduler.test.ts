@@ -97,11 +97,13 @@ describe('schedule', () => {
   it('rejects bad timing options and bad tags with typed errors', async () => {
     await expect(scheduler.schedule(undefined, Reminder, { orderId: 'x' }, {})).rejects.toBeInstanceOf(InvalidScheduleError);
     await expect(scheduler.schedule(undefined, Reminder, { orderId: 'x' }, { at: new Date(), delay: 5 })).rejects.toBeInstanceOf(InvalidScheduleError);
-    await expect(scheduler.schedule(undefined, Reminder, { orderId: 'x' }, { at: new Date('nope') })).rejects.toMatchObject({ code: 'SCHEDULER_INVALID_SCHEDULE' });
+    await expect(scheduler.schedule(undefined, Reminder, { orderId: 'x' }, { at: new Date('nope') })).rejects.toMatchObject({
+      code: 'SCHEDULER_INVALID_SCHEDULE',
+    });
     await expect(scheduler.schedule(undefined, Reminder, { orderId: 'x' }, { delay: '5 minutes' as never })).rejects.toBeInstanceOf(InvalidScheduleError);
-    await expect(
-      scheduler.schedule(undefined, Reminder, { orderId: 'x' }, { delay: '1h', tags: { nested: { a: 1 } } as never }),
-    ).rejects.toBeInstanceOf(InvalidTagsError);
+    await expect(scheduler.schedule(undefined, Reminder, { orderId: 'x' }, { delay: '1h', tags: { nested: { a: 1 } } as never })).rejects.toBeInstanceOf(
+      InvalidTagsError,
+    );
     await expect(scheduler.cancel({ type: 'reminder', tags: { list: [1] } as never })).rejects.toMatchObject({ code: 'SCHEDULER_INVALID_TAGS' });
   });
 });

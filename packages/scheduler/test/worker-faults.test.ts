@@ -21,7 +21,9 @@ afterAll(async () => {
 });
 
 async function counts(type: string) {
-  const rows = (await outboxRows(t.db, t.schema)).filter((r) => (JSON.parse(Buffer.from(r.body).toString('utf8')) as { data: { orderId: string } }).data.orderId.startsWith(type));
+  const rows = (await outboxRows(t.db, t.schema)).filter((r) =>
+    (JSON.parse(Buffer.from(r.body).toString('utf8')) as { data: { orderId: string } }).data.orderId.startsWith(type),
+  );
   return { total: rows.length, distinct: new Set(rows.map((r) => r.message_id)).size, ids: new Set(rows.map((r) => r.message_id)) };
 }
 
@@ -48,10 +50,16 @@ describe('worker faults', () => {
     });
     // Wait until the first batch committed and the next one is mid-transaction.
     await waitFor(async () => (await counts('kill-')).total >= 50, 15_000);
-    await waitFor(async () => {
-      const r = await sql<{ n: string }>`SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = ${appName} AND xact_start IS NOT NULL`.execute(t.db);
-      return Number(r.rows[0]!.n) > 0;
-    }, 5000, 5);
+    await waitFor(
+      async () => {
+        const r = await sql<{ n: string }>`SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = ${appName} AND xact_start IS NOT NULL`.execute(
+          t.db,
+        );
+        return Number(r.rows[0]!.n) > 0;
+      },
+      5000,
+      5,
+    );
     await sleep(200);
     child.kill('SIGKILL');
     await new Promise((resolve) => child.once('exit', resolve));
@@ -81,7 +89,14 @@ describe('worker faults', () => {
     await proxy.start();
     const proxied = createDb(`postgres://postgres@127.0.0.1:${proxy.port}/test`, 4);
     const errors: unknown[] = [];
-    const logger = { debug() {}, info() {}, warn() {}, error(obj: Record<string, unknown>) { errors.push(obj.err); } };
+    const logger = {
+      debug() {},
+      info() {},
+      warn() {},
+      error(obj: Record<string, unknown>) {
+        errors.push(obj.err);
+      },
+    };
     const worker = createSchedulerWorker({ db: proxied.db, schema: t.schema, listen: pgNotifications(proxied.pool), pollInterval: 300, logger });
     const scheduler = createScheduler({ db: t.db, schema: t.schema, source: 'orders' });
     await worker.start();

@@ -99,10 +99,7 @@ export class AmqpTransport implements Transport {
   /** Connects both connections (publish and consume). Idempotent; rejects with `AmqpConnectError` if the broker cannot be reached within `connectTimeoutMs`. */
   async start(): Promise<void> {
     this.assertOpen();
-    await Promise.all([
-      this.publishConnection.whenReady(this.options.connectTimeoutMs),
-      this.consumeConnection.whenReady(this.options.connectTimeoutMs),
-    ]);
+    await Promise.all([this.publishConnection.whenReady(this.options.connectTimeoutMs), this.consumeConnection.whenReady(this.options.connectTimeoutMs)]);
   }
 
   /**
@@ -141,9 +138,13 @@ export class AmqpTransport implements Transport {
       this.consumers.delete(consumer);
       await consumer.cancel();
       if (amqpCode(err) === 404) {
-        throw new AmqpTopologyError(`Queue "${amqpQueue}" does not exist, so it cannot be consumed. Declare it first (declareQueue) or check the name and prefix.`, err, {
-          queue: amqpQueue,
-        });
+        throw new AmqpTopologyError(
+          `Queue "${amqpQueue}" does not exist, so it cannot be consumed. Declare it first (declareQueue) or check the name and prefix.`,
+          err,
+          {
+            queue: amqpQueue,
+          },
+        );
       }
       throw err;
     }

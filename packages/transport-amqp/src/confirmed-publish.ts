@@ -75,7 +75,13 @@ export class ConfirmedPublish implements PublishMode {
     const messageId = message.properties.messageId as unknown;
     for (const entry of this.pending.values()) {
       const o = entry.raw;
-      if (!entry.returned && o.mandatory && o.exchange === exchange && o.routingKey === routingKey && (o.options.messageId ?? undefined) === (messageId ?? undefined)) {
+      if (
+        !entry.returned &&
+        o.mandatory &&
+        o.exchange === exchange &&
+        o.routingKey === routingKey &&
+        (o.options.messageId ?? undefined) === (messageId ?? undefined)
+      ) {
         entry.returned = true;
         return true;
       }

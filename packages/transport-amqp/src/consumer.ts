@@ -138,9 +138,15 @@ export class AmqpConsumer implements Consumer {
     if (this.cancelled) return;
     if (this.host.supervisor.current?.model === live.model) {
       if (brokerError !== undefined) {
-        this.host.logger.warn({ err: brokerError, queue: this.queue, code: amqpCode(brokerError) }, 'metro: consumer channel closed by the broker; reopening (unacked messages are redelivered)');
+        this.host.logger.warn(
+          { err: brokerError, queue: this.queue, code: amqpCode(brokerError) },
+          'metro: consumer channel closed by the broker; reopening (unacked messages are redelivered)',
+        );
       } else {
-        this.host.logger.warn({ queue: this.queue }, 'metro: consumer channel closed without a broker error (connection lost or closing); reopening (unacked messages are redelivered)');
+        this.host.logger.warn(
+          { queue: this.queue },
+          'metro: consumer channel closed without a broker error (connection lost or closing); reopening (unacked messages are redelivered)',
+        );
       }
       this.scheduleReopen(live);
     }

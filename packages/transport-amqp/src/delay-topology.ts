@@ -107,12 +107,7 @@ export class DelayTopology {
     return { delayMs: ms, headers: { [DELAY_HEADER]: String(ms), [TARGET_EXCHANGE_HEADER]: target.exchange } };
   }
 
-  private once(
-    model: ChannelModel,
-    key: string,
-    work: Parameters<typeof withThrowawayChannel<void>>[1],
-    renew = false,
-  ): Promise<void> {
+  private once(model: ChannelModel, key: string, work: Parameters<typeof withThrowawayChannel<void>>[1], renew = false): Promise<void> {
     const cached = this.declared.get(key);
     if (cached && !(renew && Date.now() - cached.at > RENEW_AFTER_MS)) return cached.done;
     const done = withThrowawayChannel(model, work);

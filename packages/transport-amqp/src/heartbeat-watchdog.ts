@@ -18,18 +18,21 @@ export function watchHeartbeat(model: ChannelModel, heartbeatSeconds: number, on
   const intervalMs = heartbeatSeconds * 1000;
   let lastBytes = socket.bytesRead;
   let lastChange = Date.now();
-  const timer = setInterval(() => {
-    const bytes = socket.bytesRead;
-    const now = Date.now();
-    if (bytes !== lastBytes) {
-      lastBytes = bytes;
-      lastChange = now;
-    } else if (now - lastChange >= intervalMs * 1.5) {
-      clearInterval(timer);
-      onDead();
-      socket.destroy(new Error(`No data from RabbitMQ for ${now - lastChange} ms (heartbeat ${heartbeatSeconds} s): connection considered dead`));
-    }
-  }, Math.max(50, intervalMs / 4));
+  const timer = setInterval(
+    () => {
+      const bytes = socket.bytesRead;
+      const now = Date.now();
+      if (bytes !== lastBytes) {
+        lastBytes = bytes;
+        lastChange = now;
+      } else if (now - lastChange >= intervalMs * 1.5) {
+        clearInterval(timer);
+        onDead();
+        socket.destroy(new Error(`No data from RabbitMQ for ${now - lastChange} ms (heartbeat ${heartbeatSeconds} s): connection considered dead`));
+      }
+    },
+    Math.max(50, intervalMs / 4),
+  );
   timer.unref();
   return () => clearInterval(timer);
 }

@@ -28,12 +28,7 @@ function toBuffer(body: Uint8Array): Buffer {
  * would cut its delay short (the envelope's `expiresat` still tells the bus).
  * Returns synchronously when nothing needs declaring (the hot path).
  */
-export function toRawPublish(
-  model: ChannelModel,
-  message: OutgoingMessage,
-  topology: Topology,
-  delays: DelayTopology,
-): RawPublish | Promise<RawPublish> {
+export function toRawPublish(model: ChannelModel, message: OutgoingMessage, topology: Topology, delays: DelayTopology): RawPublish | Promise<RawPublish> {
   const { destination } = message;
   let exchange: string;
   let routingKey: string;

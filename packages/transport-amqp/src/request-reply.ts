@@ -29,13 +29,18 @@ export class RequestReply {
   private readonly publisher: ChannelPublisher;
   private closed = false;
 
-  constructor(supervisor: ConnectionSupervisor, limits: { publishTimeoutMs: number; maxBufferedPublishes: number }, private readonly logger: Logger) {
+  constructor(
+    supervisor: ConnectionSupervisor,
+    limits: { publishTimeoutMs: number; maxBufferedPublishes: number },
+    private readonly logger: Logger,
+  ) {
     this.publisher = new ChannelPublisher('request-reply', supervisor, limits, logger, {
       // Requests and replies are confirmed by their reply (or the requester's timeout): a plain
       // channel spares the broker an ack frame, and both sides a socket read, per message.
       confirms: false,
       setup: (channel, live) => this.setup(channel, live),
-      onChannelLost: () => this.failAll(new PublishError('The connection to RabbitMQ was lost while waiting for a reply; the reply cannot arrive any more. Retry the request.')),
+      onChannelLost: () =>
+        this.failAll(new PublishError('The connection to RabbitMQ was lost while waiting for a reply; the reply cannot arrive any more. Retry the request.')),
       onUnconfirmedReturn: (message) => this.onReturn(message),
     });
   }

@@ -95,7 +95,10 @@ export class Topology {
         await this.apply(model, declaration);
       } catch (err) {
         if (!(err instanceof AmqpTopologyError)) throw err;
-        this.logger.error({ err, queue: declaration.queue }, 'metro: re-declaring a queue after reconnect failed; its consumer cannot resume until this is fixed');
+        this.logger.error(
+          { err, queue: declaration.queue },
+          'metro: re-declaring a queue after reconnect failed; its consumer cannot resume until this is fixed',
+        );
       }
     }
   }

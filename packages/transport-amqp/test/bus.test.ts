@@ -64,10 +64,14 @@ describe('the bus (createMetro) on RabbitMQ', () => {
     const name = service('fails');
     const metro = metroFor(name);
     let calls = 0;
-    metro.on(Placed, () => {
-      calls++;
-      throw new Error('always broken');
-    }, { name: 'broken', retry: { attempts: 2, backoff: 'fixed', delay: '100ms' } });
+    metro.on(
+      Placed,
+      () => {
+        calls++;
+        throw new Error('always broken');
+      },
+      { name: 'broken', retry: { attempts: 2, backoff: 'fixed', delay: '100ms' } },
+    );
     await metro.start();
     await metro.publish(Placed, { orderId: '2' });
     await waitFor(async () => (await metro.failures.list()).items.length === 1, 15_000, 'a failure record');
@@ -108,7 +112,19 @@ describe('the bus (createMetro) on RabbitMQ', () => {
     metro.handle(Task, (payload) => void handled.push(payload.n));
     await metro.start();
     const envelope = (id: string, type: string, data: unknown) =>
-      Buffer.from(JSON.stringify({ specversion: '1.0', id, source: 'raw', type, time: new Date().toISOString(), datacontenttype: 'application/json', kind: 'command', service: name, data }));
+      Buffer.from(
+        JSON.stringify({
+          specversion: '1.0',
+          id,
+          source: 'raw',
+          type,
+          time: new Date().toISOString(),
+          datacontenttype: 'application/json',
+          kind: 'command',
+          service: name,
+          data,
+        }),
+      );
     const ch = broker.channel;
     ch.sendToQueue(name, Buffer.from('{"not json'), { messageId: 'bad-json', contentType: CLOUDEVENTS_JSON });
     ch.sendToQueue(name, envelope('bad-schema', 'task', { n: 'nope' }), { messageId: 'bad-schema', contentType: CLOUDEVENTS_JSON });
@@ -140,7 +156,19 @@ describe('the bus (createMetro) on RabbitMQ', () => {
     metro.subscription('audit').on({ topic: external, subject: /^MetroDemo\/Type\/.*$/, external: true }, (data) => void seen.push(data));
     await metro.start();
     const body = (type: string) =>
-      Buffer.from(JSON.stringify({ specversion: '1.0', id: `${type}-${Math.random()}`, source: 'py', type, time: new Date().toISOString(), datacontenttype: 'application/json', kind: 'event', topic: external, data: { type } }));
+      Buffer.from(
+        JSON.stringify({
+          specversion: '1.0',
+          id: `${type}-${Math.random()}`,
+          source: 'py',
+          type,
+          time: new Date().toISOString(),
+          datacontenttype: 'application/json',
+          kind: 'event',
+          topic: external,
+          data: { type },
+        }),
+      );
     broker.channel.publish(external, 'MetroDemo/Type/Created', body('MetroDemo/Type/Created'), { contentType: CLOUDEVENTS_JSON });
     broker.channel.publish(external, 'Other/Thing', body('Other/Thing'), { contentType: CLOUDEVENTS_JSON });
     await waitFor(() => seen.length === 1, 10_000, 'the matching event');

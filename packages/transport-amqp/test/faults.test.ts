@@ -28,7 +28,9 @@ beforeAll(async () => {
   // The child process runs the built package: rebuild it when the sources are newer.
   const dist = join(packageDir, 'dist', 'index.js');
   if (!existsSync(dist) || statSync(dist).mtimeMs < newestMtime(join(packageDir, 'src'))) {
-    execFileSync(process.execPath, [createRequire(import.meta.url).resolve('typescript/bin/tsc'), '-p', join(packageDir, 'tsconfig.build.json')], { stdio: 'inherit' });
+    execFileSync(process.execPath, [createRequire(import.meta.url).resolve('typescript/bin/tsc'), '-p', join(packageDir, 'tsconfig.build.json')], {
+      stdio: 'inherit',
+    });
   }
 }, 60_000);
 
@@ -39,7 +41,11 @@ afterAll(async () => {
 });
 
 function report(title: string, counts: Record<string, number>): void {
-  console.log(`${title}: ${Object.entries(counts).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  console.log(
+    `${title}: ${Object.entries(counts)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')}`,
+  );
 }
 
 /** Reads every message left in `queue` through a direct (unproxied) connection. */
@@ -66,9 +72,18 @@ describe('faults through a TCP proxy', () => {
     await broker.channel.assertQueue(queue, { durable: true, arguments: { 'x-max-length': 1, 'x-overflow': 'reject-publish' } });
     const t = new AmqpTransport({ url: AMQP_URL });
     opened.push(t);
-    const message = (id: string): OutgoingMessage => ({ destination: { kind: 'queue', queue }, body: enc.encode(id), messageId: id, contentType: 'text/plain', headers: {} });
+    const message = (id: string): OutgoingMessage => ({
+      destination: { kind: 'queue', queue },
+      body: enc.encode(id),
+      messageId: id,
+      contentType: 'text/plain',
+      headers: {},
+    });
     await t.publish(message('fits'));
-    const refused = await t.publish(message('refused')).then(() => undefined, (err: unknown) => err);
+    const refused = await t.publish(message('refused')).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
     expect(refused).toBeInstanceOf(PublishError);
     expect((refused as PublishError).details).toMatchObject({ nacked: true });
     expect((refused as PublishError).message).toMatch(/refused .*\(nack\)/);
@@ -157,7 +172,11 @@ describe('faults through a TCP proxy', () => {
       },
       { concurrency: 16, prefetch: 64 },
     );
-    await waitFor(async () => seen.size >= total && (await broker.scratch().then((ch) => ch.checkQueue(queue))).messageCount === 0, 60_000, 'every message consumed');
+    await waitFor(
+      async () => seen.size >= total && (await broker.scratch().then((ch) => ch.checkQueue(queue))).messageCount === 0,
+      60_000,
+      'every message consumed',
+    );
     await sleep(300);
     const lost = total - seen.size;
     report('consume 20k with 2 cuts', {
@@ -211,12 +230,16 @@ describe('faults through a TCP proxy', () => {
         await d.ack();
       });
       let last = '';
-      await waitFor(async () => {
-        const all = new Set([...ackedInChild, ...rest]);
-        const stats = await publisher.inspectQueue(queue);
-        last = `union=${all.size} child=${ackedInChild.size} after=${rest.length} queue=${JSON.stringify(stats)}`;
-        return all.size >= total && stats?.messages === 0;
-      }, 30_000, 'every message handled once somewhere').catch((err: Error) => {
+      await waitFor(
+        async () => {
+          const all = new Set([...ackedInChild, ...rest]);
+          const stats = await publisher.inspectQueue(queue);
+          last = `union=${all.size} child=${ackedInChild.size} after=${rest.length} queue=${JSON.stringify(stats)}`;
+          return all.size >= total && stats?.messages === 0;
+        },
+        30_000,
+        'every message handled once somewhere',
+      ).catch((err: Error) => {
         throw new Error(`${err.message}: ${last}`);
       });
       await survivor.cancel();

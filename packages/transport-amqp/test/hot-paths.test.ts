@@ -68,7 +68,10 @@ describe('hot paths of the transport', () => {
     // Many in flight at once, all answered.
     const replies = await Promise.all(
       Array.from({ length: 200 }, (_, i) =>
-        client.request({ destination: { kind: 'queue', queue }, body: Buffer.from('x'), messageId: `r${i}`, contentType: 'text/plain', headers: {} }, { timeoutMs: 10_000 }),
+        client.request(
+          { destination: { kind: 'queue', queue }, body: Buffer.from('x'), messageId: `r${i}`, contentType: 'text/plain', headers: {} },
+          { timeoutMs: 10_000 },
+        ),
       ),
     );
     expect(replies.map((r) => Buffer.from(r.body).toString())).toEqual(Array.from({ length: 200 }, (_, i) => `re:r${i}`));
@@ -115,7 +118,10 @@ describe('hot paths of the transport', () => {
       await delivery.ack();
     });
     const ask = (id: string) =>
-      client.request({ destination: { kind: 'topic', topic, subject: 'ask.price' }, body: Buffer.from('?'), messageId: id, contentType: 'text/plain', headers: {} }, { timeoutMs: 5000 });
+      client.request(
+        { destination: { kind: 'topic', topic, subject: 'ask.price' }, body: Buffer.from('?'), messageId: id, contentType: 'text/plain', headers: {} },
+        { timeoutMs: 5000 },
+      );
     // The first request waits for the exchange declaration (the publisher's slow path), the rest take the hot path.
     const [first, ...rest] = await Promise.all([ask('t0'), ask('t1'), ask('t2')]);
     expect([first, ...rest].map((r) => Buffer.from(r.body).toString())).toEqual(['re:t0', 're:t1', 're:t2']);
@@ -136,7 +142,9 @@ describe('hot paths of the transport', () => {
       await delivery.ack();
     });
     const gone = new AmqpTransport({ url: AMQP_URL });
-    const lost = gone.request({ destination: { kind: 'queue', queue }, body: Buffer.from('1'), messageId: 'g1', contentType: 'text/plain', headers: {} }, { timeoutMs: 5000 }).catch((e: unknown) => e);
+    const lost = gone
+      .request({ destination: { kind: 'queue', queue }, body: Buffer.from('1'), messageId: 'g1', contentType: 'text/plain', headers: {} }, { timeoutMs: 5000 })
+      .catch((e: unknown) => e);
     await waitFor(() => held !== undefined, 5000, 'first request held');
     await gone.close();
     await lost;
@@ -145,9 +153,15 @@ describe('hot paths of the transport', () => {
     await held!.ack();
     // Its request/reply channel still carries replies to others and its own requests.
     const other = transport();
-    const reply = await other.request({ destination: { kind: 'queue', queue }, body: Buffer.from('2'), messageId: 'g2', contentType: 'text/plain', headers: {} }, { timeoutMs: 5000 });
+    const reply = await other.request(
+      { destination: { kind: 'queue', queue }, body: Buffer.from('2'), messageId: 'g2', contentType: 'text/plain', headers: {} },
+      { timeoutMs: 5000 },
+    );
     expect(Buffer.from(reply.body).toString()).toBe('ok');
-    const own = await server.request({ destination: { kind: 'queue', queue }, body: Buffer.from('3'), messageId: 'g3', contentType: 'text/plain', headers: {} }, { timeoutMs: 5000 });
+    const own = await server.request(
+      { destination: { kind: 'queue', queue }, body: Buffer.from('3'), messageId: 'g3', contentType: 'text/plain', headers: {} },
+      { timeoutMs: 5000 },
+    );
     expect(Buffer.from(own.body).toString()).toBe('ok');
   });
 

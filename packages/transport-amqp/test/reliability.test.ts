@@ -8,7 +8,8 @@ import { TcpProxy } from '@metro/test-support';
 
 const names = new TestNames();
 const q = (label: string): string => names.queue(label);
-const msg = (destination: OutgoingMessage['destination'], body: string, extra: Partial<OutgoingMessage> = {}): OutgoingMessage => textMessage(destination, body, extra, 'r');
+const msg = (destination: OutgoingMessage['destination'], body: string, extra: Partial<OutgoingMessage> = {}): OutgoingMessage =>
+  textMessage(destination, body, extra, 'r');
 
 let broker: RawBroker;
 const opened: Array<{ close(): Promise<void> }> = [];
@@ -54,7 +55,17 @@ describe('reconnection', () => {
     await broker.deleteExchanges(topic);
     await sleep(200);
     proxy.resume();
-    await waitFor(async () => (await broker.scratch().then((ch) => ch.checkQueue(queue).then((ok) => ok.consumerCount, () => 0))) === 1, 10_000, 'the queue re-declared and consumed');
+    await waitFor(
+      async () =>
+        (await broker.scratch().then((ch) =>
+          ch.checkQueue(queue).then(
+            (ok) => ok.consumerCount,
+            () => 0,
+          ),
+        )) === 1,
+      10_000,
+      'the queue re-declared and consumed',
+    );
     broker.channel.publish(topic, 'a.b', Buffer.from('after'));
     await waitFor(() => got.length === 1, 5000, 'a delivery after the reconnect');
     expect(text(got[0]!.body)).toBe('after');
@@ -165,11 +176,15 @@ describe('broker flow control and consumer faults', () => {
     const lazy = new AmqpTransport({ url: AMQP_URL });
     opened.push(lazy);
     const got: string[] = [];
-    await lazy.consume(queue, async (d) => {
-      got.push(d.messageId);
-      await sleep(2);
-      await d.ack();
-    }, { concurrency: 1, prefetch: 4 });
+    await lazy.consume(
+      queue,
+      async (d) => {
+        got.push(d.messageId);
+        await sleep(2);
+        await d.ack();
+      },
+      { concurrency: 1, prefetch: 4 },
+    );
     expect((await lazy.inspectQueue(queue))?.consumers).toBe(1);
     await Promise.all(Array.from({ length: 50 }, (_, i) => setup.publish(msg({ kind: 'queue', queue }, `l${i}`))));
     await waitFor(() => got.length === 50, 10_000, '50 deliveries');

@@ -7,7 +7,8 @@ import { text, textMessage } from './support/messages.js';
 const names = new TestNames();
 const q = (label: string): string => names.queue(label);
 const t = (label: string): string => names.exchange(label);
-const msg = (destination: OutgoingMessage['destination'], body: string, extra: Partial<OutgoingMessage> = {}): OutgoingMessage => textMessage(destination, body, extra, 'm');
+const msg = (destination: OutgoingMessage['destination'], body: string, extra: Partial<OutgoingMessage> = {}): OutgoingMessage =>
+  textMessage(destination, body, extra, 'm');
 
 let broker: RawBroker;
 let transport: AmqpTransport;
@@ -52,7 +53,9 @@ describe('topology', () => {
     await consumer.cancel();
 
     const missing = unique('missing-exchange');
-    const err = await transport.declareQueue({ queue: q('ext-missing'), bindings: [{ topic: missing, pattern: '#', external: true }] }).catch((e: unknown) => e);
+    const err = await transport
+      .declareQueue({ queue: q('ext-missing'), bindings: [{ topic: missing, pattern: '#', external: true }] })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AmqpTopologyError);
     expect((err as AmqpTopologyError).code).toBe('AMQP_TOPOLOGY');
     expect((err as Error).message).toContain(missing);
@@ -171,13 +174,21 @@ describe('topology', () => {
       const err = await ch.assertQueue(prefix + qq, { durable: true }).catch((e: unknown) => e);
       expect(String(err)).toMatch(/PRECONDITION_FAILED|inequivalent/);
       await quorum.publish(msg({ kind: 'topic', topic, subject: 'a' }, 'q'));
-      for (const [body, p] of [['low', 1], ['high', 5]] as const) await priority.publish(msg({ kind: 'queue', queue: pq }, body, { priority: p }));
+      for (const [body, p] of [
+        ['low', 1],
+        ['high', 5],
+      ] as const)
+        await priority.publish(msg({ kind: 'queue', queue: pq }, body, { priority: p }));
       await waitFor(async () => (await priority.inspectQueue(pq))?.messages === 2, 5000, '2 ready');
       const got: string[] = [];
-      const c = await priority.consume(pq, async (d) => {
-        got.push(text(d.body));
-        await d.ack();
-      }, { concurrency: 1, prefetch: 1 });
+      const c = await priority.consume(
+        pq,
+        async (d) => {
+          got.push(text(d.body));
+          await d.ack();
+        },
+        { concurrency: 1, prefetch: 1 },
+      );
       await waitFor(() => got.length === 2, 5000, '2 deliveries');
       expect(got).toEqual(['high', 'low']);
       await c.cancel();

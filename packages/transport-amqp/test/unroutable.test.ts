@@ -42,10 +42,14 @@ function metroFor(name: string, logger: Logger = silentLogger, transport: AmqpTr
 class HeaderKeepingTransport extends AmqpTransport {
   readonly delivered: Array<Readonly<Record<string, HeaderValue>>> = [];
   override consume(queue: string, onDelivery: DeliveryHandler, options?: ConsumeOptions): Promise<Consumer> {
-    return super.consume(queue, (delivery) => {
-      this.delivered.push(delivery.headers);
-      return onDelivery(delivery);
-    }, options);
+    return super.consume(
+      queue,
+      (delivery) => {
+        this.delivered.push(delivery.headers);
+        return onDelivery(delivery);
+      },
+      options,
+    );
   }
 }
 /** A logger that keeps its warnings. */
@@ -126,10 +130,14 @@ describe('failure records on RabbitMQ keep no broker dead-letter headers', () =>
     const transport = new HeaderKeepingTransport({ url: AMQP_URL, logger: silentLogger });
     const metro = metroFor(name, silentLogger, transport);
     let calls = 0;
-    metro.on(Placed, () => {
-      calls++;
-      throw new Error('always broken');
-    }, { name: 'broken', retry: { attempts: 3, backoff: 'fixed', delay: '100ms' } });
+    metro.on(
+      Placed,
+      () => {
+        calls++;
+        throw new Error('always broken');
+      },
+      { name: 'broken', retry: { attempts: 3, backoff: 'fixed', delay: '100ms' } },
+    );
     await metro.start();
     await metro.publish(Placed, { n: 1 }, { headers: { tenant: 'eu' } });
     await waitFor(async () => (await metro.failures.list()).items.length === 1, 15_000, 'a failure record');

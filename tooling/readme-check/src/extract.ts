@@ -55,7 +55,10 @@ export function extractBlocks(file: string, markdown: string): CodeBlock[] {
       blocks.push({
         file,
         line: i + 1,
-        code: lines.slice(i + 1, end).map((l) => (l.startsWith(indent) ? l.slice(indent.length) : l)).join('\n'),
+        code: lines
+          .slice(i + 1, end)
+          .map((l) => (l.startsWith(indent) ? l.slice(indent.length) : l))
+          .join('\n'),
         notChecked,
         continues: marker !== undefined && CONTINUES.test(marker),
       });

@@ -62,7 +62,10 @@ export function writeModules(blocks: readonly CodeBlock[], scratchDir: string): 
 /** Runs tsc once over the scratch directory; returns each module's errors, mapped to Markdown lines. */
 export function typecheck(modules: readonly BlockModule[], scratchDir: string): Map<string, Diagnostic[]> {
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-  const run = spawnSync(process.execPath, [tsc, '-p', join(scratchDir, 'tsconfig.json'), '--pretty', 'false'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const run = spawnSync(process.execPath, [tsc, '-p', join(scratchDir, 'tsconfig.json'), '--pretty', 'false'], {
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
   if (run.error) throw run.error;
   const byFile = new Map(modules.map((m) => [m.fileName, m]));
   const result = new Map<string, Diagnostic[]>(modules.map((m) => [m.fileName, []]));

@@ -50,12 +50,19 @@ async function tarballOf(pkg, dir) {
 
 async function publintProblems(tarball) {
   const bytes = readFileSync(tarball);
-  const { messages, pkg } = await publint({ pack: { tarball: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) }, level: 'suggestion', strict: true });
+  const { messages, pkg } = await publint({
+    pack: { tarball: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) },
+    level: 'suggestion',
+    strict: true,
+  });
   return messages.map((m) => `publint ${m.type} ${m.code}: ${formatMessage(m, pkg, { color: false }) ?? ''}`);
 }
 
 async function attwProblems(tarball) {
-  const { stdout } = await run(process.execPath, [attwBin, tarball, '--profile', 'esm-only', '--format', 'json', '--no-color'], { timeout: 120_000, maxBuffer: 64 * 1024 * 1024 }).catch(
+  const { stdout } = await run(process.execPath, [attwBin, tarball, '--profile', 'esm-only', '--format', 'json', '--no-color'], {
+    timeout: 120_000,
+    maxBuffer: 64 * 1024 * 1024,
+  }).catch(
     // attw exits 1 when it finds problems and still prints its JSON.
     (error) => ({ stdout: error.stdout ?? '' }),
   );
@@ -76,7 +83,11 @@ try {
     results[pkg.name] = [...fromPublint, ...fromAttw];
     if (!json) {
       const problems = results[pkg.name];
-      console.log(problems.length === 0 ? `ok    ${pkg.name} (publint strict, attw --profile esm-only)` : `FAIL  ${pkg.name}\n${problems.map((p) => `        ${p}`).join('\n')}`);
+      console.log(
+        problems.length === 0
+          ? `ok    ${pkg.name} (publint strict, attw --profile esm-only)`
+          : `FAIL  ${pkg.name}\n${problems.map((p) => `        ${p}`).join('\n')}`,
+      );
     }
   }
 } finally {

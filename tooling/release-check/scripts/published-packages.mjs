@@ -25,5 +25,9 @@ export function publishedPackages() {
 
 // `node published-packages.mjs --filters` prints turbo filters (`--filter=./packages/core ...`).
 if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv.includes('--filters')) {
-  console.log(publishedPackages().map((p) => `--filter=./${p.dir}`).join(' '));
+  console.log(
+    publishedPackages()
+      .map((p) => `--filter=./${p.dir}`)
+      .join(' '),
+  );
 }

@@ -39,7 +39,9 @@ function withTarballs(script: string): string {
 async function createVhost(): Promise<{ url: string; remove: () => Promise<void> }> {
   const name = `metro-getting-started-${randomBytes(4).toString('hex')}`;
   await run('rabbitmqctl', ['add_vhost', name], { timeout: 60_000 }).catch((error: Error) => {
-    throw new Error(`could not create a RabbitMQ virtual host with rabbitmqctl (the page's services run on one of their own; run the tests where the RabbitMQ on :5672 is local): ${error.message}`);
+    throw new Error(
+      `could not create a RabbitMQ virtual host with rabbitmqctl (the page's services run on one of their own; run the tests where the RabbitMQ on :5672 is local): ${error.message}`,
+    );
   });
   await run('rabbitmqctl', ['set_permissions', '-p', name, 'guest', '.*', '.*', '.*'], { timeout: 60_000 });
   const url = new URL(AMQP_URL);
@@ -75,16 +77,18 @@ class Terminal {
     this.process.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
       this.stderr += chunk;
     });
-    this.exited = new Promise((resolve) => this.process.once('exit', (code) => {
-      for (const wake of this.waiters.splice(0)) wake();
-      resolve(code);
-    }));
+    this.exited = new Promise((resolve) =>
+      this.process.once('exit', (code) => {
+        for (const wake of this.waiters.splice(0)) wake();
+        resolve(code);
+      }),
+    );
   }
 
   /** Waits until a line of stdout matches, and returns its match. */
   async line(pattern: RegExp, timeoutMs = 30_000): Promise<RegExpMatchArray> {
     const deadline = Date.now() + timeoutMs;
-    for (let seen = 0; ; ) {
+    for (let seen = 0; ;) {
       for (; seen < this.stdout.length; seen++) {
         const match = pattern.exec(this.stdout[seen]!);
         if (match) return match;

@@ -22,7 +22,12 @@ const PEERS = ['@metro/outbox-pg', '@metro/scheduler', '@metro/admin-trpc'];
 /** The declared range, the same in every package that has kysely as a peer. */
 function declaredRange(): string {
   const ranges = new Set(
-    packed.filter((p) => PEERS.includes(p.name)).map((p) => (JSON.parse(readFileSync(join(p.unpacked, 'package.json'), 'utf8')) as { peerDependencies?: Record<string, string> }).peerDependencies?.['kysely']),
+    packed
+      .filter((p) => PEERS.includes(p.name))
+      .map(
+        (p) =>
+          (JSON.parse(readFileSync(join(p.unpacked, 'package.json'), 'utf8')) as { peerDependencies?: Record<string, string> }).peerDependencies?.['kysely'],
+      ),
   );
   expect([...ranges], 'one kysely peer range across the packages').toHaveLength(1);
   return [...ranges][0]!;
@@ -81,7 +86,9 @@ describe.each(VERSIONS)('an app on kysely %s', (version) => {
   it('is inside the declared peer range', () => {
     // The range is a union of caret ranges of 0.x minors (`^0.27.0 || ^0.28.0`): one of them must be this minor's.
     const [major, minor] = installed.split('.');
-    const alternatives = declaredRange().split('||').map((r) => r.trim());
+    const alternatives = declaredRange()
+      .split('||')
+      .map((r) => r.trim());
     expect(alternatives, `${installed} in ${declaredRange()}`).toContain(`^${major}.${minor}.0`);
   });
 
@@ -93,7 +100,15 @@ describe.each(VERSIONS)('an app on kysely %s', (version) => {
     writeFileSync(
       join(project, 'tsconfig.json'),
       JSON.stringify({
-        compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, outDir: 'dist', skipLibCheck: false, types: ['node'] },
+        compilerOptions: {
+          target: 'ES2022',
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          strict: true,
+          outDir: 'dist',
+          skipLibCheck: false,
+          types: ['node'],
+        },
         files: ['app.ts'],
       }),
     );

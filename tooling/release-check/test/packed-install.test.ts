@@ -22,7 +22,9 @@ const packed = inject('packed');
 let project: string;
 
 beforeAll(async () => {
-  console.table(packed.map((t) => ({ package: t.name, tarball: t.file.split('/').pop(), 'packed kB': +(t.bytes / 1024).toFixed(1), files: listFiles(t.unpacked).length })));
+  console.table(
+    packed.map((t) => ({ package: t.name, tarball: t.file.split('/').pop(), 'packed kB': +(t.bytes / 1024).toFixed(1), files: listFiles(t.unpacked).length })),
+  );
   // What a user installs next to the packages: the peers kysely and pg (and @types/pg, whose types
   // appear in @metro/outbox-pg's declarations) are the app's own.
   project = await scratchProject({
@@ -47,14 +49,17 @@ describe('the packed @metro/* tarballs', () => {
     );
   });
 
-  it.each(packed.map((p) => [p.dir, p] as const))('%s: holds dist (ESM + declarations), README and LICENSE; no tests, no dangling maps, no workspace: ranges', (_dir, pkg) => {
-    const versions = new Map(packed.map((t) => [t.name, t.version]));
-    const unpacked = pkg.unpacked;
-    expect(inspectPackage(unpacked, versions, join(repo, pkg.dir, 'src'))).toEqual([]);
-    const files = listFiles(unpacked);
-    expect(files).toEqual(expect.arrayContaining(['dist/index.js', 'dist/index.d.ts', 'README.md', 'LICENSE']));
-    expect(files.filter((f) => /(^|\/)test\//.test(f) || f.endsWith('.map'))).toEqual([]);
-  });
+  it.each(packed.map((p) => [p.dir, p] as const))(
+    '%s: holds dist (ESM + declarations), README and LICENSE; no tests, no dangling maps, no workspace: ranges',
+    (_dir, pkg) => {
+      const versions = new Map(packed.map((t) => [t.name, t.version]));
+      const unpacked = pkg.unpacked;
+      expect(inspectPackage(unpacked, versions, join(repo, pkg.dir, 'src'))).toEqual([]);
+      const files = listFiles(unpacked);
+      expect(files).toEqual(expect.arrayContaining(['dist/index.js', 'dist/index.d.ts', 'README.md', 'LICENSE']));
+      expect(files.filter((f) => /(^|\/)test\//.test(f) || f.endsWith('.map'))).toEqual([]);
+    },
+  );
 
   it('install with plain npm, each package once and from its tarball', () => {
     for (const t of packed) {
@@ -78,7 +83,14 @@ describe('the packed @metro/* tarballs', () => {
     const { stdout } = await run('node', [script], { cwd: project, env: plainEnv(), timeout: 60_000 });
     type Entry = { resolved: string; exports: string[]; needsOptionalPeer?: string; error?: string };
     const entries = JSON.parse(stdout) as Record<string, Entry>;
-    console.table(Object.entries(entries).map(([entry, e]) => ({ how, entry, exports: e.exports.length, note: e.error ?? (e.needsOptionalPeer ? `resolved only: needs optional peer ${e.needsOptionalPeer}` : '') })));
+    console.table(
+      Object.entries(entries).map(([entry, e]) => ({
+        how,
+        entry,
+        exports: e.exports.length,
+        note: e.error ?? (e.needsOptionalPeer ? `resolved only: needs optional peer ${e.needsOptionalPeer}` : ''),
+      })),
+    );
     // Every package's main entry, plus the sub-entries the design names, with a few of the names it promises.
     const expected: Record<string, string[]> = {
       '@metro/core': ['createMetro', 'defineEvent', 'defineCommand', 'InMemoryTransport', 'MetroError'],
@@ -125,7 +137,15 @@ describe('the packed @metro/* tarballs', () => {
     writeFileSync(
       join(project, 'tsconfig.json'),
       JSON.stringify({
-        compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: false, types: ['node'] },
+        compilerOptions: {
+          target: 'ES2022',
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          strict: true,
+          noEmit: true,
+          skipLibCheck: false,
+          types: ['node'],
+        },
         files: ['types-check.ts', 'types-check-cjs.cts'],
       }),
     );
@@ -161,12 +181,26 @@ describe('the used-by line: pnpm add @metro/core @metro/transport-amqp', () => {
     mkdirSync(app);
     const tarball = (name: string) => packed.find((p) => p.name === name)!.file;
     // The packages depend on each other by version: pnpm.overrides keep those on the tarballs too.
-    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'metro-used-by', private: true, type: 'module', pnpm: { overrides: Object.fromEntries(packed.map((p) => [p.name, `file:${p.file}`])) } }, null, 2));
+    writeFileSync(
+      join(app, 'package.json'),
+      JSON.stringify(
+        { name: 'metro-used-by', private: true, type: 'module', pnpm: { overrides: Object.fromEntries(packed.map((p) => [p.name, `file:${p.file}`])) } },
+        null,
+        2,
+      ),
+    );
     const began = Date.now();
-    await run('pnpm', ['add', tarball('@metro/core'), tarball('@metro/transport-amqp'), '--config.auto-install-peers=true'], { cwd: app, env: plainEnv(), timeout: 240_000, maxBuffer: 16 * 1024 * 1024 });
+    await run('pnpm', ['add', tarball('@metro/core'), tarball('@metro/transport-amqp'), '--config.auto-install-peers=true'], {
+      cwd: app,
+      env: plainEnv(),
+      timeout: 240_000,
+      maxBuffer: 16 * 1024 * 1024,
+    });
     const { stdout } = await run('du', ['-skL', 'node_modules'], { cwd: app });
     const installed = readdirSync(join(app, 'node_modules', '.pnpm')).filter((name) => name !== 'node_modules' && !name.startsWith('lock'));
-    console.log(`used-by line: pnpm add took ${((Date.now() - began) / 1000).toFixed(1)} s; ${installed.length} packages, ${(Number.parseInt(stdout, 10) / 1024).toFixed(1)} MB: ${installed.join(', ')}`);
+    console.log(
+      `used-by line: pnpm add took ${((Date.now() - began) / 1000).toFixed(1)} s; ${installed.length} packages, ${(Number.parseInt(stdout, 10) / 1024).toFixed(1)} MB: ${installed.join(', ')}`,
+    );
     for (const script of ['round-trip.mjs', 'round-trip.cjs']) copyFileSync(join(fixtures, script), join(app, script));
   }, 300_000);
   afterAll(() => {

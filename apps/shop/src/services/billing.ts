@@ -30,7 +30,13 @@ export interface BillingService {
 export async function startBilling(infra: ShopInfrastructure, options: { logger: Logger }): Promise<BillingService> {
   const { db, schema } = infra;
   const transport = infra.transport('billing');
-  const metro = createMetro({ service: 'billing', transport, failures: pgFailureStore(db, { schema }), logger: options.logger, closeTransport: !infra.sharedTransport });
+  const metro = createMetro({
+    service: 'billing',
+    transport,
+    failures: pgFailureStore(db, { schema }),
+    logger: options.logger,
+    closeTransport: !infra.sharedTransport,
+  });
   const rpc = createRpc({ transport, service: 'billing', logger: options.logger });
   const customers = rpc.loader<typeof GetCustomers, string, Customer>(GetCustomers, { key: 'id', maxBatch: 500 });
 

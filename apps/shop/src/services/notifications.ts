@@ -30,11 +30,7 @@ export async function startNotifications(infra: ShopInfrastructure, options: { l
     SendSms,
     async ({ phone, text }, ctx) => {
       if (!ctx.trx) throw new Error('sms.send must run inside the inbox transaction');
-      await ctx.trx
-        .withSchema(schema)
-        .insertInto('sms_log')
-        .values({ message_id: ctx.messageId, phone, text, correlation_id: ctx.correlationId })
-        .execute();
+      await ctx.trx.withSchema(schema).insertInto('sms_log').values({ message_id: ctx.messageId, phone, text, correlation_id: ctx.correlationId }).execute();
       ctx.logger.info({ phone }, `SMS to ${phone}: "${text}"`);
     },
     { inbox: true },
@@ -43,7 +39,12 @@ export async function startNotifications(infra: ShopInfrastructure, options: { l
   metro.on(OrderReminder, async ({ orderId }, ctx) => {
     const order = await db.withSchema(schema).selectFrom('orders').select(['status', 'customer_id']).where('id', '=', orderId).executeTakeFirst();
     if (!order || order.status === 'paid') return;
-    const customer = await db.withSchema(schema).selectFrom('customers').select(['phone', 'name']).where('id', '=', order.customer_id).executeTakeFirstOrThrow();
+    const customer = await db
+      .withSchema(schema)
+      .selectFrom('customers')
+      .select(['phone', 'name'])
+      .where('id', '=', order.customer_id)
+      .executeTakeFirstOrThrow();
     await ctx.send(SendSms, { phone: customer.phone, text: `${customer.name}, order ${orderId} is still unpaid.` });
     ctx.logger.info({ orderId }, `reminder for unpaid order ${orderId}`);
   });

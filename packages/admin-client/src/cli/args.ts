@@ -42,7 +42,10 @@ export function tagsOf(values: ReadonlyArray<string> | undefined): Record<string
 
 /** A command-line mistake: exit code 2, printed with the usage unless `showUsage` is false. */
 export class UsageError extends Error {
-  constructor(message: string, readonly showUsage = true) {
+  constructor(
+    message: string,
+    readonly showUsage = true,
+  ) {
     super(message);
   }
 }

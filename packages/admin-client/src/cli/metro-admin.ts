@@ -71,10 +71,21 @@ async function failed(client: AdminClient, sub: string | undefined, args: string
       const f = await client.failed.get.query({ id: id! });
       if (v.json) return out(JSON.stringify(f));
       const rows: Array<[string, string]> = [
-        ['id', f.id], ['status', f.status], ['message id', f.messageId], ['type', f.type ?? '-'], ['topic', f.topic ?? '-'],
-        ['service', f.service], ['queue', f.queue], ['handler', f.handler ?? '-'], ['reason', f.reason], ['attempts', String(f.attempts)],
-        ['retries', String(f.retryCount)], ['first failed', shortTime(f.firstFailedAt)], ['last failed', shortTime(f.lastFailedAt)],
-        ['correlation', f.correlationId ?? '-'], ['error', `${f.error.name}${f.error.code ? ` [${f.error.code}]` : ''}: ${f.error.message}`],
+        ['id', f.id],
+        ['status', f.status],
+        ['message id', f.messageId],
+        ['type', f.type ?? '-'],
+        ['topic', f.topic ?? '-'],
+        ['service', f.service],
+        ['queue', f.queue],
+        ['handler', f.handler ?? '-'],
+        ['reason', f.reason],
+        ['attempts', String(f.attempts)],
+        ['retries', String(f.retryCount)],
+        ['first failed', shortTime(f.firstFailedAt)],
+        ['last failed', shortTime(f.lastFailedAt)],
+        ['correlation', f.correlationId ?? '-'],
+        ['error', `${f.error.name}${f.error.code ? ` [${f.error.code}]` : ''}: ${f.error.message}`],
       ];
       const width = Math.max(...rows.map(([k]) => k.length));
       for (const [k, value] of rows) out(`${k.padEnd(width)}  ${value}`);
@@ -130,7 +141,12 @@ async function failed(client: AdminClient, sub: string | undefined, args: string
 async function deferred(client: AdminClient, sub: string | undefined, args: string[], v: Values): Promise<void> {
   if (sub === 'list') {
     const limit = limitOf(v);
-    const page = await client.deferred.list.query({ ...(v.type ? { type: v.type } : {}), ...(v.service ? { service: v.service } : {}), ...(limit ? { limit } : {}), ...(v.cursor ? { cursor: v.cursor } : {}) });
+    const page = await client.deferred.list.query({
+      ...(v.type ? { type: v.type } : {}),
+      ...(v.service ? { service: v.service } : {}),
+      ...(limit ? { limit } : {}),
+      ...(v.cursor ? { cursor: v.cursor } : {}),
+    });
     if (v.json) return out(JSON.stringify(page));
     return out(
       renderTable(page.items, [
@@ -172,7 +188,13 @@ async function scheduled(client: AdminClient, sub: string | undefined, args: str
   if (sub === 'list') {
     const limit = limitOf(v);
     const status = v.status as 'pending' | 'fired' | 'cancelled' | undefined;
-    const page = await client.scheduled.list.query({ ...(v.type ? { type: v.type } : {}), ...(status ? { status } : {}), ...(tags ? { tags } : {}), ...(limit ? { limit } : {}), ...(v.cursor ? { cursor: v.cursor } : {}) });
+    const page = await client.scheduled.list.query({
+      ...(v.type ? { type: v.type } : {}),
+      ...(status ? { status } : {}),
+      ...(tags ? { tags } : {}),
+      ...(limit ? { limit } : {}),
+      ...(v.cursor ? { cursor: v.cursor } : {}),
+    });
     if (v.json) return out(JSON.stringify(page));
     return out(
       renderTable(page.items, [
@@ -180,7 +202,14 @@ async function scheduled(client: AdminClient, sub: string | undefined, args: str
         { header: 'NAME', value: (s) => s.name },
         { header: 'STATUS', value: (s) => s.status },
         { header: 'DUE', value: (s) => shortTime(s.dueAt) },
-        { header: 'TAGS', value: (s) => Object.entries(s.tags).map(([k, t]) => `${k}=${t}`).join(' '), max: 50 },
+        {
+          header: 'TAGS',
+          value: (s) =>
+            Object.entries(s.tags)
+              .map(([k, t]) => `${k}=${t}`)
+              .join(' '),
+          max: 50,
+        },
       ]),
     );
   }
@@ -207,15 +236,34 @@ async function stats(client: AdminClient, v: Values): Promise<void> {
   if (v.json) return out(JSON.stringify({ failures, outbox, queues }));
   const s = failures.byStatus;
   out(`failed ${s.failed}   retried ${s.retried}   resolved ${s.resolved}   deleted ${s.deleted}`);
-  out(`outbox: ${outbox.pending} pending (oldest ${outbox.oldestPendingAgeMs === null ? '-' : `${Math.round(outbox.oldestPendingAgeMs / 1000)}s`}), ${outbox.sentLastMinute} sent in the last minute, ${outbox.failed} failed`);
-  if (failures.byType.length > 0) out('\n' + renderTable(failures.byType, [{ header: 'TYPE', value: (t) => t.type }, { header: 'COUNT', value: (t) => t.count, align: 'right' }]));
-  if (failures.byError.length > 0) out('\n' + renderTable(failures.byError, [{ header: 'ERROR', value: (e) => e.error }, { header: 'COUNT', value: (e) => e.count, align: 'right' }]));
+  out(
+    `outbox: ${outbox.pending} pending (oldest ${outbox.oldestPendingAgeMs === null ? '-' : `${Math.round(outbox.oldestPendingAgeMs / 1000)}s`}), ${outbox.sentLastMinute} sent in the last minute, ${outbox.failed} failed`,
+  );
+  if (failures.byType.length > 0)
+    out(
+      '\n' +
+        renderTable(failures.byType, [
+          { header: 'TYPE', value: (t) => t.type },
+          { header: 'COUNT', value: (t) => t.count, align: 'right' },
+        ]),
+    );
+  if (failures.byError.length > 0)
+    out(
+      '\n' +
+        renderTable(failures.byError, [
+          { header: 'ERROR', value: (e) => e.error },
+          { header: 'COUNT', value: (e) => e.count, align: 'right' },
+        ]),
+    );
   if (queues.length > 0) {
-    out('\n' + renderTable(queues, [
-      { header: 'QUEUE', value: (q) => q.queue },
-      { header: 'DEPTH', value: (q) => (q.exists ? q.depth : 'missing'), align: 'right' },
-      { header: 'CONSUMERS', value: (q) => q.consumers, align: 'right' },
-    ]));
+    out(
+      '\n' +
+        renderTable(queues, [
+          { header: 'QUEUE', value: (q) => q.queue },
+          { header: 'DEPTH', value: (q) => (q.exists ? q.depth : 'missing'), align: 'right' },
+          { header: 'CONSUMERS', value: (q) => q.consumers, align: 'right' },
+        ]),
+    );
   }
 }
 

@@ -1,5 +1,9 @@
 /** Turns pushed values into an async iterable that ends when `signal` aborts (for subscriptions). */
-export async function* drain<T>(subscribe: (push: (value: T) => void) => Promise<() => void>, signal: AbortSignal | undefined, maxBuffered = 1000): AsyncGenerator<T> {
+export async function* drain<T>(
+  subscribe: (push: (value: T) => void) => Promise<() => void>,
+  signal: AbortSignal | undefined,
+  maxBuffered = 1000,
+): AsyncGenerator<T> {
   const buffer: T[] = [];
   let wake: (() => void) | undefined;
   const unsubscribe = await subscribe((value) => {

@@ -33,7 +33,9 @@ export function createEditValidation(messages: ReadonlyArray<MessageDefinition>,
     const key = keyOf(definition.kind, definition.kind === 'event' ? definition.topic : definition.service, definition.type)!;
     const known = byKey.get(key);
     if (known !== undefined && known.schema !== definition.schema) {
-      throw new ConfigurationError(`createAdminRouter({ messages }) has two definitions of ${definition.kind} ${describeDefinition(definition)} with different schemas: pass each message type once.`);
+      throw new ConfigurationError(
+        `createAdminRouter({ messages }) has two definitions of ${definition.kind} ${describeDefinition(definition)} with different schemas: pass each message type once.`,
+      );
     }
     byKey.set(key, definition);
   }
@@ -43,7 +45,14 @@ export function createEditValidation(messages: ReadonlyArray<MessageDefinition>,
       const definition = key === undefined ? undefined : byKey.get(key);
       if (definition !== undefined) return definition.schema;
       if (allowUnvalidatedEdits) return undefined;
-      const named = envelope.kind === 'command' ? (envelope.service === undefined ? envelope.type : `${envelope.service}:${envelope.type}`) : envelope.topic === undefined ? envelope.type : `${envelope.topic}.${envelope.type}`;
+      const named =
+        envelope.kind === 'command'
+          ? envelope.service === undefined
+            ? envelope.type
+            : `${envelope.service}:${envelope.type}`
+          : envelope.topic === undefined
+            ? envelope.type
+            : `${envelope.topic}.${envelope.type}`;
       throw new MessageDefinitionMissingError(failureId, `${envelope.kind} "${named}"`);
     },
   };

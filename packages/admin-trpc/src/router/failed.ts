@@ -86,12 +86,10 @@ export function failedRouter(stores: AdminStores, edits: EditValidation) {
     }),
 
     /** Retries by ids or by filter (only `failed` records are retried); returns counts. */
-    retryMany: adminMutation
-      .input(z.union([z.strictObject({ ids: failureIds }), z.strictObject({ filter: failureFilter })]))
-      .mutation(async ({ input }) => {
-        const ids = 'ids' in input ? [...new Set(input.ids)] : await failedIdsMatching(store, toFailureQuery(input.filter));
-        return retryInChunks(store, ids);
-      }),
+    retryMany: adminMutation.input(z.union([z.strictObject({ ids: failureIds }), z.strictObject({ filter: failureFilter })])).mutation(async ({ input }) => {
+      const ids = 'ids' in input ? [...new Set(input.ids)] : await failedIdsMatching(store, toFailureQuery(input.filter));
+      return retryInChunks(store, ids);
+    }),
 
     /**
      * Replaces the payload (JSON, no `__proto__`, valid against the message's definition from the
@@ -120,12 +118,10 @@ export function failedRouter(stores: AdminStores, edits: EditValidation) {
       return { deleted: await store.delete(input.id) };
     }),
 
-    deleteMany: adminMutation
-      .input(z.union([z.strictObject({ ids: failureIds }), z.strictObject({ filter: failureFilter })]))
-      .mutation(async ({ input }) => {
-        const deleted = 'ids' in input ? await store.deleteMany([...input.ids]) : await store.deleteMany(toFailureQuery(input.filter));
-        return { deleted };
-      }),
+    deleteMany: adminMutation.input(z.union([z.strictObject({ ids: failureIds }), z.strictObject({ filter: failureFilter })])).mutation(async ({ input }) => {
+      const deleted = 'ids' in input ? await store.deleteMany([...input.ids]) : await store.deleteMany(toFailureQuery(input.filter));
+      return { deleted };
+    }),
 
     /** Counts by status, type, error and over time (hourly or per-minute buckets). */
     stats: adminQuery

@@ -13,8 +13,6 @@ export function queuesRouter(sampler: QueueSampler) {
         throw new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: `Could not inspect the broker's queues: ${(err as Error).message}` });
       }
     }),
-    history: adminQuery
-      .input(z.strictObject({ queue: z.string().min(1).max(255) }))
-      .query(({ input }): QueueSample[] => sampler.history(input.queue)),
+    history: adminQuery.input(z.strictObject({ queue: z.string().min(1).max(255) })).query(({ input }): QueueSample[] => sampler.history(input.queue)),
   });
 }

@@ -42,7 +42,15 @@ export function scheduledRouter(stores: AdminStores) {
       .mutation(async ({ input }) => ({ cancelled: await scheduler.cancel({ type: input.type, tags: input.tags }) })),
 
     reschedule: adminMutation
-      .input(z.strictObject({ id: scheduledId, at: z.string().max(40).refine((s) => !Number.isNaN(Date.parse(s)), { message: 'Expected an ISO-8601 date' }) }))
+      .input(
+        z.strictObject({
+          id: scheduledId,
+          at: z
+            .string()
+            .max(40)
+            .refine((s) => !Number.isNaN(Date.parse(s)), { message: 'Expected an ISO-8601 date' }),
+        }),
+      )
       .mutation(async ({ input }) => ({ rescheduled: await scheduler.reschedule(input.id, new Date(input.at)) })),
   });
 }

@@ -78,7 +78,9 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Ad
   const websocket = attachWebSocketApi(server, settings);
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (err) => reject(new AdminServerError(`The admin server could not listen on ${host}:${options.port}: ${err.message}. Pick another port.`, { cause: err })));
+    server.once('error', (err) =>
+      reject(new AdminServerError(`The admin server could not listen on ${host}:${options.port}: ${err.message}. Pick another port.`, { cause: err })),
+    );
     server.listen(options.port, host, () => resolve());
   });
   server.on('error', (err) => logger.error({ err }, 'admin server error'));

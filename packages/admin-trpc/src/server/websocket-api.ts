@@ -29,7 +29,8 @@ export function attachWebSocketApi(server: Server, settings: ApiSettings): { clo
       const params: Record<string, string> = {};
       for (const [k, v] of Object.entries(info.connectionParams ?? {})) if (typeof v === 'string') params[k] = v;
       const principal = (await admin.authorize(authRequest(req, 'ws', params['token'], info.connectionParams ? params : null))) ?? null;
-      if (principal === null) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Missing or invalid admin token on the WebSocket: pass connectionParams { token }.' });
+      if (principal === null)
+        throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Missing or invalid admin token on the WebSocket: pass connectionParams { token }.' });
       return admin.createContext(principal, 'ws');
     },
   });

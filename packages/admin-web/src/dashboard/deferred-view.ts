@@ -11,7 +11,16 @@ export class DeferredView {
       'section',
       { class: 'view', 'data-testid': 'deferred-view' },
       h('p', { class: 'muted intro' }, 'Messages a handler set aside with ctx.defer(). Resume runs the handler again; complete drops the message as done.'),
-      h('div', { class: 'table-wrap' }, h('table', { class: 'grid' }, h('thead', {}, h('tr', {}, ...['#', 'Type', 'Service', 'Queue', 'Reason', 'Payload', 'Deferred', ''].map((c) => h('th', {}, c)))), this.#tbody)),
+      h(
+        'div',
+        { class: 'table-wrap' },
+        h(
+          'table',
+          { class: 'grid' },
+          h('thead', {}, h('tr', {}, ...['#', 'Type', 'Service', 'Queue', 'Reason', 'Payload', 'Deferred', ''].map((c) => h('th', {}, c)))),
+          this.#tbody,
+        ),
+      ),
     );
   }
 
@@ -35,8 +44,16 @@ export class DeferredView {
             h(
               'td',
               { class: 'row-actions' },
-              h('button', { class: 'btn small primary', onclick: () => this.#act(`Resumed #${d.seq}`, () => this.client.deferred.resume.mutate({ seq: d.seq })) }, 'Resume'),
-              h('button', { class: 'btn small', onclick: () => this.#act(`Completed #${d.seq}`, () => this.client.deferred.complete.mutate({ seq: d.seq })) }, 'Complete'),
+              h(
+                'button',
+                { class: 'btn small primary', onclick: () => this.#act(`Resumed #${d.seq}`, () => this.client.deferred.resume.mutate({ seq: d.seq })) },
+                'Resume',
+              ),
+              h(
+                'button',
+                { class: 'btn small', onclick: () => this.#act(`Completed #${d.seq}`, () => this.client.deferred.complete.mutate({ seq: d.seq })) },
+                'Complete',
+              ),
             ),
           ),
         ),

@@ -2,7 +2,13 @@ import type { AdminClient, FailureSummary } from '@metro/admin-client';
 import { badge, errorText, h, replace, time, toast } from './dom.js';
 import { showFailureDetail } from './failure-detail.js';
 
-type Filter = { text?: string; type?: string; service?: string; status?: 'failed' | 'retried' | 'resolved' | 'deleted'; reason?: 'handler' | 'decode' | 'validation' | 'expired' | 'no-handler' | 'oversized' };
+type Filter = {
+  text?: string;
+  type?: string;
+  service?: string;
+  status?: 'failed' | 'retried' | 'resolved' | 'deleted';
+  reason?: 'handler' | 'decode' | 'validation' | 'expired' | 'no-handler' | 'oversized';
+};
 
 /** The failed-messages view: filters, search, live table, selection, bulk actions, detail panel. */
 export class FailedView {
@@ -24,8 +30,18 @@ export class FailedView {
     const text = h('input', { type: 'search', placeholder: 'Search error, type or message id…', 'data-testid': 'filter-text', class: 'grow' });
     const type = h('input', { placeholder: 'Type', class: 'narrow' });
     const service = h('input', { placeholder: 'Service', class: 'narrow' });
-    const status = h('select', { 'data-testid': 'filter-status' }, h('option', { value: '' }, 'Open (not deleted)'), ...['failed', 'retried', 'resolved', 'deleted'].map((s) => h('option', { value: s }, s)));
-    const reason = h('select', {}, h('option', { value: '' }, 'Any reason'), ...['handler', 'decode', 'validation', 'expired', 'no-handler', 'oversized'].map((s) => h('option', { value: s }, s)));
+    const status = h(
+      'select',
+      { 'data-testid': 'filter-status' },
+      h('option', { value: '' }, 'Open (not deleted)'),
+      ...['failed', 'retried', 'resolved', 'deleted'].map((s) => h('option', { value: s }, s)),
+    );
+    const reason = h(
+      'select',
+      {},
+      h('option', { value: '' }, 'Any reason'),
+      ...['handler', 'decode', 'validation', 'expired', 'no-handler', 'oversized'].map((s) => h('option', { value: s }, s)),
+    );
     const apply = () => {
       this.#filter = {
         ...(text.value.trim() ? { text: text.value.trim() } : {}),
@@ -38,7 +54,16 @@ export class FailedView {
       this.#selected.clear();
       void this.reload();
     };
-    const form = h('form', { class: 'toolbar', onsubmit: (e: Event) => (e.preventDefault(), apply()) }, text, type, service, status, reason, h('button', { class: 'btn', type: 'submit' }, 'Apply'));
+    const form = h(
+      'form',
+      { class: 'toolbar', onsubmit: (e: Event) => (e.preventDefault(), apply()) },
+      text,
+      type,
+      service,
+      status,
+      reason,
+      h('button', { class: 'btn', type: 'submit' }, 'Apply'),
+    );
     status.addEventListener('change', apply);
     reason.addEventListener('change', apply);
     const selectAll = h('input', {
@@ -72,8 +97,19 @@ export class FailedView {
         h(
           'div',
           { class: 'table-wrap' },
-          h('table', { class: 'grid', 'data-testid': 'failed-table' },
-            h('thead', {}, h('tr', {}, h('th', { class: 'check' }, selectAll), ...['Status', 'Type', 'Service', 'Error', 'Attempts', 'Last failed'].map((c) => h('th', {}, c)))),
+          h(
+            'table',
+            { class: 'grid', 'data-testid': 'failed-table' },
+            h(
+              'thead',
+              {},
+              h(
+                'tr',
+                {},
+                h('th', { class: 'check' }, selectAll),
+                ...['Status', 'Type', 'Service', 'Error', 'Attempts', 'Last failed'].map((c) => h('th', {}, c)),
+              ),
+            ),
             this.#tbody,
           ),
           this.#pager,
@@ -121,7 +157,11 @@ export class FailedView {
       this.#pager,
       h('button', { class: 'btn ghost', disabled: this.#cursors.length === 1, onclick: () => (this.#cursors.pop(), void this.reload()) }, '‹ Newer'),
       h('span', { class: 'muted' }, `Page ${this.#cursors.length}`),
-      h('button', { class: 'btn ghost', disabled: this.#next === null, onclick: () => (this.#cursors.push(this.#next ?? undefined), void this.reload()) }, 'Older ›'),
+      h(
+        'button',
+        { class: 'btn ghost', disabled: this.#next === null, onclick: () => (this.#cursors.push(this.#next ?? undefined), void this.reload()) },
+        'Older ›',
+      ),
     );
   }
 
@@ -159,12 +199,18 @@ export class FailedView {
   }
 
   #showDetail(id: string): void {
-    void showFailureDetail(this.client, this.#panel, id, () => void this.reload(), () => {
-      this.#detailId = null;
-      this.el.classList.remove('with-panel');
-      replace(this.#panel);
-      this.#render();
-    });
+    void showFailureDetail(
+      this.client,
+      this.#panel,
+      id,
+      () => void this.reload(),
+      () => {
+        this.#detailId = null;
+        this.el.classList.remove('with-panel');
+        replace(this.#panel);
+        this.#render();
+      },
+    );
   }
 
   async #retrySelected(): Promise<void> {

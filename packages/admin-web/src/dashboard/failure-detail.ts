@@ -30,21 +30,55 @@ export async function showFailureDetail(client: AdminClient, panel: HTMLElement,
     h(
       'div',
       { class: 'detail', 'data-testid': 'failure-detail' },
-      h('div', { class: 'detail-head' }, h('h2', {}, f.type ?? '(undecodable message)'), badge(f.status), h('button', { class: 'btn ghost close', title: 'Close', onclick: onClose }, '×')),
+      h(
+        'div',
+        { class: 'detail-head' },
+        h('h2', {}, f.type ?? '(undecodable message)'),
+        badge(f.status),
+        h('button', { class: 'btn ghost close', title: 'Close', onclick: onClose }, '×'),
+      ),
       h(
         'div',
         { class: 'detail-actions' },
-        h('button', { class: 'btn primary', disabled: !canRetry, 'data-testid': 'detail-retry', onclick: () => act('Retried: the message is back in its queue', () => client.failed.retry.mutate({ id })) }, 'Retry'),
-        h('button', { class: 'btn danger', disabled: f.status === 'deleted', onclick: () => confirm('Delete this failed message?') && act('Deleted', () => client.failed.delete.mutate({ id })) }, 'Delete'),
+        h(
+          'button',
+          {
+            class: 'btn primary',
+            disabled: !canRetry,
+            'data-testid': 'detail-retry',
+            onclick: () => act('Retried: the message is back in its queue', () => client.failed.retry.mutate({ id })),
+          },
+          'Retry',
+        ),
+        h(
+          'button',
+          {
+            class: 'btn danger',
+            disabled: f.status === 'deleted',
+            onclick: () => confirm('Delete this failed message?') && act('Deleted', () => client.failed.delete.mutate({ id })),
+          },
+          'Delete',
+        ),
       ),
-      h('dl', { class: 'fields' }, ...[
-        field('Failure id', h('span', { class: 'mono' }, f.id)),
-        field('Message id', h('span', { class: 'mono' }, f.messageId)),
-        field('Topic', f.topic), field('Service', f.service), field('Queue', f.queue), field('Handler', f.handler),
-        field('Reason', f.reason), field('Attempts', f.attempts), field('Operator retries', f.retryCount),
-        field('First failed', time(f.firstFailedAt)), field('Last failed', time(f.lastFailedAt)),
-        field('Resolved', time(f.resolvedAt)), field('Correlation', h('span', { class: 'mono' }, f.correlationId ?? '-')),
-      ].flat()),
+      h(
+        'dl',
+        { class: 'fields' },
+        ...[
+          field('Failure id', h('span', { class: 'mono' }, f.id)),
+          field('Message id', h('span', { class: 'mono' }, f.messageId)),
+          field('Topic', f.topic),
+          field('Service', f.service),
+          field('Queue', f.queue),
+          field('Handler', f.handler),
+          field('Reason', f.reason),
+          field('Attempts', f.attempts),
+          field('Operator retries', f.retryCount),
+          field('First failed', time(f.firstFailedAt)),
+          field('Last failed', time(f.lastFailedAt)),
+          field('Resolved', time(f.resolvedAt)),
+          field('Correlation', h('span', { class: 'mono' }, f.correlationId ?? '-')),
+        ].flat(),
+      ),
       h('h3', {}, 'Error'),
       h('div', { class: 'error-box' }, h('strong', {}, `${f.error.name}${f.error.code ? ` [${f.error.code}]` : ''}`), ': ', f.error.message),
       f.error.stack ? h('pre', { class: 'mono block stack' }, f.error.stack) : null,
@@ -55,21 +89,25 @@ export async function showFailureDetail(client: AdminClient, panel: HTMLElement,
             'div',
             {},
             editor,
-            h('button', {
-              class: 'btn',
-              disabled: !canRetry,
-              'data-testid': 'detail-edit-retry',
-              onclick: () => {
-                let payload: unknown;
-                try {
-                  payload = JSON.parse(editor.value);
-                } catch (err) {
-                  toast(`Payload is not valid JSON: ${errorText(err)}`, 'error');
-                  return;
-                }
-                void act('Edited and retried', () => client.failed.editAndRetry.mutate({ id, payload }));
+            h(
+              'button',
+              {
+                class: 'btn',
+                disabled: !canRetry,
+                'data-testid': 'detail-edit-retry',
+                onclick: () => {
+                  let payload: unknown;
+                  try {
+                    payload = JSON.parse(editor.value);
+                  } catch (err) {
+                    toast(`Payload is not valid JSON: ${errorText(err)}`, 'error');
+                    return;
+                  }
+                  void act('Edited and retried', () => client.failed.editAndRetry.mutate({ id, payload }));
+                },
               },
-            }, 'Edit payload & retry'),
+              'Edit payload & retry',
+            ),
           ),
       h('h3', {}, 'Headers'),
       h('pre', { class: 'mono block' }, JSON.stringify(f.headers, null, 2)),

@@ -59,7 +59,9 @@ async function start(token: string): Promise<void> {
   type Name = keyof typeof views;
   const labels: Record<Name, string> = { failed: 'Failed', deferred: 'Deferred', scheduled: 'Scheduled', stats: 'Outbox & queues' };
   const failedCount = h('span', { class: 'count', 'data-testid': 'failed-count' }, '');
-  const tabs = (Object.keys(views) as Name[]).map((name) => h('a', { href: `#${name}`, class: 'tab', 'data-view': name }, labels[name], name === 'failed' ? failedCount : null));
+  const tabs = (Object.keys(views) as Name[]).map((name) =>
+    h('a', { href: `#${name}`, class: 'tab', 'data-view': name }, labels[name], name === 'failed' ? failedCount : null),
+  );
   const main = h('main', {});
   const show = () => {
     const name = (location.hash.slice(1) || 'failed') as Name;
@@ -75,7 +77,13 @@ async function start(token: string): Promise<void> {
       { class: 'top' },
       h('div', { class: 'brand' }, h('span', { class: 'logo' }, 'M'), 'Metro admin'),
       h('nav', {}, ...tabs),
-      h('div', { class: 'who' }, live, h('span', { class: 'muted' }, principal), h('button', { class: 'btn ghost small', onclick: async () => (saveToken(null), await client.close(), location.reload()) }, 'Sign out')),
+      h(
+        'div',
+        { class: 'who' },
+        live,
+        h('span', { class: 'muted' }, principal),
+        h('button', { class: 'btn ghost small', onclick: async () => (saveToken(null), await client.close(), location.reload()) }, 'Sign out'),
+      ),
     ),
     main,
   );

@@ -17,7 +17,16 @@ export class ScheduledView {
       'section',
       { class: 'view', 'data-testid': 'scheduled-view' },
       h('div', { class: 'toolbar' }, h('label', { class: 'muted' }, 'Status '), status),
-      h('div', { class: 'table-wrap' }, h('table', { class: 'grid' }, h('thead', {}, h('tr', {}, ...['Message', 'Status', 'Due', 'Tags', 'Payload', ''].map((c) => h('th', {}, c)))), this.#tbody)),
+      h(
+        'div',
+        { class: 'table-wrap' },
+        h(
+          'table',
+          { class: 'grid' },
+          h('thead', {}, h('tr', {}, ...['Message', 'Status', 'Due', 'Tags', 'Payload', ''].map((c) => h('th', {}, c)))),
+          this.#tbody,
+        ),
+      ),
     );
   }
 
@@ -40,18 +49,22 @@ export class ScheduledView {
               'td',
               { class: 'row-actions' },
               s.status === 'pending'
-                ? h('button', {
-                    class: 'btn small danger',
-                    onclick: async () => {
-                      try {
-                        const r = await this.client.scheduled.cancel.mutate({ id: s.id });
-                        toast(r.cancelled ? 'Cancelled' : 'It was no longer pending');
-                        await this.reload();
-                      } catch (err) {
-                        toast(errorText(err), 'error');
-                      }
+                ? h(
+                    'button',
+                    {
+                      class: 'btn small danger',
+                      onclick: async () => {
+                        try {
+                          const r = await this.client.scheduled.cancel.mutate({ id: s.id });
+                          toast(r.cancelled ? 'Cancelled' : 'It was no longer pending');
+                          await this.reload();
+                        } catch (err) {
+                          toast(errorText(err), 'error');
+                        }
+                      },
                     },
-                  }, 'Cancel')
+                    'Cancel',
+                  )
                 : null,
             ),
           ),

@@ -17,9 +17,21 @@ export class StatsView {
       { class: 'view', 'data-testid': 'stats-view' },
       this.#cards,
       this.#charts,
-      h('div', { class: 'two-col' },
-        h('div', {}, h('h3', {}, 'Queues'), h('table', { class: 'grid' }, h('thead', {}, h('tr', {}, ...['Queue', 'Depth', 'Consumers', 'Δ/s'].map((c) => h('th', {}, c)))), this.#queues)),
-        h('div', {}, h('h3', {}, 'Failures by type'), h('table', { class: 'grid' }, h('thead', {}, h('tr', {}, h('th', {}, 'Type'), h('th', {}, 'Count'))), this.#types)),
+      h(
+        'div',
+        { class: 'two-col' },
+        h(
+          'div',
+          {},
+          h('h3', {}, 'Queues'),
+          h('table', { class: 'grid' }, h('thead', {}, h('tr', {}, ...['Queue', 'Depth', 'Consumers', 'Δ/s'].map((c) => h('th', {}, c)))), this.#queues),
+        ),
+        h(
+          'div',
+          {},
+          h('h3', {}, 'Failures by type'),
+          h('table', { class: 'grid' }, h('thead', {}, h('tr', {}, h('th', {}, 'Type'), h('th', {}, 'Count'))), this.#types),
+        ),
       ),
     );
   }
@@ -34,14 +46,20 @@ export class StatsView {
   async reload(): Promise<void> {
     try {
       const stats = await this.client.failed.stats.query({ bucket: 'hour' });
-      replace(this.#types, ...(stats.byType.length === 0 ? [h('tr', {}, h('td', { colspan: 2, class: 'empty' }, 'None.'))] : stats.byType.map((t) => h('tr', {}, h('td', {}, t.type ?? '(undecodable)'), h('td', { class: 'num' }, t.count)))));
+      replace(
+        this.#types,
+        ...(stats.byType.length === 0
+          ? [h('tr', {}, h('td', { colspan: 2, class: 'empty' }, 'None.'))]
+          : stats.byType.map((t) => h('tr', {}, h('td', {}, t.type ?? '(undecodable)'), h('td', { class: 'num' }, t.count)))),
+      );
     } catch (err) {
       toast(errorText(err), 'error');
     }
   }
 
   #render(s: LiveStats): void {
-    const card = (label: string, value: string | number, tone = '') => h('div', { class: `card ${tone}` }, h('div', { class: 'card-value' }, value), h('div', { class: 'card-label' }, label));
+    const card = (label: string, value: string | number, tone = '') =>
+      h('div', { class: `card ${tone}` }, h('div', { class: 'card-value' }, value), h('div', { class: 'card-label' }, label));
     const age = s.outbox?.oldestPendingAgeMs;
     replace(
       this.#cards,
@@ -54,15 +72,33 @@ export class StatsView {
     );
     replace(
       this.#charts,
-      lineChart(this.#history.map((x) => x.outbox?.pending ?? 0), { label: 'Outbox pending' }),
-      lineChart(this.#history.map((x) => x.outbox?.sentLastMinute ?? 0), { label: 'Sent / minute' }),
-      lineChart(this.#history.map((x) => x.failures.failed), { label: 'Failed' }),
+      lineChart(
+        this.#history.map((x) => x.outbox?.pending ?? 0),
+        { label: 'Outbox pending' },
+      ),
+      lineChart(
+        this.#history.map((x) => x.outbox?.sentLastMinute ?? 0),
+        { label: 'Sent / minute' },
+      ),
+      lineChart(
+        this.#history.map((x) => x.failures.failed),
+        { label: 'Failed' },
+      ),
     );
     replace(
       this.#queues,
       ...(s.queues.length === 0
         ? [h('tr', {}, h('td', { colspan: 4, class: 'empty' }, 'No queues configured (pass transport and queues to createAdminRouter).'))]
-        : s.queues.map((q) => h('tr', {}, h('td', { class: 'strong' }, q.queue), h('td', { class: 'num' }, q.exists ? q.depth : 'missing'), h('td', { class: 'num' }, q.consumers), h('td', { class: 'num' }, q.depthRatePerSec ?? '-')))),
+        : s.queues.map((q) =>
+            h(
+              'tr',
+              {},
+              h('td', { class: 'strong' }, q.queue),
+              h('td', { class: 'num' }, q.exists ? q.depth : 'missing'),
+              h('td', { class: 'num' }, q.consumers),
+              h('td', { class: 'num' }, q.depthRatePerSec ?? '-'),
+            ),
+          )),
     );
   }
 }

@@ -54,7 +54,10 @@ export function createBusReplay(deps: BusReplayDeps): BusReplay {
         let body = record.body;
         let contentType = record.contentType;
         if ('payload' in retryOptions) {
-          if (!record.envelope) throw new ConfigurationError(`Failure ${id} has no decoded envelope (reason "${record.reason}"); it can be retried only as it was, without a new payload.`);
+          if (!record.envelope)
+            throw new ConfigurationError(
+              `Failure ${id} has no decoded envelope (reason "${record.reason}"); it can be retried only as it was, without a new payload.`,
+            );
           const entry = subscriptions.findEntry(record.queue, record.handler, record.envelope.kind === 'command' ? record.envelope.type : null);
           const data = entry?.schema ? await validate(entry.schema, retryOptions.payload, `New payload of failure ${id}`) : retryOptions.payload;
           const group = subscriptions.groups.get(record.queue);

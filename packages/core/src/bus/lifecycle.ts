@@ -74,7 +74,8 @@ export function createLifecycle(settings: BusSettings, subscriptionsOf: () => Su
 
   return {
     start() {
-      if (state === 'stopping' || state === 'stopped') return Promise.reject(new ConfigurationError('This Metro was stopped; create a new one with createMetro().'));
+      if (state === 'stopping' || state === 'stopped')
+        return Promise.reject(new ConfigurationError('This Metro was stopped; create a new one with createMetro().'));
       startPromise ??= startOnce();
       return startPromise;
     },

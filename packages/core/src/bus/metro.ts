@@ -39,7 +39,15 @@ export function createMetro<Trx = unknown>(options: MetroOptions<Trx>): Metro<Tr
   };
   const lifecycle = createLifecycle(settings, () => subscriptions as Subscriptions<unknown>);
   const subscriptions = createSubscriptions<Trx>(settings, options, runtime, lifecycle.assertConfigurable);
-  const replay = createBusReplay({ service, transport, failures, deferred, codec: settings.codec, logger, subscriptions: subscriptions as Subscriptions<unknown> });
+  const replay = createBusReplay({
+    service,
+    transport,
+    failures,
+    deferred,
+    codec: settings.codec,
+    logger,
+    subscriptions: subscriptions as Subscriptions<unknown>,
+  });
   const mainScope = subscriptions.scopeOf(subscriptions.main);
 
   const metro: Metro<Trx> = {
@@ -57,11 +65,13 @@ export function createMetro<Trx = unknown>(options: MetroOptions<Trx>): Metro<Tr
       return subscriptions.subscription(name, subscriptionOptions);
     },
     async publish(definition, payload, publishOptions) {
-      if (definition.kind !== 'event') throw new ConfigurationError(`metro.publish() takes an event definition; use metro.send() for command "${describeDefinition(definition)}".`);
+      if (definition.kind !== 'event')
+        throw new ConfigurationError(`metro.publish() takes an event definition; use metro.send() for command "${describeDefinition(definition)}".`);
       return (await publishEnvelope(definition, payload, publishOptions)) as never;
     },
     async send(definition, payload, publishOptions) {
-      if (definition.kind !== 'command') throw new ConfigurationError(`metro.send() takes a command definition; use metro.publish() for event "${describeDefinition(definition)}".`);
+      if (definition.kind !== 'command')
+        throw new ConfigurationError(`metro.send() takes a command definition; use metro.publish() for event "${describeDefinition(definition)}".`);
       return (await publishEnvelope(definition, payload, publishOptions)) as never;
     },
     start: () => lifecycle.start(),

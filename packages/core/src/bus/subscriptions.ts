@@ -66,7 +66,16 @@ export function createSubscriptions<Trx>(
   const groups = new Map<string, SubscriptionGroup>();
 
   function newGroup(queue: string, commands: boolean, groupOptions: SubscriptionOptions): SubscriptionGroup {
-    const group: SubscriptionGroup = { queue, router: new Router(), commands, options: groupOptions, unrouted: undefined, dispatcher: undefined, consumer: undefined, nameCounts: new Map() };
+    const group: SubscriptionGroup = {
+      queue,
+      router: new Router(),
+      commands,
+      options: groupOptions,
+      unrouted: undefined,
+      dispatcher: undefined,
+      consumer: undefined,
+      nameCounts: new Map(),
+    };
     groups.set(queue, group);
     return group;
   }
@@ -122,9 +131,12 @@ export function createSubscriptions<Trx>(
     scopeOf,
     handle(definition, handler, handlerOptions) {
       assertConfigurable();
-      if (definition.kind !== 'command') throw new ConfigurationError(`metro.handle() takes a command definition; use metro.on() for event "${describeDefinition(definition)}".`);
+      if (definition.kind !== 'command')
+        throw new ConfigurationError(`metro.handle() takes a command definition; use metro.on() for event "${describeDefinition(definition)}".`);
       if (definition.service !== service) {
-        throw new ConfigurationError(`Command "${describeDefinition(definition)}" belongs to service "${definition.service}", not "${service}"; only its own service handles it.`);
+        throw new ConfigurationError(
+          `Command "${describeDefinition(definition)}" belongs to service "${definition.service}", not "${service}"; only its own service handles it.`,
+        );
       }
       main.router.addCommand(definition.type, entryOf(handlerOptions.name ?? `${service}:${definition.type}`, definition, handler, handlerOptions));
     },

@@ -65,7 +65,8 @@ export const aggregateEnvelopeCodec: Codec = {
       }
     }
     const rawTime = record.eventTime;
-    const time = typeof rawTime === 'number' ? new Date(rawTime > 1e12 ? rawTime : rawTime * 1000) : typeof rawTime === 'string' ? new Date(rawTime) : undefined;
+    const time =
+      typeof rawTime === 'number' ? new Date(rawTime > 1e12 ? rawTime : rawTime * 1000) : typeof rawTime === 'string' ? new Date(rawTime) : undefined;
     if (time === undefined || Number.isNaN(time.getTime())) {
       throw new DecodeError(`Aggregate envelope "eventTime" is missing or not a date: "${String(rawTime)}".`);
     }

@@ -55,7 +55,8 @@ export const jsonEnvelopeCodec: Codec = {
       }
     }
     if (record.specversion !== '1.0') throw new DecodeError(`Unsupported specversion "${String(record.specversion)}"; Metro reads CloudEvents 1.0.`);
-    if (record.kind !== 'event' && record.kind !== 'command') throw new DecodeError(`Envelope "kind" must be "event" or "command", got "${String(record.kind)}".`);
+    if (record.kind !== 'event' && record.kind !== 'command')
+      throw new DecodeError(`Envelope "kind" must be "event" or "command", got "${String(record.kind)}".`);
     if (!('data' in record)) throw new DecodeError('Envelope has no "data" attribute.');
     for (const key of OPTIONAL_STRINGS) {
       if (record[key] !== undefined && typeof record[key] !== 'string') throw new DecodeError(`Envelope attribute "${key}" must be a string.`);

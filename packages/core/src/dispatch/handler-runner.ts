@@ -60,12 +60,19 @@ export function createHandlerRunner(deps: HandlerRunnerDeps): HandlerRunner {
    * validation, handlers returning no promise): no promise is made on that path. At the first
    * asynchronous step, or an invalid payload, it hands over to {@link runHandlersAsync}.
    */
-  function runHandlers(delivery: Delivery, envelope: Envelope, entries: ReadonlyArray<HandlerEntry>, attempt: number, correlationId: string): Outcome | Promise<Outcome> {
+  function runHandlers(
+    delivery: Delivery,
+    envelope: Envelope,
+    entries: ReadonlyArray<HandlerEntry>,
+    attempt: number,
+    correlationId: string,
+  ): Outcome | Promise<Outcome> {
     const run: RunState = { worst: OK, lastSchema: undefined, lastPayload: undefined, lastIssues: undefined };
     for (let i = 0; i < entries.length; i++) {
       const entry = entries[i]!;
       const payload = payloadFor(entry, envelope, run);
-      if (payload === INVALID || payload instanceof Promise) return runHandlersAsync(delivery, envelope, entries, attempt, correlationId, i, run, undefined, undefined);
+      if (payload === INVALID || payload instanceof Promise)
+        return runHandlersAsync(delivery, envelope, entries, attempt, correlationId, i, run, undefined, undefined);
       const ctx = new MessageContext(runtime, envelope, attempt, correlationId, entry.name, delivery.queue, delivery);
       const pending = invoke(entry, payload, ctx);
       if (pending !== undefined) return runHandlersAsync(delivery, envelope, entries, attempt, correlationId, i, run, ctx, pending);

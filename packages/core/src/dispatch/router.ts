@@ -44,7 +44,12 @@ export class Router {
   private order = 0;
 
   /** Registers an event handler for `topic` and a subject (literal, `*`/`#` pattern, or RegExp). */
-  addEvent(topic: string, subject: string | RegExp, entry: HandlerEntry, binding?: { exchangeType?: Binding['exchangeType']; external?: boolean; codec?: Codec }): void {
+  addEvent(
+    topic: string,
+    subject: string | RegExp,
+    entry: HandlerEntry,
+    binding?: { exchangeType?: Binding['exchangeType']; external?: boolean; codec?: Codec },
+  ): void {
     this.addName(entry);
     entry.order = this.order++;
     if (typeof subject === 'string' && !hasWildcard(subject)) {

@@ -89,9 +89,7 @@ export class InMemoryFailureStore implements FailureStore {
       .filter((r) => query.from === undefined || r.lastFailedAt.getTime() >= query.from.getTime())
       .filter((r) => query.to === undefined || r.lastFailedAt.getTime() < query.to.getTime())
       .filter(
-        (r) =>
-          text === undefined ||
-          [r.error.message, r.error.name, r.error.code ?? '', r.type ?? '', r.messageId].some((s) => s.toLowerCase().includes(text)),
+        (r) => text === undefined || [r.error.message, r.error.name, r.error.code ?? '', r.type ?? '', r.messageId].some((s) => s.toLowerCase().includes(text)),
       )
       .sort(compare)
       .filter((r) => {

@@ -76,7 +76,12 @@ export class InMemoryQueue {
     if (expiresAt !== undefined) this.expiring++;
     const last = this.ready[this.ready.length - 1];
     if (this.ready.length === this.head || (last !== undefined && last.priority >= priority)) this.ready.push(entry);
-    else this.ready.splice(this.firstIndex((p) => p < priority), 0, entry);
+    else
+      this.ready.splice(
+        this.firstIndex((p) => p < priority),
+        0,
+        entry,
+      );
     this.scheduleDispatch();
   }
 
@@ -89,7 +94,11 @@ export class InMemoryQueue {
       if (this.head > 0) this.ready[--this.head] = entry;
       else this.ready.unshift(entry);
     } else {
-      this.ready.splice(this.firstIndex((p) => p <= entry.priority), 0, entry);
+      this.ready.splice(
+        this.firstIndex((p) => p <= entry.priority),
+        0,
+        entry,
+      );
     }
     this.scheduleDispatch();
   }

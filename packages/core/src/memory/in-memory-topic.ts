@@ -25,8 +25,7 @@ export class InMemoryTopic {
   /** Binds `queue` with `pattern`; binding the same pair twice is a no-op (as in AMQP). */
   bind(queue: string, pattern: string): void {
     if (this.bindings.some((b) => b.queue === queue && b.pattern === pattern)) return;
-    const matches: TopicMatcher =
-      this.type === 'fanout' ? () => true : this.type === 'direct' ? (s) => s === pattern : compileTopicPattern(pattern);
+    const matches: TopicMatcher = this.type === 'fanout' ? () => true : this.type === 'direct' ? (s) => s === pattern : compileTopicPattern(pattern);
     this.bindings.push({ queue, pattern, matches });
   }
 

@@ -113,8 +113,10 @@ export class InMemoryTransport implements Transport {
     if (source === undefined) throw new ConfigurationError(`Queue "${queue}" does not exist. Declare it with declareQueue() before consuming it.`);
     const concurrency = options.concurrency ?? 16;
     const prefetch = options.prefetch ?? 2 * concurrency;
-    if (!(Number.isInteger(concurrency) && concurrency >= 1)) throw new ConfigurationError(`consume("${queue}"): concurrency must be a positive integer, got ${String(concurrency)}.`);
-    if (!(Number.isInteger(prefetch) && prefetch >= 1)) throw new ConfigurationError(`consume("${queue}"): prefetch must be a positive integer, got ${String(prefetch)}.`);
+    if (!(Number.isInteger(concurrency) && concurrency >= 1))
+      throw new ConfigurationError(`consume("${queue}"): concurrency must be a positive integer, got ${String(concurrency)}.`);
+    if (!(Number.isInteger(prefetch) && prefetch >= 1))
+      throw new ConfigurationError(`consume("${queue}"): prefetch must be a positive integer, got ${String(prefetch)}.`);
     const consumer = new InMemoryConsumer(source, onDelivery, concurrency, prefetch);
     this.consumers.add(consumer);
     source.addConsumer(consumer);
@@ -241,7 +243,10 @@ export class InMemoryTransport implements Transport {
   private enqueue(message: StoredMessage, destination: Destination): void {
     const targets = this.route(destination);
     if (targets.length === 0)
-      this.logger.warn({ messageId: message.messageId, destination: describeDestination(destination) }, 'in-memory transport: delayed message became unroutable; dropped');
+      this.logger.warn(
+        { messageId: message.messageId, destination: describeDestination(destination) },
+        'in-memory transport: delayed message became unroutable; dropped',
+      );
     const now = Date.now();
     for (const q of targets) q.enqueue(message, now);
   }

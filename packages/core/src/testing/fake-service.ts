@@ -6,9 +6,7 @@ import { toError } from '../errors.js';
 import type { Consumer, Delivery, Transport } from '../transport.js';
 
 /** What a fake service does with a command type. */
-export type FakeBehaviour =
-  | { readonly fail: Error | ((envelope: Envelope) => Error) }
-  | { readonly reply: (data: unknown, envelope: Envelope) => unknown };
+export type FakeBehaviour = { readonly fail: Error | ((envelope: Envelope) => Error) } | { readonly reply: (data: unknown, envelope: Envelope) => unknown };
 
 /** A command the fake received. */
 export interface FakeReceived {
@@ -100,7 +98,10 @@ export async function fakeService(transport: Transport, service: string, options
     waitFor(count, timeoutMs = 5000) {
       if (received.length >= count) return Promise.resolve();
       return new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`fakeService("${service}") received ${received.length} of ${count} messages within ${timeoutMs} ms.`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`fakeService("${service}") received ${received.length} of ${count} messages within ${timeoutMs} ms.`)),
+          timeoutMs,
+        );
         waiters.push({ count, resolve: () => (clearTimeout(timer), resolve()) });
       });
     },

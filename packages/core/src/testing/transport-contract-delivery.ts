@@ -150,7 +150,13 @@ function registerSchedulingContract(ctx: ContractContext): void {
   contractTest(ctx, 'a queue with maxPriority delivers higher priorities first (FIFO within one)', async (f) => {
     const q = f.queue('priority');
     await f.transport.declareQueue({ queue: q, maxPriority: 10 });
-    const order: Array<[string, number]> = [['p1', 1], ['p5a', 5], ['p9', 9], ['p5b', 5], ['p7', 7]];
+    const order: Array<[string, number]> = [
+      ['p1', 1],
+      ['p5a', 5],
+      ['p9', 9],
+      ['p5b', 5],
+      ['p7', 7],
+    ];
     for (const [body, priority] of order) await f.transport.publish(message({ kind: 'queue', queue: q }, body, { priority }));
     await waitFor(async () => (await f.transport.inspectQueue(q))?.messages === order.length, f.ms(3000), '5 ready messages');
     const c = await f.collect(q, { concurrency: 1, prefetch: 1 });
@@ -217,10 +223,14 @@ function registerPropertiesContract(ctx: ContractContext): void {
     await waitFor(async () => (await f.transport.inspectQueue(q))?.messages === 3, f.ms(3000), '3 ready messages');
     const held = await f.collect(q, { concurrency: 1, prefetch: 1 }, async () => {}); // holds one unsettled
     await held.count(1);
-    await waitFor(async () => {
-      const s = await f.transport.inspectQueue(q);
-      return s?.consumers === 1 && s.messages === 2;
-    }, f.ms(3000), '1 consumer and 2 ready');
+    await waitFor(
+      async () => {
+        const s = await f.transport.inspectQueue(q);
+        return s?.consumers === 1 && s.messages === 2;
+      },
+      f.ms(3000),
+      '1 consumer and 2 ready',
+    );
     expect(await f.transport.inspectQueue(f.queue('never-declared'))).toBeUndefined();
   });
 }

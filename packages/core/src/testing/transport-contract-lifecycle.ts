@@ -22,10 +22,14 @@ export function registerLifecycleContract(ctx: ContractContext): void {
       expect(finished).toBe(true);
       await c.consumer.cancel();
       await f.transport.publish(message({ kind: 'queue', queue: q }));
-      await waitFor(async () => {
-        const s = await f.transport.inspectQueue(q);
-        return s?.messages === 1 && s.consumers === 0;
-      }, f.ms(3000), 'the new message to wait in the queue');
+      await waitFor(
+        async () => {
+          const s = await f.transport.inspectQueue(q);
+          return s?.messages === 1 && s.consumers === 0;
+        },
+        f.ms(3000),
+        'the new message to wait in the queue',
+      );
       expect(c.deliveries).toHaveLength(1);
     });
 
@@ -48,9 +52,7 @@ export function registerLifecycleContract(ctx: ContractContext): void {
       expect(ackErrors).toEqual([]);
       await f.transport.close();
       expect(await rejection(f.transport.publish(message({ kind: 'queue', queue: q })))).toBeInstanceOf(TransportClosedError);
-      expect(await rejection(f.transport.request(message({ kind: 'queue', queue: q }), { timeoutMs: 1000 }))).toBeInstanceOf(
-        TransportClosedError,
-      );
+      expect(await rejection(f.transport.request(message({ kind: 'queue', queue: q }), { timeoutMs: 1000 }))).toBeInstanceOf(TransportClosedError);
     });
 
     contractTest(ctx, 'deleteQueue removes the queue with its messages, bindings and command route; a missing queue is no error', async (f) => {
@@ -112,4 +114,3 @@ export function registerLifecycleContract(ctx: ContractContext): void {
     });
   });
 }
-

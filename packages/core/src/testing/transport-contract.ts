@@ -30,11 +30,7 @@ export type { TransportContractOptions, TransportContractResources } from './tra
  * runTransportContract('amqp', () => new AmqpTransport({ url }), { timeScale: 3 });
  * ```
  */
-export function runTransportContract(
-  name: string,
-  makeTransport: () => Transport | Promise<Transport>,
-  options: TransportContractOptions = {},
-): void {
+export function runTransportContract(name: string, makeTransport: () => Transport | Promise<Transport>, options: TransportContractOptions = {}): void {
   const ctx: ContractContext = {
     makeTransport,
     scale: options.timeScale ?? 1,

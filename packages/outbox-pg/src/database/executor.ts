@@ -16,7 +16,13 @@ export interface ExecutedQuery<R> {
 }
 
 function isKysely(executor: unknown): executor is Kysely<unknown> {
-  return executor instanceof Kysely || (typeof executor === 'object' && executor !== null && typeof (executor as { executeQuery?: unknown }).executeQuery === 'function' && typeof (executor as { selectFrom?: unknown }).selectFrom === 'function');
+  return (
+    executor instanceof Kysely ||
+    (typeof executor === 'object' &&
+      executor !== null &&
+      typeof (executor as { executeQuery?: unknown }).executeQuery === 'function' &&
+      typeof (executor as { selectFrom?: unknown }).selectFrom === 'function')
+  );
 }
 
 /** A `pg` Pool: it runs each query on whichever connection is free, so never in the caller's transaction. */

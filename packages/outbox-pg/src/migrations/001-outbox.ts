@@ -30,7 +30,9 @@ export const outboxMigration: Migration = {
     // The relay's claim: pending rows in order.
     await sql`create index ${sql.id('outbox_pending_idx')} on ${outbox} (seq) where status = 'pending'`.execute(db);
     // Per-aggregate ordering: is there an earlier pending row of this aggregate?
-    await sql`create index ${sql.id('outbox_aggregate_pending_idx')} on ${outbox} (aggregate_id, seq) where status = 'pending' and aggregate_id is not null`.execute(db);
+    await sql`create index ${sql.id('outbox_aggregate_pending_idx')} on ${outbox} (aggregate_id, seq) where status = 'pending' and aggregate_id is not null`.execute(
+      db,
+    );
     // Retention pruning and admin listings of sent / failed rows.
     await sql`create index ${sql.id('outbox_sent_at_idx')} on ${outbox} (sent_at) where status = 'sent'`.execute(db);
     await sql`create index ${sql.id('outbox_failed_idx')} on ${outbox} (seq) where status = 'failed'`.execute(db);

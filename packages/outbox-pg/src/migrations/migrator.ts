@@ -59,7 +59,9 @@ export async function runMigrations(
     // One lock per schema: components migrating the same schema at once take turns.
     await sql`select pg_advisory_xact_lock(7301, hashtext(${'metro-migrations:' + schema}))`.execute(trx);
     await sql`create schema if not exists ${sql.id(schema)}`.execute(trx);
-    await sql`create table if not exists ${table} (version integer primary key, name text not null, applied_at timestamptz not null default now())`.execute(trx);
+    await sql`create table if not exists ${table} (version integer primary key, name text not null, applied_at timestamptz not null default now())`.execute(
+      trx,
+    );
     const done = await sql<{ version: number }>`select version from ${table}`.execute(trx);
     const have = new Set(done.rows.map((r) => Number(r.version)));
     const applied: number[] = [];

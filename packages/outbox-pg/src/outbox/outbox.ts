@@ -168,7 +168,8 @@ export function createOutbox(options: OutboxOptions): PgOutbox {
   };
 
   // async: an encoding error rejects the promise rather than throwing.
-  const enqueue = async (trx: Executor, envelope: Envelope, extra: EnqueueOptions = {}): Promise<void> => insertOutboxRows(db, schema, trx, [toRow(envelope, extra)]);
+  const enqueue = async (trx: Executor, envelope: Envelope, extra: EnqueueOptions = {}): Promise<void> =>
+    insertOutboxRows(db, schema, trx, [toRow(envelope, extra)]);
 
   const enqueueMany = async (trx: Executor, messages: ReadonlyArray<EnqueueMessage>): Promise<void> => {
     // Every row is encoded before the first insert: an encoding error writes nothing, even on a bare Kysely.
@@ -179,7 +180,12 @@ export function createOutbox(options: OutboxOptions): PgOutbox {
     }
   };
 
-  const write = async <D extends MessageDefinition>(trx: Executor, definition: D, payload: PayloadInput<D>, opts: PgOutboxPublishOptions = {}): Promise<Envelope<Payload<D>>> => {
+  const write = async <D extends MessageDefinition>(
+    trx: Executor,
+    definition: D,
+    payload: PayloadInput<D>,
+    opts: PgOutboxPublishOptions = {},
+  ): Promise<Envelope<Payload<D>>> => {
     const { aggregateId, headers, priority, delayMs, unroutable, ...envelopeOptions } = opts;
     const policy = unroutablePolicyOf(definition, unroutable);
     const envelope = await createEnvelope(definition, payload, { ...envelopeOptions, source });

@@ -40,7 +40,11 @@ export class ClaimFloor {
    * floor.release(lane);
    * ```
    */
-  async claim<T extends { readonly seq: string }>(lane: number, limit: number, run: (after: string | undefined) => Promise<T[]>): Promise<{ rows: T[]; after: string | undefined }> {
+  async claim<T extends { readonly seq: string }>(
+    lane: number,
+    limit: number,
+    run: (after: string | undefined) => Promise<T[]>,
+  ): Promise<{ rows: T[]; after: string | undefined }> {
     const after = this.next();
     // A full claim that starts after `after` ends at `after + limit` or later (later when it skips
     // rows: gaps in seqs, rows other relays hold, rows not due or not yet committed).

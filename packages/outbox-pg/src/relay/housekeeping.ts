@@ -51,7 +51,10 @@ export class RelayHousekeeping {
     const until = Date.now() + PRUNE_BUDGET_MS;
     let deleted = PRUNE_CHUNK;
     while (deleted === PRUNE_CHUNK && this.running() && Date.now() < until) {
-      const result = await sql`delete from ${outbox} where seq in (select seq from ${outbox} where status = 'sent' and sent_at < now() - make_interval(secs => ${this.retentionMs / 1000}) limit ${PRUNE_CHUNK})`.execute(this.db);
+      const result =
+        await sql`delete from ${outbox} where seq in (select seq from ${outbox} where status = 'sent' and sent_at < now() - make_interval(secs => ${this.retentionMs / 1000}) limit ${PRUNE_CHUNK})`.execute(
+          this.db,
+        );
       deleted = Number(result.numAffectedRows ?? 0n);
     }
     return deleted;

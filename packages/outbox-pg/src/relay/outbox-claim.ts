@@ -61,7 +61,8 @@ class JsonTexts {
     let value = this.parsed.get(text) as StoredDestination | undefined;
     if (value === undefined) {
       const { unroutable, ...destination } = JSON.parse(text) as Destination & { unroutable?: unknown };
-      const policy: UnroutablePolicy = destination.kind !== 'topic' ? 'error' : unroutable === 'error' || unroutable === 'accept' ? unroutable : DEFAULT_UNROUTABLE_POLICY;
+      const policy: UnroutablePolicy =
+        destination.kind !== 'topic' ? 'error' : unroutable === 'error' || unroutable === 'accept' ? unroutable : DEFAULT_UNROUTABLE_POLICY;
       value = Object.freeze({ destination: Object.freeze(destination), unroutable: policy });
       this.parsed.set(text, value);
     }
@@ -77,7 +78,8 @@ class JsonTexts {
  *   at `limit`. With stale statistics (right after a burst of inserts, before autovacuum's
  *   ANALYZE) the planner otherwise fetches every pending row and sorts them.
  */
-export const CLAIM_SETTINGS = "select set_config('synchronous_commit', 'off', true), set_config('enable_bitmapscan', 'off', true), set_config('enable_seqscan', 'off', true)";
+export const CLAIM_SETTINGS =
+  "select set_config('synchronous_commit', 'off', true), set_config('enable_bitmapscan', 'off', true), set_config('enable_seqscan', 'off', true)";
 
 /** Advisory lock class for per-aggregate claims (distinct from the migration lock class 7301). */
 const AGGREGATE_LOCK_CLASS = 7302;

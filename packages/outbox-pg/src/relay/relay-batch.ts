@@ -68,7 +68,10 @@ export class RelayBatches {
     const results = await publisher.publish(rows);
     const publishedAt = performance.now();
     const { sent, transient } = await settleRows(trx, rows, results, { schema, maxAttempts, retryDelayMs, counters, logger });
-    logger.debug({ claimed: rows.length, sent: sent.length, claimMs: Math.round(claimedAt - started), publishMs: Math.round(publishedAt - claimedAt) }, 'outbox batch published');
+    logger.debug(
+      { claimed: rows.length, sent: sent.length, claimMs: Math.round(claimedAt - started), publishMs: Math.round(publishedAt - claimedAt) },
+      'outbox batch published',
+    );
     // Only rows whose confirm came are marked (one statement, with the count when one is due), with the commit.
     const counted = sent.length > 0 ? counter.due(sent.length) : 0;
     return {

@@ -1,5 +1,14 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
-import { failureReplayHeaders, MetroHeaders, validate, type Codec, type Envelope, type FailureQuery, type FailureRecord, type StandardSchemaV1 } from '@metro/core';
+import {
+  failureReplayHeaders,
+  MetroHeaders,
+  validate,
+  type Codec,
+  type Envelope,
+  type FailureQuery,
+  type FailureRecord,
+  type StandardSchemaV1,
+} from '@metro/core';
 import { FailureNotEditableError } from '../errors.js';
 import { failureWhere } from './failure-query.js';
 import { failureIds } from './failure-listing.js';
@@ -47,7 +56,13 @@ export async function releaseFailure({ db, schema }: FailureTable, id: string): 
 
 /** A retried record's replay was handled: the record is `resolved`. */
 export async function resolveFailure({ db, schema }: FailureTable, id: string): Promise<void> {
-  await db.withSchema(schema).updateTable('failed_messages').set({ status: 'resolved', resolved_at: new Date() }).where('id', '=', id).where('status', '=', 'retried').execute();
+  await db
+    .withSchema(schema)
+    .updateTable('failed_messages')
+    .set({ status: 'resolved', resolved_at: new Date() })
+    .where('id', '=', id)
+    .where('status', '=', 'retried')
+    .execute();
 }
 
 /**
@@ -60,7 +75,12 @@ export async function resolveFailure({ db, schema }: FailureTable, id: string): 
  * await retryThroughOutbox({ db, schema: 'metro' }, jsonEnvelopeCodec, id, { payload: { orderId: '1' } });
  * ```
  */
-export async function retryThroughOutbox({ db, schema }: FailureTable, codec: Codec, id: string, options: FailureRetryOptions = {}): Promise<FailureRecord | undefined> {
+export async function retryThroughOutbox(
+  { db, schema }: FailureTable,
+  codec: Codec,
+  id: string,
+  options: FailureRetryOptions = {},
+): Promise<FailureRecord | undefined> {
   return db.transaction().execute(async (trx) => {
     const record = await claimFailure(trx, schema, id);
     if (record === undefined) return undefined;
@@ -96,7 +116,11 @@ export async function retryThroughOutbox({ db, schema }: FailureTable, codec: Co
  * const { retried, skipped } = await retryFailures(table, codec, { type: 'placed' });
  * ```
  */
-export async function retryFailures(table: FailureTable, codec: Codec, filterOrIds: FailureQuery | ReadonlyArray<string>): Promise<{ retried: number; skipped: number }> {
+export async function retryFailures(
+  table: FailureTable,
+  codec: Codec,
+  filterOrIds: FailureQuery | ReadonlyArray<string>,
+): Promise<{ retried: number; skipped: number }> {
   const ids = await failureIds(table, filterOrIds, 'failed');
   let retried = 0;
   for (const id of ids) if ((await retryThroughOutbox(table, codec, id)) !== undefined) retried++;
@@ -105,7 +129,13 @@ export async function retryFailures(table: FailureTable, codec: Codec, filterOrI
 
 /** Marks one record `deleted`; `false` when it is not there or already deleted. */
 export async function deleteFailure({ db, schema }: FailureTable, id: string): Promise<boolean> {
-  const result = await db.withSchema(schema).updateTable('failed_messages').set({ status: 'deleted' }).where('id', '=', id).where('status', '<>', 'deleted').executeTakeFirst();
+  const result = await db
+    .withSchema(schema)
+    .updateTable('failed_messages')
+    .set({ status: 'deleted' })
+    .where('id', '=', id)
+    .where('status', '<>', 'deleted')
+    .executeTakeFirst();
   return Number(result.numUpdatedRows) > 0;
 }
 

@@ -48,7 +48,11 @@ export async function listFailures({ db, schema }: FailureTable, query: FailureQ
  * const ids = await failureIds({ db, schema: 'metro' }, { type: 'placed' }, 'failed');
  * ```
  */
-export async function failureIds({ db, schema }: FailureTable, filterOrIds: FailureQuery | ReadonlyArray<string>, status: FailureQuery['status']): Promise<string[]> {
+export async function failureIds(
+  { db, schema }: FailureTable,
+  filterOrIds: FailureQuery | ReadonlyArray<string>,
+  status: FailureQuery['status'],
+): Promise<string[]> {
   if (Array.isArray(filterOrIds)) return [...(filterOrIds as ReadonlyArray<string>)];
   const rows = await db
     .withSchema(schema)

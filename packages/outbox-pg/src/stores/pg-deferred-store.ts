@@ -50,7 +50,8 @@ export function pgDeferredStore(
   const table = () => db.withSchema(schema);
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const takeIn = async (executor: Kysely<any> | Transaction<any>, seq: number): Promise<DeferredRecord | undefined> => {
-    const row = (await executor.withSchema(schema).deleteFrom('deferred_messages').where('seq', '=', seq).returningAll().executeTakeFirst()) as DeferredRow | undefined;
+    const row = (await executor.withSchema(schema).deleteFrom('deferred_messages').where('seq', '=', seq).returningAll().executeTakeFirst()) as
+      DeferredRow | undefined;
     return row === undefined ? undefined : toDeferredRecord(row);
   };
   const columns = (message: NewDeferred) => ({
@@ -88,7 +89,10 @@ export function pgDeferredStore(
       if (query.type !== undefined) select = select.where('type', '=', query.type);
       if (query.service !== undefined) select = select.where('service', '=', query.service);
       if (query.cursor !== undefined && /^\d+$/.test(query.cursor)) select = select.where('seq', '>', query.cursor);
-      const rows = (await select.orderBy('seq', 'asc').limit(limit + 1).execute()) as DeferredRow[];
+      const rows = (await select
+        .orderBy('seq', 'asc')
+        .limit(limit + 1)
+        .execute()) as DeferredRow[];
       const items = rows.slice(0, limit).map(toDeferredRecord);
       const last = items[items.length - 1];
       return { items, nextCursor: rows.length > limit && last !== undefined ? String(last.seq) : null };

@@ -76,7 +76,8 @@ export function pgFailureStore(
     delete: (id) => deleteFailure(table, id),
     retryThroughOutbox: (id, retryOptions) => retryThroughOutbox(table, codec, id, retryOptions),
     retry: (id) => retryThroughOutbox(table, codec, id),
-    editAndRetry: (id, payload, editOptions = {}) => retryThroughOutbox(table, codec, id, { payload, ...(editOptions.schema !== undefined ? { schema: editOptions.schema } : {}) }),
+    editAndRetry: (id, payload, editOptions = {}) =>
+      retryThroughOutbox(table, codec, id, { payload, ...(editOptions.schema !== undefined ? { schema: editOptions.schema } : {}) }),
     retryMany: (filterOrIds) => retryFailures(table, codec, filterOrIds),
     deleteMany: (filterOrIds) => deleteFailures(table, filterOrIds),
     stats: (filter = {}, statsOptions = {}) => failureStats(db, table.schema, filter, statsOptions.bucket),

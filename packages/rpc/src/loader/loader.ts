@@ -60,7 +60,12 @@ export function createLoader<P extends AnyProcedure, K extends LoaderKey, Item>(
   const maxBatch = options.maxBatch ?? 1000;
   if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new ConfigurationError(`Loader maxBatch must be a positive integer, got ${String(options.maxBatch)}.`);
   const keyOf: (item: Item) => unknown =
-    typeof options.key === 'function' ? options.key : ((field: string) => (item: Item) => (item as Record<string, unknown>)[field])(options.key);
+    typeof options.key === 'function'
+      ? options.key
+      : (
+          (field: string) => (item: Item) =>
+            (item as Record<string, unknown>)[field]
+        )(options.key);
   const toInput = options.input ?? ((keys: K[]) => keys as unknown as ProcedureInput<P>);
   const toItems = options.items ?? ((output: ProcedureOutput<P>) => output as unknown as ReadonlyArray<Item>);
 

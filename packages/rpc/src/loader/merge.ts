@@ -17,7 +17,8 @@ const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype']);
 
 function selector<T>(key: KeySelector<T>, what: string): (value: T) => unknown {
   if (typeof key === 'function') return key;
-  if (typeof key !== 'string' || FORBIDDEN.has(key)) throw new ConfigurationError(`merge: ${what} must be a field name other than __proto__/constructor/prototype.`);
+  if (typeof key !== 'string' || FORBIDDEN.has(key))
+    throw new ConfigurationError(`merge: ${what} must be a field name other than __proto__/constructor/prototype.`);
   return (value: T) => (value as Record<string, unknown>)[key];
 }
 

@@ -1,13 +1,4 @@
-import {
-  CORRELATION_HEADER,
-  currentCorrelation,
-  parseJsonSafely,
-  defaultLogger,
-  toMilliseconds,
-  uuidv7,
-  type Duration,
-  type Logger,
-} from '@metro/core';
+import { CORRELATION_HEADER, currentCorrelation, parseJsonSafely, defaultLogger, toMilliseconds, uuidv7, type Duration, type Logger } from '@metro/core';
 import { HttpError, HttpNetworkError, HttpTimeoutError } from './http-error.js';
 import { TokenSource, type RestAuth } from './rest-auth.js';
 
@@ -184,4 +175,3 @@ export function createRestClient(options: RestClientOptions): RestClient {
     },
   };
 }
-

@@ -12,7 +12,10 @@ export { sleep, waitFor } from '@metro/test-support';
 
 /** A raw amqplib connection for setting up and checking things around the transport. */
 export class RawBroker {
-  private constructor(readonly model: ChannelModel, readonly channel: Channel) {}
+  private constructor(
+    readonly model: ChannelModel,
+    readonly channel: Channel,
+  ) {}
 
   static async connect(url = AMQP_URL): Promise<RawBroker> {
     const model = await amqp.connect(url);

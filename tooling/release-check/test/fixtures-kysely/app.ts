@@ -34,7 +34,14 @@ try {
   const failures = await pgFailureStore(db, { schema }).list({ limit: 1 });
   createScheduler({ db, schema, source: 'kysely-peer' });
   createAdminRouter({ db, schema, authorize: (request) => (request.token === 'secret' ? { id: 'ops' } : null) });
-  console.log(JSON.stringify({ outboxMigrations: outboxMigrations.applied.length, schedulerMigrations: schedulerMigrations.applied.length, outboxRows: Number(rows.rows[0]?.count), failures: failures.items.length }));
+  console.log(
+    JSON.stringify({
+      outboxMigrations: outboxMigrations.applied.length,
+      schedulerMigrations: schedulerMigrations.applied.length,
+      outboxRows: Number(rows.rows[0]?.count),
+      failures: failures.items.length,
+    }),
+  );
 } finally {
   await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(db);
   await db.destroy();

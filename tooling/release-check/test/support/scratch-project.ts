@@ -41,12 +41,21 @@ export async function scratchProject(options: {
   );
   writeFileSync(
     join(project, 'package.json'),
-    JSON.stringify({ name: options.prefix, private: true, type: options.type ?? 'module', dependencies: { ...metro, ...options.dependencies }, overrides }, null, 2),
+    JSON.stringify(
+      { name: options.prefix, private: true, type: options.type ?? 'module', dependencies: { ...metro, ...options.dependencies }, overrides },
+      null,
+      2,
+    ),
   );
   await npmInstall(project);
   return project;
 }
 
 export async function npmInstall(project: string, args: readonly string[] = []): Promise<void> {
-  await run('npm', ['install', '--no-audit', '--no-fund', '--no-update-notifier', ...args], { cwd: project, env: plainEnv(), timeout: 240_000, maxBuffer: 16 * 1024 * 1024 });
+  await run('npm', ['install', '--no-audit', '--no-fund', '--no-update-notifier', ...args], {
+    cwd: project,
+    env: plainEnv(),
+    timeout: 240_000,
+    maxBuffer: 16 * 1024 * 1024,
+  });
 }
