@@ -19,10 +19,8 @@ beforeAll(() => {
 describe('README TypeScript blocks typecheck', () => {
   for (const block of blocks) {
     const name = `${block.file}:${block.line}`;
-    if (block.notChecked !== undefined) {
-      test.skip(`${name} (not checked: ${block.notChecked})`, () => {});
-      continue;
-    }
+    // An opted-out block is no test (a skipped test would stay in every run); the markers' tests below hold it to a reason.
+    if (block.notChecked !== undefined) continue;
     const module = modules.find((m) => m.block === block);
     test(name, () => {
       const errors = diagnostics.get(module?.fileName ?? '') ?? [];
