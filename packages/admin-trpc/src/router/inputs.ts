@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { FAILURE_REASONS, FAILURE_STATUSES } from '@metro/core';
+import { FAILURE_REASONS, FAILURE_STATUSES, type FailureQuery } from '@metro/core';
 
 const name = z.string().min(1).max(300);
 const isoDate = z
@@ -40,19 +40,19 @@ export const jsonPayload = z.unknown().refine((v) => v !== undefined, { message:
 export const tagValue = z.union([z.string().max(500), z.number(), z.boolean()]);
 export const tags = z.record(z.string().min(1).max(100), tagValue);
 
-/** Converts the wire filter to the store's query. */
-export function toFailureQuery(filter: FailureFilterInput | undefined) {
+/** The wire filter holds exactly the filter fields of core's `FailureQuery` (paging aside): a field added there must be added here. */
+type SameKeys<A, B> = [Exclude<keyof A, keyof B>, Exclude<keyof B, keyof A>] extends [never, never] ? true : never;
+const filterMatchesFailureQuery: SameKeys<FailureFilterInput, Omit<FailureQuery, 'cursor' | 'limit'>> = true;
+void filterMatchesFailureQuery;
+
+/** Converts the wire filter to the store's query: dates parsed, a blank text dropped, every other field as it is. */
+export function toFailureQuery(filter: FailureFilterInput | undefined): FailureQuery {
   if (filter === undefined) return {};
+  const { text, from, to, ...fields } = filter;
   return {
-    ...(filter.type !== undefined ? { type: filter.type } : {}),
-    ...(filter.topic !== undefined ? { topic: filter.topic } : {}),
-    ...(filter.service !== undefined ? { service: filter.service } : {}),
-    ...(filter.queue !== undefined ? { queue: filter.queue } : {}),
-    ...(filter.reason !== undefined ? { reason: filter.reason } : {}),
-    ...(filter.errorName !== undefined ? { errorName: filter.errorName } : {}),
-    ...(filter.status !== undefined ? { status: filter.status } : {}),
-    ...(filter.text !== undefined && filter.text.trim() !== '' ? { text: filter.text.trim() } : {}),
-    ...(filter.from !== undefined ? { from: new Date(filter.from) } : {}),
-    ...(filter.to !== undefined ? { to: new Date(filter.to) } : {}),
+    ...fields,
+    ...(text !== undefined && text.trim() !== '' ? { text: text.trim() } : {}),
+    ...(from !== undefined ? { from: new Date(from) } : {}),
+    ...(to !== undefined ? { to: new Date(to) } : {}),
   };
 }
