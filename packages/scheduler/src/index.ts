@@ -10,4 +10,5 @@ export type { NotificationSource } from './notifications.js';
 export { normalizeTags } from './tags.js';
 export type { Tags, TagValue, StoredTags } from './tags.js';
 export { nextCronTime, assertValidCron } from './cron.js';
-export { InvalidTagsError, InvalidCronError, InvalidScheduleError } from './errors.js';
+export { InvalidTagsError, InvalidCronError, InvalidScheduleError, SCHEDULER_ERROR_CODES } from './errors.js';
+export type { SchedulerErrorCode } from './errors.js';
