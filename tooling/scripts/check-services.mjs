@@ -44,7 +44,7 @@ if (down.length > 0) {
 }
 
 const packages = [
-  { name: 'chromium', present: () => existsSync('/usr/bin/chromium'), usedBy: 'the dashboard test in real Chromium (apps/admin-web)' },
+  { name: 'chromium', present: () => existsSync('/usr/bin/chromium'), usedBy: 'the dashboard test in real Chromium (packages/admin-web)' },
   {
     name: 'python3-pika',
     present: () => spawnSync('/usr/bin/python3', ['-c', 'import pika'], { stdio: 'ignore' }).status === 0,
