@@ -237,6 +237,11 @@ export class AmqpTransport implements Transport {
     return { publish: this.publishConnection.current?.model, consume: this.consumeConnection.current?.model };
   }
 
+  /** @internal The node each connection is on (one of `urls`), for cluster tests. */
+  connectedUrlsForTesting(): { publish: string | undefined; consume: string | undefined } {
+    return { publish: this.publishConnection.connectedUrl, consume: this.consumeConnection.connectedUrl };
+  }
+
   /** @internal The consumers running, for fault tests. */
   consumersForTesting(): ReadonlyArray<AmqpConsumer> {
     return [...this.consumers];

@@ -26,6 +26,7 @@ export class ConnectionSupervisor {
   private live: LiveConnection | undefined;
   private generation = 0;
   private attempts = 0;
+  private nodeIndex: number | undefined;
   private closing = false;
   private connecting: Promise<void> | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -118,9 +119,10 @@ export class ConnectionSupervisor {
 
   private async connect(): Promise<void> {
     if (this.closing) return;
+    const url = this.nodeUrl();
     let model: ChannelModel;
     try {
-      model = await amqp.connect(withHeartbeat(this.options.url, this.options.heartbeat), {
+      model = await amqp.connect(withHeartbeat(url, this.options.heartbeat), {
         // Bounds the TCP + AMQP handshake (amqplib clears it once open): a black-holed broker must not hang a reconnect.
         timeout: 10_000,
         // Small messages (requests, replies, confirms) must not wait for Nagle's algorithm.
@@ -130,7 +132,8 @@ export class ConnectionSupervisor {
       });
     } catch (err) {
       this.lastError = err;
-      this.logger.warn({ err, role: this.role, url: redactUrl(this.options.url) }, 'metro: AMQP connect failed; retrying');
+      this.logger.warn({ err, role: this.role, url: redactUrl(url) }, 'metro: AMQP connect failed; retrying');
+      this.nextNode();
       this.scheduleRetry();
       return;
     }
@@ -148,7 +151,8 @@ export class ConnectionSupervisor {
       if (this.live?.model === model) this.live = undefined;
       this.blockedReason = undefined;
       if (this.closing) return;
-      this.logger.warn({ err, role: this.role, generation }, 'metro: AMQP connection lost; reconnecting');
+      this.logger.warn({ err, role: this.role, generation, url: redactUrl(url) }, 'metro: AMQP connection lost; reconnecting');
+      this.nextNode();
       for (const l of this.lostListeners) safely(l, this.logger);
       this.scheduleRetry();
     };
@@ -186,9 +190,26 @@ export class ConnectionSupervisor {
     if (lost) return;
     this.attempts = 0;
     this.live = live;
-    this.logger.info({ role: this.role, generation }, 'metro: AMQP connected');
+    this.logger.info({ role: this.role, generation, url: redactUrl(url) }, 'metro: AMQP connected');
     this.wake();
     for (const l of this.readyListeners) safely(l, this.logger);
+  }
+
+  /** The node this connection tries now: a random one at first, so instances spread over a cluster. */
+  private nodeUrl(): string {
+    const urls = this.options.urls;
+    this.nodeIndex ??= Math.floor(Math.random() * urls.length);
+    return urls[this.nodeIndex % urls.length]!;
+  }
+
+  /** After a failed connect or a lost connection, the next attempt goes to the next node. */
+  private nextNode(): void {
+    if (this.nodeIndex !== undefined) this.nodeIndex = (this.nodeIndex + 1) % this.options.urls.length;
+  }
+
+  /** @internal The node URL of the live connection, for tests. */
+  get connectedUrl(): string | undefined {
+    return this.live === undefined || this.nodeIndex === undefined ? undefined : this.options.urls[this.nodeIndex % this.options.urls.length];
   }
 
   private scheduleRetry(): void {

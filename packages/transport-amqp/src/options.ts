@@ -19,6 +19,13 @@ export interface AmqpTransportOptions {
    */
   readonly url?: string | undefined;
   /**
+   * The nodes of a RabbitMQ cluster (or one URL). Each connection starts at a random node, so
+   * instances spread over the cluster, and moves to the next node when its node cannot be reached
+   * or drops it, with the reconnect backoff; topology and consumers are restored there. Give `url`
+   * or `urls`, not both; a `url` (or `METRO_AMQP_URL`) with commas is a list too.
+   */
+  readonly urls?: ReadonlyArray<string> | undefined;
+  /**
    * Extra socket options passed to amqplib (TLS certificates, `servername`, `timeout` of the connect handshake: default 10 000 ms, ...).
    * `noDelay` (TCP_NODELAY) defaults to `true`; pass `{ noDelay: false }` to turn Nagle's algorithm back on.
    */
@@ -49,7 +56,10 @@ export interface AmqpTransportOptions {
 
 /** {@link AmqpTransportOptions} with every default applied. */
 export interface ResolvedAmqpOptions {
+  /** The first of `urls` (named in errors). */
   readonly url: string;
+  /** Every node to connect to, at least one. */
+  readonly urls: ReadonlyArray<string>;
   readonly socketOptions: Options.Connect | Record<string, unknown>;
   readonly queueType: 'classic' | 'quorum';
   readonly maxPriority: number | undefined;
@@ -82,6 +92,20 @@ function positive(name: string, value: number | undefined, fallback: number): nu
   return value;
 }
 
+/** The node URLs of `url`/`urls` (commas separate several in one string), or the default's. */
+function brokerUrls(options: AmqpTransportOptions): ReadonlyArray<string> {
+  if (options.url !== undefined && options.urls !== undefined) {
+    throw new ConfigurationError('AmqpTransport takes `url` or `urls`, not both: put every node in `urls`.');
+  }
+  const given = options.urls ?? [options.url ?? defaultAmqpUrl()];
+  const urls = given
+    .flatMap((u) => u.split(','))
+    .map((u) => u.trim())
+    .filter((u) => u !== '');
+  if (urls.length === 0) throw new ConfigurationError('AmqpTransport option "urls" names no broker: give at least one amqp:// URL.');
+  return urls;
+}
+
 /** Applies defaults and checks the options; throws `ConfigurationError` on a bad value. */
 export function resolveOptions(options: AmqpTransportOptions = {}): ResolvedAmqpOptions {
   const queueType = options.queueType ?? 'classic';
@@ -91,8 +115,10 @@ export function resolveOptions(options: AmqpTransportOptions = {}): ResolvedAmqp
   if (options.maxPriority !== undefined && (!Number.isInteger(options.maxPriority) || options.maxPriority < 1 || options.maxPriority > 255)) {
     throw new ConfigurationError(`AmqpTransport option "maxPriority" must be an integer from 1 to 255, got ${options.maxPriority}.`);
   }
+  const urls = brokerUrls(options);
   return {
-    url: options.url ?? defaultAmqpUrl(),
+    url: urls[0]!,
+    urls,
     socketOptions: options.socketOptions ?? {},
     queueType,
     maxPriority: options.maxPriority,
