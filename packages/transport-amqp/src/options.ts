@@ -92,6 +92,10 @@ function positive(name: string, value: number | undefined, fallback: number): nu
   return value;
 }
 
+/** Why a quorum queue cannot take `maxPriority` (RabbitMQ 3.10 refuses `x-max-priority` on one with a channel error). */
+export const QUORUM_PRIORITY =
+  "Quorum queues do not support priorities on RabbitMQ 3.10 (it refuses 'x-max-priority'): drop maxPriority, or use queueType: 'classic' for the queues that need priorities.";
+
 /** The node URLs of `url`/`urls` (commas separate several in one string), or the default's. */
 function brokerUrls(options: AmqpTransportOptions): ReadonlyArray<string> {
   if (options.url !== undefined && options.urls !== undefined) {
@@ -116,6 +120,9 @@ export function resolveOptions(options: AmqpTransportOptions = {}): ResolvedAmqp
     throw new ConfigurationError(`AmqpTransport option "maxPriority" must be an integer from 1 to 255, got ${options.maxPriority}.`);
   }
   const urls = brokerUrls(options);
+  if (queueType === 'quorum' && options.maxPriority !== undefined) {
+    throw new ConfigurationError(QUORUM_PRIORITY);
+  }
   return {
     url: urls[0]!,
     urls,

@@ -1,8 +1,8 @@
 import type { Channel, ChannelModel } from 'amqplib';
-import type { Binding, Logger, QueueDeclaration } from '@metro/core';
+import { ConfigurationError, type Binding, type Logger, type QueueDeclaration } from '@metro/core';
 import { amqpCode, withThrowawayChannel } from './channel-scope.js';
 import { AmqpTopologyError } from './errors.js';
-import type { ResolvedAmqpOptions } from './options.js';
+import { QUORUM_PRIORITY, type ResolvedAmqpOptions } from './options.js';
 
 /** Suffix of the companion queue that receives a queue's broker-expired messages. */
 export const EXPIRED_SUFFIX = '.expired';
@@ -67,10 +67,19 @@ export class Topology {
 
   /** Records a declaration and applies it on `model`. */
   async declare(model: ChannelModel, declaration: QueueDeclaration): Promise<void> {
+    this.assertSupported(declaration);
     await this.apply(model, declaration);
     // Remembered only once the broker accepted it, so a refused declaration is not retried forever.
     this.declarations.set(declaration.queue, declaration);
     for (const b of declaration.bindings ?? []) if (!b.external) this.topicTypes.set(b.topic, b.exchangeType ?? 'topic');
+  }
+
+  /** Refuses, before anything is declared, what the queue type cannot do (the broker would close the channel instead). */
+  private assertSupported(declaration: QueueDeclaration): void {
+    const maxPriority = declaration.maxPriority ?? this.options.maxPriority;
+    if (maxPriority !== undefined && !declaration.temporary && this.options.queueType === 'quorum') {
+      throw new ConfigurationError(`Queue "${declaration.queue}": ${QUORUM_PRIORITY}`);
+    }
   }
 
   /** Forgets a queue's declaration (it is being deleted): a reconnect no longer re-declares it. Returns what it forgot. */

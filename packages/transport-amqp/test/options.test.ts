@@ -30,3 +30,16 @@ describe('AmqpTransport broker URLs', () => {
     expect(tried.every((u, i) => i === 0 || u !== tried[i - 1])).toBe(true);
   });
 });
+
+describe('AmqpTransport with quorum queues', () => {
+  it('refuses priorities, which RabbitMQ 3.10 refuses on quorum queues with a channel error, as a ConfigurationError saying so', async () => {
+    expect(() => new AmqpTransport({ queueType: 'quorum', maxPriority: 5 })).toThrow(/Quorum queues do not support priorities/);
+    const transport = new AmqpTransport({ queueType: 'quorum', logger: { debug() {}, info() {}, warn() {}, error() {} } });
+    await transport.start();
+    const queue = `metro-options-qq-${process.pid}-${Date.now()}`;
+    await expect(transport.declareQueue({ queue, maxPriority: 5, commandsFor: queue })).rejects.toThrow(ConfigurationError);
+    expect(await transport.inspectQueue(queue)).toBeUndefined(); // nothing declared, not even the .expired companion
+    expect(await transport.inspectQueue(`${queue}.expired`)).toBeUndefined();
+    await transport.close();
+  });
+});
