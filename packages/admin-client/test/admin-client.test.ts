@@ -1,23 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '@metro/core';
-import { createAdminRouter, createAdminServer, tokenAuth, type AdminRouter, type AdminServer } from '@metro/admin-trpc';
+import { tokenAuth, type AdminServer } from '@metro/admin-trpc';
 import { createAdminClient, TRPCClientError, type FailureSummary } from '../src/index.js';
-import { createTestDb, newFailure, recordMany } from './support.js';
+import { createTestDb, newFailure, recordMany, serveAdmin } from './support.js';
 
 const TOKEN = 'client-token';
 let env: Awaited<ReturnType<typeof createTestDb>>;
-let admin: AdminRouter;
+let served: Awaited<ReturnType<typeof serveAdmin>>;
 let server: AdminServer;
 
 beforeAll(async () => {
   env = await createTestDb('admin_client');
-  admin = createAdminRouter({ db: env.db, schema: env.schema, authorize: tokenAuth({ operator: TOKEN }), failurePollMs: 100, logger: silentLogger });
-  server = await createAdminServer({ router: admin, port: 0 });
+  served = await serveAdmin(env, { authorize: tokenAuth({ operator: TOKEN }), failurePollMs: 100 });
+  server = served.server;
 }, 60_000);
 
 afterAll(async () => {
-  await server?.close();
-  await admin?.close();
+  await served?.close();
   await env?.drop();
 });
 

@@ -3,16 +3,16 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { defineEvent, silentLogger, type StandardSchemaV1 } from '@metro/core';
+import { defineEvent, type StandardSchemaV1 } from '@metro/core';
 import { createScheduler } from '@metro/scheduler';
-import { createAdminRouter, createAdminServer, tokenAuth, type AdminRouter, type AdminServer } from '@metro/admin-trpc';
-import { countRows, createTestDb, newDeferred, newFailure, pgDeferredStore, recordMany } from './support.js';
+import { tokenAuth, type AdminServer } from '@metro/admin-trpc';
+import { countRows, createTestDb, newDeferred, newFailure, pgDeferredStore, recordMany, serveAdmin } from './support.js';
 
 const TOKEN = 'cli-token';
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 const BIN = fileURLToPath(new URL('../dist/cli/metro-admin.js', import.meta.url));
 let env: Awaited<ReturnType<typeof createTestDb>>;
-let admin: AdminRouter;
+let served: Awaited<ReturnType<typeof serveAdmin>>;
 let server: AdminServer;
 let ids: string[];
 
@@ -51,13 +51,12 @@ beforeAll(async () => {
     ...Array.from({ length: 12 }, (_, i) => newFailure({ type: 'placed', data: { i } })),
     ...Array.from({ length: 3 }, () => newFailure({ type: 'shipped', error: { name: 'TimeoutError', message: 'smtp timeout' } })),
   ]);
-  admin = createAdminRouter({ db: env.db, schema: env.schema, authorize: tokenAuth([TOKEN]), messages: [Shipped], logger: silentLogger });
-  server = await createAdminServer({ router: admin, port: 0 });
+  served = await serveAdmin(env, { authorize: tokenAuth([TOKEN]), messages: [Shipped] });
+  server = served.server;
 }, 60_000);
 
 afterAll(async () => {
-  await server?.close();
-  await admin?.close();
+  await served?.close();
   await env?.drop();
 });
 

@@ -4,7 +4,8 @@ import { sql, type Kysely } from 'kysely';
 import { createTestDatabase, type TestDatabase } from '@metro/test-support';
 import { migrate, pgFailureStore, pgDeferredStore } from '@metro/outbox-pg';
 import { migrateScheduler } from '@metro/scheduler';
-import type { Envelope, NewDeferred, NewFailure } from '@metro/core';
+import { silentLogger, type Envelope, type NewDeferred, type NewFailure } from '@metro/core';
+import { createAdminRouter, createAdminServer, type AdminServer } from '@metro/admin-trpc';
 
 export { pgDeferredStore };
 
@@ -82,4 +83,20 @@ export async function recordMany(db: Kysely<any>, schema: string, failures: NewF
 export async function countRows(db: Kysely<any>, schema: string, table: string, where = sql`true`): Promise<number> {
   const result = await sql<{ n: string }>`select count(*) as n from ${sql.id(schema, table)} where ${where}`.execute(db);
   return Number(result.rows[0]!.n);
+}
+
+/** An admin router and its HTTP + WebSocket server over `db`/`schema` on a free port; `close()` stops both. */
+export async function serveAdmin(
+  env: { db: Kysely<any>; schema: string },
+  options: Omit<Parameters<typeof createAdminRouter>[0], 'db' | 'schema' | 'logger'>,
+): Promise<{ server: AdminServer; close(): Promise<void> }> {
+  const admin = createAdminRouter({ db: env.db, schema: env.schema, logger: silentLogger, ...options });
+  const server = await createAdminServer({ router: admin, port: 0 });
+  return {
+    server,
+    async close() {
+      await server.close();
+      await admin.close();
+    },
+  };
 }

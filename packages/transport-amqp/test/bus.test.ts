@@ -1,40 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { CLOUDEVENTS_JSON, createMetro, defineCommand, defineEvent, InMemoryFailureStore, type Metro } from '@metro/core';
+import { CLOUDEVENTS_JSON, defineCommand, defineEvent, type Metro, type MetroOptions } from '@metro/core';
 import { AmqpTransport } from '../src/index.js';
-import { AMQP_URL, RawBroker, sleep, unique, waitFor } from './support/broker.js';
+import { AMQP_URL, sleep, waitFor } from './support/broker.js';
+import { BusFixture } from './support/bus-fixture.js';
 
-const queues: string[] = [];
-const exchanges: string[] = [];
-const metros: Metro[] = [];
-let broker: RawBroker;
-
-function service(label: string): string {
-  const name = unique(label);
-  queues.push(name, `${name}.expired`);
-  return name;
-}
-function topic(label: string): string {
-  const name = unique(label);
-  exchanges.push(name);
-  return name;
-}
-function metroFor(name: string, options: Partial<Parameters<typeof createMetro>[0]> = {}): Metro {
-  const metro = createMetro({ service: name, transport: new AmqpTransport({ url: AMQP_URL }), failures: new InMemoryFailureStore(), ...options });
-  metros.push(metro);
-  return metro;
-}
-
-beforeAll(async () => {
-  broker = await RawBroker.connect();
-});
-
-afterAll(async () => {
-  for (const m of metros) await m.stop();
-  await broker.deleteQueues(...queues);
-  await broker.deleteExchanges(...exchanges);
-  await broker.close();
-});
+const fixture = new BusFixture();
+beforeAll(() => fixture.open());
+afterAll(() => fixture.close());
+const service = (label: string): string => fixture.service(label);
+const topic = (label: string): string => fixture.topic(label);
+const metroFor = (name: string, options: Partial<MetroOptions> = {}): Metro => fixture.metro(name, options);
 
 describe('the bus (createMetro) on RabbitMQ', () => {
   it('retries a failing handler with delays through the delay queues, then succeeds', async () => {
@@ -125,7 +101,7 @@ describe('the bus (createMetro) on RabbitMQ', () => {
           data,
         }),
       );
-    const ch = broker.channel;
+    const ch = fixture.broker.channel;
     ch.sendToQueue(name, Buffer.from('{"not json'), { messageId: 'bad-json', contentType: CLOUDEVENTS_JSON });
     ch.sendToQueue(name, envelope('bad-schema', 'task', { n: 'nope' }), { messageId: 'bad-schema', contentType: CLOUDEVENTS_JSON });
     ch.sendToQueue(name, envelope('huge', 'task', { n: 1, pad: 'x'.repeat(600 * 1024) }), { messageId: 'huge', contentType: CLOUDEVENTS_JSON });
@@ -148,10 +124,10 @@ describe('the bus (createMetro) on RabbitMQ', () => {
 
   it('a regex subject on an external exchange, through a named subscription, filters in process', async () => {
     const external = topic('metro-demo');
-    await broker.channel.assertExchange(external, 'topic', { durable: true });
+    await fixture.broker.channel.assertExchange(external, 'topic', { durable: true });
     const name = service('demo');
     const metro = metroFor(name);
-    queues.push(`${name}.audit`, `${name}.audit.expired`);
+    fixture.queues(`${name}.audit`);
     const seen: unknown[] = [];
     metro.subscription('audit').on({ topic: external, subject: /^MetroDemo\/Type\/.*$/, external: true }, (data) => void seen.push(data));
     await metro.start();
@@ -169,8 +145,8 @@ describe('the bus (createMetro) on RabbitMQ', () => {
           data: { type },
         }),
       );
-    broker.channel.publish(external, 'MetroDemo/Type/Created', body('MetroDemo/Type/Created'), { contentType: CLOUDEVENTS_JSON });
-    broker.channel.publish(external, 'Other/Thing', body('Other/Thing'), { contentType: CLOUDEVENTS_JSON });
+    fixture.broker.channel.publish(external, 'MetroDemo/Type/Created', body('MetroDemo/Type/Created'), { contentType: CLOUDEVENTS_JSON });
+    fixture.broker.channel.publish(external, 'Other/Thing', body('Other/Thing'), { contentType: CLOUDEVENTS_JSON });
     await waitFor(() => seen.length === 1, 10_000, 'the matching event');
     await sleep(300);
     expect(seen).toEqual([{ type: 'MetroDemo/Type/Created' }]);

@@ -2,10 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
   ConfigurationError,
-  createMetro,
   defineCommand,
   defineEvent,
-  InMemoryFailureStore,
   silentLogger,
   UnroutableError,
   type ConsumeOptions,
@@ -16,27 +14,14 @@ import {
   type Metro,
 } from '@metro/core';
 import { AmqpTransport } from '../src/index.js';
-import { AMQP_URL, RawBroker, sleep, unique, waitFor } from './support/broker.js';
+import { AMQP_URL, sleep, unique, waitFor } from './support/broker.js';
+import { BusFixture } from './support/bus-fixture.js';
 
-const queues: string[] = [];
-const exchanges: string[] = [];
-const metros: Metro[] = [];
-let broker: RawBroker;
-
-function service(label: string): string {
-  const name = unique(label);
-  queues.push(name, `${name}.expired`);
-  return name;
-}
-function topic(label: string): string {
-  const name = unique(label);
-  exchanges.push(name);
-  return name;
-}
+const fixture = new BusFixture();
+const service = (label: string): string => fixture.service(label);
+const topic = (label: string): string => fixture.topic(label);
 function metroFor(name: string, logger: Logger = silentLogger, transport: AmqpTransport = new AmqpTransport({ url: AMQP_URL, logger: silentLogger })): Metro {
-  const metro = createMetro({ service: name, transport, failures: new InMemoryFailureStore(), logger });
-  metros.push(metro);
-  return metro;
+  return fixture.metro(name, { logger, transport });
 }
 /** An AmqpTransport that keeps the headers of every delivery, as the bus receives them. */
 class HeaderKeepingTransport extends AmqpTransport {
@@ -59,16 +44,8 @@ function warnings(): Logger & { lines: Array<{ obj: Record<string, unknown>; msg
 }
 const DEAD_LETTER_HEADER = /^x-(death$|first-death-|last-death-)/;
 
-beforeAll(async () => {
-  broker = await RawBroker.connect();
-});
-
-afterAll(async () => {
-  for (const m of metros) await m.stop();
-  await broker.deleteQueues(...queues);
-  await broker.deleteExchanges(...exchanges);
-  await broker.close();
-});
+beforeAll(() => fixture.open());
+afterAll(() => fixture.close());
 
 describe('unroutable events on RabbitMQ (the bus applies the policy)', () => {
   it('an event nobody subscribes to is accepted by default: publish resolves, warned once per destination, counted in stats()', async () => {
