@@ -1,0 +1,3 @@
+import { metroVitestConfig } from '@metro/vitest-config';
+
+export default metroVitestConfig();
