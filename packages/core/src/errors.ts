@@ -22,6 +22,7 @@ export const CORE_ERROR_CODES = {
   CONFIGURATION: 'The API was used in a way it does not support.',
   REQUEST_TIMEOUT: 'A request got no reply within its timeout.',
   STOPPING: 'The bus stopped past its timeout and aborted a running handler.',
+  DELIVERY_LIMIT: "The broker gave up redelivering a message: it reached its queue's delivery limit.",
 } as const;
 
 /** A code `@metro/core` raises: a key of {@link CORE_ERROR_CODES}. */
@@ -108,6 +109,22 @@ export class UnroutableError extends MetroError<'UNROUTABLE'> {
 export class PublishError extends MetroError<'PUBLISH_FAILED'> {
   constructor(message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
     super('PUBLISH_FAILED', message, options);
+  }
+}
+
+/**
+ * The broker gave up redelivering a message: it was delivered and left unsettled (its consumer
+ * crashed, lost its channel, or requeued it) as often as its queue's delivery limit allows. It is
+ * recorded as a `delivery-limit` failure without running handlers; retry it from the failure store
+ * once the cause is fixed.
+ */
+export class DeliveryLimitError extends MetroError<'DELIVERY_LIMIT'> {
+  constructor(queue: string, messageId: string) {
+    super(
+      'DELIVERY_LIMIT',
+      `Message "${messageId}" reached the delivery limit of queue "${queue}": it was delivered and never settled that many times (a consumer crashing on it, or losing its channel). Find why its handler never finishes, then retry the failure.`,
+      { details: { queue, messageId } },
+    );
   }
 }
 

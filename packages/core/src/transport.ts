@@ -120,6 +120,12 @@ export interface Delivery extends MessageProperties {
   readonly subject?: string | undefined;
   /** True when the broker delivered it before (to this or another consumer). */
   readonly redelivered: boolean;
+  /**
+   * True when the broker gave up redelivering it: it reached its queue's delivery limit (RabbitMQ
+   * quorum queues' `x-delivery-limit`) and was dead-lettered to a queue this consumer also reads.
+   * The bus records it as a `delivery-limit` failure and runs no handler.
+   */
+  readonly deliveryLimitReached?: boolean | undefined;
   /** Done with it: remove it from the queue. A no-op if the channel that delivered it is gone (the broker redelivers it). */
   ack(): Promise<void>;
   /** Put it back on the queue for redelivery now. */

@@ -83,4 +83,19 @@ describe('the dispatch step with synthetic deliveries', () => {
     expect(items.map((f) => [f.messageId, f.reason])).toEqual([['bad-async', 'validation']]);
     await metro.stop();
   });
+
+  it('a delivery past its queue\'s delivery limit is recorded as a delivery-limit failure and acked, no handler runs', async () => {
+    const metro = createMetro({ service: 'svc', logger: silentLogger, transport: new InMemoryTransport({ logger: silentLogger }) });
+    let ran = 0;
+    metro.on(OrderPlaced, () => void ran++);
+    const dispatch = metro.dispatcher();
+    const placed = await createEnvelope(OrderPlaced, { orderId: 'poison' }, { source: 't' });
+    const poison = syntheticDelivery(jsonEnvelopeCodec.encode(placed).body, { deliveryLimitReached: true });
+    await dispatch(poison);
+    expect(ran).toBe(0);
+    expect(poison.settled).toEqual(['ack']);
+    const { items } = await metro.failures.list({ reason: 'delivery-limit' });
+    expect(items.map((f) => [f.messageId, f.reason, f.error.code])).toEqual([[placed.id, 'delivery-limit', 'DELIVERY_LIMIT']]);
+    await metro.stop();
+  });
 });

@@ -3,6 +3,7 @@ import {
   CORE_ERROR_CODES,
   ConfigurationError,
   DecodeError,
+  DeliveryLimitError,
   HandlerTimeoutError,
   MessageExpiredError,
   MessageOversizedError,
@@ -24,6 +25,7 @@ import { StopAbort } from '../src/dispatch/handler-invoker.js';
 const instances: ReadonlyArray<MetroError> = [
   new ValidationError('payload', [{ message: 'bad' }]),
   new DecodeError('not JSON'),
+  new DeliveryLimitError('billing', 'm1'),
   new TransportClosedError(),
   new UnroutableError('topic orders'),
   new PublishError('nacked'),
@@ -54,6 +56,7 @@ describe('core error codes', () => {
       [
         'CONFIGURATION',
         'DECODE_FAILED',
+        'DELIVERY_LIMIT',
         'HANDLER_TIMEOUT',
         'MESSAGE_EXPIRED',
         'MESSAGE_OVERSIZED',

@@ -1,5 +1,5 @@
 import { MetroHeaders, type Envelope } from '../envelope.js';
-import { MessageExpiredError, NoHandlerError } from '../errors.js';
+import { DeliveryLimitError, MessageExpiredError, NoHandlerError } from '../errors.js';
 import type { Delivery } from '../transport.js';
 import { publishedSubject, publishedTopic } from './delivery-decoder.js';
 import { DispatchFailure } from './dispatch-failure.js';
@@ -12,7 +12,8 @@ export const UNROUTED = 'unrouted';
 /**
  * Picks the handlers of a decoded delivery: the one its retry or replay names, the command's
  * handler (on the service queue only), or the events' matching handlers in order. A command
- * past its expiry is a failure, unless it is a replay of a failure or a deferred message.
+ * past its expiry is a failure, unless it is a replay of a failure or a deferred message; so is
+ * a message the broker stopped redelivering (its queue's delivery limit).
  *
  * @example
  * ```ts
@@ -29,6 +30,9 @@ export function routeDelivery(
 ): ReadonlyArray<HandlerEntry> | DispatchFailure | typeof UNROUTED {
   const headers = delivery.headers;
   const only = headers[MetroHeaders.handler];
+  if (delivery.deliveryLimitReached === true) {
+    return new DispatchFailure('delivery-limit', new DeliveryLimitError(delivery.queue, envelope.id), envelope, typeof only === 'string' ? only : null);
+  }
   let entries: ReadonlyArray<HandlerEntry>;
   if (typeof only === 'string') {
     const entry = router.handler(only);

@@ -9,9 +9,11 @@ import type { Page } from './page.js';
  * - `validation`: the payload does not match the handler's schema;
  * - `expired`: a command past its `expiresat`;
  * - `no-handler`: a command this service has no handler for;
- * - `oversized`: bigger than `maxMessageBytes`.
+ * - `oversized`: bigger than `maxMessageBytes`;
+ * - `delivery-limit`: the broker gave up redelivering it (a quorum queue's delivery limit: it was
+ *   delivered and never settled that many times, e.g. it crashed its consumer each time).
  */
-export const FAILURE_REASONS = ['handler', 'decode', 'validation', 'expired', 'no-handler', 'oversized'] as const;
+export const FAILURE_REASONS = ['handler', 'decode', 'validation', 'expired', 'no-handler', 'oversized', 'delivery-limit'] as const;
 
 /** Why a message ended in the failure store (see {@link FAILURE_REASONS}). */
 export type FailureReason = (typeof FAILURE_REASONS)[number];
