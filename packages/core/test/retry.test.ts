@@ -163,6 +163,7 @@ describe('per-handler retries through the transport', () => {
       releaseRetry: (id) => real.releaseRetry(id),
       resolve: (id) => real.resolve(id),
       delete: (id) => real.delete(id),
+      restore: (id) => real.restore(id),
     };
     const transport = new InMemoryTransport({ logger: silentLogger });
     const metro = createMetro({ service: 'retry-e', logger: silentLogger, transport, failures, retry: { attempts: 1 }, requeueDelay: '10ms' });

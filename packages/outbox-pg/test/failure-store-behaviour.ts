@@ -159,6 +159,11 @@ export function failureStoreBehaviour(name: string, makeStore: () => Promise<Fai
       expect((await store.list()).items.map((x) => x.id)).not.toContain(r.id);
       expect((await store.list({ status: 'deleted' })).items.map((x) => x.id)).toEqual([r.id]);
       expect((await store.list({ status: ['deleted', 'failed'] })).items.map((x) => x.id)).toContain(r.id);
+      expect(await store.restore(r.id)).toBe(true);
+      expect(await store.restore(r.id)).toBe(false);
+      expect(await store.restore('unknown')).toBe(false);
+      expect((await store.get(r.id))?.status).toBe('failed');
+      expect((await store.list()).items.map((x) => x.id)).toContain(r.id);
     });
   });
 }

@@ -132,6 +132,13 @@ export class InMemoryFailureStore implements FailureStore {
     record.status = 'deleted';
     return true;
   }
+
+  async restore(id: string): Promise<boolean> {
+    const record = this.records.get(id);
+    if (!record || record.status !== 'deleted') return false;
+    record.status = 'failed';
+    return true;
+  }
 }
 
 /**

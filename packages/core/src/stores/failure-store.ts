@@ -127,4 +127,6 @@ export interface FailureStore {
   resolve(id: string): Promise<void>;
   /** Marks it `deleted` (from any other status; it stays readable with `get`). Returns false if unknown or already deleted. */
   delete(id: string): Promise<boolean>;
+  /** Undoes a delete: a `deleted` record is `failed` again (ready to retry). Returns false if unknown or not deleted. */
+  restore(id: string): Promise<boolean>;
 }

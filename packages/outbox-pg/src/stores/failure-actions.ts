@@ -159,3 +159,25 @@ export async function deleteFailures({ db, schema }: FailureTable, filterOrIds: 
   const result = await update.executeTakeFirst();
   return Number(result.numUpdatedRows);
 }
+
+/**
+ * Undoes deletes: the given ids, or every `deleted` record matching the filter, are `failed`
+ * again, in one statement; returns how many. (`FailureStore.restore` is this with one id.)
+ *
+ * @example
+ * ```ts
+ * const restored = await restoreFailures(table, [id]);
+ * ```
+ */
+export async function restoreFailures({ db, schema }: FailureTable, filterOrIds: FailureQuery | ReadonlyArray<string>): Promise<number> {
+  let update = db.withSchema(schema).updateTable('failed_messages').set({ status: 'failed' }).where('status', '=', 'deleted');
+  if (Array.isArray(filterOrIds)) {
+    const ids = filterOrIds as ReadonlyArray<string>;
+    if (ids.length === 0) return 0;
+    update = update.where('id', 'in', [...ids]);
+  } else {
+    update = update.where((eb) => failureWhere(eb, { ...(filterOrIds as FailureQuery), status: 'deleted' }, false));
+  }
+  const result = await update.executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}

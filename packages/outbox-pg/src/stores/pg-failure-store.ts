@@ -1,7 +1,16 @@
 import type { Kysely } from 'kysely';
 import { jsonEnvelopeCodec, type Codec, type FailureQuery, type FailureRecord, type FailureStore, type StandardSchemaV1 } from '@metro/core';
 import { schemaName } from '../identifiers.js';
-import { claimFailure, deleteFailure, deleteFailures, releaseFailure, resolveFailure, retryFailures, retryThroughOutbox } from './failure-actions.js';
+import {
+  claimFailure,
+  deleteFailure,
+  deleteFailures,
+  releaseFailure,
+  resolveFailure,
+  restoreFailures,
+  retryFailures,
+  retryThroughOutbox,
+} from './failure-actions.js';
 import { getFailure, listFailures } from './failure-listing.js';
 import { recordFailure } from './failure-recording.js';
 import type { FailureTable } from './failure-rows.js';
@@ -39,6 +48,8 @@ export interface PgFailureStore extends FailureStore {
   editAndRetry(id: string, payload: unknown, options?: { schema?: StandardSchemaV1 }): Promise<FailureRecord | undefined>;
   /** Marks the given ids, or every record matching the filter, `deleted`. Returns how many. */
   deleteMany(filterOrIds: FailureQuery | ReadonlyArray<string>): Promise<number>;
+  /** Undoes deletes: the given ids, or every `deleted` record matching the filter, are `failed` again. Returns how many. */
+  restoreMany(filterOrIds: FailureQuery | ReadonlyArray<string>): Promise<number>;
   /**
    * Counts by status, reason, type, error and over time, for records matching the filter (cursor
    * and limit ignored; `byStatus` ignores the status filter). See {@link FailureStats}.
@@ -80,6 +91,8 @@ export function pgFailureStore(
       retryThroughOutbox(table, codec, id, { payload, ...(editOptions.schema !== undefined ? { schema: editOptions.schema } : {}) }),
     retryMany: (filterOrIds) => retryFailures(table, codec, filterOrIds),
     deleteMany: (filterOrIds) => deleteFailures(table, filterOrIds),
+    restore: async (id) => (await restoreFailures(table, [id])) > 0,
+    restoreMany: (filterOrIds) => restoreFailures(table, filterOrIds),
     stats: (filter = {}, statsOptions = {}) => failureStats(db, table.schema, filter, statsOptions.bucket),
   };
 }
