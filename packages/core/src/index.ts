@@ -63,3 +63,15 @@ export { Router } from './dispatch/router.js';
 export { createDispatcher } from './dispatch/dispatcher.js';
 export type { Dispatcher, DispatcherOptions } from './dispatch/dispatcher.js';
 export type { HandlerEntry } from './dispatch/handler-entry.js';
+// Health checks: metro.health(), combineHealth, the /livez and /readyz handler, and the parts other packages build theirs from.
+export type { HealthStatus, HealthValue, HealthCheck, HealthReport, HealthProbe, HealthOptions, HealthSource } from './health/health-report.js';
+export { healthReport, worstStatus } from './health/health-report.js';
+export type { TransportHealth, TransportConnectionHealth, TransportConsumerHealth } from './health/transport-health.js';
+export { combineHealth } from './health/combine-health.js';
+export { createHealthHandler, checkAll } from './health/health-handler.js';
+export type { HealthHandler, HealthHandlerOptions } from './health/health-handler.js';
+export { ageCheck, resolveAgeThresholds } from './health/age-threshold.js';
+export type { AgeThresholds, ResolvedAgeThresholds, AgeCheckText } from './health/age-threshold.js';
+export { createBoundedProbe } from './health/bounded-probe.js';
+export type { BoundedProbe, ProbeOutcome } from './health/bounded-probe.js';
+export type { BusState } from './health/bus-health.js';

@@ -1,3 +1,5 @@
+import type { TransportHealth } from './health/transport-health.js';
+
 /**
  * The seam between the bus and a broker. The bus speaks only this interface; `InMemoryTransport`
  * (core) and `AmqpTransport` (@metro/transport-amqp) implement it, and both pass the same contract
@@ -69,6 +71,17 @@ export interface Transport {
    * then disconnects. Safe to call twice.
    */
   close(): Promise<void>;
+
+  /**
+   * Optional: the state of its connections and consumers, from memory (no I/O, returns at once),
+   * for `metro.health()`. A transport without it is reported by the bus's own view only.
+   *
+   * @example
+   * ```ts
+   * const { connections, consumers } = transport.health?.() ?? { connections: [], consumers: [] };
+   * ```
+   */
+  health?(): TransportHealth;
 }
 
 /** Where a message goes. */

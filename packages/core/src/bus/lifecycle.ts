@@ -1,5 +1,6 @@
 import type { Dispatcher } from '../dispatch/dispatcher.js';
 import { ConfigurationError } from '../errors.js';
+import type { BusState } from '../health/bus-health.js';
 import type { BusSettings } from './bus-settings.js';
 import type { Subscriptions } from './subscriptions.js';
 
@@ -11,6 +12,8 @@ export interface BusLifecycle {
   stop(options: { closeTransport?: boolean }, closeTransportByDefault: boolean): Promise<void>;
   /** Throws unless the bus is still idle (queues and bindings are declared at start). */
   assertConfigurable(): void;
+  /** Where the bus is in its life, for `metro.health()`. */
+  readonly state: BusState;
 }
 
 /**
@@ -25,7 +28,7 @@ export interface BusLifecycle {
  */
 export function createLifecycle(settings: BusSettings, subscriptionsOf: () => Subscriptions<unknown>): BusLifecycle {
   const { service, transport, logger } = settings;
-  let state: 'idle' | 'starting' | 'started' | 'stopping' | 'stopped' = 'idle';
+  let state: BusState = 'idle';
   let startPromise: Promise<void> | undefined;
   let stopPromise: Promise<void> | undefined;
 
@@ -85,6 +88,9 @@ export function createLifecycle(settings: BusSettings, subscriptionsOf: () => Su
     },
     assertConfigurable() {
       if (state !== 'idle') throw new ConfigurationError('Register handlers before metro.start(); the queues and bindings are declared at start.');
+    },
+    get state() {
+      return state;
     },
   };
 }

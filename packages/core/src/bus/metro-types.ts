@@ -4,6 +4,7 @@ import type { Duration } from '../duration.js';
 import type { Envelope } from '../envelope.js';
 import type { HandlerContext, InboxHandlerContext } from '../dispatch/handler-context.js';
 import type { UnroutedHandler } from '../dispatch/dispatcher.js';
+import type { HealthOptions, HealthReport } from '../health/health-report.js';
 import type { Logger } from '../logger.js';
 import type { PublishOptions } from '../publish-options.js';
 import type { RetryOptions } from '../retry-policy.js';
@@ -182,3 +183,17 @@ export interface Metro<Trx = unknown> extends SubscriptionScope<Trx> {
   /** The dispatch step of a queue (default the service queue), for benchmarks and custom runtimes. */
   dispatcher(subscription?: string): (delivery: Delivery) => Promise<void>;
 }
+  /**
+   * The bus's health, from in-process state (never waits on the broker): `<service>.bus` (started?),
+   * `<service>.connection.<role>` per transport connection (connected, blocked by a broker alarm,
+   * reconnecting since when) and `<service>.consumers` (each queue's consumer attached?). A broker
+   * outage makes it unhealthy (not ready) but never fails liveness: the bus reconnects by itself.
+   * Serve it to Kubernetes with `createHealthHandler({ sources: [metro] })`.
+   *
+   * @example
+   * ```ts
+   * const report = await metro.health();
+   * if (!report.ready) console.log(report.checks['billing.connection.consume']?.message);
+   * ```
+   */
+  health(options?: HealthOptions): Promise<HealthReport>;

@@ -1,6 +1,7 @@
 import { describeDefinition } from '../create-envelope.js';
 import type { ContextRuntime } from '../dispatch/handler-context.js';
 import { ConfigurationError } from '../errors.js';
+import { busHealth } from '../health/bus-health.js';
 import { childLogger } from '../logger.js';
 import type { Delivery } from '../transport.js';
 import { UnroutableEvents } from '../unroutable-policy.js';
@@ -87,6 +88,11 @@ export function createMetro<Trx = unknown>(options: MetroOptions<Trx>): Metro<Tr
       if (!group) throw new ConfigurationError(`No subscription "${String(subscription)}" on service "${service}".`);
       const dispatcher = subscriptions.dispatcherOf(group);
       return (delivery: Delivery) => dispatcher.dispatch(delivery);
+    },
+    async health(healthOptions) {
+      const groups = [...subscriptions.groups.values()];
+      const consuming = groups.filter((g) => g.consumer !== undefined).map((g) => g.queue);
+      return busHealth({ service, transport, state: lifecycle.state, queues: groups.map((g) => g.queue), consuming }, healthOptions);
     },
   };
   return metro;

@@ -13,6 +13,7 @@ import type {
   RequestOptions,
   Transport,
 } from '../transport.js';
+import type { TransportHealth } from '../health/transport-health.js';
 import { InMemoryConsumer } from './in-memory-consumer.js';
 import { InMemoryReplies } from './in-memory-replies.js';
 import { InMemoryQueue, type InMemoryBrokerHooks, type QueueConsumer, type StoredMessage } from './in-memory-queue.js';
@@ -49,6 +50,9 @@ export class InMemoryTransport implements Transport {
   readonly name: string;
   private readonly logger: Logger;
   private state: 'open' | 'closing' | 'closed' = 'open';
+  /** When `state` last changed, and when each consumer started: for `health()`. */
+  private stateSince = Date.now();
+  private readonly consumerSince = new Map<QueueConsumer, number>();
   private closing: Promise<void> | undefined;
   private readonly queues = new Map<string, InMemoryQueue>();
   private readonly routes = new InMemoryRoutes();
@@ -72,6 +76,7 @@ export class InMemoryTransport implements Transport {
       },
       consumerStopped: (consumer, queue) => {
         this.consumers.delete(consumer);
+        this.consumerSince.delete(consumer);
         if (queue.temporary && queue.consumers.length === 0) this.removeQueue(queue);
       },
     };
@@ -119,6 +124,7 @@ export class InMemoryTransport implements Transport {
       throw new ConfigurationError(`consume("${queue}"): prefetch must be a positive integer, got ${String(prefetch)}.`);
     const consumer = new InMemoryConsumer(source, onDelivery, concurrency, prefetch);
     this.consumers.add(consumer);
+    this.consumerSince.set(consumer, Date.now());
     source.addConsumer(consumer);
     return consumer;
   }
@@ -177,8 +183,24 @@ export class InMemoryTransport implements Transport {
     return this.closing;
   }
 
+  /**
+   * One connection (`memory`: connected until `close()`) and every consumer (attached until cancelled).
+   *
+   * @example
+   * ```ts
+   * transport.health().connections[0]?.state; // 'connected'
+   * ```
+   */
+  health(): TransportHealth {
+    return {
+      connections: [{ role: 'memory', state: this.state === 'open' ? 'connected' : 'closed', since: this.stateSince, reconnects: 0 }],
+      consumers: [...this.consumers].map((c) => ({ queue: c.queue, attached: true, since: this.consumerSince.get(c) ?? this.stateSince })),
+    };
+  }
+
   private async shutdown(): Promise<void> {
     this.state = 'closing';
+    this.stateSince = Date.now();
     await Promise.all([...this.consumers].map((c) => c.cancel()));
     this.state = 'closed';
     for (const timer of this.delayed) clearTimeout(timer);
