@@ -12,6 +12,7 @@ import {
   type ReplyMessage,
   type RequestOptions,
   type Transport,
+  type TransportHealth,
 } from '@metro/core';
 import { amqpCode, withThrowawayChannel } from './channel-scope.js';
 import { ConnectionSupervisor } from './connection-supervisor.js';
@@ -219,6 +220,24 @@ export class AmqpTransport implements Transport {
   }
 
   /**
+  /**
+   * Both connections (`publish`, `consume`: connected, blocked by a memory or disk alarm,
+   * reconnecting since when) and every consumer (attached to its queue?), from memory: no I/O.
+   * `metro.health()` turns it into checks.
+   *
+   * @example
+   * ```ts
+   * const { connections } = transport.health();
+   * connections.find((c) => c.role === 'publish')?.blocked; // the alarm's reason while RabbitMQ blocks publishing
+   * ```
+   */
+  health(): TransportHealth {
+    return {
+      connections: [this.publishConnection.healthReport(), this.consumeConnection.healthReport()],
+      consumers: [...this.consumers].map((c) => c.health()),
+    };
+  }
+
    * Cancels consumers (waiting for in-flight handlers), waits for outstanding confirms and replies,
    * then closes both connections. Safe to call twice.
    */

@@ -1,11 +1,12 @@
 import amqp, { type ChannelModel } from 'amqplib';
-import type { Logger } from '@metro/core';
+import type { Logger, TransportConnectionHealth } from '@metro/core';
 import { reconnectDelay } from './reconnect-delay.js';
 import { AmqpConnectError, redactUrl } from './errors.js';
 import type { ResolvedAmqpOptions } from './options.js';
 import { withHeartbeat } from './options.js';
 import { watchHeartbeat } from './heartbeat-watchdog.js';
 import { coalesceWrites } from './write-coalescing.js';
+import { ConnectionHealth } from './connection-health.js';
 
 /** A live connection and its generation (1 for the first connection, +1 per reconnect). */
 export interface LiveConnection {
@@ -37,6 +38,7 @@ export class ConnectionSupervisor {
   private readonly readyListeners: SimpleListener[] = [];
   private waiters = new Set<() => void>();
   private lastError: unknown;
+  private readonly health = new ConnectionHealth();
 
   constructor(
     private readonly role: 'publish' | 'consume',
@@ -81,6 +83,7 @@ export class ConnectionSupervisor {
   /** Connects if not yet connected (idempotent); retries in the background until `close()`. */
   ensureStarted(): void {
     if (this.live || this.connecting || this.retryTimer || this.closing) return;
+    this.health.connecting();
     this.connecting = this.connect().finally(() => {
       this.connecting = undefined;
     });
@@ -151,6 +154,7 @@ export class ConnectionSupervisor {
       if (this.live?.model === model) this.live = undefined;
       this.blockedReason = undefined;
       if (this.closing) return;
+      this.health.lost();
       this.logger.warn({ err, role: this.role, generation, url: redactUrl(url) }, 'metro: AMQP connection lost; reconnecting');
       this.nextNode();
       for (const l of this.lostListeners) safely(l, this.logger);
@@ -190,6 +194,7 @@ export class ConnectionSupervisor {
     if (lost) return;
     this.attempts = 0;
     this.live = live;
+    this.health.connected();
     this.logger.info({ role: this.role, generation, url: redactUrl(url) }, 'metro: AMQP connected');
     this.wake();
     for (const l of this.readyListeners) safely(l, this.logger);
@@ -221,9 +226,15 @@ export class ConnectionSupervisor {
     }, delay);
   }
 
+  /** This connection's state for `Transport.health()` (no I/O). */
+  healthReport(): TransportConnectionHealth {
+    return this.health.snapshot(this.role, { endpoint: redactUrl(this.nodeUrl()), blocked: this.blockedReason, lastError: this.lastError });
+  }
+
   /** Closes the connection and stops reconnecting. Safe to call twice. */
   async close(): Promise<void> {
     this.closing = true;
+    this.health.closed();
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
     await this.connecting?.catch(() => undefined);

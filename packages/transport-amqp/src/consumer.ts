@@ -1,5 +1,5 @@
 import type { Channel, ConsumeMessage } from 'amqplib';
-import type { Consumer, Delivery, DeliveryHandler, Logger, ReplyMessage } from '@metro/core';
+import type { Consumer, Delivery, DeliveryHandler, Logger, ReplyMessage, TransportConsumerHealth } from '@metro/core';
 import { AckBatcher } from './ack-batcher.js';
 import { amqpCode } from './channel-scope.js';
 import { reconnectDelay } from './reconnect-delay.js';
@@ -68,6 +68,8 @@ export class AmqpConsumer implements Consumer {
     private readonly onDelivery: DeliveryHandler,
     settings: { prefetch?: number | undefined; concurrency?: number | undefined },
     private readonly host: ConsumerHost,
+  /** When this consumer last attached to or lost its channel, for `health()`. */
+  private healthSince = Date.now();
   ) {
     this.concurrency = settings.concurrency ?? host.options.concurrency;
     this.prefetch = settings.prefetch ?? host.options.prefetch ?? this.concurrency * 2;
@@ -88,6 +90,12 @@ export class AmqpConsumer implements Consumer {
     if (this.opening) return this.opening;
     // Already consuming on this connection (consume() and the reconnect hook may both ask).
     if (this.channel && this.channelModel === live.model) return Promise.resolve();
+  /** Whether it receives now: its channel open, consuming, on the live connection (for `Transport.health()`). */
+  health(): TransportConsumerHealth {
+    const attached = !this.cancelled && this.channel !== undefined && this.opening === undefined && this.channelModel === this.host.supervisor.current?.model;
+    return { queue: this.queue, attached, since: this.healthSince };
+  }
+
     this.opening = this.open(live).finally(() => {
       this.opening = undefined;
     });
@@ -121,6 +129,7 @@ export class AmqpConsumer implements Consumer {
         this.batcher = undefined;
       }
       await channel.close().catch(() => undefined);
+      this.healthSince = Date.now();
       throw err;
     }
     if (this.cancelled) await channel.close().catch(() => undefined);
@@ -138,6 +147,7 @@ export class AmqpConsumer implements Consumer {
     if (this.cancelled) return;
     if (this.host.supervisor.current?.model === live.model) {
       if (brokerError !== undefined) {
+    this.healthSince = Date.now();
         this.host.logger.warn(
           { err: brokerError, queue: this.queue, code: amqpCode(brokerError) },
           'metro: consumer channel closed by the broker; reopening (unacked messages are redelivered)',
