@@ -1,4 +1,5 @@
 import type { Envelope } from './envelope.js';
+import type { Destination } from './transport.js';
 
 /** What a codec produces for the transport. */
 export interface EncodedMessage {
@@ -32,4 +33,11 @@ export interface Codec {
   readonly name: string;
   encode(envelope: Envelope): EncodedMessage;
   decode(message: IncomingMessage): Envelope;
+  /**
+   * Where a message this codec encodes goes, when the format has its own routing (e.g.
+   * `serviceCommandCodec`: a command to the exchange named after its service, routing key =
+   * its type). Default: Metro's (an event to its topic and subject, a command to its service's
+   * command route).
+   */
+  destination?(envelope: Envelope): Destination | undefined;
 }

@@ -102,7 +102,7 @@ export function toOutgoingMessage(
   const encoded = codec.encode(envelope);
   // Built by assignment (no spreads): this runs once per publish.
   const message: { -readonly [K in keyof OutgoingMessage]: OutgoingMessage[K] } = {
-    destination: extra.destination ?? destinationOf(envelope),
+    destination: extra.destination ?? codec.destination?.(envelope) ?? destinationOf(envelope),
     body: encoded.body,
     messageId: envelope.id,
     contentType: encoded.contentType,

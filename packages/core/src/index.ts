@@ -46,11 +46,23 @@ export type {
   EventRoute,
   SubscriptionScope,
   SubscriptionOptions,
+  QueueBinding,
+  CatchAllOptions,
 } from './bus/metro-types.js';
 export { recordError } from './recorded-error.js';
 export { plainJsonCodec } from './codecs/plain-json-codec.js';
 export { aggregateEnvelopeCodec } from './codecs/aggregate-envelope-codec.js';
 export type { AggregateEnvelope } from './codecs/aggregate-envelope-codec.js';
+export { serviceCommandCodec } from './codecs/service-command-codec.js';
+export type { ServiceCommandBody } from './codecs/service-command-codec.js';
+export { defineConsumers, registerConsumers, isConsumers } from './discovery/define-consumers.js';
+export type { Consumers, ConsumerRegistry } from './discovery/define-consumers.js';
+export { discoverConsumers } from './discovery/discover-consumers.js';
+export type { DiscoverConsumersOptions } from './discovery/discover-consumers.js';
+export { stopOnSignals } from './dev/stop-on-signals.js';
+export type { Stoppable, StopOnSignalsOptions } from './dev/stop-on-signals.js';
+export { createReloadingRunner } from './dev/reloading-runner.js';
+export type { ReloadingRunner, ReloadingRunnerOptions } from './dev/reloading-runner.js';
 export type * from './stores/outbox.js';
 export { InMemoryFailureStore, memoryFailureStore } from './memory/in-memory-failure-store.js';
 export { InMemoryDeferredStore, memoryDeferredStore } from './memory/in-memory-deferred-store.js';

@@ -27,4 +27,10 @@ export interface PublishOptions extends EnvelopeOptions {
    * receive is always an error: `send` refuses `'accept'` with a `ConfigurationError`.
    */
   readonly unroutable?: UnroutablePolicy | undefined;
+  /**
+   * Bus only (`metro.publish` / `metro.send` and handler contexts): run this process's matching
+   * handlers in place, once, instead of publishing through the transport, and reject with the
+   * first handler's error (messagio's `fire(sync=True)`). Default: the bus's `mode` (`'async'`).
+   */
+  readonly sync?: boolean | undefined;
 }

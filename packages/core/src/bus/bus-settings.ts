@@ -31,7 +31,7 @@ export interface BusSettings {
 const NAME = /^[A-Za-z0-9_.:-]+$/;
 
 /** Throws a {@link ConfigurationError} unless `name` is usable in a queue name. */
-export function assertName(kind: 'service' | 'subscription', name: string): void {
+export function assertName(kind: 'service' | 'subscription' | 'queue', name: string): void {
   if (!NAME.test(name)) throw new ConfigurationError(`Invalid ${kind} name "${name}": use letters, digits, '-', '_', '.' or ':'.`);
 }
 

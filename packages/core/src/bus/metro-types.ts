@@ -22,8 +22,28 @@ export type InboxHandler<P, Trx = unknown> = (payload: P, ctx: InboxHandlerConte
 
 /** Options of `createMetro`. Defaults are listed per option. */
 export interface MetroOptions<Trx = unknown> {
-  /** This service's name: its queue is named after it and commands sent to it arrive there. */
+  /** This service's name: commands sent to it arrive on its queue, and it is the `source` of what it publishes. */
   readonly service: string;
+  /**
+   * The name of the service queue (and the prefix of its subscriptions' queues), when it must
+   * differ from `service` (django-microservices-communication's `QUEUE` next to `APP_ID`).
+   * Default: `service`.
+   */
+  readonly queue?: string | undefined;
+  /**
+   * Bindings of the service queue declared without a handler (django-microservices-communication's
+   * `BINDS`): what they bring in goes to the catch-all handlers (`metro.onAny`), else to
+   * `onUnrouted`. Each is `{ topic, pattern = '#' }`, plus `external` / `exchangeType` / `codec`
+   * as on an {@link EventRoute}.
+   */
+  readonly bindings?: ReadonlyArray<QueueBinding> | undefined;
+  /**
+   * `'sync'`: every `publish` and `send` of this bus (and of its handlers' contexts) runs this
+   * process's matching handlers in place, once, and rejects with the first handler error instead
+   * of going through the broker (messagio's `fire(sync=True)`; for scripts and tests). One call
+   * can ask for it with `{ sync: true }`. Default `'async'` (through the transport).
+   */
+  readonly mode?: 'async' | 'sync' | undefined;
   readonly transport: Transport;
   /** Where failed messages go. Default: `memoryFailureStore()` (lost on exit: use `pgFailureStore(db)` in production). */
   readonly failures?: FailureStore | undefined;
@@ -89,6 +109,28 @@ export interface EventRoute {
   readonly codec?: Codec;
 }
 
+/** A binding of the service queue declared in `createMetro({ bindings })`, with or without a handler. */
+export interface QueueBinding {
+  readonly topic: string;
+  /** AMQP topic pattern (`*` one word, `#` any). Default `'#'`: everything the topic carries. */
+  readonly pattern?: string;
+  /** Exchange type if Metro declares the topic. Default `topic`. */
+  readonly exchangeType?: Binding['exchangeType'];
+  /** The exchange belongs to another system: bind only, never declare it. */
+  readonly external?: boolean;
+  /** Decode messages of this topic with this codec (e.g. `aggregateEnvelopeCodec`, `serviceCommandCodec`). */
+  readonly codec?: Codec;
+}
+
+/** Options of a catch-all handler (`onAny`). */
+export interface CatchAllOptions extends HandlerOptions {
+  /**
+   * Run only for the events no other handler of the queue matched (django-microservices-communication's
+   * `default_consumer`). Default false: every event the queue's bindings bring in.
+   */
+  readonly fallback?: boolean;
+}
+
 /** Where handlers are registered: the service queue (`metro`) or a named subscription. */
 export interface SubscriptionScope<Trx = unknown> {
   /** The queue this scope consumes. */
@@ -101,6 +143,19 @@ export interface SubscriptionScope<Trx = unknown> {
   on(route: EventRoute, handler: InboxHandler<unknown, Trx>, options: InboxHandlerOptions): void;
   /** Subscribes a handler to a topic and subject pattern (raw data). */
   on(route: EventRoute, handler: Handler<unknown, Trx>, options?: HandlerOptions): void;
+  /**
+   * A catch-all consumer: a handler (retries, failures, priority, as any other) of every event any
+   * binding of this queue brings in, whatever its topic and subject, with the raw `data`
+   * (`ctx.envelope` says what it is). Adds no binding. With `{ fallback: true }` it runs only for
+   * the events no other handler matched.
+   *
+   * @example
+   * ```ts
+   * const metro = createMetro({ service: 'audit', transport, bindings: [{ topic: 'orders' }, { topic: 'users', pattern: 'user.*' }] });
+   * metro.onAny((data, ctx) => audit.write(ctx.envelope.topic, ctx.envelope.type, data));
+   * ```
+   */
+  onAny(handler: Handler<unknown, Trx>, options?: CatchAllOptions): void;
   /** Receives every event of this queue that no handler matched (it is acked either way). */
   onUnrouted(handler: UnroutedHandler): void;
 }
@@ -130,7 +185,7 @@ export interface Metro<Trx = unknown> extends SubscriptionScope<Trx> {
   handle<D extends CommandDefinition>(definition: D, handler: InboxHandler<Payload<D>, Trx>, options: InboxHandlerOptions): void;
   /** Registers the one handler of a command sent to this service. A second one is a ConfigurationError. */
   handle<D extends CommandDefinition>(definition: D, handler: Handler<Payload<D>, Trx>, options?: HandlerOptions): void;
-  /** A named subscription: its handlers consume their own queue `${service}.${name}`. */
+  /** A named subscription: its handlers consume their own queue `${queue}.${name}` (the service queue's name, `service` by default). */
   subscription(name: string, options?: SubscriptionOptions): SubscriptionScope<Trx>;
   /**
    * Validates and publishes an event; resolves with its envelope once the broker confirmed. When

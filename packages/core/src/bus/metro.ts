@@ -11,6 +11,7 @@ import { createLifecycle } from './lifecycle.js';
 import type { Handler, Metro, MetroOptions } from './metro-types.js';
 import { createPublisher } from './publishing.js';
 import { createSubscriptions, type Subscriptions } from './subscriptions.js';
+import { createSyncDispatch } from './sync-dispatch.js';
 
 /**
  * Creates the bus of one service. Register handlers, `start()`, publish and send; `stop()` on
@@ -50,6 +51,9 @@ export function createMetro<Trx = unknown>(options: MetroOptions<Trx>): Metro<Tr
     subscriptions: subscriptions as Subscriptions<unknown>,
   });
   const mainScope = subscriptions.scopeOf(subscriptions.main);
+  const runSync = createSyncDispatch({ service, codec: settings.codec, runtime, inbox: options.inbox as never, groups: () => subscriptions.groups.values() });
+  const syncByDefault = options.mode === 'sync';
+
 
   const metro: Metro<Trx> = {
     service,
@@ -58,6 +62,7 @@ export function createMetro<Trx = unknown>(options: MetroOptions<Trx>): Metro<Tr
     deferred,
     queue: subscriptions.main.queue,
     on: mainScope.on,
+    onAny: mainScope.onAny,
     onUnrouted: mainScope.onUnrouted,
     handle(definition, handler, handlerOptions = {}) {
       subscriptions.handle(definition, handler as Handler<never, Trx>, handlerOptions);
@@ -68,11 +73,13 @@ export function createMetro<Trx = unknown>(options: MetroOptions<Trx>): Metro<Tr
     async publish(definition, payload, publishOptions) {
       if (definition.kind !== 'event')
         throw new ConfigurationError(`metro.publish() takes an event definition; use metro.send() for command "${describeDefinition(definition)}".`);
+      if (publishOptions?.sync ?? syncByDefault) return (await runSync(definition, payload, publishOptions ?? {})) as never;
       return (await publishEnvelope(definition, payload, publishOptions)) as never;
     },
     async send(definition, payload, publishOptions) {
       if (definition.kind !== 'command')
         throw new ConfigurationError(`metro.send() takes a command definition; use metro.publish() for event "${describeDefinition(definition)}".`);
+      if (publishOptions?.sync ?? syncByDefault) return (await runSync(definition, payload, publishOptions ?? {})) as never;
       return (await publishEnvelope(definition, payload, publishOptions)) as never;
     },
     start: () => lifecycle.start(),
@@ -84,7 +91,7 @@ export function createMetro<Trx = unknown>(options: MetroOptions<Trx>): Metro<Tr
       return { unroutable: unroutable.stats() };
     },
     dispatcher(subscription) {
-      const group = subscriptions.groups.get(subscription === undefined ? service : `${service}.${subscription}`);
+      const group = subscriptions.groups.get(subscription === undefined ? subscriptions.main.queue : `${subscriptions.main.queue}.${subscription}`);
       if (!group) throw new ConfigurationError(`No subscription "${String(subscription)}" on service "${service}".`);
       const dispatcher = subscriptions.dispatcherOf(group);
       return (delivery: Delivery) => dispatcher.dispatch(delivery);

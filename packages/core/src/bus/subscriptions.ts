@@ -10,7 +10,7 @@ import { ConfigurationError } from '../errors.js';
 import { resolveRetryPolicy, type RetryPolicy } from '../retry-policy.js';
 import type { Consumer } from '../transport.js';
 import { assertName, type BusSettings } from './bus-settings.js';
-import type { EventRoute, Handler, HandlerOptions, MetroOptions, SubscriptionOptions, SubscriptionScope } from './metro-types.js';
+import type { CatchAllOptions, EventRoute, Handler, HandlerOptions, MetroOptions, SubscriptionOptions, SubscriptionScope } from './metro-types.js';
 
 /** One queue of the bus: the service queue (events and commands) or a named subscription (events). */
 export interface SubscriptionGroup {
@@ -46,6 +46,33 @@ function isDefinition(value: EventDefinition | EventRoute): value is EventDefini
   return (value as EventDefinition).kind === 'event' && 'schema' in value;
 }
 
+/** A handler as the router keeps it: its name, schema, retry policy and timeout resolved from the bus's defaults. */
+function createEntry<Trx>(
+  settings: BusSettings,
+  options: MetroOptions<Trx>,
+  name: string,
+  definition: MessageDefinition | undefined,
+  handler: Handler<never, Trx>,
+  handlerOptions: HandlerOptions,
+): HandlerEntry {
+  if (typeof handler !== 'function') throw new ConfigurationError(`Handler "${name}" is not a function.`);
+  if (handlerOptions.inbox && options.inbox === undefined) {
+    throw new ConfigurationError(`Handler "${name}" has inbox: true but createMetro got no \`inbox\`; pass one (e.g. createInbox({ db })).`);
+  }
+  const retry: RetryPolicy = handlerOptions.retry ? resolveRetryPolicy(handlerOptions.retry, options.retry) : settings.baseRetry;
+  return {
+    name,
+    priority: handlerOptions.priority ?? 0,
+    order: 0,
+    definition,
+    schema: definition?.schema as StandardSchemaV1 | undefined,
+    fn: handler as unknown as (payload: unknown, ctx: HandlerContext<unknown>) => unknown,
+    retry,
+    timeoutMs: handlerOptions.timeout !== undefined ? toMilliseconds(handlerOptions.timeout) : settings.handlerTimeoutMs,
+    inbox: handlerOptions.inbox === true,
+  };
+}
+
 /**
  * Builds the bus's registration part. `assertConfigurable` throws once the bus has started;
  * `runtime` is what handler contexts publish through.
@@ -79,26 +106,13 @@ export function createSubscriptions<Trx>(
     groups.set(queue, group);
     return group;
   }
-  const main = newGroup(service, true, {});
+  const mainQueue = options.queue ?? service;
+  if (options.queue !== undefined) assertName('queue', options.queue);
+  const main = newGroup(mainQueue, true, {});
+  for (const binding of options.bindings ?? []) main.router.addBinding(binding.topic, binding.pattern ?? '#', binding);
 
-  function entryOf(name: string, definition: MessageDefinition | undefined, handler: Handler<never, Trx>, handlerOptions: HandlerOptions): HandlerEntry {
-    if (typeof handler !== 'function') throw new ConfigurationError(`Handler "${name}" is not a function.`);
-    if (handlerOptions.inbox && options.inbox === undefined) {
-      throw new ConfigurationError(`Handler "${name}" has inbox: true but createMetro got no \`inbox\`; pass one (e.g. createInbox({ db })).`);
-    }
-    const retry: RetryPolicy = handlerOptions.retry ? resolveRetryPolicy(handlerOptions.retry, options.retry) : settings.baseRetry;
-    return {
-      name,
-      priority: handlerOptions.priority ?? 0,
-      order: 0,
-      definition,
-      schema: definition?.schema as StandardSchemaV1 | undefined,
-      fn: handler as unknown as (payload: unknown, ctx: HandlerContext<unknown>) => unknown,
-      retry,
-      timeoutMs: handlerOptions.timeout !== undefined ? toMilliseconds(handlerOptions.timeout) : settings.handlerTimeoutMs,
-      inbox: handlerOptions.inbox === true,
-    };
-  }
+  const entryOf = (name: string, definition: MessageDefinition | undefined, handler: Handler<never, Trx>, handlerOptions: HandlerOptions): HandlerEntry =>
+    createEntry(settings, options, name, definition, handler, handlerOptions);
 
   function scopeOf(group: SubscriptionGroup): SubscriptionScope<Trx> {
     return {
@@ -118,6 +132,12 @@ export function createSubscriptions<Trx>(
           ...(route?.external !== undefined ? { external: route.external } : {}),
           ...(route?.codec !== undefined ? { codec: route.codec } : {}),
         });
+      },
+      onAny(handler: Handler<never, Trx>, handlerOptions: CatchAllOptions = {}): void {
+        assertConfigurable();
+        const index = group.nameCounts.get('*') ?? 0;
+        group.nameCounts.set('*', index + 1);
+        group.router.addCatchAll(entryOf(handlerOptions.name ?? `*#${index}`, undefined, handler, handlerOptions), handlerOptions.fallback === true);
       },
       onUnrouted(handler: UnroutedHandler): void {
         group.unrouted = handler;
@@ -142,7 +162,7 @@ export function createSubscriptions<Trx>(
     },
     subscription(name, subscriptionOptions) {
       assertName('subscription', name);
-      const queue = `${service}.${name}`;
+      const queue = `${mainQueue}.${name}`;
       const existing = groups.get(queue);
       if (existing) return scopeOf(existing);
       assertConfigurable();

@@ -39,6 +39,9 @@ export class Router {
   private readonly byName = new Map<string, HandlerEntry>();
   private readonly codecs = new Map<string, Codec>();
   private readonly bindingKeys = new Set<string>();
+  /** Catch-all handlers (`onAny`): every event of the queue; `fallback` ones only when nothing else matched. */
+  private readonly catchAll: HandlerEntry[] = [];
+  private readonly fallbacks: HandlerEntry[] = [];
   /** Topic bindings the queue needs, one per distinct (topic, pattern). */
   readonly bindings: Binding[] = [];
   private order = 0;
@@ -61,9 +64,15 @@ export class Router {
     } else {
       this.patterns.push({ topic, matches: compileSubjectPattern(subject), entry });
     }
-    this.cache.clear();
-    this.cached = 0;
-    const pattern = typeof subject === 'string' ? subject : '#';
+    this.clearCache();
+    this.addBinding(topic, typeof subject === 'string' ? subject : '#', binding);
+  }
+
+  /**
+   * Binds the queue to `topic` with `pattern` without a handler (the `bindings` option of
+   * `createMetro`): what it brings in goes to the catch-all handlers, else to `onUnrouted`.
+   */
+  addBinding(topic: string, pattern: string, binding?: { exchangeType?: Binding['exchangeType']; external?: boolean; codec?: Codec }): void {
     const key = `${topic}\u0000${pattern}`;
     if (!this.bindingKeys.has(key)) {
       this.bindingKeys.add(key);
@@ -76,6 +85,19 @@ export class Router {
       }
       this.codecs.set(topic, binding.codec);
     }
+  }
+
+  /** Registers a catch-all handler: every event of the queue (`fallback`: only those no other handler matched). */
+  addCatchAll(entry: HandlerEntry, fallback: boolean): void {
+    this.addName(entry);
+    entry.order = this.order++;
+    (fallback ? this.fallbacks : this.catchAll).push(entry);
+    this.clearCache();
+  }
+
+  private clearCache(): void {
+    this.cache.clear();
+    this.cached = 0;
   }
 
   /** Registers the one handler of a command type. A second one is a ConfigurationError. */
@@ -104,6 +126,7 @@ export class Router {
     const exact = this.exact.get(topic)?.get(subject);
     if (exact) found.push(...exact);
     for (const route of this.patterns) if (route.topic === topic && route.matches(subject)) found.push(route.entry);
+    found.push(...(found.length === 0 ? this.fallbacks : []), ...this.catchAll);
     found.sort((a, b) => b.priority - a.priority || a.order - b.order);
     const result = found.length === 0 ? EMPTY : Object.freeze(found);
     if (this.cached >= CACHE_LIMIT) {
