@@ -87,3 +87,4 @@ export type { AgeThresholds, ResolvedAgeThresholds, AgeCheckText } from './healt
 export { createBoundedProbe } from './health/bounded-probe.js';
 export type { BoundedProbe, ProbeOutcome } from './health/bounded-probe.js';
 export type { BusState } from './health/bus-health.js';
+export * from './telemetry/index.js';

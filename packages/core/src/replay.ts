@@ -3,6 +3,7 @@ import { recordHeadersOf } from './record-headers.js';
 import type { DeferredRecord } from './stores/deferred-store.js';
 import type { FailureRecord } from './stores/failure-store.js';
 import type { Delivery, HeaderValue } from './transport.js';
+import { linkToOriginal } from './telemetry/replay-links.js';
 
 /**
  * A stored message's next copy: its bytes go straight back to the queue it came from, with these
@@ -45,6 +46,7 @@ export function retryHeaders(
 
 /**
  * The copy a failure record's replay (retry from the store or the admin) publishes: attempt 1,
+ * its trace continuing the replaying operation with a link to the original message's (see `linkToOriginal`),
  * the failure's id (a success marks it resolved), and only the handler the record names. A
  * `no-handler` record that names one (a retry or replay for a handler since renamed or removed)
  * keeps it: the other handlers of that queue already ran, and the replay waits for that handler
@@ -55,12 +57,14 @@ export function retryHeaders(
  * await transport.publish({ destination: { kind: 'queue', queue: record.queue }, body: record.body, headers: failureReplayHeaders(record) });
  * ```
  */
-export function failureReplayHeaders(record: Pick<FailureRecord, 'id' | 'headers' | 'handler' | 'topic'>): ReplayHeaders {
+export function failureReplayHeaders(
+  record: Pick<FailureRecord, 'id' | 'headers' | 'handler' | 'topic'> & { readonly envelope?: FailureRecord['envelope'] },
+): ReplayHeaders {
   const headers = carriedHeaders(record.headers, record.topic);
   headers[MetroHeaders.failureId] = record.id;
   headers[MetroHeaders.attempt] = 1;
   if (record.handler !== null) headers[MetroHeaders.handler] = record.handler;
-  return headers;
+  return linkToOriginal(headers, record.envelope?.traceparent);
 }
 
 /**
@@ -72,10 +76,12 @@ export function failureReplayHeaders(record: Pick<FailureRecord, 'id' | 'headers
  * await transport.publish({ destination: { kind: 'queue', queue: record.queue }, body: record.body, headers: deferredReplayHeaders(record) });
  * ```
  */
-export function deferredReplayHeaders(record: Pick<DeferredRecord, 'seq' | 'headers' | 'handler'>): ReplayHeaders {
+export function deferredReplayHeaders(
+  record: Pick<DeferredRecord, 'seq' | 'headers' | 'handler'> & { readonly envelope?: DeferredRecord['envelope'] },
+): ReplayHeaders {
   const headers = carriedHeaders(record.headers, undefined);
   headers[MetroHeaders.deferredSeq] = record.seq;
   headers[MetroHeaders.attempt] = 1;
   if (record.handler !== null) headers[MetroHeaders.handler] = record.handler;
-  return headers;
+  return linkToOriginal(headers, record.envelope?.traceparent);
 }

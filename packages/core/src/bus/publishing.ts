@@ -4,6 +4,8 @@ import type { MessageDefinition } from '../definitions.js';
 import { toMilliseconds } from '../duration.js';
 import type { Envelope } from '../envelope.js';
 import type { PublishOptions } from '../publish-options.js';
+import { messagingSystemOf } from '../telemetry/messaging-attributes.js';
+import { beginPublish, endPublish, withTraceHeaders } from '../telemetry/publish-telemetry.js';
 import type { OutgoingMessage, Transport } from '../transport.js';
 import { acceptsUnroutable, unroutablePolicyOf, type UnroutableEvents } from '../unroutable-policy.js';
 
@@ -13,7 +15,8 @@ export type PublishEnvelope = (definition: MessageDefinition, payload: unknown, 
 /**
  * Builds the bus's publish step: validates and wraps the payload in an envelope, encodes it and
  * resolves once the transport confirmed it. An event nobody receives follows its unroutable
- * policy (accepted and counted, or the error).
+ * policy (accepted and counted, or the error). With an OpenTelemetry SDK registered, each publish
+ * is a `publish <topic>` / `send <service>` producer span whose trace context the message carries.
  *
  * @example
  * ```ts
@@ -22,20 +25,27 @@ export type PublishEnvelope = (definition: MessageDefinition, payload: unknown, 
  * ```
  */
 export function createPublisher(service: string, transport: Transport, codec: Codec, unroutable: UnroutableEvents): PublishEnvelope {
+  const system = messagingSystemOf(transport.name);
   return async function publishEnvelope(definition, payload, publishOptions = {}) {
     const policy = unroutablePolicyOf(definition, publishOptions.unroutable);
     const envelope = await createEnvelope(definition, payload as never, { ...publishOptions, source: service });
+    const telemetry = beginPublish(system, envelope);
+    const headers = withTraceHeaders(publishOptions.headers, telemetry);
     const message: OutgoingMessage = toOutgoingMessage(envelope, publishOptions.codec ?? codec, {
-      ...(publishOptions.headers ? { headers: { ...publishOptions.headers } } : {}),
+      ...(headers ? { headers } : {}),
       ...(publishOptions.priority !== undefined ? { priority: publishOptions.priority } : {}),
       ...(publishOptions.delay !== undefined ? { delayMs: toMilliseconds(publishOptions.delay) } : {}),
     });
     try {
       await transport.publish(message);
     } catch (err) {
-      if (!acceptsUnroutable(policy, message, err)) throw err;
+      if (!acceptsUnroutable(policy, message, err)) {
+        endPublish(telemetry, err);
+        throw err;
+      }
       unroutable.record(message);
     }
+    endPublish(telemetry);
     return envelope;
   };
 }

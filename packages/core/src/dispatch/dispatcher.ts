@@ -12,8 +12,12 @@ import { DispatchFailure } from './dispatch-failure.js';
 import { createFailureRecorder } from './failure-recorder.js';
 import type { ContextRuntime } from './handler-context.js';
 import { createHandlerRunner } from './handler-runner.js';
-import { STOPPED } from './outcome.js';
+import { FAILED, INFRA, OK, STOPPED, type Outcome } from './outcome.js';
 import type { Router } from './router.js';
+import { messagingSystemOf } from '../telemetry/messaging-attributes.js';
+import { beginProcess, countUndispatched, endProcess, type ProcessOutcome } from '../telemetry/process-telemetry.js';
+
+const PROCESS_OUTCOME: Record<Outcome, ProcessOutcome> = { [OK]: 'ok', [FAILED]: 'failed', [INFRA]: 'requeued', [STOPPED]: 'requeued' };
 
 export type { UnroutedHandler };
 
@@ -73,6 +77,7 @@ function headerNumber(value: HeaderValue | undefined): number | undefined {
 export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const { service, router, codec, transport, failures, runtime, inbox, maxMessageBytes, acceptsCommands } = options;
   const requeueDelayMs = options.requeueDelayMs ?? 1000;
+  const system = messagingSystemOf(transport.name);
   const record = createFailureRecorder({ service, failures, logger: runtime.logger });
   const runner = createHandlerRunner({ service, runtime, transport, inbox, record });
   let inFlight = 0;
@@ -84,16 +89,31 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   function process(delivery: Delivery): Promise<void> {
     const attempt = headerNumber(delivery.headers[MetroHeaders.attempt]) ?? 1;
     const envelope = decodeDelivery(delivery, router, codec, maxMessageBytes);
-    if (envelope instanceof DispatchFailure) return settler.recordAndSettle(delivery, envelope, attempt);
+    if (envelope instanceof DispatchFailure) return undispatched(delivery, envelope, attempt);
     const entries = routeDelivery(delivery, envelope, router, service, acceptsCommands);
     if (entries === UNROUTED) return settler.unroutedAndSettle(delivery, envelope);
-    if (entries instanceof DispatchFailure) return settler.recordAndSettle(delivery, entries, attempt);
+    if (entries instanceof DispatchFailure) return undispatched(delivery, entries, attempt);
     if (stopping) return settler.settle(delivery, STOPPED);
     const correlationId = envelope.correlationid ?? envelope.id;
-    const outcome = runWithCorrelation({ correlationId, causationId: envelope.id, traceparent: envelope.traceparent }, () =>
-      runner.run(delivery, envelope, entries, attempt, correlationId),
-    );
-    return typeof outcome === 'number' ? settler.settle(delivery, outcome) : outcome.then((o) => settler.settle(delivery, o));
+    const telemetry = beginProcess(system, service, delivery, envelope, attempt);
+    const run = (): Outcome | Promise<Outcome> =>
+      runWithCorrelation({ correlationId, causationId: envelope.id, traceparent: envelope.traceparent }, () =>
+        runner.run(delivery, envelope, entries, attempt, correlationId),
+      );
+    const outcome = telemetry?.span ? telemetry.span.run(run) : run();
+    if (telemetry === undefined) {
+      return typeof outcome === 'number' ? settler.settle(delivery, outcome) : outcome.then((o) => settler.settle(delivery, o));
+    }
+    const settle = (o: Outcome): Promise<void> => {
+      endProcess(telemetry, PROCESS_OUTCOME[o]);
+      return settler.settle(delivery, o);
+    };
+    return typeof outcome === 'number' ? settle(outcome) : outcome.then(settle);
+  }
+
+  function undispatched(delivery: Delivery, failure: DispatchFailure, attempt: number): Promise<void> {
+    countUndispatched(system, delivery);
+    return settler.recordAndSettle(delivery, failure, attempt);
   }
 
   async function recover(delivery: Delivery, err: unknown): Promise<void> {

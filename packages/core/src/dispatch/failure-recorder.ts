@@ -6,6 +6,9 @@ import { recordError } from '../recorded-error.js';
 import { recordHeadersOf } from '../record-headers.js';
 import type { FailureReason, FailureStore } from '../stores/failure-store.js';
 import type { Delivery } from '../transport.js';
+import { SemanticAttributes } from '../telemetry/messaging-attributes.js';
+import { metroMetrics } from '../telemetry/metro-metrics.js';
+import { failureTraceId } from '../telemetry/failure-trace.js';
 
 /** Writes a failure record for a delivery; resolves false (after logging) when the store is unavailable. */
 export type RecordFailure = (
@@ -60,7 +63,9 @@ export function createFailureRecorder(deps: { service: string; failures: Failure
         headers: recordHeadersOf(delivery),
         error: recordError(error),
         attempts,
+        traceId: failureTraceId(delivery, envelope),
       });
+      metroMetrics()?.failed.add(1, { [SemanticAttributes.destinationName]: delivery.queue, [SemanticAttributes.failureReason]: reason });
       logger.warn({ service, queue: delivery.queue, messageId, handler, reason, err: toError(error) }, `message recorded as failed (${reason})`);
       return true;
     } catch (err) {

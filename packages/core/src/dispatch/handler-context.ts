@@ -6,6 +6,9 @@ import type { DeferredStore } from '../stores/deferred-store.js';
 import type { Delivery } from '../transport.js';
 import { recordHeadersOf } from '../record-headers.js';
 import { ConfigurationError } from '../errors.js';
+import { SemanticAttributes } from '../telemetry/messaging-attributes.js';
+import { activeTraceIds } from '../telemetry/metro-span.js';
+import { metroMetrics } from '../telemetry/metro-metrics.js';
 
 /**
  * What a handler gets next to its payload.
@@ -32,7 +35,7 @@ export interface HandlerContext<Trx = unknown> {
   readonly handler: string;
   /** The queue the message was consumed from. */
   readonly queue: string;
-  /** A child of Metro's logger carrying service, handler, messageId and correlationId. */
+  /** A child of Metro's logger carrying service, handler, messageId and correlationId (and `trace_id` / `span_id` when tracing is on). */
   readonly logger: Logger;
   /** Aborted when the handler times out or Metro stops: pass it to fetch/db calls. */
   readonly signal: AbortSignal;
@@ -109,12 +112,18 @@ export class MessageContext implements HandlerContext<unknown> {
 
   get logger(): Logger {
     if (this.childLog === undefined) {
-      this.childLog = childLogger(this.runtime.logger, {
+      const bindings: Record<string, unknown> = {
         service: this.runtime.service,
         handler: this.handler,
         messageId: this.envelope.id,
         correlationId: this.correlationId,
-      });
+      };
+      const trace = activeTraceIds();
+      if (trace !== undefined) {
+        bindings.trace_id = trace.traceId;
+        bindings.span_id = trace.spanId;
+      }
+      this.childLog = childLogger(this.runtime.logger, bindings);
     }
     return this.childLog;
   }
@@ -168,6 +177,7 @@ export class MessageContext implements HandlerContext<unknown> {
       headers: recordHeadersOf(this.delivery),
     });
     this.deferredSeq = record.seq;
+    metroMetrics()?.deferred.add(1, { [SemanticAttributes.service]: this.runtime.service, [SemanticAttributes.handler]: this.handler });
     return record.seq;
   }
 }

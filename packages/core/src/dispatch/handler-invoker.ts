@@ -3,6 +3,8 @@ import type { Inbox } from '../stores/inbox.js';
 import { isThenable } from '../thenable.js';
 import type { HandlerEntry } from './handler-entry.js';
 import type { MessageContext } from './handler-context.js';
+import { SemanticAttributes } from '../telemetry/messaging-attributes.js';
+import { metroMetrics } from '../telemetry/metro-metrics.js';
 
 /** Rejects a running handler's wait when the bus stops past its timeout (the message is requeued). */
 export class StopAbort extends MetroError<'STOPPING'> {
@@ -68,7 +70,9 @@ export function createHandlerInvoker(service: string, inbox: Inbox | undefined):
             return isThenable(r) ? guard(r, entry, ctx) : Promise.resolve(r);
           })
           .then((result) => {
-            if (result.duplicate) ctx.logger.debug({}, 'duplicate skipped by the inbox');
+            if (!result.duplicate) return;
+            ctx.logger.debug({}, 'duplicate skipped by the inbox');
+            metroMetrics()?.inboxDuplicates.add(1, { [SemanticAttributes.service]: service, [SemanticAttributes.handler]: entry.name });
           });
       }
       const r = entry.fn(payload, ctx);

@@ -8,6 +8,9 @@ import type { MessageContext } from './handler-context.js';
 import type { HandlerEntry } from './handler-entry.js';
 import { StopAbort } from './handler-invoker.js';
 import { FAILED, INFRA, STOPPED } from './outcome.js';
+import { SemanticAttributes } from '../telemetry/messaging-attributes.js';
+import { metroMetrics } from '../telemetry/metro-metrics.js';
+import { linkFirstAttempt } from '../telemetry/replay-links.js';
 
 /** What a handler's error leads to: `STOPPED` or `INFRA` end the message; `FAILED` (retry scheduled or failure recorded) and undefined (deferred) go on to the next handler. */
 export type HandlerErrorResult = typeof STOPPED | typeof INFRA | typeof FAILED | undefined;
@@ -41,12 +44,13 @@ export function createHandlerRetry(
           body: delivery.body,
           messageId: delivery.messageId || envelope.id,
           contentType: delivery.contentType,
-          headers: retryHeaders(delivery, { attempt: attempt + 1, handler: entry.name, delayMs }),
+          headers: linkFirstAttempt(retryHeaders(delivery, { attempt: attempt + 1, handler: entry.name, delayMs })),
           delayMs,
           ...(delivery.priority !== undefined ? { priority: delivery.priority } : {}),
           ...(delivery.timestamp !== undefined ? { timestamp: delivery.timestamp } : {}),
         });
         ctx.logger.info({ err: error, attempt, delayMs }, 'handler failed; retry scheduled');
+        metroMetrics()?.retried.add(1, { [SemanticAttributes.destinationName]: delivery.queue, [SemanticAttributes.handler]: entry.name });
       } catch (err) {
         ctx.logger.error({ err: toError(err) }, 'could not publish a retry; the message will be requeued');
         return INFRA;

@@ -8,6 +8,7 @@ import { createHandlerInvoker } from './handler-invoker.js';
 import { createHandlerRetry } from './handler-retry.js';
 import { FAILED, INFRA, OK, STOPPED, type Outcome } from './outcome.js';
 import { INVALID, payloadFor, validationError, type ValidationCache } from './payload-validation.js';
+import { traceHandler } from '../telemetry/handler-telemetry.js';
 
 /** Per-message state of a handler run (one small object instead of closures). */
 interface RunState extends ValidationCache {
@@ -49,7 +50,7 @@ export function createHandlerRunner(deps: HandlerRunnerDeps): HandlerRunner {
 
   function invoke(entry: HandlerEntry, payload: unknown, ctx: MessageContext): Promise<unknown> | undefined {
     try {
-      return invoker.invoke(entry, payload, ctx);
+      return traceHandler(entry.name, ctx.attempt, service, () => invoker.invoke(entry, payload, ctx));
     } catch (thrown) {
       return Promise.reject(thrown);
     }

@@ -41,6 +41,7 @@ export class InMemoryFailureStore implements FailureStore {
     const existing = existingId === undefined ? undefined : this.records.get(existingId);
     if (existing) {
       Object.assign(existing, failure, {
+        traceId: failure.traceId ?? null,
         attempts: existing.attempts + failure.attempts,
         lastFailedAt: now,
         status: 'failed' as FailureStatus,
@@ -50,6 +51,7 @@ export class InMemoryFailureStore implements FailureStore {
     }
     const record: MutableRecord = {
       ...failure,
+      traceId: failure.traceId ?? null,
       id: uuidv7(),
       status: 'failed',
       firstFailedAt: now,

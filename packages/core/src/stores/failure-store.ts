@@ -54,6 +54,11 @@ export interface NewFailure {
   readonly error: RecordedError;
   /** Attempts made before giving up (1 when it failed at once). */
   readonly attempts: number;
+  /**
+   * The OpenTelemetry trace the message failed in (32 hex digits): the active span's when tracing
+   * is on, else the one its `traceparent` header or envelope attribute names; `null` when none.
+   */
+  readonly traceId?: string | null | undefined;
 }
 
 export interface FailureRecord extends NewFailure {
@@ -66,6 +71,8 @@ export interface FailureRecord extends NewFailure {
   readonly retryCount: number;
   readonly retriedAt: Date | null;
   readonly resolvedAt: Date | null;
+  /** The trace the message failed in, `null` when it carried none (see {@link NewFailure.traceId}). */
+  readonly traceId: string | null;
 }
 
 export interface FailureQuery {
