@@ -104,3 +104,59 @@ describe('indexBy / withoutPrototypeKeys', () => {
     expect(() => parseJsonSafely('{"__proto__":{}}')).toThrow();
   });
 });
+
+describe('merge onto class instances (keepPrototype)', () => {
+  class Order {
+    constructor(
+      readonly id: string,
+      readonly customerId: string,
+      readonly cents: number,
+    ) {}
+    get total(): string {
+      return (this.cents / 100).toFixed(2);
+    }
+    describe(this: Order & { customer?: { name: string } | null }): string {
+      return `${this.id} for ${this.customer?.name ?? 'nobody'}: ${this.total}`;
+    }
+  }
+  class Shipment {
+    constructor(
+      readonly orderId: string,
+      readonly box: number,
+    ) {}
+    label(): string {
+      return `box ${this.box}`;
+    }
+  }
+  const customers = [{ id: 'c1', name: 'Ada' }];
+  const list = [new Order('o1', 'c1', 1250), new Order('o2', 'c9', 300)];
+
+  it('keeps the rows (and items) instances of their class, with their methods and getters; the inputs are unchanged', () => {
+    const rows = merge(list, customers, { localKey: 'customerId', remoteKey: 'id', as: 'customer', keepPrototype: true });
+    expect(rows[0]).toBeInstanceOf(Order);
+    expect(rows.map((r) => r.describe())).toEqual(['o1 for Ada: 12.50', 'o2 for nobody: 3.00']);
+    expect(rows[0]).not.toBe(list[0]);
+    expect('customer' in list[0]!).toBe(false);
+    const many = mergeMany(list, [new Shipment('o1', 1), new Shipment('o1', 2)], {
+      localKey: 'id',
+      remoteKey: 'orderId',
+      as: 'shipments',
+      keepPrototype: true,
+    });
+    expect(many[0]!.shipments.map((s) => s.label())).toEqual(['box 1', 'box 2']);
+    expect(many[0]).toBeInstanceOf(Order);
+  });
+
+  it('without it (the default) every merged row is a plain object; prototype keys are stripped either way', () => {
+    const rows = merge(list, customers, { localKey: 'customerId', remoteKey: 'id', as: 'customer' });
+    expect(rows[0]).not.toBeInstanceOf(Order);
+    expect(Object.getPrototypeOf(rows[0])).toBe(Object.prototype);
+    const polluted = new Order('o3', 'c1', 1);
+    Object.defineProperty(polluted, '__proto__', { value: { admin: true }, enumerable: true }); // an own key, as JSON.parse makes it
+    Object.defineProperty(polluted, 'constructor', { value: 'x', enumerable: true });
+    const [kept] = merge([polluted], customers, { localKey: 'customerId', remoteKey: 'id', as: 'customer', keepPrototype: true });
+    expect(Object.keys(kept!)).toEqual(['id', 'customerId', 'cents', 'customer']);
+    expect(kept).toBeInstanceOf(Order);
+    expect((kept as unknown as { admin?: boolean }).admin).toBeUndefined();
+  });
+});

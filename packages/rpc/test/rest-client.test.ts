@@ -206,4 +206,30 @@ describe('REST client', () => {
     const raw = await client.post<{ body: unknown }>('/echo', { customerId: 1 }, { formatRequest: (b) => b, formatResponse: (b) => b });
     expect(raw.body).toEqual({ customerId: 1 });
   });
+
+  it('applies the request formatter to query parameters too, and passes headers, timeout, signal and other fetch options through', async () => {
+    const snake = (v: unknown) =>
+      Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), x]));
+    const client = createRestClient({ baseUrl, auth: auth(), formatRequest: snake, headers: { 'x-client': 'metro' } });
+    seen.length = 0;
+    const controller = new AbortController();
+    await client.get('/echo', {
+      query: { customerId: 7, pageSize: [1, 2], skipMe: undefined },
+      headers: { 'x-tenant': 'eu' },
+      timeout: '5s',
+      signal: controller.signal,
+      init: { keepalive: true, redirect: 'error' },
+    });
+    const echoed = seen.find((s) => s.url.startsWith('/api/echo'));
+    expect(echoed?.url).toBe('/api/echo?customer_id=7&page_size=1&page_size=2');
+    expect(echoed?.headers).toMatchObject({ 'x-tenant': 'eu', 'x-client': 'metro' });
+    await client.get('/echo', { query: { customerId: 8 }, formatRequest: (q) => q });
+    expect(seen.at(-1)?.url).toBe('/api/echo?customerId=8');
+    controller.abort(new Error('caller left'));
+    await expect(client.get('/echo', { signal: controller.signal })).rejects.toThrow('caller left');
+    const seenBefore = seen.length;
+    await expect(client.get('/echo', { init: { redirect: 'error', method: 'POST' } as RequestInit })).resolves.toBeDefined();
+    expect(seen.at(-1)?.method).toBe('GET'); // method, body, headers and signal are the client's own
+    expect(seen.length).toBe(seenBefore + 1);
+  });
 });

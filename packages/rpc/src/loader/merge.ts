@@ -11,6 +11,13 @@ export interface MergeOptions<Row, Item, As extends string> {
   readonly remoteKey: KeySelector<Item>;
   /** The field the remote item(s) are put in (e.g. `'customer'`). */
   readonly as: As;
+  /**
+   * Rows (and items) that are class instances keep their prototype: the merged row is an instance
+   * of the same class (its methods and getters work), holding copies of its own enumerable fields
+   * (`#private` fields are not copied: such classes need their own merge). Default false: every
+   * merged row is a plain object, as bgtasks' `merge_dict` makes.
+   */
+  readonly keepPrototype?: boolean;
 }
 
 const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype']);
@@ -54,6 +61,19 @@ export function withoutPrototypeKeys<T>(value: T): T {
   return copy as T;
 }
 
+/** A copy of `value` without prototype keys; with `keepPrototype`, a class instance stays an instance of its class. */
+function copyOf<T>(value: T, keepPrototype: boolean | undefined): T {
+  if (keepPrototype !== true || value === null || typeof value !== 'object' || isPlain(value) || Array.isArray(value)) return withoutPrototypeKeys(value);
+  const copy = Object.create(Object.getPrototypeOf(value) as object) as Record<string, unknown>;
+  for (const key of Object.keys(value)) if (!FORBIDDEN.has(key)) copy[key] = withoutPrototypeKeys((value as Record<string, unknown>)[key]);
+  return copy as T;
+}
+
+function withField<Row extends object>(row: Row, as: string, value: unknown, keepPrototype: boolean | undefined): Row {
+  if (keepPrototype === true && !isPlain(row)) return Object.assign(copyOf(row, true), { [as]: value });
+  return { ...withoutPrototypeKeys(row), [as]: value };
+}
+
 function keyText(key: unknown): string | undefined {
   if (typeof key === 'string' || typeof key === 'number' || typeof key === 'bigint') return String(key);
   return undefined;
@@ -82,6 +102,7 @@ export function indexBy<Item>(items: ReadonlyArray<Item>, key: KeySelector<Item>
  * Joins one remote item onto each local row (one-to-one, e.g. order → customer): returns new rows
  * with the matching item under `as`, or `null` when there is none. Items no row asks for are ignored.
  * Rows and items are copied without `__proto__`/`constructor` keys; the inputs are not changed.
+ * With `keepPrototype: true`, class instances stay instances of their class.
  *
  * @example
  * ```ts
@@ -101,7 +122,9 @@ export function merge<Row extends object, Item extends object, As extends string
   return rows.map((row) => {
     const text = keyText(local(row));
     const item = text === undefined ? undefined : index.get(text);
-    return { ...withoutPrototypeKeys(row), [options.as]: item === undefined ? null : withoutPrototypeKeys(item) } as Row & { [K in As]: Item | null };
+    return withField(row, options.as, item === undefined ? null : copyOf(item, options.keepPrototype), options.keepPrototype) as Row & {
+      [K in As]: Item | null;
+    };
   });
 }
 
@@ -129,11 +152,11 @@ export function mergeMany<Row extends object, Item extends object, As extends st
     if (text === undefined) continue;
     let group = groups.get(text);
     if (!group) groups.set(text, (group = []));
-    group.push(withoutPrototypeKeys(item));
+    group.push(copyOf(item, options.keepPrototype));
   }
   return rows.map((row) => {
     const text = keyText(local(row));
     const group = text === undefined ? undefined : groups.get(text);
-    return { ...withoutPrototypeKeys(row), [options.as]: group ? [...group] : [] } as Row & { [K in As]: Item[] };
+    return withField(row, options.as, group ? [...group] : [], options.keepPrototype) as Row & { [K in As]: Item[] };
   });
 }

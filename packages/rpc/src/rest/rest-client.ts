@@ -13,7 +13,10 @@ export interface RestClientOptions {
   readonly timeout?: Duration;
   /** Headers sent on every request. */
   readonly headers?: Readonly<Record<string, string>>;
-  /** Turns a JSON request body into what the peer expects (e.g. camelCase → snake_case). */
+  /**
+   * Turns what the request sends into what the peer expects (e.g. camelCase → snake_case): the
+   * JSON body, and the query parameters (their object, before they are encoded into the URL).
+   */
   readonly formatRequest?: (body: unknown) => unknown;
   /** Turns a parsed JSON response into what your code expects. */
   readonly formatResponse?: (body: unknown) => unknown;
@@ -27,6 +30,12 @@ export interface RestRequestOptions {
   readonly headers?: Readonly<Record<string, string>>;
   readonly timeout?: Duration;
   readonly signal?: AbortSignal;
+  /**
+   * Other `fetch` options of this request (`credentials`, `keepalive`, `redirect`, `cache`...),
+   * passed through as they are (django-microservices-communication's `**kwargs`). `method`,
+   * `body`, `headers` and `signal` have their own options.
+   */
+  readonly init?: Omit<RequestInit, 'method' | 'body' | 'headers' | 'signal'>;
   /** Overrides the client's `formatRequest` for this request. */
   readonly formatRequest?: (body: unknown) => unknown;
   /** Overrides the client's `formatResponse` for this request. */
@@ -103,7 +112,8 @@ export function createRestClient(options: RestClientOptions): RestClient {
   };
 
   async function request<T>(method: HttpMethod, path: string, opts: RestRequestOptions & { body?: unknown } = {}): Promise<RestResponse<T>> {
-    const url = buildUrl(path, opts.query);
+    const format = opts.formatRequest ?? options.formatRequest;
+    const url = buildUrl(path, opts.query !== undefined && format ? (format(opts.query) as QueryParams) : opts.query);
     const timeoutMs = opts.timeout === undefined ? defaultTimeoutMs : toMilliseconds(opts.timeout);
     const headers: Record<string, string> = { accept: 'application/json', ...options.headers, ...opts.headers };
     headers[CORRELATION_HEADER] = currentCorrelation()?.correlationId ?? uuidv7();
@@ -111,7 +121,6 @@ export function createRestClient(options: RestClientOptions): RestClient {
     if (opts.body !== undefined) {
       if (isRawBody(opts.body)) body = opts.body;
       else {
-        const format = opts.formatRequest ?? options.formatRequest;
         body = JSON.stringify(format ? format(opts.body) : opts.body);
         if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
       }
@@ -123,7 +132,7 @@ export function createRestClient(options: RestClientOptions): RestClient {
     const send = async (token: string | undefined): Promise<Response> => {
       const sent = token === undefined || !tokens ? headers : { ...headers, authorization: tokens.header(token) };
       try {
-        return await fetchImpl(url, { method, headers: sent, signal, ...(body !== undefined ? { body } : {}) });
+        return await fetchImpl(url, { ...opts.init, method, headers: sent, signal, ...(body !== undefined ? { body } : {}) });
       } catch (err) {
         throw abortError(err);
       }
