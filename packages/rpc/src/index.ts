@@ -12,6 +12,8 @@ export { RPC_ERROR_CODES, RpcTimeoutError, RemoteError, NoResponderError, RpcPro
 export type { RpcErrorCode } from './errors.js';
 export { RPC_CONTENT_TYPE } from './wire.js';
 export type { RpcRequestBody, RpcReplyBody, RpcFailure } from './wire.js';
+export { rpcWireFormat } from './wire-formats.js';
+export type { RpcWireName, RpcWireFormat } from './wire-formats.js';
 export { createLoader } from './loader/loader.js';
 export type { Loader, LoaderKey, LoaderKeyOf, LoaderItemOf, LoaderOptions } from './loader/loader.js';
 export { merge, mergeMany, indexBy, withoutPrototypeKeys } from './loader/merge.js';

@@ -363,5 +363,74 @@ export function defineRpcSuite(label: string, makeTransport: () => Transport | P
       if (caller !== own) await caller.stop();
       await t.close();
     });
+    it("bgtasks wire: a plain-JSON request with reply-to (what bgtasks' RPCClient sends) to the route's own queue gets { status, data }", async () => {
+      const name = n('bgtasks.serve');
+      queues.add(name);
+      const Images = defineProcedure({
+        name,
+        input: z.object({ pks: z.array(z.number()) }),
+        output: z.array(z.object({ id: z.number(), path: z.string() })),
+        wire: 'bgtasks',
+      });
+      expect(Images.queue).toBe(name);
+      await server.serve(Images, ({ pks }) => {
+        if (pks.length === 0) throw new RemoteError(name, 'EMPTY', 'no pks given');
+        return pks.map((id) => ({ id, path: `/img/${id}.jpg` }));
+      });
+      const ask = async (input: unknown): Promise<unknown> => {
+        const reply = await clientTransport.request(
+          {
+            destination: { kind: 'queue', queue: name },
+            body: Buffer.from(JSON.stringify(input)),
+            messageId: '',
+            contentType: 'application/json',
+            headers: {},
+          },
+          { timeoutMs: 5000 },
+        );
+        return JSON.parse(Buffer.from(reply.body).toString('utf8'));
+      };
+      expect(await ask({ pks: [1, 2] })).toEqual({
+        status: 'success',
+        data: [
+          { id: 1, path: '/img/1.jpg' },
+          { id: 2, path: '/img/2.jpg' },
+        ],
+      });
+      expect(await ask({ pks: [] })).toEqual({ status: 'fail', data: { code: 'EMPTY', message: 'no pks given' } });
+      expect(await ask({ pks: 'x' })).toMatchObject({ status: 'fail', data: { code: 'VALIDATION_FAILED' } });
+      // And Metro's own client speaks it too.
+      expect(await client.call(Images, { pks: [3] })).toEqual([{ id: 3, path: '/img/3.jpg' }]);
+    });
+
+    it('bgtasks wire: calling a responder that answers as bgtasks handlers do ({ status, data }, a fail with errors, a bare value)', async () => {
+      const name = n('bgtasks.call');
+      queues.add(name);
+      const AddUser = defineProcedure({ name, input: z.object({ username: z.string() }), output: z.unknown(), wire: 'bgtasks' });
+      await serverTransport.declareQueue({ queue: name, temporary: true });
+      const bodies: unknown[] = [];
+      const consumer = await serverTransport.consume(name, async (delivery) => {
+        const input = JSON.parse(Buffer.from(delivery.body).toString('utf8')) as { username: string };
+        bodies.push(input);
+        const answer =
+          input.username === 'tom'
+            ? { status: 'success', data: { id: 1 } }
+            : input.username === ''
+              ? { status: 'fail', data: { username: ['This field is required'] } }
+              : 42;
+        await delivery.reply?.({ body: Buffer.from(JSON.stringify(answer)), contentType: 'application/json', headers: {} });
+        await delivery.ack();
+      });
+      try {
+        expect(await client.call(AddUser, { username: 'tom' })).toEqual({ id: 1 });
+        expect(await client.call(AddUser, { username: 'bob' })).toBe(42);
+        const failure = await client.call(AddUser, { username: '' }).catch((err: unknown) => err);
+        expect(failure).toBeInstanceOf(RemoteError);
+        expect(failure).toMatchObject({ code: 'HANDLER_FAILED', details: { data: { username: ['This field is required'] } } });
+        expect(bodies).toEqual([{ username: 'tom' }, { username: 'bob' }, { username: '' }]);
+      } finally {
+        await consumer.cancel();
+      }
+    });
   });
 }

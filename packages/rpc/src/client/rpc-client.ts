@@ -12,7 +12,8 @@ import {
 } from '@metro/core';
 import { NoResponderError, RemoteError, RpcTimeoutError } from '../errors.js';
 import type { AnyProcedure, ProcedureInput, ProcedureOutput } from '../procedure/procedure.js';
-import { decodeReply, encodeRequest, RPC_CONTENT_TYPE } from '../wire.js';
+import { rpcWireFormat } from '../wire-formats.js';
+import { RPC_CONTENT_TYPE } from '../wire.js';
 
 /** Options of one call. */
 export interface CallOptions {
@@ -63,7 +64,8 @@ function send<P extends AnyProcedure>(
   // A random UUID: request ids need no time order, and randomUUID is pooled (core's uuidv7 costs ~9 µs).
   const requestId = randomUUID();
   const context = currentCorrelation();
-  const body = encodeRequest({
+  const wire = rpcWireFormat(procedure.wire);
+  const body = wire.encodeRequest({
     procedure: procedure.name,
     input,
     deadline: now + options.timeoutMs,
@@ -88,7 +90,7 @@ function send<P extends AnyProcedure>(
     )
     .then(
       (reply: ReplyMessage) => {
-        const result = decodeReply(reply.body);
+        const result = wire.decodeReply(reply.body, procedure.name);
         if (result.status === 'fail') {
           throw new RemoteError(procedure.name, result.data.code, result.data.message, result.data.details);
         }

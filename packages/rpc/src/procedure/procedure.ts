@@ -1,4 +1,5 @@
 import { ConfigurationError, type SchemaInput, type SchemaOutput, type StandardSchemaV1 } from '@metro/core';
+import { isRpcWireName, rpcWireFormat, type RpcWireName } from '../wire-formats.js';
 
 /**
  * A procedure: a named, typed request/response operation one service serves and others call.
@@ -12,8 +13,10 @@ export interface ProcedureDefinition<I extends StandardSchemaV1 = StandardSchema
   readonly input: I;
   /** Schema of the output (checked by the caller when the reply arrives). */
   readonly output: O;
-  /** The queue the procedure is served from: `rpc.<name>`. */
+  /** The queue the procedure is served from: `rpc.<name>` (bgtasks' wire: `<name>`). */
   readonly queue: string;
+  /** The wire format of its requests and replies: `'metro'` (default) or `'bgtasks'` (Python services). */
+  readonly wire: RpcWireName;
 }
 
 /** Any procedure, for generic code. */
@@ -45,12 +48,19 @@ export function procedureQueue(name: string): string {
  *   input: z.object({ id: z.string() }),
  *   output: z.object({ id: z.string(), name: z.string() }),
  * });
+ * // A Python service's bgtasks route:
+ * const GetImages = defineProcedure({ name: 'images.by_pks', input: z.object({ pks: z.array(z.number()) }), output: z.array(Image), wire: 'bgtasks' });
  * ```
  */
 export function defineProcedure<I extends StandardSchemaV1, O extends StandardSchemaV1>(definition: {
   name: string;
   input: I;
   output: O;
+  /**
+   * `'bgtasks'` to serve or call a Python service's `rpc_tasks` route: the queue is the name
+   * itself, the request is the input as plain JSON, the reply `{ status, data }`. Default `'metro'`.
+   */
+  wire?: RpcWireName;
 }): ProcedureDefinition<I, O> {
   if (typeof definition.name !== 'string' || !NAME.test(definition.name)) {
     throw new ConfigurationError(
@@ -63,11 +73,14 @@ export function defineProcedure<I extends StandardSchemaV1, O extends StandardSc
       throw new ConfigurationError(`Procedure "${definition.name}": \`${part}\` must be a Standard Schema (zod, valibot, arktype...).`);
     }
   }
+  const wire = definition.wire ?? 'metro';
+  if (!isRpcWireName(wire)) throw new ConfigurationError(`Procedure "${definition.name}": \`wire\` must be 'metro' or 'bgtasks', got "${String(wire)}".`);
   return Object.freeze({
     kind: 'procedure',
     name: definition.name,
     input: definition.input,
     output: definition.output,
-    queue: procedureQueue(definition.name),
+    queue: rpcWireFormat(wire).queueOf(definition.name),
+    wire,
   });
 }

@@ -1,7 +1,8 @@
 import { childLogger, isThenable, runWithCorrelation, validateNow, type Consumer, type Delivery, type Logger, type Transport } from '@metro/core';
 import type { ProcedureHandler } from '../procedure/procedure-context.js';
 import type { AnyProcedure, ProcedureParsedInput } from '../procedure/procedure.js';
-import { decodeRequest, encodeReply, failureOf, RPC_CONTENT_TYPE, type RpcReplyBody, type RpcRequestBody } from '../wire.js';
+import { rpcWireFormat } from '../wire-formats.js';
+import { encodeReply, failureOf, RPC_CONTENT_TYPE, type RpcReplyBody, type RpcRequestBody } from '../wire.js';
 import { RequestContext } from './request-context.js';
 
 /** Counters of one served procedure. */
@@ -53,6 +54,7 @@ export async function serveProcedure<P extends AnyProcedure>(
 ): Promise<ServedProcedure> {
   const logger = childLogger(options.logger, { procedure: procedure.name });
   const stats = { succeeded: 0, failed: 0, expired: 0 };
+  const wire = rpcWireFormat(procedure.wire);
 
   // The reply is sent without waiting for the broker's confirm: the slot is freed at once (a reply
   // is not durable anyway; if it is lost the caller times out). The transport's close() still
@@ -120,7 +122,7 @@ export async function serveProcedure<P extends AnyProcedure>(
     }
     let request: RpcRequestBody;
     try {
-      request = decodeRequest(delivery.body);
+      request = wire.decodeRequest(delivery, procedure.name);
     } catch (err) {
       logger.warn({ err, messageId: delivery.messageId }, 'Undecodable RPC request');
       return answer(delivery, failureOf(err));
