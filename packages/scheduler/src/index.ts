@@ -1,6 +1,8 @@
 // @metro/scheduler public entry.
 export { createScheduler } from './scheduler.js';
-export type { Scheduler, SchedulerOptions, ScheduleOptions } from './scheduler.js';
+export type { Scheduler, SchedulerOptions, ScheduleOptions, CancelFilter } from './scheduler.js';
+export { createAggregateEventScheduler } from './aggregate-events.js';
+export type { AggregateEventScheduler } from './aggregate-events.js';
 export { createSchedulerWorker } from './scheduler-worker.js';
 export type { SchedulerWorker, SchedulerWorkerOptions } from './scheduler-worker.js';
 export { migrateScheduler, schedulerMigrations } from './migrations.js';

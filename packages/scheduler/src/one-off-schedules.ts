@@ -59,11 +59,21 @@ export function createOneOffSchedules({ db, t, source, codec }: SchedulerParts):
         throw new InvalidScheduleError('cancel needs `type`, the message type of the schedules to cancel');
       }
       const tags = normalizeTags(filter.tags);
+      if (filter.topic !== undefined && filter.service !== undefined)
+        throw new InvalidScheduleError('cancel takes `topic` (events) or `service` (commands), not both');
+      for (const key of ['topic', 'service'] as const) {
+        const value = filter[key];
+        if (value !== undefined && (typeof value !== 'string' || value === ''))
+          throw new InvalidScheduleError(`cancel's \`${key}\` must be a non-empty string`);
+      }
+      // `name` is describeDefinition(message): `topic.type` for events, `service:type` for commands.
+      const name =
+        filter.topic !== undefined ? `${filter.topic}.${filter.type}` : filter.service !== undefined ? `${filter.service}:${filter.type}` : undefined;
       const result = await runOn(
         db,
         undefined,
         sql`UPDATE ${t.scheduled} SET status = 'cancelled', cancelled_at = now()
-            WHERE status = 'pending' AND type = ${filter.type} AND tags @> ${JSON.stringify(tags)}::jsonb`,
+            WHERE status = 'pending' AND type = ${filter.type} AND tags @> ${JSON.stringify(tags)}::jsonb${name !== undefined ? sql` AND name = ${name}` : sql``}`,
       );
       return result.affected;
     },

@@ -33,6 +33,20 @@ export interface ScheduleOptions {
   readonly unroutable?: UnroutablePolicy;
 }
 
+/**
+ * Which pending schedules `cancel` cancels: those of `type` whose tags include all of `tags`,
+ * limited to one topic (an event's aggregate) or one service (a command's) when given, so that a
+ * cancel never reaches another aggregate's messages of the same type.
+ */
+export interface CancelFilter {
+  readonly type: string;
+  readonly tags?: Tags;
+  /** Events of this topic only (the aggregate). */
+  readonly topic?: string;
+  /** Commands to this service only. */
+  readonly service?: string;
+}
+
 /** Future and recurring messages on PostgreSQL. See {@link createScheduler}. */
 export interface Scheduler {
   /**
@@ -40,8 +54,11 @@ export interface Scheduler {
    * With `trx`, the schedule commits (or rolls back) with the caller's writes. Returns the schedule id.
    */
   schedule<D extends MessageDefinition>(trx: Executor | undefined, message: D, payload: PayloadInput<D>, options: ScheduleOptions): Promise<string>;
-  /** Cancels every pending schedule of `type` whose tags include all of `tags`; returns how many. */
-  cancel(filter: { type: string; tags?: Tags }): Promise<number>;
+  /**
+   * Cancels every pending schedule of `type` whose tags include all of `tags` (and of `topic` or
+   * `service`, when given); returns how many.
+   */
+  cancel(filter: CancelFilter): Promise<number>;
   /** Cancels one pending schedule; false if it is not pending (fired, cancelled or unknown). */
   cancelById(id: string): Promise<boolean>;
   /** Moves a pending schedule to a new due time; false if it is not pending. */
