@@ -29,3 +29,8 @@ export type { OutboxRelay } from './relay/outbox-relay.js';
 export type { OutboxRelayOptions } from './relay/relay-options.js';
 export type { OutboxRelayStats } from './relay/relay-counters.js';
 export { createOutboxRelay } from './relay/outbox-relay.js';
+export type { OutboxRelayHealthOptions } from './relay/relay-health.js';
+export { createDatabaseProbe } from './health/database-probe.js';
+export type { DatabaseProbe } from './health/database-probe.js';
+export { loopHealthCheck } from './health/loop-check.js';
+export type { LoopHealthFacts } from './health/loop-check.js';

@@ -63,10 +63,12 @@ export async function runLane(index: number, parts: RelayLaneParts): Promise<voi
       afterFloor = outcome.afterFloor;
       if (outcome.transient !== undefined) throw outcome.transient;
       failures = 0;
+      if (outcome.sent > 0) counters.lastSuccessAt = Date.now(); // for relay.health()
     } catch (err) {
       failures++;
       counters.errors++;
       counters.lastError = errorText(err);
+      counters.lastErrorAt = Date.now(); // for relay.health()
       const delay = backoffDelay(failures - 1, { initialMs: 100, maxMs: 5000 });
       logger.warn({ err, delayMs: delay }, 'outbox relay batch failed; backing off');
       if (counter.due(0) > 0) await writeCount(counter, parts); // a broker outage would otherwise hold the count until it ends

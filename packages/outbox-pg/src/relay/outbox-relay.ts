@@ -1,4 +1,4 @@
-import { childLogger, defaultLogger, SerialSteps, uuidv7 } from '@metro/core';
+import { childLogger, defaultLogger, SerialSteps, uuidv7, type HealthOptions, type HealthReport } from '@metro/core';
 import { outboxChannel } from '../identifiers.js';
 import { BatchPublisher } from './batch-publisher.js';
 import { BatchTransaction } from './batch-transaction.js';
@@ -11,6 +11,8 @@ import { RelayCounters, type OutboxRelayStats } from './relay-counters.js';
 import { RelayListening } from './relay-listening.js';
 import { relaySettings, type OutboxRelayOptions } from './relay-options.js';
 
+import { createRelayHealth } from './relay-health.js';
+import { errorText as healthErrorText } from './publish-failure.js';
 /** Publishes committed outbox rows to the transport. */
 export interface OutboxRelay {
   /** Starts listening and publishing. Idempotent. */
@@ -20,6 +22,19 @@ export interface OutboxRelay {
   /** Counters since the relay was created (see {@link OutboxRelayStats}). */
   stats(): OutboxRelayStats;
 }
+  /**
+   * The relay's health: `outbox-relay.relay` (running; batches going through, or failing and
+   * backing off; a crashed lane fails liveness), `outbox-relay.database` (the lag query answered
+   * within `health.timeout`, default 1 s) and `outbox-relay.lag` (age of the oldest pending row:
+   * degraded past 30 s, unhealthy past 5 min by default). With `{ probe: 'liveness' }` it does no I/O.
+   *
+   * @example
+   * ```ts
+   * const report = await relay.health();
+   * report.checks['outbox-relay.lag']?.observed.ageMs; // ms the oldest pending row has waited, or null
+   * ```
+   */
+  health(options?: HealthOptions): Promise<HealthReport>;
 
 /**
  * Creates a relay that publishes committed outbox rows: claims a batch with
@@ -57,6 +72,13 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
 
   const lanes: RelayLaneParts = {
     relayId,
+  let crashedHealthLanes = 0;
+  const health = createRelayHealth(db, settings.schema, options.health ?? {}, {
+    running: () => running,
+    crashedLanes: () => crashedHealthLanes,
+    lanes: settings.concurrency,
+    counters,
+  });
     db,
     settings,
     running: () => running,
@@ -89,6 +111,8 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       }),
     );
   };
+        crashedHealthLanes++; // relay.health() fails liveness: nothing restarts a lane
+        counters.lastError = healthErrorText(err);
 
   const stop = async (): Promise<void> => {
     if (!running && loops.length === 0) return;
@@ -109,3 +133,4 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     stats: () => counters.stats(running),
   };
 }
+    health,

@@ -32,6 +32,9 @@ export class RelayCounters {
   failed = 0;
   errors = 0;
   lastError: string | null = null;
+  /** For `relay.health()`: when a batch last published rows, and when one last failed. */
+  lastSuccessAt: number | null = null;
+  lastErrorAt: number | null = null;
   /** Accepted unroutable event rows, logged once per topic and subject. */
   readonly unroutable: UnroutableEvents;
 

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { ConfigurationError, toMilliseconds, type Duration, type Logger, type Transport } from '@metro/core';
 import type { NotificationSource } from '../database/notifications.js';
 import { schemaName } from '../identifiers.js';
+import type { OutboxRelayHealthOptions } from './relay-health.js';
 
 /** Options of {@link createOutboxRelay}. */
 export interface OutboxRelayOptions {
@@ -42,6 +43,8 @@ export interface OutboxRelayOptions {
   readonly concurrency?: number;
   /** Where batch failures (`warn`), rows given up on (`error`) and batch timings (`debug`) go. Default: core's `defaultLogger` (stderr). */
   readonly logger?: Logger;
+  /** Names and thresholds of `relay.health()` (lag: degraded past 30 s, unhealthy past 5 min; database check timeout 1 s). */
+  readonly health?: OutboxRelayHealthOptions;
 }
 
 /** {@link OutboxRelayOptions} resolved: defaults applied, numbers checked, durations in milliseconds. */
