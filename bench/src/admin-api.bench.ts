@@ -7,7 +7,7 @@ import pg from 'pg';
 import { migrate, pgFailureStore } from '@metro/outbox-pg';
 import { migrateScheduler } from '@metro/scheduler';
 import type { NewFailure } from '@metro/core';
-import { createAdminRouter, createAdminServer, tokenAuth } from '@metro/admin-trpc';
+import { createAdminRouter, createAdminServer, migrateAdmin, tokenAuth } from '@metro/admin-trpc';
 import { createAdminClient } from '@metro/admin-client';
 import type { BenchResult } from './types.js';
 
@@ -64,9 +64,10 @@ export async function run(): Promise<BenchResult[]> {
   await sql`create schema ${sql.id(schema)}`.execute(db);
   await migrate(db, { schema });
   await migrateScheduler(db, { schema });
-  const admin = createAdminRouter({ db, schema, authorize: tokenAuth(['bench-token']) });
+  await migrateAdmin(db, { schema });
+  const admin = createAdminRouter({ db, schema, authorize: tokenAuth({ bench: { token: 'bench-token-0123456789', roles: ['operator'] } }) });
   const server = await createAdminServer({ router: admin, port: 0 });
-  const client = createAdminClient({ url: server.url, token: 'bench-token' });
+  const client = createAdminClient({ url: server.url, token: 'bench-token-0123456789' });
   const store = pgFailureStore(db, { schema });
   const results: BenchResult[] = [];
   try {

@@ -18,7 +18,7 @@ export async function startAdmin(shop: Shop, options: { port?: number; token?: s
     queues: ['orders', 'billing', 'notifications'],
     // Edited payloads of failed messages are validated against these before they are retried.
     messages: [OrderPlaced, OrderPaid, OrderReminder, SendSms],
-    authorize: tokenAuth([token]),
+    authorize: tokenAuth({ operator: { token, roles: ['admin'] } }), // a token of at least 20 characters
     source: 'admin',
   });
   const server = await createAdminServer({

@@ -3,14 +3,14 @@ import { tokenAuth, type AdminServer } from '@metro/admin-trpc';
 import { createAdminClient, TRPCClientError, type FailureSummary } from '../src/index.js';
 import { createTestDb, newFailure, recordMany, serveAdmin } from './support.js';
 
-const TOKEN = 'client-token';
+const TOKEN = 'client-token-0123456789';
 let env: Awaited<ReturnType<typeof createTestDb>>;
 let served: Awaited<ReturnType<typeof serveAdmin>>;
 let server: AdminServer;
 
 beforeAll(async () => {
   env = await createTestDb('admin_client');
-  served = await serveAdmin(env, { authorize: tokenAuth({ operator: TOKEN }), failurePollMs: 100 });
+  served = await serveAdmin(env, { authorize: tokenAuth({ operator: { token: TOKEN, roles: ['operator'] } }), failurePollMs: 100 });
   server = served.server;
 }, 60_000);
 
@@ -22,7 +22,7 @@ afterAll(async () => {
 describe('createAdminClient', () => {
   it('queries and mutates over HTTP with the token', async () => {
     const client = createAdminClient({ url: `${server.url}/`, token: TOKEN });
-    expect(await client.session.whoami.query()).toEqual({ principal: 'operator' });
+    expect(await client.session.whoami.query()).toMatchObject({ principal: 'operator', roles: ['operator'], permissions: ['read', 'payloads', 'operate'] });
     const [id] = await recordMany(env.db, env.schema, [newFailure({ type: 'http-case' })]);
     expect(await client.failed.retry.mutate({ id: id! })).toEqual({ retried: true, status: 'retried' });
     await client.close();

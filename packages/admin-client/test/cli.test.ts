@@ -8,7 +8,7 @@ import { createScheduler } from '@metro/scheduler';
 import { tokenAuth, type AdminServer } from '@metro/admin-trpc';
 import { countRows, createTestDb, newDeferred, newFailure, pgDeferredStore, recordMany, serveAdmin } from './support.js';
 
-const TOKEN = 'cli-token';
+const TOKEN = 'cli-token-0123456789abc';
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 const BIN = fileURLToPath(new URL('../dist/cli/metro-admin.js', import.meta.url));
 let env: Awaited<ReturnType<typeof createTestDb>>;
@@ -51,7 +51,7 @@ beforeAll(async () => {
     ...Array.from({ length: 12 }, (_, i) => newFailure({ type: 'placed', data: { i } })),
     ...Array.from({ length: 3 }, () => newFailure({ type: 'shipped', error: { name: 'TimeoutError', message: 'smtp timeout' } })),
   ]);
-  served = await serveAdmin(env, { authorize: tokenAuth([TOKEN]), messages: [Shipped] });
+  served = await serveAdmin(env, { authorize: tokenAuth({ operator: { token: TOKEN, roles: ['operator'] } }), messages: [Shipped] });
   server = served.server;
 }, 60_000);
 
@@ -93,7 +93,7 @@ describe('metro-admin', () => {
     expect(all.stdout).toContain('retried 11 of 11');
     expect(await countRows(env.db, env.schema, 'outbox')).toBe(12);
     const del = await run(['failed', 'delete', ids[13]!, ids[14]!, '--json']);
-    expect(JSON.parse(del.stdout)).toEqual({ deleted: 2 });
+    expect(JSON.parse(del.stdout)).toEqual({ deleted: 2, more: false });
   });
 
   it('lists and completes deferred messages', async () => {

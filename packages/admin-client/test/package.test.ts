@@ -71,14 +71,19 @@ it('loads through its exports map with plain node, from ESM and from CommonJS', 
 
 it('runs the installed metro-admin against a live admin server', async () => {
   const env = await createTestDb('admin_client_pack');
-  const admin = createAdminRouter({ db: env.db, schema: env.schema, authorize: tokenAuth(['pack-token']), logger: silentLogger });
+  const admin = createAdminRouter({
+    db: env.db,
+    schema: env.schema,
+    authorize: tokenAuth({ ops: { token: 'pack-token-0123456789', roles: ['operator'] } }),
+    logger: silentLogger,
+  });
   const server = await createAdminServer({ router: admin, port: 0 });
   try {
     const [id] = await recordMany(env.db, env.schema, [newFailure({ type: 'from-the-tarball' })]);
     const bin = join(project, 'node_modules', '.bin', 'metro-admin');
     const { stdout } = await run(bin, ['failed', 'list', '--json'], {
       cwd: project,
-      env: { ...plainEnv(), METRO_ADMIN_URL: server.url, METRO_ADMIN_TOKEN: 'pack-token' },
+      env: { ...plainEnv(), METRO_ADMIN_URL: server.url, METRO_ADMIN_TOKEN: 'pack-token-0123456789' },
       timeout: 30_000,
     });
     expect((JSON.parse(stdout) as { items: Array<{ id: string; type: string }> }).items).toEqual([expect.objectContaining({ id, type: 'from-the-tarball' })]);

@@ -5,7 +5,7 @@ import { createTestDatabase, type TestDatabase } from '@metro/test-support';
 import { migrate, pgFailureStore, pgDeferredStore } from '@metro/outbox-pg';
 import { migrateScheduler } from '@metro/scheduler';
 import { silentLogger, type Envelope, type NewDeferred, type NewFailure } from '@metro/core';
-import { createAdminRouter, createAdminServer, type AdminServer } from '@metro/admin-trpc';
+import { createAdminRouter, createAdminServer, migrateAdmin, type AdminServer } from '@metro/admin-trpc';
 
 export { pgDeferredStore };
 
@@ -16,6 +16,7 @@ export function createTestDb(prefix: string): Promise<TestDatabase> {
     migrate: async (db, schema) => {
       await migrate(db, { schema });
       await migrateScheduler(db, { schema });
+      await migrateAdmin(db, { schema });
     },
   });
 }

@@ -14,6 +14,7 @@ export const ADMIN_ERROR_CODES = {
   ADMIN_AUTH_REQUIRED: 'The admin router or server was created without an authorize function.',
   ADMIN_SERVER: 'The admin server could not listen (port taken, bad host) or was misconfigured.',
   MESSAGE_DEFINITION_MISSING: 'An edit was refused: the admin router has no definition of the message type to validate it.',
+  ADMIN_FORBIDDEN: "A call was refused (403): the caller's roles do not allow the procedure (a viewer retrying, an operator reading the audit).",
 } as const;
 
 /** A code of `@metro/admin-trpc`'s own errors: a key of {@link ADMIN_ERROR_CODES}. */
@@ -95,5 +96,27 @@ export class MessageDefinitionMissingError extends MetroError<'MESSAGE_DEFINITIO
       `Refused to edit failed message ${failureId}: the admin API has no definition of ${message}, so it cannot validate the new payload. Add the definition to createAdminRouter({ messages: [...] }) (or set allowUnvalidatedEdits: true to accept unchecked edits), or retry the message unchanged.`,
       { details: { failureId, message } },
     );
+  }
+}
+
+/**
+ * A call was refused because the caller's roles do not allow it: a `viewer` calling a mutation,
+ * an `operator` reading the audit trail. Over the wire it is a `FORBIDDEN` error (HTTP 403) whose
+ * message starts with `Forbidden for role <role>` and whose `data.metroCode` is `ADMIN_FORBIDDEN`.
+ *
+ * @example
+ * ```ts
+ * catch (err) { if (err instanceof TRPCClientError && err.data?.metroCode === 'ADMIN_FORBIDDEN') console.error(err.message); }
+ * ```
+ */
+export class AdminForbiddenError extends MetroError<'ADMIN_FORBIDDEN'> {
+  constructor(
+    readonly role: string,
+    readonly procedure: string,
+    readonly needs: string,
+  ) {
+    super('ADMIN_FORBIDDEN', `Forbidden for role ${role}: ${procedure} needs the ${needs} role. Ask an admin for a token with that role.`, {
+      details: { role, procedure, needs },
+    });
   }
 }

@@ -1,13 +1,37 @@
 import { initTRPC, TRPCError } from '@trpc/server';
 import { MetroError, type Logger } from '@metro/core';
-import type { Principal } from './auth.js';
+import type { ProcedureCall, ProcedureType } from './auth/authorizer.js';
+import { can, roleName, ROLE_FOR, unexpired, type AdminPermission, type Principal } from './auth/roles.js';
+import type { AuditTrail } from './audit/audit-trail.js';
+import { resultCountOf } from './audit/audit-entry.js';
+import { AdminForbiddenError } from './errors.js';
+import { badInputMessage } from './bad-input.js';
 
-/** The context of every admin procedure: who is calling, over what. */
-export interface AdminContext {
-  /** `null` when the caller is not authenticated: every procedure refuses it. */
-  readonly principal: Principal | null;
+/** What a WebSocket allows its subscriptions (the server's `websocket` options). */
+export interface LiveLimits {
+  /** Most subscriptions open at once on the socket. */
+  readonly maxSubscriptions: number;
+  /** How often a running subscription asks the authorizer again. */
+  readonly recheckMs: number;
+  /** Subscriptions open now (the subscriptions count themselves in and out). */
+  active: number;
+}
+
+/** Who is calling and how: the server builds one per HTTP request and per WebSocket. */
+export interface AdminCaller {
   readonly transport: 'http' | 'ws' | 'caller';
+  readonly clientAddress: string | null;
+  /** The principal for this call (asks the authorizer, or a fixed one for `createCaller`); `null` refuses it. */
+  principalFor(call: ProcedureCall): Promise<Principal | null>;
+  /** Set on WebSockets: the subscription limits. */
+  readonly live?: LiveLimits;
+}
+
+/** The context of every admin procedure: who is calling, over what, and where calls are recorded. */
+export interface AdminContext {
+  readonly caller: AdminCaller;
   readonly logger: Logger;
+  readonly audit: AuditTrail;
 }
 
 const t = initTRPC.context<AdminContext>().create({
@@ -27,42 +51,90 @@ const t = initTRPC.context<AdminContext>().create({
 
 export const router = t.router;
 
-const authenticated = t.middleware(({ ctx, next }) => {
-  if (ctx.principal === null) {
-    throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Missing or invalid admin token: send `Authorization: Bearer <token>`.' });
-  }
-  return next({ ctx: { ...ctx, principal: ctx.principal } });
-});
-
-/** Read-only procedures: any authenticated principal. */
-export const adminQuery = t.procedure.use(authenticated);
-
-/** Mutations: authenticated, and logged with who did what. */
-export const adminMutation = t.procedure.use(authenticated).use(async ({ ctx, path, getRawInput, next }) => {
-  const started = Date.now();
+/** A value the database or a store refused as input (NUL, a date out of range, a bad cursor) answers 400, never 500. */
+const badInputAsBadRequest = t.middleware(async ({ next }) => {
   const result = await next();
-  let input: unknown;
-  try {
-    input = await getRawInput();
-  } catch {
-    input = undefined;
-  }
-  const principal = ctx.principal?.id ?? 'unknown';
-  if (result.ok) {
-    ctx.logger.info({ principal, procedure: path, input: summarize(input), ms: Date.now() - started }, `admin ${path} by ${principal}`);
-  } else {
-    ctx.logger.warn({ principal, procedure: path, input: summarize(input), error: result.error.message }, `admin ${path} by ${principal} failed`);
+  if (!result.ok && result.error.code === 'INTERNAL_SERVER_ERROR') {
+    const message = badInputMessage(result.error.cause);
+    if (message !== undefined) throw new TRPCError({ code: 'BAD_REQUEST', message, cause: result.error.cause });
   }
   return result;
 });
 
-function summarize(input: unknown): unknown {
-  if (input === null || typeof input !== 'object') return input;
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(input)) {
-    if (key === 'payload') out[key] = '[payload]';
-    else if (Array.isArray(value)) out[key] = value.length > 20 ? `[${value.length} items]` : value;
-    else out[key] = value;
-  }
-  return out;
+/** The principal of a call, `null` when the authorizer refuses it or its credential has expired. */
+export async function principalOf(ctx: AdminContext, path: string, type: ProcedureType): Promise<Principal | null> {
+  const principal = (await ctx.caller.principalFor({ path, type })) ?? null;
+  return principal !== null && unexpired(principal) ? principal : null;
 }
+
+function refusal(ctx: AdminContext, path: string): TRPCError {
+  const where = ctx.caller.transport === 'ws' ? 'on the WebSocket (the token may have been revoked or expired: sign in again)' : '';
+  return new TRPCError({ code: 'UNAUTHORIZED', message: `Missing or invalid admin token ${where || 'send `Authorization: Bearer <token>`'} for ${path}.` });
+}
+
+/** Refuses callers the authorizer refuses (401) and principals whose roles lack `permission` (403; a refused mutation is audited). */
+function authorized(permission: AdminPermission) {
+  return t.middleware(async ({ ctx, path, type, getRawInput, next }) => {
+    const principal = await principalOf(ctx, path, type);
+    const base = { clientAddress: ctx.caller.clientAddress, transport: ctx.caller.transport, procedure: path };
+    if (principal === null) {
+      // HTTP refusals are answered (and audited) before tRPC; here a WebSocket's credential stopped being valid.
+      if (ctx.caller.transport === 'ws') await ctx.audit.record({ ...base, kind: 'sign-in', principal: null, outcome: 'refused' });
+      throw refusal(ctx, path);
+    }
+    if (!can(principal, permission)) {
+      const cause = new AdminForbiddenError(roleName(principal), path, ROLE_FOR[permission]);
+      if (type === 'mutation') {
+        await ctx.audit.record({
+          ...base,
+          kind: 'mutation',
+          principal,
+          input: await getRawInput().catch(() => undefined),
+          outcome: 'forbidden',
+          error: cause.message,
+        });
+      }
+      ctx.logger.warn({ principal: principal.id, role: roleName(principal), procedure: path }, `admin ${path} forbidden for ${principal.id}`);
+      throw new TRPCError({ code: 'FORBIDDEN', message: cause.message, cause });
+    }
+    return next({ ctx: { ...ctx, principal } });
+  });
+}
+
+const base = t.procedure.use(badInputAsBadRequest);
+
+/** Read-only procedures: any principal with the `read` permission (viewer and up). */
+export const adminQuery = base.use(authorized('read'));
+
+/** The audit trail: the `admin` role only. */
+export const auditQuery = base.use(authorized('audit'));
+
+/** Mutations: operator and up, each written to the audit trail (and the log) with who, what and how it ended. */
+export const adminMutation = base.use(authorized('operate')).use(async ({ ctx, path, getRawInput, next }) => {
+  const started = Date.now();
+  const result = await next();
+  const input = await getRawInput().catch(() => undefined);
+  const principal = ctx.principal;
+  const resultCount = result.ok ? resultCountOf(result.data) : null;
+  await ctx.audit.record({
+    kind: 'mutation',
+    principal,
+    clientAddress: ctx.caller.clientAddress,
+    transport: ctx.caller.transport,
+    procedure: path,
+    input,
+    resultCount,
+    outcome: result.ok ? 'ok' : 'error',
+    error: result.ok ? null : result.error.message,
+  });
+  const fields = {
+    principal: principal.id,
+    role: roleName(principal),
+    procedure: path,
+    transport: ctx.caller.transport,
+    clientAddress: ctx.caller.clientAddress,
+  };
+  if (result.ok) ctx.logger.info({ ...fields, resultCount, ms: Date.now() - started }, `admin ${path} by ${principal.id}`);
+  else ctx.logger.warn({ ...fields, error: result.error.message }, `admin ${path} by ${principal.id} failed`);
+  return result;
+});

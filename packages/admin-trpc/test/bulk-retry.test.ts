@@ -5,7 +5,7 @@ import { createOutboxRelay } from '@metro/outbox-pg';
 import { createAdminRouter, tokenAuth, type AdminRouter } from '../src/index.js';
 import { countRows, createTestDb, newFailure, recordMany, waitFor, serveAdmin, type AdminClient } from './support.js';
 
-const TOKEN = 'bulk-token';
+const TOKEN = 'bulk-token-0123456789abc';
 const N = 10_000;
 let env: Awaited<ReturnType<typeof createTestDb>>;
 let admin: AdminRouter;
@@ -20,7 +20,7 @@ beforeAll(async () => {
   await transport.declareQueue({ queue: 'billing' });
   const failures = Array.from({ length: N }, (_, i) => newFailure({ type: i % 2 === 0 ? 'even' : 'odd', data: { i } }));
   await recordMany(env.db, env.schema, failures, 10);
-  admin = createAdminRouter({ db: env.db, schema: env.schema, authorize: tokenAuth([TOKEN]) });
+  admin = createAdminRouter({ db: env.db, schema: env.schema, authorize: tokenAuth({ ops: { token: TOKEN, roles: ['operator'] } }) });
   served = await serveAdmin(admin, TOKEN);
   client = served.client;
 }, 120_000);
@@ -48,7 +48,7 @@ it('retries 10,000 failures by filter; each reaches the broker exactly once', as
   const [first, second] = await Promise.all([client.failed.retryMany.mutate({ filter: {} }), client.failed.retryMany.mutate({ filter: { type: 'even' } })]);
   expect(first.retried + second.retried).toBe(N);
   expect(await countRows(env.db, env.schema, 'outbox')).toBe(N);
-  expect(await client.failed.retryMany.mutate({ filter: {} })).toEqual({ retried: 0, skipped: 0 });
+  expect(await client.failed.retryMany.mutate({ filter: {} })).toEqual({ retried: 0, skipped: 0, more: false });
 
   relay = createOutboxRelay({ db: env.db, transport, schema: env.schema, batchSize: 500, pollInterval: 100 });
   await relay.start();

@@ -6,7 +6,7 @@ import pg from 'pg';
 import { createAdminRouter, tokenAuth, type AdminRouter, type FailureSummary } from '../src/index.js';
 import { createTestDb, newFailure, recordMany, waitFor, serveAdmin, type AdminClient } from './support.js';
 
-const TOKEN = 'outage-token';
+const TOKEN = 'outage-token-0123456789';
 
 let env: Awaited<ReturnType<typeof createTestDb>>;
 let proxy: TcpProxy;
@@ -29,7 +29,7 @@ beforeAll(async () => {
     connectionTimeoutMillis: 2000,
   });
   proxiedDb = createPgDatabase<any>(pool);
-  admin = createAdminRouter({ db: proxiedDb, schema: env.schema, authorize: tokenAuth([TOKEN]), failurePollMs: 100 });
+  admin = createAdminRouter({ db: proxiedDb, schema: env.schema, authorize: tokenAuth({ ops: { token: TOKEN, roles: ['operator'] } }), failurePollMs: 100 });
   served = await serveAdmin(admin, TOKEN);
   client = served.client;
 });
@@ -62,5 +62,5 @@ it('answers errors while the database is unreachable, stays up, and recovers (li
   await waitFor(async () => (await client.failed.list.query().catch(() => ({ items: [] }))).items.length === 2, 15_000, 'the API to recover');
   await waitFor(() => duringOutage().length === 1, 15_000, 'the live feed to catch up');
   expect(duringOutage()[0]!.id).toBe(during);
-  expect(await client.failed.retryMany.mutate({ filter: {} })).toEqual({ retried: 2, skipped: 0 });
+  expect(await client.failed.retryMany.mutate({ filter: {} })).toEqual({ retried: 2, skipped: 0, more: false });
 });

@@ -8,7 +8,7 @@ let admin: AdminRouter;
 
 beforeAll(async () => {
   env = await createTestDb('admin_resume');
-  admin = createAdminRouter({ db: env.db, schema: env.schema, authorize: tokenAuth(['resume-token']) });
+  admin = createAdminRouter({ db: env.db, schema: env.schema, authorize: tokenAuth({ ops: { token: 'resume-token-0123456789', roles: ['operator'] } }) });
 });
 
 afterAll(async () => {
@@ -24,7 +24,7 @@ const outboxHeaders = async () =>
 describe('deferred.resume without a bus', () => {
   it('keeps the message deferred when its outbox row cannot be written, with no restore to rely on', async () => {
     const store = pgDeferredStore(env.db, { schema: env.schema });
-    const caller = admin.createCaller({ id: 'operator' });
+    const caller = admin.createCaller({ id: 'operator', roles: ['operator'] });
     const record = await store.defer(newDeferred());
     const before = await countRows(env.db, env.schema, 'outbox');
 

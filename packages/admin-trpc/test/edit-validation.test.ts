@@ -17,8 +17,19 @@ let client: AdminClient;
 
 beforeAll(async () => {
   env = await createTestDb('admin_edit');
-  admin = createAdminRouter({ db: env.db, schema: env.schema, authorize: tokenAuth([TOKEN]), messages: [Placed, Charge] });
-  lenient = createAdminRouter({ db: env.db, schema: env.schema, authorize: tokenAuth([TOKEN]), messages: [Placed], allowUnvalidatedEdits: true });
+  admin = createAdminRouter({
+    db: env.db,
+    schema: env.schema,
+    authorize: tokenAuth({ ops: { token: TOKEN, roles: ['operator'] } }),
+    messages: [Placed, Charge],
+  });
+  lenient = createAdminRouter({
+    db: env.db,
+    schema: env.schema,
+    authorize: tokenAuth({ ops: { token: TOKEN, roles: ['operator'] } }),
+    messages: [Placed],
+    allowUnvalidatedEdits: true,
+  });
   served = await serveAdmin(admin, TOKEN);
   client = served.client;
 });
@@ -91,7 +102,7 @@ describe('failed.editAndRetry validates the edit with the message definition', (
   });
 
   it('with allowUnvalidatedEdits, writes edits of unknown types unchecked but still validates known ones', async () => {
-    const caller = lenient.createCaller({ id: 'operator' });
+    const caller = lenient.createCaller({ id: 'operator', roles: ['operator'] });
     const unknownType = await record(newFailure({ type: 'shipped', topic: 'shipping', data: { parcel: 'p1' } }));
     const known = await record(newFailure({ type: 'placed', data: { orderId: 'o5' } }));
     const before = await countRows(env.db, env.schema, 'outbox');
@@ -109,7 +120,7 @@ describe('failed.editAndRetry validates the edit with the message definition', (
 
   it('refuses, by default, through a server-side caller too, with the typed error as cause', async () => {
     const id = await record(newFailure({ type: 'shipped', topic: 'shipping' }));
-    await expect(admin.createCaller({ id: 'operator' }).failed.editAndRetry({ id, payload: {} })).rejects.toMatchObject({
+    await expect(admin.createCaller({ id: 'operator', roles: ['operator'] }).failed.editAndRetry({ id, payload: {} })).rejects.toMatchObject({
       code: 'PRECONDITION_FAILED',
       cause: expect.any(MessageDefinitionMissingError),
     });
@@ -117,17 +128,26 @@ describe('failed.editAndRetry validates the edit with the message definition', (
 
   it('refuses to build with two different definitions of one type, and tells apart types whose names hold a dot', async () => {
     const Other = defineEvent({ topic: 'orders', type: 'placed', schema: z.object({ id: z.number() }) });
-    expect(() => createAdminRouter({ db: env.db, schema: env.schema, authorize: tokenAuth([TOKEN]), messages: [Placed, Other] })).toThrow(ConfigurationError);
-    const sameTwice = createAdminRouter({ db: env.db, schema: env.schema, authorize: tokenAuth([TOKEN]), messages: [Placed, Placed] });
+    expect(() =>
+      createAdminRouter({ db: env.db, schema: env.schema, authorize: tokenAuth({ ops: { token: TOKEN, roles: ['operator'] } }), messages: [Placed, Other] }),
+    ).toThrow(ConfigurationError);
+    const sameTwice = createAdminRouter({
+      db: env.db,
+      schema: env.schema,
+      authorize: tokenAuth({ ops: { token: TOKEN, roles: ['operator'] } }),
+      messages: [Placed, Placed],
+    });
     await sameTwice.close();
     // Names holding the separator are different types: "orders.line" + "added" is not "orders" + "line.added".
     const A = defineEvent({ topic: 'orders.line', type: 'added', schema: z.object({ a: z.string() }) });
     const B = defineEvent({ topic: 'orders', type: 'line.added', schema: z.object({ b: z.string() }) });
-    const both = createAdminRouter({ db: env.db, schema: env.schema, authorize: tokenAuth([TOKEN]), messages: [A, B] });
+    const both = createAdminRouter({ db: env.db, schema: env.schema, authorize: tokenAuth({ ops: { token: TOKEN, roles: ['operator'] } }), messages: [A, B] });
     try {
       const id = await record(newFailure({ type: 'line.added', topic: 'orders' }));
-      await expect(both.createCaller({ id: 'operator' }).failed.editAndRetry({ id, payload: { a: 'x' } })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
-      await both.createCaller({ id: 'operator' }).failed.editAndRetry({ id, payload: { b: 'x' } });
+      await expect(both.createCaller({ id: 'operator', roles: ['operator'] }).failed.editAndRetry({ id, payload: { a: 'x' } })).rejects.toMatchObject({
+        code: 'BAD_REQUEST',
+      });
+      await both.createCaller({ id: 'operator', roles: ['operator'] }).failed.editAndRetry({ id, payload: { b: 'x' } });
     } finally {
       await both.close();
     }

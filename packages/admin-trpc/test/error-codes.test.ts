@@ -5,6 +5,7 @@ import {
   ADMIN_ERROR_CODES,
   AdminAuthRequiredError,
   AdminClientError,
+  AdminForbiddenError,
   AdminServerError,
   AdminStaticDirError,
   MessageDefinitionMissingError,
@@ -16,6 +17,7 @@ const instances: ReadonlyArray<MetroError> = [
   new AdminAuthRequiredError(),
   new AdminServerError('The admin server could not listen on 127.0.0.1:1: EACCES. Pick another port.'),
   new MessageDefinitionMissingError('f-1', 'orders/placed'),
+  new AdminForbiddenError('viewer', 'failed.retry', 'operator'),
 ];
 
 describe('admin-trpc error codes', () => {
@@ -31,7 +33,7 @@ describe('admin-trpc error codes', () => {
   });
 
   it('pins the set of codes', () => {
-    expect(Object.keys(ADMIN_ERROR_CODES).sort()).toEqual(['ADMIN_AUTH_REQUIRED', 'ADMIN_SERVER', 'MESSAGE_DEFINITION_MISSING']);
+    expect(Object.keys(ADMIN_ERROR_CODES).sort()).toEqual(['ADMIN_AUTH_REQUIRED', 'ADMIN_FORBIDDEN', 'ADMIN_SERVER', 'MESSAGE_DEFINITION_MISSING']);
   });
 
   it('types each class code as its literal', () => {

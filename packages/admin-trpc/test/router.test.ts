@@ -17,7 +17,7 @@ import {
   type AdminClient,
 } from './support.js';
 
-const TOKEN = 'router-test-token';
+const TOKEN = 'router-test-token-0123456789';
 const anySchema: StandardSchemaV1 = { '~standard': { version: 1, vendor: 'test', validate: (value) => ({ value }) } };
 const Reminder = defineEvent({ topic: 'orders', type: 'reminder', schema: anySchema });
 const Placed = defineEvent({ topic: 'orders', type: 'placed', schema: z.object({ orderId: z.string() }) });
@@ -44,7 +44,7 @@ beforeAll(async () => {
   admin = createAdminRouter({
     db: env.db,
     schema: env.schema,
-    authorize: tokenAuth({ alice: TOKEN }),
+    authorize: tokenAuth({ alice: { token: TOKEN, roles: ['admin'] } }),
     transport,
     queues: ['billing', 'missing-queue'],
     messages: [Placed],
@@ -139,9 +139,9 @@ describe('failed', () => {
 
   it('retries many by ids and by filter with counts', async () => {
     const byIds = await client.failed.retryMany.mutate({ ids: [ids[3]!, ids[4]!, ids[1]!] });
-    expect(byIds).toEqual({ retried: 2, skipped: 1 });
+    expect(byIds).toEqual({ retried: 2, skipped: 1, more: false });
     const byFilter = await client.failed.retryMany.mutate({ filter: { type: 'shipped' } });
-    expect(byFilter).toEqual({ retried: 10, skipped: 0 });
+    expect(byFilter).toEqual({ retried: 10, skipped: 0, more: false });
     const again = await client.failed.retryMany.mutate({ filter: { type: 'shipped' } });
     expect(again.retried).toBe(0);
   });
@@ -149,8 +149,8 @@ describe('failed', () => {
   it('deletes one and many', async () => {
     expect(await client.failed.delete.mutate({ id: ids[5]! })).toEqual({ deleted: true });
     expect(await client.failed.delete.mutate({ id: ids[5]! })).toEqual({ deleted: false });
-    expect(await client.failed.deleteMany.mutate({ ids: [ids[6]!, ids[7]!] })).toEqual({ deleted: 2 });
-    expect(await client.failed.deleteMany.mutate({ filter: { reason: 'validation' } })).toEqual({ deleted: 1 });
+    expect(await client.failed.deleteMany.mutate({ ids: [ids[6]!, ids[7]!] })).toEqual({ deleted: 2, more: false });
+    expect(await client.failed.deleteMany.mutate({ filter: { reason: 'validation' } })).toEqual({ deleted: 1, more: false });
     expect((await client.failed.list.query({ filter: { status: 'deleted' }, limit: 100 })).items).toHaveLength(4);
   });
 

@@ -10,6 +10,7 @@ import {
   type AdminServer,
   type AdminRouterOptions,
 } from '../src/index.js';
+import { ConfigurationError } from '@metro/core';
 import { countRows, createTestDb, newFailure, recordMany, waitFor, createAdminClient } from './support.js';
 
 const TOKEN = 'sec-token-0123456789';
@@ -38,7 +39,7 @@ beforeAll(async () => {
     env.schema,
     Array.from({ length: 5 }, () => newFailure()),
   );
-  admin = createAdminRouter({ db: env.db, schema: env.schema, authorize: tokenAuth([TOKEN]), failurePollMs: 100 });
+  admin = createAdminRouter({ db: env.db, schema: env.schema, authorize: tokenAuth({ ops: { token: TOKEN, roles: ['operator'] } }), failurePollMs: 100 });
   server = await createAdminServer({ router: admin, port: 0 });
 });
 
@@ -54,16 +55,35 @@ describe('secure by default', () => {
     await expect(createAdminServer({ router: { ...admin, authorize: undefined } as unknown as AdminRouter, port: 0 })).rejects.toMatchObject({
       code: 'ADMIN_AUTH_REQUIRED',
     });
-    expect(() => tokenAuth([''])).toThrow(/non-empty/);
+    expect(() => tokenAuth({})).toThrow(/at least one token/);
   });
 
-  it('tokenAuth matches exact tokens only and names the principal', async () => {
-    const auth = tokenAuth({ alice: 'a-token', bob: 'b-token' });
-    const req = (token: string | undefined) => ({ transport: 'http' as const, token, headers: {}, connectionParams: null, remoteAddress: undefined });
-    expect(await auth(req('a-token'))).toEqual({ id: 'alice' });
-    expect(await auth(req('b-token'))).toEqual({ id: 'bob' });
-    expect(await auth(req('a-token '))).toBeNull();
-    expect(await auth(req('a-toke'))).toBeNull();
+  it('tokenAuth refuses tokens under 20 characters, plain strings and unknown roles, naming the principal', () => {
+    expect(() => tokenAuth({ ops: { token: 'a', roles: ['operator'] } })).toThrow(/"ops" has 1 characters; use at least 20/);
+    expect(() => tokenAuth({ ops: { token: 'x'.repeat(19), roles: ['operator'] } })).toThrow(ConfigurationError);
+    expect(() => tokenAuth({ ops: 'x'.repeat(40) } as never)).toThrow(/needs \{ token, roles \}/);
+    expect(() => tokenAuth(['x'.repeat(40)] as never)).toThrow(ConfigurationError);
+    expect(() => tokenAuth({ ops: { token: 'x'.repeat(20), roles: [] } })).toThrow(/needs roles/);
+    expect(() => tokenAuth({ ops: { token: 'x'.repeat(20), roles: ['root' as never] } })).toThrow(/got root/);
+    expect(() => tokenAuth({ ops: { token: 'x'.repeat(20), roles: ['viewer'] } })).not.toThrow();
+  });
+
+  it('tokenAuth matches exact tokens only and names the principal with its roles', async () => {
+    const a = 'a-token-0123456789abcdef';
+    const b = 'b-token-0123456789abcdef';
+    const auth = tokenAuth({ alice: { token: a, roles: ['operator'] }, bob: { token: b, roles: ['viewer', 'payloads'] } });
+    const req = (token: string | undefined) => ({
+      transport: 'http' as const,
+      procedure: { path: 'failed.list', type: 'query' as const },
+      token,
+      headers: {},
+      connectionParams: null,
+      remoteAddress: undefined,
+    });
+    expect(await auth(req(a))).toEqual({ id: 'alice', roles: ['operator'] });
+    expect(await auth(req(b))).toEqual({ id: 'bob', roles: ['viewer', 'payloads'] });
+    expect(await auth(req(`${a} `))).toBeNull();
+    expect(await auth(req(a.slice(0, -1)))).toBeNull();
     expect(await auth(req(undefined))).toBeNull();
   });
 });
@@ -146,8 +166,8 @@ describe('HTTP', () => {
     const client = createAdminClient({ url: server.url, token: TOKEN });
     for (const text of ["'; drop table failed_messages; --", "%' or '1'='1", '\\', '%_%']) {
       expect((await client.failed.list.query({ filter: { text } })).items).toHaveLength(0);
-      expect(await client.failed.retryMany.mutate({ filter: { text } })).toEqual({ retried: 0, skipped: 0 });
-      expect(await client.failed.deleteMany.mutate({ filter: { text } })).toEqual({ deleted: 0 });
+      expect(await client.failed.retryMany.mutate({ filter: { text } })).toEqual({ retried: 0, skipped: 0, more: false });
+      expect(await client.failed.deleteMany.mutate({ filter: { text } })).toEqual({ deleted: 0, more: false });
     }
     expect((await client.failed.list.query({ filter: { text: 'card declined' } })).items).toHaveLength(5);
     await client.close();

@@ -12,7 +12,7 @@ let dir: string;
 
 beforeAll(async () => {
   env = await createTestDb('admin_static');
-  admin = createAdminRouter({ db: env.db, schema: env.schema, authorize: tokenAuth(['static-token']) });
+  admin = createAdminRouter({ db: env.db, schema: env.schema, authorize: tokenAuth({ ops: { token: 'static-token-0123456789', roles: ['operator'] } }) });
   dir = await mkdtemp(join(tmpdir(), 'metro-admin-static-'));
 });
 

@@ -6,7 +6,7 @@ import { migrateScheduler } from '@metro/scheduler';
 import type { Envelope, NewFailure, NewDeferred } from '@metro/core';
 import { createTRPCClient, createWSClient, httpLink, splitLink, wsLink, type TRPCClient } from '@trpc/client';
 import { WebSocket } from 'ws';
-import { createAdminServer, type AdminAppRouter, type AdminRouter } from '../src/index.js';
+import { createAdminServer, migrateAdmin, type AdminAppRouter, type AdminRouter, type AdminServerOptions } from '../src/index.js';
 
 export { DATABASE_URL };
 
@@ -14,13 +14,14 @@ export function suffix(): string {
   return randomBytes(4).toString('hex');
 }
 
-/** A Kysely over a fresh schema with outbox-pg's and the scheduler's tables; `drop()` removes it all. */
+/** A Kysely over a fresh schema with outbox-pg's, the scheduler's and the admin's (audit) tables; `drop()` removes it all. */
 export function createTestDb(prefix: string): Promise<TestDatabase> {
   return createTestDatabase({
     prefix,
     migrate: async (db, schema) => {
       await migrate(db, { schema });
       await migrateScheduler(db, { schema });
+      await migrateAdmin(db, { schema });
     },
   });
 }
@@ -150,11 +151,16 @@ export function createAdminClient(options: { url: string; token: string }): Admi
 }
 
 /** `router` served on a free port, a client of it with `token`, and one call that closes the three. */
-export async function serveAdmin(router: AdminRouter, token: string): Promise<{ client: AdminClient; close(): Promise<void> }> {
-  const server = await createAdminServer({ router, port: 0 });
+export async function serveAdmin(
+  router: AdminRouter,
+  token: string,
+  options: Omit<AdminServerOptions, 'router' | 'port'> = {},
+): Promise<{ client: AdminClient; url: string; close(): Promise<void> }> {
+  const server = await createAdminServer({ router, port: 0, ...options });
   const client = createAdminClient({ url: server.url, token });
   return {
     client,
+    url: server.url,
     async close() {
       await client.close();
       await server.close();

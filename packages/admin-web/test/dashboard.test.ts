@@ -10,7 +10,7 @@ import { createOutboxRelay, pgFailureStore } from '@metro/outbox-pg';
 import { createAdminRouter, createAdminServer, tokenAuth, type AdminRouter, type AdminServer } from '@metro/admin-trpc';
 import { CHROMIUM_ARGS, createTestDb } from './support.js';
 
-const TOKEN = 'dashboard-e2e-token';
+const TOKEN = 'dashboard-e2e-token-0123';
 const entry = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 const outputDir = fileURLToPath(new URL('../test-output', import.meta.url));
 
@@ -59,7 +59,7 @@ beforeAll(async () => {
   admin = createAdminRouter({
     db: env.db,
     schema: env.schema,
-    authorize: tokenAuth({ operator: TOKEN }),
+    authorize: tokenAuth({ operator: { token: TOKEN, roles: ['operator'] } }),
     transport,
     queues: ['billing'],
     failurePollMs: 200,

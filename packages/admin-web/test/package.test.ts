@@ -88,7 +88,11 @@ it('loads from CommonJS too (require() of ES modules, Node 20.19+)', async () =>
 
 it('is served by createAdminServer({ staticDir: dashboardDir }) from the install', async () => {
   const env = await createTestDb('admin_web_pack');
-  const admin: AdminRouter = createAdminRouter({ db: env.db, schema: env.schema, authorize: tokenAuth(['pack-token']) });
+  const admin: AdminRouter = createAdminRouter({
+    db: env.db,
+    schema: env.schema,
+    authorize: tokenAuth({ ops: { token: 'pack-token-0123456789', roles: ['operator'] } }),
+  });
   const server = await createAdminServer({ router: admin, port: 0, staticDir: installed.dashboardDir });
   try {
     const page = await fetch(server.url);

@@ -1,6 +1,7 @@
 import { createTestDatabase, DATABASE_URL, type TestDatabase } from '@metro/test-support';
 import { migrate } from '@metro/outbox-pg';
 import { migrateScheduler } from '@metro/scheduler';
+import { migrateAdmin } from '@metro/admin-trpc';
 
 export { DATABASE_URL };
 
@@ -12,6 +13,7 @@ export function createTestDb(prefix: string): Promise<TestDatabase> {
     migrate: async (db, schema) => {
       await migrate(db, { schema });
       await migrateScheduler(db, { schema });
+      await migrateAdmin(db, { schema });
     },
   });
 }

@@ -1,7 +1,10 @@
 import { defaultLogger, type Logger, type MessageDefinition, type Transport } from '@metro/core';
-import type { Authorizer, Principal } from '../auth.js';
+import type { Authorizer, ProcedureType } from '../auth/authorizer.js';
+import { permissionsOf, roleName, type Principal } from '../auth/roles.js';
+import { AuditTrail, type AuditOptions } from '../audit/audit-trail.js';
 import { AdminAuthRequiredError } from '../errors.js';
-import { adminQuery, router, type AdminContext } from '../trpc.js';
+import { adminQuery, router, type AdminCaller, type AdminContext } from '../trpc.js';
+import { auditRouter } from './audit.js';
 import { deferredRouter, type AdminMetro } from './deferred.js';
 import { createEditValidation } from './edit-validation.js';
 import { failedRouter } from './failed.js';
@@ -11,8 +14,9 @@ import { QueueSampler } from './queue-sampler.js';
 import { queuesRouter } from './queues.js';
 import { scheduledRouter } from './scheduled.js';
 import { StatsHistory } from './stats-history.js';
+import { LiveStatsHub } from './live-stats-hub.js';
 import { createAdminStores, type AnyKysely } from './stores.js';
-import { subscriptionsRouter } from './subscriptions.js';
+import { readLiveStats, subscriptionsRouter, type LiveStats } from './subscriptions.js';
 
 /** Options of {@link createAdminRouter}. */
 export interface AdminRouterOptions {
@@ -48,10 +52,18 @@ export interface AdminRouterOptions {
   readonly transport?: Transport;
   /** The queues to show in `queues.list`. */
   readonly queues?: ReadonlyArray<string>;
-  /** Required: who may call. Use {@link tokenAuth} or your own callback. Without it, this throws `AdminAuthRequiredError`. */
+  /**
+   * Required: who may call, with which roles. Use `tokenAuth`, `jwtAuth` or your own callback.
+   * Without it, this throws `AdminAuthRequiredError`.
+   */
   readonly authorize: Authorizer;
-  /** Where mutations are logged (with who did them). Default silent. */
+  /** Where mutations (info), refusals (warn) and failures are logged. Default core's `defaultLogger` (warnings and errors to stderr). */
   readonly logger?: Logger;
+  /**
+   * The audit trail in `<schema>.admin_audit` (run `migrateAdmin(db)`): every mutation and every
+   * refused sign-in; payload reads with `payloadReads: true`. Default on, 90 days of retention.
+   */
+  readonly audit?: AuditOptions;
   /** The `source` of messages the admin API enqueues (scheduler). Default `'metro-admin'`. */
   readonly source?: string;
   /** How often `live.onFailure` polls for new failures. Default 500 ms. */
@@ -60,31 +72,34 @@ export interface AdminRouterOptions {
   readonly statsIntervalMs?: number;
 }
 
-function buildRouter(options: AdminRouterOptions, logger: Logger) {
+function buildRouter(options: AdminRouterOptions, logger: Logger, audit: AuditTrail) {
   const schema = options.schema ?? 'metro';
   const stores = createAdminStores(options.db, schema, options.source ?? 'metro-admin');
   const edits = createEditValidation(options.messages ?? [], options.allowUnvalidatedEdits ?? false);
   const feed = new FailureFeed(stores.failures, options.failurePollMs ?? 500, logger);
   const sampler = new QueueSampler(options.transport, options.queues ?? []);
   const outboxHistory = new StatsHistory<OutboxStatsDto>();
+  const stats = new LiveStatsHub<LiveStats>(() => readLiveStats({ stores, sampler, outboxHistory, logger }), options.statsIntervalMs ?? 3000, logger);
   const appRouter = router({
-    /** Who the token belongs to: the dashboard's login check. */
-    session: router({ whoami: adminQuery.query(({ ctx }) => ({ principal: ctx.principal.id })) }),
+    session: router({
+      /** Who the token belongs to and what it may do: the dashboard's sign-in, and what it shows. */
+      whoami: adminQuery.query(({ ctx }) => ({
+        principal: ctx.principal.id,
+        roles: [...ctx.principal.roles],
+        role: roleName(ctx.principal),
+        permissions: permissionsOf(ctx.principal),
+        expiresAt: ctx.principal.expiresAt?.toISOString() ?? null,
+      })),
+    }),
     failed: failedRouter(stores, edits),
     deferred: deferredRouter(stores, options.metro),
     scheduled: scheduledRouter(stores),
     outbox: outboxRouter(stores, outboxHistory),
     queues: queuesRouter(sampler),
-    live: subscriptionsRouter({
-      stores,
-      feed,
-      sampler,
-      outboxHistory,
-      statsIntervalMs: options.statsIntervalMs ?? 3000,
-      logger,
-    }),
+    audit: auditRouter(audit),
+    live: subscriptionsRouter({ feed, stats }),
   });
-  return { appRouter, feed };
+  return { appRouter, feed, stats };
 }
 
 /** The tRPC router type of the admin API: the client is typed from it. */
@@ -95,9 +110,13 @@ export interface AdminRouter {
   readonly router: AdminAppRouter;
   readonly authorize: Authorizer;
   readonly logger: Logger;
+  /** The audit trail: the server records refused sign-ins in it; `audit.prune()` deletes old entries now. */
+  readonly audit: AuditTrail;
   /** A context for a caller (server adapters and `createCaller` use it). */
-  createContext(principal: Principal | null, transport: AdminContext['transport']): AdminContext;
-  /** A server-side caller acting as `principal`, e.g. for scripts and tests. */
+  createContext(caller: AdminCaller): AdminContext;
+  /** The type of a procedure by path (`failed.retry` → `mutation`), `undefined` when there is none. */
+  procedureType(path: string): ProcedureType | undefined;
+  /** A server-side caller acting as `principal` (with its roles), e.g. for scripts and tests; audited with transport `caller`. */
   createCaller(principal: Principal): ReturnType<AdminAppRouter['createCaller']>;
   /** Stops the live feeds' polling. Safe to call twice. */
   close(): Promise<void>;
@@ -109,21 +128,34 @@ export interface AdminRouter {
  *
  * @example
  * ```ts
- * const admin = createAdminRouter({ db, authorize: tokenAuth([process.env.METRO_ADMIN_TOKEN!]), transport, queues: ['billing'], messages: [OrderPlaced] });
+ * const admin = createAdminRouter({
+ *   db,
+ *   authorize: tokenAuth({ ops: { token: process.env.METRO_ADMIN_TOKEN!, roles: ['operator'] } }),
+ *   transport,
+ *   queues: ['billing'],
+ *   messages: [OrderPlaced],
+ * });
  * const server = await createAdminServer({ port: 4400, router: admin });
  * ```
  */
 export function createAdminRouter(options: AdminRouterOptions): AdminRouter {
   if (typeof options?.authorize !== 'function') throw new AdminAuthRequiredError();
   const logger = options.logger ?? defaultLogger;
-  const { appRouter, feed } = buildRouter(options, logger);
-  const createContext = (principal: Principal | null, transport: AdminContext['transport']): AdminContext => ({ principal, transport, logger });
+  const audit = new AuditTrail(options.db, options.schema ?? 'metro', logger, options.audit);
+  const { appRouter, feed, stats } = buildRouter(options, logger, audit);
+  const createContext = (caller: AdminCaller): AdminContext => ({ caller, logger, audit });
+  const procedures = appRouter._def.procedures as unknown as Record<string, { _def: { type: ProcedureType } } | undefined>;
   return {
     router: appRouter,
     authorize: options.authorize,
     logger,
+    audit,
     createContext,
-    createCaller: (principal) => appRouter.createCaller(createContext(principal, 'caller')),
-    close: () => feed.close(),
+    procedureType: (path) => (Object.prototype.hasOwnProperty.call(procedures, path) ? procedures[path]?._def.type : undefined),
+    createCaller: (principal) =>
+      appRouter.createCaller(createContext({ transport: 'caller', clientAddress: null, principalFor: () => Promise.resolve(principal) })),
+    close: async () => {
+      await Promise.all([feed.close(), stats.close()]);
+    },
   };
 }

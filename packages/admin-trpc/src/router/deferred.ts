@@ -1,7 +1,9 @@
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import { adminMutation, adminQuery, router } from '../trpc.js';
-import { toDeferredDto, type DeferredDto, type PageDto } from './dto.js';
+import { hidePayload, toDeferredDto, type DeferredDto, type PageDto } from './dto.js';
+import { recordPayloadRead, seesPayloads } from './payload-access.js';
+import { text } from './inputs.js';
 import { paging } from './inputs.js';
 import type { AdminStores } from './stores.js';
 
@@ -14,7 +16,7 @@ export interface AdminMetro {
   resumeDeferred(seq: number): Promise<boolean>;
 }
 
-const seqInput = z.strictObject({ seq: z.number().int().positive() });
+const seqInput = z.strictObject({ seq: z.number().int().positive().max(Number.MAX_SAFE_INTEGER) });
 
 /** The `deferred.*` procedures: list, get, complete, resume. */
 export function deferredRouter(stores: AdminStores, metro: AdminMetro | undefined) {
@@ -22,20 +24,29 @@ export function deferredRouter(stores: AdminStores, metro: AdminMetro | undefine
 
   return router({
     list: adminQuery
-      .input(z.strictObject({ type: z.string().max(300).optional(), service: z.string().max(300).optional(), ...paging }).optional())
-      .query(async ({ input }): Promise<PageDto<DeferredDto>> => {
+      .input(z.strictObject({ type: text(300).optional(), service: text(300).optional(), ...paging }).optional())
+      .query(async ({ ctx, input, path }): Promise<PageDto<DeferredDto>> => {
         const page = await store.list({
           ...(input?.type !== undefined ? { type: input.type } : {}),
           ...(input?.service !== undefined ? { service: input.service } : {}),
           ...(input?.cursor !== undefined ? { cursor: input.cursor } : {}),
           limit: input?.limit ?? 50,
         });
-        return { items: page.items.map(toDeferredDto), nextCursor: page.nextCursor };
+        const items = page.items.map(toDeferredDto);
+        if (!seesPayloads(ctx.principal)) return { items: items.map(hidePayload), nextCursor: page.nextCursor };
+        await recordPayloadRead(
+          ctx,
+          path,
+          items.map((d) => d.seq),
+        );
+        return { items, nextCursor: page.nextCursor };
       }),
 
-    get: adminQuery.input(seqInput).query(async ({ input }): Promise<DeferredDto> => {
+    get: adminQuery.input(seqInput).query(async ({ ctx, input, path }): Promise<DeferredDto> => {
       const record = await store.get(input.seq);
       if (!record) throw new TRPCError({ code: 'NOT_FOUND', message: `No deferred message #${input.seq}. List them with deferred.list.` });
+      if (!seesPayloads(ctx.principal)) return hidePayload(toDeferredDto(record));
+      await recordPayloadRead(ctx, path, [input.seq]);
       return toDeferredDto(record);
     }),
 

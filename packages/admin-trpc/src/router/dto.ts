@@ -37,6 +37,8 @@ export interface FailureDetail extends FailureSummary {
   /** The bytes as received: UTF-8 text when they are text, else base64. */
   readonly body: string;
   readonly bodyEncoding: 'utf8' | 'base64';
+  /** `true` when the caller may not read payloads (a viewer): `envelope` and `payload` are `null`, `body` empty. */
+  readonly payloadHidden: boolean;
 }
 
 /** A message a handler deferred with `ctx.defer()`. */
@@ -52,6 +54,8 @@ export interface DeferredDto {
   readonly deferredAt: string;
   readonly payload: JsonValue | null;
   readonly headers: Readonly<Record<string, HeaderValue>>;
+  /** `true` when the caller may not read payloads (a viewer): `payload` is `null`. */
+  readonly payloadHidden: boolean;
 }
 
 /** A scheduled message. */
@@ -69,6 +73,8 @@ export interface ScheduledDto {
   readonly firedAt: string | null;
   readonly cancelledAt: string | null;
   readonly payload: JsonValue | null;
+  /** `true` when the caller may not read payloads (a viewer): `payload` is `null`. */
+  readonly payloadHidden: boolean;
 }
 
 /** One page of a listing; pass `nextCursor` back as `cursor`. */
@@ -138,6 +144,7 @@ export function toFailureDetail(record: FailureRecord): FailureDetail {
     payload: record.envelope === null ? null : toJson(record.envelope.data),
     body,
     bodyEncoding,
+    payloadHidden: false,
   };
 }
 
@@ -154,6 +161,7 @@ export function toDeferredDto(record: DeferredRecord): DeferredDto {
     deferredAt: iso(record.deferredAt) ?? '',
     payload: toJson(record.envelope.data),
     headers: { ...record.headers },
+    payloadHidden: false,
   };
 }
 
@@ -170,7 +178,13 @@ export function toScheduledDto(message: ScheduledMessage): ScheduledDto {
     firedAt: iso(message.firedAt),
     cancelledAt: iso(message.cancelledAt),
     payload: toJson(message.envelope.data),
+    payloadHidden: false,
   };
 }
 
 export { iso };
+
+/** An item with its payload removed, for callers that may not read payloads. */
+export function hidePayload<T extends { payload: JsonValue | null; payloadHidden: boolean }>(item: T): T {
+  return { ...item, payload: null, payloadHidden: true };
+}

@@ -1,9 +1,10 @@
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
-import { parseJsonSafely, ValidationError, type FailureQuery } from '@metro/core';
+import { parseJsonSafely, ValidationError, type FailureQuery, type FailureStatus } from '@metro/core';
 import type { FailureStats } from '@metro/outbox-pg';
 import { MessageDefinitionMissingError } from '../errors.js';
 import { adminMutation, adminQuery, router } from '../trpc.js';
+import { recordPayloadRead, seesPayloads } from './payload-access.js';
 import { toFailureDetail, toFailureSummary, type FailureDetail, type FailureSummary, type PageDto } from './dto.js';
 import { failureFilter, failureId, failureIds, jsonPayload, MAX_BULK_IDS, paging, toFailureQuery } from './inputs.js';
 import type { AdminStores } from './stores.js';
@@ -22,16 +23,16 @@ function cleanPayload(payload: unknown): unknown {
   }
 }
 
-/** Every `failed` record's id matching the query (keyset paging through the store). */
-async function failedIdsMatching(store: AdminStores['failures'], query: FailureQuery): Promise<string[]> {
+/** Ids of records matching the query, at most {@link MAX_BULK_IDS}; `more` when there are others (call again). */
+async function idsMatching(store: AdminStores['failures'], query: FailureQuery): Promise<{ ids: string[]; more: boolean }> {
   const ids: string[] = [];
   let cursor: string | undefined;
   do {
-    const page = await store.list({ ...query, status: 'failed', limit: 500, ...(cursor !== undefined ? { cursor } : {}) });
+    const page = await store.list({ ...query, limit: 500, ...(cursor !== undefined ? { cursor } : {}) });
     for (const item of page.items) ids.push(item.id);
     cursor = page.nextCursor ?? undefined;
-  } while (cursor !== undefined && ids.length < MAX_BULK_IDS * 10);
-  return ids;
+  } while (cursor !== undefined && ids.length <= MAX_BULK_IDS);
+  return { ids: ids.slice(0, MAX_BULK_IDS), more: ids.length > MAX_BULK_IDS || cursor !== undefined };
 }
 
 /** Retries ids in chunks, a few chunks at once (each retry is its own claim + outbox transaction). */
@@ -52,7 +53,14 @@ async function retryInChunks(store: AdminStores['failures'], ids: string[], chun
   return { retried, skipped };
 }
 
-/** The `failed.*` procedures: list, get, retry, retryMany, editAndRetry, delete, deleteMany, stats. */
+const bulkInput = z.union([z.strictObject({ ids: failureIds }), z.strictObject({ filter: failureFilter })]);
+
+/** A detail without the message's content, for callers that may not read payloads. */
+function withoutPayload(detail: FailureDetail): FailureDetail {
+  return { ...detail, envelope: null, payload: null, body: '', payloadHidden: true };
+}
+
+/** The `failed.*` procedures: list, get, retry, retryMany, editAndRetry, delete, deleteMany, restore, restoreMany, stats. */
 export function failedRouter(stores: AdminStores, edits: EditValidation) {
   const store = stores.failures;
   return router({
@@ -68,9 +76,12 @@ export function failedRouter(stores: AdminStores, edits: EditValidation) {
         return { items: page.items.map(toFailureSummary), nextCursor: page.nextCursor };
       }),
 
-    get: adminQuery.input(z.strictObject({ id: failureId })).query(async ({ input }): Promise<FailureDetail> => {
+    /** One failure in full; the payload, envelope and body only for callers that may read payloads (else `payloadHidden`). */
+    get: adminQuery.input(z.strictObject({ id: failureId })).query(async ({ ctx, input, path }): Promise<FailureDetail> => {
       const record = await store.get(input.id);
       if (!record) throw notFound(input.id);
+      if (!seesPayloads(ctx.principal)) return withoutPayload(toFailureDetail(record));
+      await recordPayloadRead(ctx, path, [record.id]);
       return toFailureDetail(record);
     }),
 
@@ -85,10 +96,14 @@ export function failedRouter(stores: AdminStores, edits: EditValidation) {
       return { retried: true, status: 'retried' as const };
     }),
 
-    /** Retries by ids or by filter (only `failed` records are retried); returns counts. */
-    retryMany: adminMutation.input(z.union([z.strictObject({ ids: failureIds }), z.strictObject({ filter: failureFilter })])).mutation(async ({ input }) => {
-      const ids = 'ids' in input ? [...new Set(input.ids)] : await failedIdsMatching(store, toFailureQuery(input.filter));
-      return retryInChunks(store, ids);
+    /**
+     * Retries by ids or by filter (only `failed` records are retried, at most 10,000 per call:
+     * `more: true` says others match, call again); returns counts.
+     */
+    retryMany: adminMutation.input(bulkInput).mutation(async ({ input }) => {
+      const { ids, more } =
+        'ids' in input ? { ids: [...new Set(input.ids)], more: false } : await idsMatching(store, { ...toFailureQuery(input.filter), status: 'failed' });
+      return { ...(await retryInChunks(store, ids)), more };
     }),
 
     /**
@@ -118,9 +133,28 @@ export function failedRouter(stores: AdminStores, edits: EditValidation) {
       return { deleted: await store.delete(input.id) };
     }),
 
-    deleteMany: adminMutation.input(z.union([z.strictObject({ ids: failureIds }), z.strictObject({ filter: failureFilter })])).mutation(async ({ input }) => {
-      const deleted = 'ids' in input ? await store.deleteMany([...input.ids]) : await store.deleteMany(toFailureQuery(input.filter));
-      return { deleted };
+    /** Soft-deletes by ids or by filter (at most 10,000 per call by filter: `more: true` says call again); `failed.restoreMany` undoes it. */
+    deleteMany: adminMutation.input(bulkInput).mutation(async ({ input }) => {
+      if ('ids' in input) return { deleted: await store.deleteMany([...input.ids]), more: false };
+      const query = toFailureQuery(input.filter);
+      // Already deleted records are not deleted again; no status means every status but deleted.
+      const statuses = query.status === undefined ? undefined : [query.status].flat().filter((s): s is FailureStatus => s !== 'deleted');
+      const { ids, more } = statuses?.length === 0 ? { ids: [], more: false } : await idsMatching(store, { ...query, status: statuses });
+      return { deleted: ids.length === 0 ? 0 : await store.deleteMany(ids), more };
+    }),
+
+    /** Undoes a soft delete: the failure is `failed` again (ready to retry). `restored: false` when it is not deleted. */
+    restore: adminMutation.input(z.strictObject({ id: failureId })).mutation(async ({ input }) => {
+      const restored = await store.restore(input.id);
+      if (!restored && !(await store.get(input.id))) throw notFound(input.id);
+      return { restored };
+    }),
+
+    /** Restores deleted failures by ids or by filter (at most 10,000 per call by filter: `more: true` says call again). */
+    restoreMany: adminMutation.input(bulkInput).mutation(async ({ input }) => {
+      if ('ids' in input) return { restored: await store.restoreMany([...input.ids]), more: false };
+      const { ids, more } = await idsMatching(store, { ...toFailureQuery(input.filter), status: 'deleted' });
+      return { restored: ids.length === 0 ? 0 : await store.restoreMany(ids), more };
     }),
 
     /** Counts by status, type, error and over time (hourly or per-minute buckets). */

@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import { adminMutation, adminQuery, router } from '../trpc.js';
-import { toScheduledDto, type ScheduledDto, type PageDto } from './dto.js';
-import { paging, tags } from './inputs.js';
+import { hidePayload, toScheduledDto, type ScheduledDto, type PageDto } from './dto.js';
+import { isoDate, paging, tags, text } from './inputs.js';
+import { recordPayloadRead, seesPayloads } from './payload-access.js';
 import type { AdminStores } from './stores.js';
 
-const scheduledId = z.string().min(1).max(200);
+const scheduledId = text(200).min(1);
 
 /** The `scheduled.*` procedures: list, cancel (by id), cancelByTags, reschedule. */
 export function scheduledRouter(stores: AdminStores) {
@@ -14,14 +15,14 @@ export function scheduledRouter(stores: AdminStores) {
       .input(
         z
           .strictObject({
-            type: z.string().max(300).optional(),
+            type: text(300).optional(),
             status: z.enum(['pending', 'fired', 'cancelled']).optional(),
             tags: tags.optional(),
             ...paging,
           })
           .optional(),
       )
-      .query(async ({ input }): Promise<PageDto<ScheduledDto>> => {
+      .query(async ({ ctx, input, path }): Promise<PageDto<ScheduledDto>> => {
         const page = await scheduler.list({
           ...(input?.type !== undefined ? { type: input.type } : {}),
           ...(input?.status !== undefined ? { status: input.status } : {}),
@@ -29,7 +30,14 @@ export function scheduledRouter(stores: AdminStores) {
           ...(input?.cursor !== undefined ? { cursor: input.cursor } : {}),
           limit: input?.limit ?? 50,
         });
-        return { items: page.items.map(toScheduledDto), nextCursor: page.nextCursor };
+        const items = page.items.map(toScheduledDto);
+        if (!seesPayloads(ctx.principal)) return { items: items.map(hidePayload), nextCursor: page.nextCursor };
+        await recordPayloadRead(
+          ctx,
+          path,
+          items.map((s) => s.id),
+        );
+        return { items, nextCursor: page.nextCursor };
       }),
 
     cancel: adminMutation.input(z.strictObject({ id: scheduledId })).mutation(async ({ input }) => ({
@@ -38,17 +46,14 @@ export function scheduledRouter(stores: AdminStores) {
 
     /** Cancels every pending message of a type whose tags include all the given tags (compared as strings). */
     cancelByTags: adminMutation
-      .input(z.strictObject({ type: z.string().min(1).max(300), tags: tags.refine((t) => Object.keys(t).length > 0, { message: 'Give at least one tag' }) }))
+      .input(z.strictObject({ type: text(300).min(1), tags: tags.refine((t) => Object.keys(t).length > 0, { message: 'Give at least one tag' }) }))
       .mutation(async ({ input }) => ({ cancelled: await scheduler.cancel({ type: input.type, tags: input.tags }) })),
 
     reschedule: adminMutation
       .input(
         z.strictObject({
           id: scheduledId,
-          at: z
-            .string()
-            .max(40)
-            .refine((s) => !Number.isNaN(Date.parse(s)), { message: 'Expected an ISO-8601 date' }),
+          at: isoDate,
         }),
       )
       .mutation(async ({ input }) => ({ rescheduled: await scheduler.reschedule(input.id, new Date(input.at)) })),

@@ -1,9 +1,11 @@
 import type { FailureRecord, Logger } from '@metro/core';
 import type { FailureStats } from '@metro/outbox-pg';
 import { adminQuery, router } from '../trpc.js';
-import { drain, sleep } from './async-queue.js';
+import { drain } from './async-queue.js';
 import { toFailureSummary, type FailureSummary } from './dto.js';
 import type { FailureFeed } from './failure-feed.js';
+import { guardedLive } from './live-guard.js';
+import type { LiveStatsHub } from './live-stats-hub.js';
 import { sampleOutbox, type OutboxStatsDto } from './outbox.js';
 import type { QueueSample, QueueSampler } from './queue-sampler.js';
 import type { StatsHistory } from './stats-history.js';
@@ -17,17 +19,16 @@ export interface LiveStats {
   readonly queues: QueueSample[];
 }
 
-export interface SubscriptionDeps {
+/** What {@link readLiveStats} reads from. */
+export interface LiveStatsSources {
   readonly stores: AdminStores;
-  readonly feed: FailureFeed;
   readonly sampler: QueueSampler;
   readonly outboxHistory: StatsHistory<OutboxStatsDto>;
-  readonly statsIntervalMs: number;
   readonly logger: Logger;
 }
 
 /** Reads every live figure once; a part that fails (broker down) is left empty rather than failing the rest. */
-export async function readLiveStats(deps: SubscriptionDeps): Promise<LiveStats> {
+export async function readLiveStats(deps: LiveStatsSources): Promise<LiveStats> {
   const [failures, outbox, queues] = await Promise.all([
     deps.stores.failures.stats().then((s) => s.byStatus),
     sampleOutbox(deps.stores, deps.outboxHistory).catch((err: unknown) => {
@@ -42,24 +43,27 @@ export async function readLiveStats(deps: SubscriptionDeps): Promise<LiveStats> 
   return { at: new Date().toISOString(), failures, outbox, queues };
 }
 
-/** The `live.*` subscriptions (WebSocket): `onFailure` pushes each new failure, `onStats` the counts every few seconds. */
+/** What the live subscriptions read from: the failure feed and the shared stats poll. */
+export interface SubscriptionDeps {
+  readonly feed: FailureFeed;
+  readonly stats: LiveStatsHub<LiveStats>;
+}
+
+/**
+ * The `live.*` subscriptions (WebSocket): `onFailure` pushes each new failure, `onStats` the
+ * counts every few seconds (one shared database poll for every subscriber). Each counts against
+ * the socket's subscription cap and ends when its principal stops being valid.
+ */
 export function subscriptionsRouter(deps: SubscriptionDeps) {
   return router({
-    onFailure: adminQuery.subscription(async function* ({ signal }): AsyncGenerator<FailureSummary> {
-      for await (const record of drain<FailureRecord>((push) => deps.feed.subscribe(push), signal)) {
-        yield toFailureSummary(record);
-      }
-    }),
+    onFailure: adminQuery.subscription(({ ctx, path, signal }) =>
+      guardedLive<FailureSummary>(ctx, path, signal, async function* (inner) {
+        for await (const record of drain<FailureRecord>((push) => deps.feed.subscribe(push), inner)) yield toFailureSummary(record);
+      }),
+    ),
 
-    onStats: adminQuery.subscription(async function* ({ signal }): AsyncGenerator<LiveStats> {
-      while (!signal?.aborted) {
-        try {
-          yield await readLiveStats(deps);
-        } catch (err) {
-          deps.logger.warn({ err }, 'live stats failed; trying again');
-        }
-        await sleep(deps.statsIntervalMs, signal);
-      }
-    }),
+    onStats: adminQuery.subscription(({ ctx, path, signal }) =>
+      guardedLive<LiveStats>(ctx, path, signal, (inner) => drain<LiveStats>((push) => deps.stats.subscribe(push), inner, 2)),
+    ),
   });
 }

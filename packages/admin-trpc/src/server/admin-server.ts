@@ -1,11 +1,15 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { AdminAuthRequiredError, AdminServerError } from '../errors.js';
 import type { AdminRouter } from '../router/app-router.js';
 import { isApiPath, type ApiSettings } from './api-settings.js';
 import { createHttpApi } from './http-api.js';
 import { DEFAULT_MAX_BODY_BYTES, sendError } from './http-guard.js';
+import { SignInThrottle, type SignInThrottleOptions } from './sign-in-throttle.js';
+import { resolveLimits, type WebSocketLimits } from './socket-registry.js';
 import { checkStaticDir, serveStatic } from './static-files.js';
 import { attachWebSocketApi } from './websocket-api.js';
+
+export type { SignInThrottleOptions, WebSocketLimits };
 
 /** Options of {@link createAdminServer}. */
 export interface AdminServerOptions {
@@ -26,6 +30,18 @@ export interface AdminServerOptions {
   readonly maxBodyBytes?: number;
   /** Cross-origin browser origins allowed to call (CORS). Default none: CORS off. */
   readonly corsOrigins?: ReadonlyArray<string>;
+  /** Most calls in one tRPC batch, over HTTP and WebSocket (more: 400). Default 10. */
+  readonly maxBatchSize?: number;
+  /** WebSocket limits: sign-in deadline (5 s), sockets in total (500) and per address (20), subscriptions per socket (10), re-check interval (1 s). */
+  readonly websocket?: WebSocketLimits;
+  /** Refused sign-ins per client address before it gets 429 with `Retry-After` (default 10 in 60 s, blocked 60 s); `false` turns it off. */
+  readonly signInThrottle?: SignInThrottleOptions | false;
+  /**
+   * The client address of a request, for the throttle, the socket caps and the audit trail.
+   * Default the socket's peer address. Behind a reverse proxy, read the header it sets (and only
+   * trust it from the proxy), e.g. `(req) => String(req.headers['x-real-ip'] ?? req.socket.remoteAddress)`.
+   */
+  readonly clientAddress?: (req: IncomingMessage) => string | undefined;
 }
 
 /** A running admin server. */
@@ -39,9 +55,11 @@ export interface AdminServer {
 
 /**
  * Serves the admin API over HTTP (queries and mutations) and WebSocket (subscriptions) on one
- * port, and optionally the dashboard. Mutations need `Content-Type: application/json` and a valid
- * `Authorization: Bearer` header; bodies over the limit get 413; cross-origin browsers are refused
- * unless listed in `corsOrigins`. A `staticDir` without an `index.html` is refused at start
+ * port, and optionally the dashboard. Every call needs a valid `Authorization: Bearer` header
+ * (401, audited; too many refusals from one address get 429) and a role that allows it (403);
+ * mutations need `Content-Type: application/json`; bodies over the limit get 413, batches over
+ * `maxBatchSize` 400; cross-origin browsers are refused unless listed in `corsOrigins`.
+ * WebSockets must sign in within 5 s and are capped in total and per address. A `staticDir` without an `index.html` is refused at start
  * (`AdminStaticDirError`), before the port is taken.
  *
  * @example
@@ -59,10 +77,23 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Ad
   const logger = admin.logger;
   if (options.staticDir !== undefined) await checkStaticDir(options.staticDir);
 
-  const settings: ApiSettings = { admin, prefix, maxBody: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, cors: options.corsOrigins ?? [] };
+  const settings: ApiSettings = {
+    admin,
+    prefix,
+    maxBody: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    maxBatch: options.maxBatchSize ?? 10,
+    cors: options.corsOrigins ?? [],
+    throttle: options.signInThrottle === false ? undefined : new SignInThrottle(options.signInThrottle),
+    clientAddress: options.clientAddress ?? ((req) => req.socket.remoteAddress),
+  };
   const handleApi = createHttpApi(settings);
   const server: Server = createServer((req, res) => {
-    const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
+    let pathname: string;
+    try {
+      pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
+    } catch {
+      return sendError(res, 400, 'BAD_REQUEST', 'Malformed request URL.');
+    }
     const work = isApiPath(pathname, prefix)
       ? handleApi(req, res, pathname)
       : options.staticDir !== undefined && (req.method === 'GET' || req.method === 'HEAD')
@@ -75,7 +106,7 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Ad
   });
   server.requestTimeout = 60_000;
   server.headersTimeout = 15_000;
-  const websocket = attachWebSocketApi(server, settings);
+  const websocket = attachWebSocketApi(server, settings, resolveLimits(options.websocket));
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err) =>

@@ -1,4 +1,6 @@
+import type { IncomingMessage } from 'node:http';
 import type { AdminRouter } from '../router/app-router.js';
+import type { SignInThrottle } from './sign-in-throttle.js';
 
 /** What the HTTP and the WebSocket halves of the admin server serve, resolved from its options. */
 export interface ApiSettings {
@@ -8,8 +10,14 @@ export interface ApiSettings {
   readonly prefix: string;
   /** Largest request body or WebSocket message, in bytes. */
   readonly maxBody: number;
+  /** Most calls in one tRPC batch (HTTP or WebSocket). */
+  readonly maxBatch: number;
   /** Cross-origin browser origins allowed to call. */
   readonly cors: ReadonlyArray<string>;
+  /** Refused sign-ins per client address, or `undefined` when throttling is off. */
+  readonly throttle: SignInThrottle | undefined;
+  /** The client's address of a request. */
+  readonly clientAddress: (req: IncomingMessage) => string | undefined;
 }
 
 /** Whether `pathname` is the API's prefix or under it. */

@@ -5,13 +5,13 @@ import { parseJsonSafely } from '@metro/core';
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
 /** Writes a JSON error in tRPC's error shape, so the typed client reports it as usual. */
-export function sendError(res: ServerResponse, httpStatus: number, code: string, message: string): void {
+export function sendError(res: ServerResponse, httpStatus: number, code: string, message: string, headers: Record<string, string> = {}): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
   const body = JSON.stringify({ error: { message, code: -32600, data: { code, httpStatus } } });
-  res.writeHead(httpStatus, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), connection: 'close' });
+  res.writeHead(httpStatus, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), connection: 'close' });
   res.end(body);
 }
 
@@ -78,4 +78,10 @@ export function originAllowed(req: IncomingMessage, allowed: ReadonlyArray<strin
   } catch {
     return false;
   }
+}
+
+/** Answers 429 to a client address blocked by the sign-in throttle, with `Retry-After` in seconds. */
+export function sendThrottled(res: ServerResponse, retryAfterMs: number): void {
+  const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+  sendError(res, 429, 'TOO_MANY_REQUESTS', `Too many refused admin tokens from this address: try again in ${seconds} s.`, { 'retry-after': String(seconds) });
 }

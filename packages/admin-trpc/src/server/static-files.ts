@@ -36,7 +36,14 @@ export async function checkStaticDir(root: string): Promise<void> {
 /** Serves files from `root` (GET/HEAD only; no traversal outside it; `index.html` for unknown paths). */
 export async function serveStatic(root: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const base = resolve(root);
-  const pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+  let pathname: string;
+  try {
+    pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+  } catch {
+    // A malformed % escape (or URL) is the client's mistake: 400, and nothing in the error log.
+    res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' }).end('Bad request: malformed URL escape.');
+    return;
+  }
   let file = resolve(join(base, normalize(pathname)));
   if (file !== base && !file.startsWith(base + sep)) {
     res.writeHead(404).end();

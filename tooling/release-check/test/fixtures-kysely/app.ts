@@ -33,7 +33,7 @@ try {
   const rows = await sql<{ count: string }>`select count(*)::text as count from ${sql.table(`${schema}.outbox`)}`.execute(db);
   const failures = await pgFailureStore(db, { schema }).list({ limit: 1 });
   createScheduler({ db, schema, source: 'kysely-peer' });
-  createAdminRouter({ db, schema, authorize: (request) => (request.token === 'secret' ? { id: 'ops' } : null) });
+  createAdminRouter({ db, schema, authorize: (request) => (request.token === 'secret' ? { id: 'ops', roles: ['operator'] } : null) });
   console.log(
     JSON.stringify({
       outboxMigrations: outboxMigrations.applied.length,
