@@ -59,7 +59,7 @@ export class AmqpTransport implements Transport {
     this.options = resolveOptions(options);
     this.logger = this.options.logger;
     this.topology = new Topology(this.options, this.logger);
-    this.delays = new DelayTopology(this.options.prefix);
+    this.delays = new DelayTopology(this.options.prefix, this.options.queueType);
     this.publishConnection = new ConnectionSupervisor('publish', this.options, this.logger);
     this.consumeConnection = new ConnectionSupervisor('consume', this.options, this.logger);
     this.publishConnection.onConnected(() => {
@@ -126,7 +126,12 @@ export class AmqpTransport implements Transport {
     const amqpQueue = this.topology.queueName(queue);
     const companion = this.topology.hasExpiredCompanion(queue);
     const consumer = new AmqpConsumer(
-      { queue, sources: companion ? [amqpQueue, amqpQueue + EXPIRED_SUFFIX] : [amqpQueue], rejectDrops: companion },
+      {
+        queue,
+        sources: companion ? [amqpQueue, amqpQueue + EXPIRED_SUFFIX] : [amqpQueue],
+        rejectDrops: companion,
+        singleActive: this.options.singleActiveConsumer.has(queue),
+      },
       onDelivery,
       options,
       this.host,

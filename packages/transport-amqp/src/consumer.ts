@@ -4,7 +4,7 @@ import { AckBatcher } from './ack-batcher.js';
 import { amqpCode } from './channel-scope.js';
 import { reconnectDelay } from './reconnect-delay.js';
 import type { ConnectionSupervisor, LiveConnection } from './connection-supervisor.js';
-import { originalRoute, publicHeaders } from './incoming.js';
+import { originalRoute, publicHeaders, reachedDeliveryLimit } from './incoming.js';
 import type { ResolvedAmqpOptions } from './options.js';
 
 /** What a consumer needs from its transport. */
@@ -32,6 +32,12 @@ export interface ConsumerQueues {
   readonly sources: ReadonlyArray<string>;
   /** `reject()` acks and drops instead of dead-lettering (the queue dead-letters into its companion). */
   readonly rejectDrops: boolean;
+  /**
+   * A single-active-consumer queue: on cancel, what was delivered and not handled stays unacked and
+   * the broker returns it when the channel closes, together with the hand-over to the next consumer,
+   * so that one resumes in queue order (a basic.cancel would let it start before those returned).
+   */
+  readonly singleActive?: boolean | undefined;
 }
 
 interface Pending {
@@ -194,7 +200,7 @@ export class AmqpConsumer implements Consumer {
     }
     batcher.track(message.fields.deliveryTag);
     if (this.cancelled) {
-      batcher.nack(message.fields.deliveryTag, true);
+      if (!this.queues.singleActive) batcher.nack(message.fields.deliveryTag, true);
       return;
     }
     const pending: Pending = { channel, batcher, message };
@@ -275,6 +281,7 @@ export class AmqpConsumer implements Consumer {
       topic: this.host.internalExchanges.has(route.exchange) ? undefined : this.host.topicOf(route.exchange),
       subject: route.routingKey,
       redelivered: message.fields.redelivered,
+      ...(reachedDeliveryLimit(message) ? { deliveryLimitReached: true } : {}),
       messageId: typeof props.messageId === 'string' ? props.messageId : '',
       contentType: typeof props.contentType === 'string' ? props.contentType : 'application/octet-stream',
       headers: publicHeaders(props.headers as Record<string, unknown> | undefined),
@@ -300,10 +307,12 @@ export class AmqpConsumer implements Consumer {
     this.reopenTimer = undefined;
     await this.opening?.catch(() => undefined);
     const channel = this.channel;
-    if (channel) {
+    const handOver = this.queues.singleActive === true;
+    if (channel && !handOver) {
       for (const tag of this.consumerTags) await channel.cancel(tag).catch(() => undefined);
     }
     for (const pending of this.backlog.splice(0)) {
+      if (handOver) continue; // returned in order when the channel closes
       try {
         if (pending.channel === this.channel) pending.batcher.nack(pending.message.fields.deliveryTag, true);
       } catch {

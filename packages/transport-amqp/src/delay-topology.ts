@@ -39,11 +39,21 @@ export type DelayTarget = { readonly queue: string } | { readonly exchange: stri
  * `metro-target-exchange` to a topic or the commands exchange (an exchange-to-exchange binding),
  * which then routes by the routing key the message kept all along.
  * Declarations are made lazily on first use and cached until the connection is replaced.
+ *
+ * With `queueType: 'quorum'` the delay queues are quorum queues too (RabbitMQ 3.10 gave quorum
+ * queues message TTL), named `metro.delay.q<ms>` and selected by `metro-delay-ms: q<ms>`, so they
+ * never clash with, nor duplicate into, the classic `metro.delay.<ms>` of a classic-mode service on
+ * the same broker. Their dead-lettering is RabbitMQ's default at-most-once: its at-least-once
+ * strategy (`x-dead-letter-strategy`) made 3.10.8 close the connection with INTERNAL_ERROR when such
+ * a queue was deleted, and delay queues are deleted all the time (`x-expires`).
  */
 export class DelayTopology {
   private readonly declared = new Map<string, { at: number; done: Promise<void> }>();
 
-  constructor(private readonly prefix: string) {}
+  constructor(
+    private readonly prefix: string,
+    private readonly queueType: 'classic' | 'quorum' = 'classic',
+  ) {}
 
   get delayExchange(): string {
     return this.prefix + 'metro.delay';
@@ -54,7 +64,12 @@ export class DelayTopology {
   }
 
   delayQueue(ms: number): string {
-    return `${this.prefix}metro.delay.${ms}`;
+    return `${this.prefix}metro.delay.${this.selector(ms)}`;
+  }
+
+  /** The `metro-delay-ms` value (and queue name suffix) of a delay: `1300`, or `q1300` for a quorum delay queue. */
+  private selector(ms: number): string {
+    return this.queueType === 'quorum' ? `q${ms}` : String(ms);
   }
 
   /** Forgets the cache (after a reconnect, so everything is re-declared on next use). */
@@ -73,6 +88,7 @@ export class DelayTopology {
       await ch.assertExchange(this.delayedExchange, 'headers', { durable: true });
     });
     const queue = this.delayQueue(ms);
+    const selector = this.selector(ms);
     await this.once(
       model,
       `q:${ms}`,
@@ -80,13 +96,13 @@ export class DelayTopology {
         await ch.assertQueue(queue, {
           durable: true,
           arguments: {
-            'x-queue-type': 'classic',
+            'x-queue-type': this.queueType,
             'x-message-ttl': ms,
             'x-dead-letter-exchange': this.delayedExchange,
             'x-expires': ms * 2 + 60_000,
           },
         });
-        await ch.bindQueue(queue, this.delayExchange, '', { 'x-match': 'all', [DELAY_HEADER]: String(ms) });
+        await ch.bindQueue(queue, this.delayExchange, '', { 'x-match': 'all', [DELAY_HEADER]: selector });
       },
       true,
     );
@@ -99,12 +115,12 @@ export class DelayTopology {
           throw err;
         }
       });
-      return { delayMs: ms, headers: { [DELAY_HEADER]: String(ms), [TARGET_QUEUE_HEADER]: target.queue } };
+      return { delayMs: ms, headers: { [DELAY_HEADER]: selector, [TARGET_QUEUE_HEADER]: target.queue } };
     }
     await this.once(model, `te:${target.exchange}`, (ch) =>
       ch.bindExchange(target.exchange, this.delayedExchange, '', { 'x-match': 'all', [TARGET_EXCHANGE_HEADER]: target.exchange }).then(() => undefined),
     );
-    return { delayMs: ms, headers: { [DELAY_HEADER]: String(ms), [TARGET_EXCHANGE_HEADER]: target.exchange } };
+    return { delayMs: ms, headers: { [DELAY_HEADER]: selector, [TARGET_EXCHANGE_HEADER]: target.exchange } };
   }
 
   private once(model: ChannelModel, key: string, work: Parameters<typeof withThrowawayChannel<void>>[1], renew = false): Promise<void> {

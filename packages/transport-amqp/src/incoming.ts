@@ -39,3 +39,13 @@ export function originalRoute(message: Message, internalExchanges: ReadonlySet<s
   }
   return { exchange: message.fields.exchange, routingKey: message.fields.routingKey };
 }
+
+/**
+ * True when the broker dead-lettered this copy because it reached its queue's delivery limit
+ * (quorum queues' `x-delivery-limit`): the newest `x-death` entry says `delivery_limit`.
+ */
+export function reachedDeliveryLimit(message: Message): boolean {
+  const deaths = (message.properties.headers as Record<string, unknown> | undefined)?.['x-death'];
+  const newest = Array.isArray(deaths) ? (deaths[0] as Record<string, unknown> | undefined) : undefined;
+  return newest?.['reason'] === 'delivery_limit';
+}

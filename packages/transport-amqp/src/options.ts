@@ -30,8 +30,32 @@ export interface AmqpTransportOptions {
    * `noDelay` (TCP_NODELAY) defaults to `true`; pass `{ noDelay: false }` to turn Nagle's algorithm back on.
    */
   readonly socketOptions?: Record<string, unknown> | undefined;
-  /** Queue type of the durable queues Metro declares. Default `'classic'`. */
+  /**
+   * Queue type of the durable queues Metro declares. Default `'classic'`. With `'quorum'` (for a
+   * cluster) every durable queue is a quorum queue: service and subscription queues, their
+   * `.expired` companions and the delay queues that carry retries and delayed messages. Temporary
+   * queues stay classic (a quorum queue cannot be exclusive or auto-deleted); RPC replies use
+   * direct reply-to, no queue. RabbitMQ 3.10 quorum queues have no priorities (`maxPriority` is a
+   * `ConfigurationError`).
+   */
   readonly queueType?: 'classic' | 'quorum' | undefined;
+  /**
+   * Poison messages (quorum queues only): a message delivered this many times more without being
+   * settled (its consumer crashed, lost its channel, or requeued it) is dead-lettered by the broker
+   * (`x-delivery-limit`) into the queue's `.expired` companion, which Metro consumes too: the bus
+   * records it as a `delivery-limit` failure instead of running it again. With it, every durable
+   * queue gets a companion. Metro's own retries do not count (they settle and republish).
+   * Default: no limit. Changing it on an existing queue needs the queue re-created (RabbitMQ
+   * refuses other arguments with a 406).
+   */
+  readonly deliveryLimit?: number | undefined;
+  /**
+   * Queues (names as given to `declareQueue`, e.g. the service name) declared with
+   * `x-single-active-consumer`: of all consumers on the queue, across instances, only one receives at
+   * a time, and another takes over when it stops, so messages are handled in queue order. Pair it
+   * with `concurrency: 1` on that queue. Changing it on an existing queue needs the queue re-created.
+   */
+  readonly singleActiveConsumer?: ReadonlyArray<string> | undefined;
   /** Enables priorities up to this value on every durable queue Metro declares (a declaration's own `maxPriority` wins). */
   readonly maxPriority?: number | undefined;
   /** Default prefetch of a consumer. Default `2 x concurrency`. */
@@ -62,6 +86,8 @@ export interface ResolvedAmqpOptions {
   readonly urls: ReadonlyArray<string>;
   readonly socketOptions: Options.Connect | Record<string, unknown>;
   readonly queueType: 'classic' | 'quorum';
+  readonly deliveryLimit: number | undefined;
+  readonly singleActiveConsumer: ReadonlySet<string>;
   readonly maxPriority: number | undefined;
   readonly prefetch: number | undefined;
   readonly concurrency: number;
@@ -96,6 +122,10 @@ function positive(name: string, value: number | undefined, fallback: number): nu
 export const QUORUM_PRIORITY =
   "Quorum queues do not support priorities on RabbitMQ 3.10 (it refuses 'x-max-priority'): drop maxPriority, or use queueType: 'classic' for the queues that need priorities.";
 
+/** Why a classic queue cannot take `deliveryLimit` (RabbitMQ counts deliveries on quorum queues only). */
+export const CLASSIC_DELIVERY_LIMIT =
+  "deliveryLimit needs queueType: 'quorum': RabbitMQ counts deliveries (x-delivery-limit) on quorum queues only. Set queueType: 'quorum', or drop deliveryLimit.";
+
 /** The node URLs of `url`/`urls` (commas separate several in one string), or the default's. */
 function brokerUrls(options: AmqpTransportOptions): ReadonlyArray<string> {
   if (options.url !== undefined && options.urls !== undefined) {
@@ -123,11 +153,19 @@ export function resolveOptions(options: AmqpTransportOptions = {}): ResolvedAmqp
   if (queueType === 'quorum' && options.maxPriority !== undefined) {
     throw new ConfigurationError(QUORUM_PRIORITY);
   }
+  if (options.deliveryLimit !== undefined) {
+    if (!Number.isInteger(options.deliveryLimit) || options.deliveryLimit < 0) {
+      throw new ConfigurationError(`AmqpTransport option "deliveryLimit" must be a non-negative integer, got ${options.deliveryLimit}.`);
+    }
+    if (queueType !== 'quorum') throw new ConfigurationError(CLASSIC_DELIVERY_LIMIT);
+  }
   return {
     url: urls[0]!,
     urls,
     socketOptions: options.socketOptions ?? {},
     queueType,
+    deliveryLimit: options.deliveryLimit,
+    singleActiveConsumer: new Set(options.singleActiveConsumer ?? []),
     maxPriority: options.maxPriority,
     prefetch: options.prefetch === undefined ? undefined : positive('prefetch', options.prefetch, 1),
     concurrency: positive('concurrency', options.concurrency, 16),

@@ -11,11 +11,13 @@ export const EXPIRED_SUFFIX = '.expired';
  * Names and declarations of the queues and exchanges Metro owns. Remembers every declaration so it
  * can be re-declared after a reconnect or after the queue was deleted under a consumer.
  *
- * Every durable service queue `Q` (declared with `commandsFor`) gets a companion `Q.expired` and the arguments
+ * Every durable service queue `Q` (declared with `commandsFor`), and with a `deliveryLimit` every durable
+ * queue, gets a companion `Q.expired` and the arguments
  * `x-dead-letter-exchange: ''`, `x-dead-letter-routing-key: Q.expired`: a message whose AMQP
  * `expiration` passes in `Q` is moved there (RabbitMQ strips `expiration` on dead-lettering), and
  * the consumer of `Q` consumes `Q.expired` too, so the bus still sees the expired command and
- * records it as an "expired" failure. (Dead-lettering straight back into `Q` does not work:
+ * records it as an "expired" failure; a message past the delivery limit lands there too, and the
+ * consumer flags it (`deliveryLimitReached`) so the bus records a "delivery-limit" failure. (Dead-lettering straight back into `Q` does not work:
  * RabbitMQ drops it as a dead-letter cycle.) Because a rejected message would also be dead-lettered,
  * `Delivery.reject()` on such a queue acks (drops) the message instead.
  */
@@ -62,7 +64,7 @@ export class Topology {
   /** True when the queue was declared by Metro with an expired-message companion queue (a durable service queue, i.e. with `commandsFor`). */
   hasExpiredCompanion(queue: string): boolean {
     const d = this.declarations.get(queue);
-    return d !== undefined && hasCompanion(d);
+    return d !== undefined && this.hasCompanion(d);
   }
 
   /** Records a declaration and applies it on `model`. */
@@ -181,22 +183,29 @@ export class Topology {
     const args: Record<string, unknown> = {};
     const maxPriority = declaration.maxPriority ?? this.options.maxPriority;
     if (maxPriority !== undefined) args['x-max-priority'] = maxPriority;
+    if (this.options.singleActiveConsumer.has(declaration.queue)) args['x-single-active-consumer'] = true;
     if (declaration.temporary) {
       args['x-expires'] = 600_000;
       return args;
     }
     args['x-queue-type'] = this.options.queueType;
-    if (!hasCompanion(declaration)) return args;
+    if (this.options.deliveryLimit !== undefined) args['x-delivery-limit'] = this.options.deliveryLimit;
+    if (!this.hasCompanion(declaration)) return args;
     args['x-dead-letter-exchange'] = '';
     args['x-dead-letter-routing-key'] = this.queueName(declaration.queue) + EXPIRED_SUFFIX;
     return args;
+  }
+
+  /** Durable service queues (receiving commands) get the expired-message companion; with a delivery limit, every durable queue does. */
+  private hasCompanion(declaration: QueueDeclaration): boolean {
+    return declaration.temporary !== true && (declaration.commandsFor !== undefined || this.options.deliveryLimit !== undefined);
   }
 
   private async apply(model: ChannelModel, declaration: QueueDeclaration): Promise<void> {
     const queue = this.queueName(declaration.queue);
     const temporary = declaration.temporary === true;
     await this.step(model, `declare queue "${queue}"`, async (ch) => {
-      if (hasCompanion(declaration)) {
+      if (this.hasCompanion(declaration)) {
         await ch.assertQueue(queue + EXPIRED_SUFFIX, { durable: true, arguments: { 'x-queue-type': this.options.queueType } });
       }
       await ch.assertQueue(queue, { durable: !temporary, autoDelete: temporary, arguments: this.queueArguments(declaration) });
@@ -253,9 +262,4 @@ export class Topology {
       throw err;
     }
   }
-}
-
-/** Service queues (durable, receiving commands) get the expired-message companion. */
-function hasCompanion(declaration: QueueDeclaration): boolean {
-  return declaration.temporary !== true && declaration.commandsFor !== undefined;
 }
