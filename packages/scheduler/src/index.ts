@@ -5,6 +5,7 @@ export { createAggregateEventScheduler } from './aggregate-events.js';
 export type { AggregateEventScheduler } from './aggregate-events.js';
 export { createSchedulerWorker } from './scheduler-worker.js';
 export type { SchedulerWorker, SchedulerWorkerOptions } from './scheduler-worker.js';
+export type { SchedulerWorkerHealthOptions } from './worker-health.js';
 export { migrateScheduler, schedulerMigrations } from './migrations.js';
 export type { ListFilter } from './scheduled-listing.js';
 export type { ScheduledMessage, RecurringSchedule, ScheduleStatus } from './scheduled-message.js';

@@ -7,6 +7,8 @@ import {
   toMilliseconds,
   type Codec,
   type Duration,
+  type HealthOptions,
+  type HealthReport,
   type Logger,
 } from '@metro/core';
 import { createOutbox } from '@metro/outbox-pg';
@@ -14,6 +16,7 @@ import type { AnyDatabase } from './any-database.js';
 import { fireDueRecurring, fireDueSchedules, millisecondsUntilNextDue } from './firing.js';
 import type { NotificationSource } from './notifications.js';
 import { NOTIFY_HORIZON_MS, schedulerTables } from './schema-names.js';
+import { createWorkerHealth, type SchedulerWorkerHealthOptions } from './worker-health.js';
 
 /** Options of `createSchedulerWorker`. */
 export interface SchedulerWorkerOptions {
@@ -31,6 +34,8 @@ export interface SchedulerWorkerOptions {
   readonly codec?: Codec;
   /** `source` of the outbox the worker writes through. Default `'metro-scheduler'` (envelopes keep their own source). */
   readonly source?: string;
+  /** Names and thresholds of `worker.health()` (lateness: degraded past 30 s, unhealthy past 5 min; database check timeout 1 s). */
+  readonly health?: SchedulerWorkerHealthOptions;
 }
 
 /** Fires due schedules into the outbox. See {@link createSchedulerWorker}. */
@@ -41,6 +46,19 @@ export interface SchedulerWorker {
   stop(): Promise<void>;
   /** Counters since start. */
   stats(): { fired: number; recurringFired: number; batches: number; errors: number };
+  /**
+   * The worker's health: `scheduler-worker.worker` (running; its rounds going through or failing),
+   * `scheduler-worker.database` (the lateness query answered within `health.timeout`, default 1 s)
+   * and `scheduler-worker.lateness` (how long the most overdue schedule has been due: degraded past
+   * 30 s, unhealthy past 5 min by default). With `{ probe: 'liveness' }` it does no I/O.
+   *
+   * @example
+   * ```ts
+   * const report = await worker.health();
+   * report.checks['scheduler-worker.lateness']?.status; // 'healthy' while schedules fire on time
+   * ```
+   */
+  health(options?: HealthOptions): Promise<HealthReport>;
 }
 
 const ERROR_BACKOFF_MS = 1000;
@@ -72,6 +90,7 @@ export function createSchedulerWorker(options: SchedulerWorkerOptions): Schedule
   const codec = options.codec ?? jsonEnvelopeCodec;
   const outbox = createOutbox({ db, schema: t.schema, source: options.source ?? 'metro-scheduler', codec });
   const counters = { fired: 0, recurringFired: 0, batches: 0, errors: 0 };
+  const loopHealth = { lastError: null as string | null, lastErrorAt: null as number | null, lastSuccessAt: null as number | null };
 
   let running = false;
   let loop: Promise<void> | undefined;
@@ -117,6 +136,7 @@ export function createSchedulerWorker(options: SchedulerWorkerOptions): Schedule
         if (!scheduledDue && !recurringDue) {
           // Nothing due: sleep until the next due time (or the fallback poll), unless notified earlier.
           const untilNext = Math.min(next.scheduled ?? Number.POSITIVE_INFINITY, next.recurring ?? Number.POSITIVE_INFINITY);
+          loopHealth.lastSuccessAt = Date.now();
           await sleep(Math.min(pollMs, Math.max(1, Math.ceil(untilNext))));
           continue;
         }
@@ -131,8 +151,11 @@ export function createSchedulerWorker(options: SchedulerWorkerOptions): Schedule
           // Due rows exist but another worker holds them: let it commit.
           await sleep(CONTENDED_WAIT_MS);
         }
+        loopHealth.lastSuccessAt = Date.now();
       } catch (err) {
         counters.errors++;
+        loopHealth.lastErrorAt = Date.now();
+        loopHealth.lastError = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
         logger.error({ err }, 'scheduler worker: firing failed; retrying');
         await sleep(ERROR_BACKOFF_MS);
       }
@@ -179,5 +202,9 @@ export function createSchedulerWorker(options: SchedulerWorkerOptions): Schedule
     stats() {
       return { ...counters };
     },
+    health: createWorkerHealth(db, t, options.health ?? {}, {
+      running: () => running,
+      loop: () => ({ errors: counters.errors, ...loopHealth }),
+    }),
   };
 }
