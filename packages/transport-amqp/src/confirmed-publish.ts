@@ -1,5 +1,5 @@
 import type { Channel, ChannelModel, ConfirmChannel, Message } from 'amqplib';
-import { PublishError, UnroutableError, type Logger } from '@metro/core';
+import { PublishError, UnroutableError, withoutLibraryInstrumentation, type Logger } from '@metro/core';
 import type { PublishMode } from './publish-mode.js';
 import { publishTimeoutError } from './publish-timeout.js';
 import { describeOf, publishOptions, type RawPublish } from './raw-publish.js';
@@ -56,11 +56,14 @@ export class ConfirmedPublish implements PublishMode {
     });
     this.pending.set(seq, entry);
     try {
-      (channel as ConfirmChannel).publish(raw.exchange, raw.routingKey, raw.body, publishOptions(raw), (err: unknown) => {
-        if (err) entry.settle(confirmError(err, describeOf(raw)));
-        else if (entry.returned) entry.settle(new UnroutableError(describeOf(raw)));
-        else entry.settle(undefined);
-      });
+      // Metro's publish span already put the trace context in the headers: an amqplib auto-instrumentation adds no second span.
+      withoutLibraryInstrumentation(() =>
+        (channel as ConfirmChannel).publish(raw.exchange, raw.routingKey, raw.body, publishOptions(raw), (err: unknown) => {
+          if (err) entry.settle(confirmError(err, describeOf(raw)));
+          else if (entry.returned) entry.settle(new UnroutableError(describeOf(raw)));
+          else entry.settle(undefined);
+        }),
+      );
     } catch (err) {
       this.pending.delete(seq);
       this.logger.debug({ err }, 'metro: publish on a closed channel; retrying on the next one');

@@ -1,6 +1,7 @@
 import amqp, { type ChannelModel } from 'amqplib';
 import type { Logger, TransportConnectionHealth } from '@metro/core';
 import { reconnectDelay } from './reconnect-delay.js';
+import { countReconnect, observeConnectionState } from './connection-metrics.js';
 import { AmqpConnectError, redactUrl } from './errors.js';
 import type { ResolvedAmqpOptions } from './options.js';
 import { withHeartbeat } from './options.js';
@@ -23,6 +24,8 @@ type SimpleListener = () => void;
  * with `onConnected` run, in order, after every (re)connect, before waiters are released, so
  * topology is re-declared before consumers resume and publishes flow.
  */
+let supervisors = 0;
+
 export class ConnectionSupervisor {
   private live: LiveConnection | undefined;
   private generation = 0;
@@ -39,6 +42,9 @@ export class ConnectionSupervisor {
   private waiters = new Set<() => void>();
   private lastError: unknown;
   private readonly health = new ConnectionHealth();
+  /** Unregisters the `metro.connection.state` gauge of this connection (registered at the first start). */
+  private stopStateGauge: (() => void) | undefined;
+  private readonly telemetryId = `${++supervisors}`;
 
   constructor(
     private readonly role: 'publish' | 'consume',
@@ -83,6 +89,7 @@ export class ConnectionSupervisor {
   /** Connects if not yet connected (idempotent); retries in the background until `close()`. */
   ensureStarted(): void {
     if (this.live || this.connecting || this.retryTimer || this.closing) return;
+    this.stopStateGauge ??= observeConnectionState(this.role, this.telemetryId, () => this.live !== undefined);
     this.health.connecting();
     this.connecting = this.connect().finally(() => {
       this.connecting = undefined;
@@ -195,6 +202,7 @@ export class ConnectionSupervisor {
     this.attempts = 0;
     this.live = live;
     this.health.connected();
+    if (generation > 1) countReconnect(this.role);
     this.logger.info({ role: this.role, generation, url: redactUrl(url) }, 'metro: AMQP connected');
     this.wake();
     for (const l of this.readyListeners) safely(l, this.logger);
@@ -235,6 +243,7 @@ export class ConnectionSupervisor {
   async close(): Promise<void> {
     this.closing = true;
     this.health.closed();
+    this.stopStateGauge?.();
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
     await this.connecting?.catch(() => undefined);

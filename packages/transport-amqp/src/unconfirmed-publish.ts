@@ -1,5 +1,5 @@
 import type { Channel } from 'amqplib';
-import type { Logger } from '@metro/core';
+import { withoutLibraryInstrumentation, type Logger } from '@metro/core';
 import { publishOptions, type RawPublish } from './raw-publish.js';
 
 const WRITTEN: Promise<void> = Promise.resolve();
@@ -13,7 +13,8 @@ const WRITTEN: Promise<void> = Promise.resolve();
  */
 export function writeUnconfirmed(channel: Channel, raw: RawPublish, logger: Logger, what: string): Promise<void> | undefined {
   try {
-    channel.publish(raw.exchange, raw.routingKey, raw.body, publishOptions(raw));
+    // Metro's own span (if any) put the trace context in the headers: an amqplib auto-instrumentation adds no second span.
+    withoutLibraryInstrumentation(() => channel.publish(raw.exchange, raw.routingKey, raw.body, publishOptions(raw)));
     return WRITTEN;
   } catch (err) {
     logger.debug({ err }, `metro: ${what} on a closed channel; retrying on the next one`);

@@ -13,3 +13,4 @@ export { messagingSpanName, messagingAttributes, metricAttributes, destinationNa
 export type { MessagingHop, MessagingOperation } from './messaging-spans.js';
 export { beginPublish, endPublish, withTraceHeaders } from './publish-telemetry.js';
 export type { PublishTelemetry } from './publish-telemetry.js';
+export { beginStoredPublish } from './stored-publish.js';

@@ -46,7 +46,7 @@ export function messagingSpanName(hop: Pick<MessagingHop, 'operation' | 'destina
  */
 export function messagingAttributes(hop: MessagingHop): TelemetryAttributes {
   return {
-    [A.messagingSystem]: hop.system,
+    [A.messagingSystem]: hop.system || undefined,
     [A.operationName]: hop.operation,
     [A.operationType]: OPERATION_TYPE[hop.operation],
     [A.destinationName]: hop.destination,

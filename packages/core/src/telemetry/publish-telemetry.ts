@@ -19,7 +19,8 @@ export interface PublishTelemetry {
  * Opens the `publish <topic>` / `send <service>` producer span of an envelope (child of the active
  * span), sets the envelope's `traceparent` to it (for codecs that carry no headers) and returns
  * the headers to publish with; `undefined`, having done nothing, when neither tracing nor metrics
- * are on.
+ * are on. With `create`, it is the `create <topic>` span of a message written to an outbox (the
+ * relay publishes it later, `system` may be unknown): no `sent` metric is recorded for it.
  *
  * @example
  * ```ts
@@ -27,22 +28,22 @@ export interface PublishTelemetry {
  * try { await transport.publish(message); endPublish(telemetry); } catch (err) { endPublish(telemetry, err); throw err; }
  * ```
  */
-export function beginPublish(system: string, envelope: Envelope, scope?: string): PublishTelemetry | undefined {
+export function beginPublish(system: string | undefined, envelope: Envelope, options: { scope?: string; create?: boolean } = {}): PublishTelemetry | undefined {
   const tracing = tracingEnabled();
   if (!tracing && metroMetrics() === undefined) return undefined;
   const event = envelope.kind === 'event';
+  const { scope } = options;
   const hop: MessagingHop = {
-    system,
-    operation: event ? 'publish' : 'send',
+    system: system ?? '',
+    operation: options.create ? 'create' : event ? 'publish' : 'send',
     destination: (event ? envelope.topic : envelope.service) ?? '',
     routingKey: event ? (envelope.subject ?? envelope.type) : envelope.service,
     messageId: envelope.id,
     conversationId: envelope.correlationid,
   };
   const headers: Record<string, HeaderValue> = {};
-  const span = tracing
-    ? startMetroSpan(messagingSpanName(hop), { kind: 'producer', attributes: messagingAttributes(hop), ...(scope !== undefined ? { scope } : {}) })
-    : undefined;
+  const attributes = messagingAttributes(hop);
+  const span = tracing ? startMetroSpan(messagingSpanName(hop), { kind: 'producer', attributes, ...(scope !== undefined ? { scope } : {}) }) : undefined;
   if (span !== undefined) {
     span.inject(headers);
     (envelope as { traceparent?: string }).traceparent = span.traceparent;
@@ -64,7 +65,7 @@ export function endPublish(telemetry: PublishTelemetry | undefined, error?: unkn
   if (error !== undefined) telemetry.span?.fail(error);
   telemetry.span?.end();
   const metrics = metroMetrics();
-  if (metrics === undefined) return;
+  if (metrics === undefined || telemetry.hop.operation === 'create') return;
   const attributes = { ...metricAttributes(telemetry.hop), [A.outcome]: error === undefined ? 'ok' : 'error' };
   metrics.sent.add(1, attributes);
   metrics.publishDuration.record((performance.now() - telemetry.startedAt) / 1000, attributes);
