@@ -1,49 +1,20 @@
 // Interop with Python services: a real Python (pika) client publishes the
 // {eventId, eventTime, eventType, aggregate, payload} envelope to exchange = aggregate with
 // routing key = event type and a Metro service consumes it; and the reverse.
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { aggregateEnvelopeCodec, createMetro, defineEvent, type Metro } from '@metro/core';
 import { AmqpTransport } from '@metro/transport-amqp';
 import amqplib from 'amqplib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { runPython, script, startPython } from './python/run-python.js';
 
 const AMQP_URL = process.env.METRO_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
-const PYTHON = '/usr/bin/python3';
-const script = (name: string): string => fileURLToPath(new URL(`./python/${name}`, import.meta.url));
 const suffix = randomUUID().slice(0, 8);
 const metros: Metro[] = [];
 const exchanges: string[] = [];
 /** Service queues the Metro services declare (each with its `.expired` companion). */
 const queues: string[] = [];
-
-function runPython(args: string[], onLine?: (line: string) => void): Promise<{ code: number | null; lines: string[]; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const lines: string[] = [];
-    let stderr = '';
-    let buffered = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.stdout.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString('utf8');
-      let nl: number;
-      while ((nl = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        lines.push(line);
-        onLine?.(line);
-      }
-    });
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, lines, stderr });
-    });
-  });
-}
 
 afterAll(async () => {
   await Promise.allSettled(metros.map((m) => m.stop()));
@@ -91,19 +62,13 @@ describe('Python interop (pika, aggregate envelope)', () => {
     metros.push(metro);
     await metro.start();
 
-    let ready!: () => void;
-    const isReady = new Promise<void>((r) => (ready = r));
-    const consuming = runPython(
-      [script('consume_aggregate_events.py'), AMQP_URL, aggregate, 'OrderShipped', `py_q_${suffix}`, '10', '15'],
-      (line) => line === 'READY' && ready(),
-    );
-    await isReady;
+    const consuming = await startPython([script('consume_aggregate_events.py'), AMQP_URL, aggregate, 'OrderShipped', `py_q_${suffix}`, '10', '15']);
     const ids: string[] = [];
     for (let i = 0; i < 10; i++) {
       const envelope = await metro.publish(OrderShipped, { orderId: `m-${i}`, carrier: 'ups' }, { codec: aggregateEnvelopeCodec });
       ids.push(envelope.id);
     }
-    const result = await consuming;
+    const result = await consuming.done;
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const bodies = result.lines.filter((l) => l !== 'READY').map((l) => JSON.parse(l) as Record<string, unknown>);
