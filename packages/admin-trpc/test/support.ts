@@ -6,7 +6,23 @@ import { migrateScheduler } from '@metro/scheduler';
 import type { Envelope, NewFailure, NewDeferred } from '@metro/core';
 import { createTRPCClient, createWSClient, httpLink, splitLink, wsLink, type TRPCClient } from '@trpc/client';
 import { WebSocket } from 'ws';
-import { createAdminServer, migrateAdmin, type AdminAppRouter, type AdminRouter, type AdminServerOptions } from '../src/index.js';
+import { createAdminServer, migrateAdmin, tokenAuth, type AdminAppRouter, type AdminRouter, type AdminServerOptions, type Authorizer } from '../src/index.js';
+
+/** One token per built-in role, for the role tests. */
+export const ROLE_TOKENS = {
+  viewer: 'viewer-token-0123456789abcdef',
+  operator: 'operator-token-0123456789abcdef',
+  admin: 'admin-token-0123456789abcdef',
+} as const;
+
+/** `tokenAuth` with the principals `viewer`, `operator` and `admin`, each with its role. */
+export function roleAuth(): Authorizer {
+  return tokenAuth({
+    viewer: { token: ROLE_TOKENS.viewer, roles: ['viewer'] },
+    operator: { token: ROLE_TOKENS.operator, roles: ['operator'] },
+    admin: { token: ROLE_TOKENS.admin, roles: ['admin'] },
+  });
+}
 
 export { DATABASE_URL };
 
@@ -128,7 +144,7 @@ export type AdminClient = TRPCClient<AdminAppRouter> & { close(): Promise<void> 
  * `@metro/admin-client`, which has this package as a peer: importing it here would make the
  * workspace graph a cycle, so the router is tested over the wire with tRPC's own client.
  */
-export function createAdminClient(options: { url: string; token: string }): AdminClient {
+export function createAdminClient(options: { url: string; token: string; allOverWebSocket?: boolean }): AdminClient {
   const base = `${options.url}/trpc`;
   const wsClient = createWSClient({
     url: base.replace(/^http/, 'ws'),
@@ -139,7 +155,7 @@ export function createAdminClient(options: { url: string; token: string }): Admi
   const client = createTRPCClient<AdminAppRouter>({
     links: [
       splitLink({
-        condition: (op) => op.type === 'subscription',
+        condition: (op) => op.type === 'subscription' || options.allOverWebSocket === true,
         true: wsLink({ client: wsClient }),
         false: httpLink({ url: base, headers: () => ({ authorization: `Bearer ${options.token}` }) }),
       }),
