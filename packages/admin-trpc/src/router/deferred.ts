@@ -16,6 +16,9 @@ export interface AdminMetro {
   resumeDeferred(seq: number): Promise<boolean>;
 }
 
+/** A deferred listing's cursor: the last seq seen (`nextCursor`). */
+const seqCursor = z.string().regex(/^\d{1,19}$/, { message: 'cursor: pass the nextCursor of the previous page (a seq)' });
+
 const seqInput = z.strictObject({ seq: z.number().int().positive().max(Number.MAX_SAFE_INTEGER) });
 
 /** The `deferred.*` procedures: list, get, complete, resume. */
@@ -24,7 +27,7 @@ export function deferredRouter(stores: AdminStores, metro: AdminMetro | undefine
 
   return router({
     list: adminQuery
-      .input(z.strictObject({ type: text(300).optional(), service: text(300).optional(), ...paging }).optional())
+      .input(z.strictObject({ type: text(300).optional(), service: text(300).optional(), ...paging, cursor: seqCursor.optional() }).optional())
       .query(async ({ ctx, input, path }): Promise<PageDto<DeferredDto>> => {
         const page = await store.list({
           ...(input?.type !== undefined ? { type: input.type } : {}),
