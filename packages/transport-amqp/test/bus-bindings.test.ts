@@ -9,6 +9,25 @@ beforeAll(() => fixture.open());
 afterAll(() => fixture.close());
 
 describe("bindings without a handler, the catch-all consumer, the queue name and send_command's format, on RabbitMQ", () => {
+  it('sync mode on a RabbitMQ bus: handlers run in place and nothing reaches the queue; { sync: false } goes through the broker', async () => {
+    const Placed = defineEvent({ topic: fixture.topic('sync'), type: 'placed', schema: z.object({ id: z.string() }) });
+    const name = fixture.service('sync');
+    const metro = fixture.metro(name, { mode: 'sync' });
+    const seen: string[] = [];
+    metro.on(Placed, (p) => {
+      if (p.id === 'bad') throw new RangeError('bad id');
+      seen.push(p.id);
+    });
+    await metro.start();
+    await metro.publish(Placed, { id: 'a' });
+    expect(seen).toEqual(['a']);
+    await expect(metro.publish(Placed, { id: 'bad' })).rejects.toBeInstanceOf(RangeError);
+    expect((await metro.transport.inspectQueue(name))?.messages).toBe(0);
+    await metro.publish(Placed, { id: 'b' }, { sync: false });
+    await waitFor(() => seen.length === 2, 10_000, 'the message through RabbitMQ');
+    expect(seen).toEqual(['a', 'b']);
+  });
+
   it('bindings declared in createMetro bring events to onAny (fallback only for the unmatched); an unbound subject never arrives', async () => {
     const orders = fixture.topic('orders');
     const users = fixture.topic('users');
