@@ -64,6 +64,7 @@ beforeAll(async () => {
     queues: ['billing'],
     failurePollMs: 200,
     statsIntervalMs: 500,
+    health: [metro, relay],
   });
   server = await createAdminServer({ router: admin, port: 0, staticDir: dashboardDir });
   userDataDir = await mkdtemp(join(tmpdir(), 'metro-admin-web-'));
@@ -144,6 +145,12 @@ it('shows outbox stats with a chart', async () => {
   await page.locator('.chart svg').first().waitFor({ timeout: 15_000 });
   expect(await page.locator('.card').count()).toBeGreaterThanOrEqual(6);
   await expect.poll(() => page.locator('.two-col tbody tr').first().textContent(), { timeout: 10_000 }).toContain('billing');
+  // The health of the bus and the relay the admin server was given.
+  const health = page.getByTestId('health');
+  await expect.poll(() => health.locator('h3 [data-status]').getAttribute('data-status'), { timeout: 10_000 }).toBe('healthy');
+  expect(await health.locator('tr[data-check]').count()).toBe(6);
+  expect(await health.locator('tr[data-check="billing.consumers"]').textContent()).toContain('1 of 1 consumers attached');
+  expect(await health.locator('tr[data-check="outbox-relay.lag"]').textContent()).toContain('no outbox row is pending');
   await page.waitForTimeout(2000);
   await page.screenshot({ path: join(outputDir, 'dashboard-stats.png') });
   await page.close();

@@ -1,4 +1,4 @@
-import { defaultLogger, type Logger, type MessageDefinition, type Transport } from '@metro/core';
+import { defaultLogger, type HealthSource, type Logger, type MessageDefinition, type Transport } from '@metro/core';
 import type { Authorizer, ProcedureType } from '../auth/authorizer.js';
 import { permissionsOf, roleName, type Principal } from '../auth/roles.js';
 import { AuditTrail, type AuditOptions } from '../audit/audit-trail.js';
@@ -8,6 +8,7 @@ import { auditRouter } from './audit.js';
 import { deferredRouter, type AdminMetro } from './deferred.js';
 import { createEditValidation } from './edit-validation.js';
 import { failedRouter } from './failed.js';
+import { healthRouter } from './health.js';
 import { FailureFeed } from './failure-feed.js';
 import { outboxRouter, type OutboxStatsDto } from './outbox.js';
 import { QueueSampler } from './queue-sampler.js';
@@ -70,6 +71,16 @@ export interface AdminRouterOptions {
   readonly failurePollMs?: number;
   /** How often `live.onStats` pushes. Default 3000 ms. */
   readonly statsIntervalMs?: number;
+  /**
+   * Components whose health the stats show (`health.report`, and `health` in each `live.onStats`
+   * push): buses, outbox relays, scheduler workers, anything with `health()`. Default none (`null`).
+   *
+   * @example
+   * ```ts
+   * createAdminRouter({ db, authorize, health: [metro, relay, worker] });
+   * ```
+   */
+  readonly health?: ReadonlyArray<HealthSource>;
 }
 
 function buildRouter(options: AdminRouterOptions, logger: Logger, audit: AuditTrail) {
@@ -79,7 +90,11 @@ function buildRouter(options: AdminRouterOptions, logger: Logger, audit: AuditTr
   const feed = new FailureFeed(stores.failures, options.failurePollMs ?? 500, logger);
   const sampler = new QueueSampler(options.transport, options.queues ?? []);
   const outboxHistory = new StatsHistory<OutboxStatsDto>();
-  const stats = new LiveStatsHub<LiveStats>(() => readLiveStats({ stores, sampler, outboxHistory, logger }), options.statsIntervalMs ?? 3000, logger);
+  const stats = new LiveStatsHub<LiveStats>(
+    () => readLiveStats({ stores, sampler, outboxHistory, logger, health: options.health ?? [] }),
+    options.statsIntervalMs ?? 3000,
+    logger,
+  );
   const appRouter = router({
     session: router({
       /** Who the token belongs to and what it may do: the dashboard's sign-in, and what it shows. */
@@ -97,6 +112,7 @@ function buildRouter(options: AdminRouterOptions, logger: Logger, audit: AuditTr
     outbox: outboxRouter(stores, outboxHistory),
     queues: queuesRouter(sampler),
     audit: auditRouter(audit),
+    health: healthRouter(options.health ?? [], logger),
     live: subscriptionsRouter({ feed, stats }),
   });
   return { appRouter, feed, stats };

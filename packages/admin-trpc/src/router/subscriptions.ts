@@ -1,9 +1,10 @@
-import type { FailureRecord, Logger } from '@metro/core';
+import type { FailureRecord, HealthReport, HealthSource, Logger } from '@metro/core';
 import type { FailureStats } from '@metro/outbox-pg';
 import { adminQuery, router } from '../trpc.js';
 import { drain } from './async-queue.js';
 import { toFailureSummary, type FailureSummary } from './dto.js';
 import type { FailureFeed } from './failure-feed.js';
+import { readHealth } from './health.js';
 import { guardedLive } from './live-guard.js';
 import type { LiveStatsHub } from './live-stats-hub.js';
 import { sampleOutbox, type OutboxStatsDto } from './outbox.js';
@@ -17,6 +18,8 @@ export interface LiveStats {
   readonly failures: FailureStats['byStatus'];
   readonly outbox: OutboxStatsDto | null;
   readonly queues: QueueSample[];
+  /** The readiness report of the components given to `createAdminRouter({ health })`; `null` without any. */
+  readonly health: HealthReport | null;
 }
 
 /** What {@link readLiveStats} reads from. */
@@ -25,11 +28,13 @@ export interface LiveStatsSources {
   readonly sampler: QueueSampler;
   readonly outboxHistory: StatsHistory<OutboxStatsDto>;
   readonly logger: Logger;
+  /** Components to check (their reports are combined). */
+  readonly health: ReadonlyArray<HealthSource>;
 }
 
 /** Reads every live figure once; a part that fails (broker down) is left empty rather than failing the rest. */
 export async function readLiveStats(deps: LiveStatsSources): Promise<LiveStats> {
-  const [failures, outbox, queues] = await Promise.all([
+  const [failures, outbox, queues, health] = await Promise.all([
     deps.stores.failures.stats().then((s) => s.byStatus),
     sampleOutbox(deps.stores, deps.outboxHistory).catch((err: unknown) => {
       deps.logger.warn({ err }, 'outbox stats failed');
@@ -39,8 +44,9 @@ export async function readLiveStats(deps: LiveStatsSources): Promise<LiveStats> 
       deps.logger.warn({ err }, 'queue sampling failed');
       return [] as QueueSample[];
     }),
+    readHealth(deps.health, deps.logger),
   ]);
-  return { at: new Date().toISOString(), failures, outbox, queues };
+  return { at: new Date().toISOString(), failures, outbox, queues, health };
 }
 
 /** What the live subscriptions read from: the failure feed and the shared stats poll. */

@@ -1,6 +1,7 @@
 import type { AdminClient, LiveStats } from '@metro/admin-client';
 import { lineChart } from './chart.js';
 import { errorText, h, replace, toast } from './dom.js';
+import { healthPanel } from './health-panel.js';
 
 /** Outbox and queue figures, with charts of their recent history. Fed by the live `onStats` subscription. */
 export class StatsView {
@@ -9,12 +10,14 @@ export class StatsView {
   readonly #charts = h('div', { class: 'charts' });
   readonly #queues = h('tbody');
   readonly #types = h('tbody');
+  readonly #health = h('div', { class: 'health', 'data-testid': 'health' });
   #history: LiveStats[] = [];
 
   constructor(private readonly client: AdminClient) {
     this.el = h(
       'section',
       { class: 'view', 'data-testid': 'stats-view' },
+      this.#health,
       this.#cards,
       this.#charts,
       h(
@@ -61,6 +64,7 @@ export class StatsView {
     const card = (label: string, value: string | number, tone = '') =>
       h('div', { class: `card ${tone}` }, h('div', { class: 'card-value' }, value), h('div', { class: 'card-label' }, label));
     const age = s.outbox?.oldestPendingAgeMs;
+    replace(this.#health, ...healthPanel(s.health));
     replace(
       this.#cards,
       card('Failed', s.failures.failed, s.failures.failed > 0 ? 'bad' : 'good'),

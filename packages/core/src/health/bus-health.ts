@@ -57,6 +57,7 @@ export function busHealth(input: BusHealthInput, options: HealthOptions = {}): H
 function connectionCheck(c: TransportConnectionHealth, transportName: string, busState: BusState): HealthCheck {
   const forMs = Math.max(0, Date.now() - c.since);
   const where = c.endpoint !== undefined ? ` to ${c.endpoint}` : '';
+  const name = c.role === transportName ? transportName : `${transportName} ${c.role}`;
   const observed = {
     state: c.state,
     since: new Date(c.since).toISOString(),
@@ -70,17 +71,17 @@ function connectionCheck(c: TransportConnectionHealth, transportName: string, bu
   if (c.state === 'connected' && c.blocked !== undefined) {
     return {
       status: 'degraded',
-      message: `${transportName} ${c.role} connection${where} is blocked by the broker for ${seconds(forMs)} (${c.blocked}): its publishes wait until the broker's memory or disk alarm clears; free memory or disk on the broker`,
+      message: `${name} connection${where} is blocked by the broker for ${seconds(forMs)} (${c.blocked}): its publishes wait until the broker's memory or disk alarm clears; free memory or disk on the broker`,
       liveness: false,
       observed,
     };
   }
-  if (c.state === 'connected') return { status: 'healthy', message: `${transportName} ${c.role} connection${where} is up`, liveness: false, observed };
+  if (c.state === 'connected') return { status: 'healthy', message: `${name} connection${where} is up`, liveness: false, observed };
   const messages: Record<Exclude<TransportConnectionHealth['state'], 'connected'>, string> = {
-    idle: `${transportName} ${c.role} connection is not open yet: it opens with metro.start()`,
-    connecting: `${transportName} ${c.role} connection${where} has not connected for ${seconds(forMs)}${lastError}: check that the broker is up and reachable from here; it keeps trying`,
-    reconnecting: `${transportName} ${c.role} connection${where} is down for ${seconds(forMs)} and reconnecting by itself${lastError}: check that the broker is up and reachable from here`,
-    closed: `${transportName} ${c.role} connection is closed and will not reconnect${busState === 'started' ? ': the transport was closed under a running bus; restart the process' : ''}`,
+    idle: `${name} connection is not open yet: it opens with metro.start()`,
+    connecting: `${name} connection${where} has not connected for ${seconds(forMs)}${lastError}: check that the broker is up and reachable from here; it keeps trying`,
+    reconnecting: `${name} connection${where} is down for ${seconds(forMs)} and reconnecting by itself${lastError}: check that the broker is up and reachable from here`,
+    closed: `${name} connection is closed and will not reconnect${busState === 'started' ? ': the transport was closed under a running bus; restart the process' : ''}`,
   };
   return { status: 'unhealthy', message: messages[c.state], liveness: c.state === 'closed' && busState === 'started', observed };
 }
