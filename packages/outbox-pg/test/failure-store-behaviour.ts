@@ -58,6 +58,15 @@ export function failureStoreBehaviour(name: string, makeStore: () => Promise<Fai
       expect(await store.get('no-such-id')).toBeUndefined();
     });
 
+    it('keeps the trace id the message failed in (null without one); a later failure replaces it', async () => {
+      const traced = await store.record(newFailure({ messageId: 'm-trace', traceId: '4bf92f3577b34da6a3ce929d0e0e4736' }));
+      expect(traced.traceId).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+      expect((await store.get(traced.id))?.traceId).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+      const again = await store.record(newFailure({ messageId: 'm-trace', traceId: '0af7651916cd43dd8448eb211c80319c' }));
+      expect(again.traceId).toBe('0af7651916cd43dd8448eb211c80319c');
+      expect((await store.record(newFailure({ messageId: 'm-untraced' }))).traceId).toBeNull();
+    });
+
     it('upserts by (messageId, queue, handler): attempts add up, status back to failed', async () => {
       const first = await store.record(newFailure({ messageId: 'm-upsert', attempts: 3 }));
       expect((await store.claimRetry(first.id))?.status).toBe('retried');

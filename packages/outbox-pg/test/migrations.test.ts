@@ -23,7 +23,7 @@ describe('migrations (PostgreSQL)', () => {
   });
 
   it('creates every table, then is a no-op', async () => {
-    expect((await migrate(t.db, { schema })).applied).toEqual([1, 2, 3, 4, 5]);
+    expect((await migrate(t.db, { schema })).applied).toEqual([1, 2, 3, 4, 5, 6]);
     expect((await migrate(t.db, { schema })).applied).toEqual([]);
     const tables = await sql<{
       table_name: string;
@@ -36,9 +36,9 @@ describe('migrations (PostgreSQL)', () => {
     extra.push(...dbs);
     const results = await Promise.all(dbs.map((d) => migrate(d.db, { schema: schema2 })));
     const applied = results.flatMap((r) => r.applied).sort();
-    expect(applied).toEqual([1, 2, 3, 4, 5]);
+    expect(applied).toEqual([1, 2, 3, 4, 5, 6]);
     const versions = await sql<{ n: number }>`select count(*)::int as n from ${sql.id(schema2, 'outbox_migrations')}`.execute(t.db);
-    expect(versions.rows[0]!.n).toBe(5);
+    expect(versions.rows[0]!.n).toBe(6);
   });
 
   it("runs another component's migrations in the same schema, each with its version table", async () => {
@@ -74,7 +74,7 @@ describe('migrations (PostgreSQL)', () => {
 
   it('upgrades a schema migrated by an earlier release (version 5: failed_messages_reason_idx)', async () => {
     await runMigrations(t.db, { schema: schema3, component: 'outbox', migrations: outboxPgMigrations.slice(0, 4) });
-    expect((await migrate(t.db, { schema: schema3 })).applied).toEqual([5]);
+    expect((await migrate(t.db, { schema: schema3 })).applied).toEqual([5, 6]);
     const indexes = await sql<{
       indexdef: string;
     }>`select indexdef from pg_indexes where schemaname = ${schema3} and indexname = 'failed_messages_reason_idx'`.execute(t.db);
@@ -84,13 +84,23 @@ describe('migrations (PostgreSQL)', () => {
   it('refuses unsafe schema names', async () => {
     await expect(migrate(t.db, { schema: 'x"; drop table y; --' })).rejects.toBeInstanceOf(InvalidIdentifierError);
   });
+
+  it('upgrades a schema at version 5 with the failed_messages.trace_id column', async () => {
+    const schema6 = `${schema3}_v6`;
+    await runMigrations(t.db, { schema: schema6, component: 'outbox', migrations: outboxPgMigrations.slice(0, 5) });
+    expect((await migrate(t.db, { schema: schema6 })).applied).toEqual([6]);
+    const columns = await sql<{ data_type: string }>`select data_type from information_schema.columns
+      where table_schema = ${schema6} and table_name = 'failed_messages' and column_name = 'trace_id'`.execute(t.db);
+    expect(columns.rows).toEqual([{ data_type: 'text' }]);
+    await sql`drop schema ${sql.id(schema6)} cascade`.execute(t.db);
+  });
 });
 
 describe('migrations (PGlite)', () => {
   it('migrates an in-memory PGlite, idempotently', async () => {
     const { db } = createPgliteDb();
     try {
-      expect((await migrate(db)).applied).toEqual([1, 2, 3, 4, 5]);
+      expect((await migrate(db)).applied).toEqual([1, 2, 3, 4, 5, 6]);
       expect((await migrate(db)).applied).toEqual([]);
       const r = await sql<{ n: number }>`select count(*)::int as n from information_schema.tables where table_schema = 'metro'`.execute(db);
       expect(r.rows[0]!.n).toBe(6);

@@ -1,7 +1,11 @@
 import type { Kysely } from 'kysely';
 import {
   aggregateEnvelopeCodec,
+  beginPublish,
   createEnvelope,
+  endPublish,
+  injectActiveTraceContext,
+  withTraceHeaders,
   currentCorrelation,
   destinationOf,
   jsonEnvelopeCodec,
@@ -122,6 +126,13 @@ export interface EnqueueMessage {
   readonly options?: EnqueueOptions;
 }
 
+/** `headers` plus the active span's trace context (when tracing is on). */
+function withActiveTraceContext(headers: Readonly<Record<string, HeaderValue>>): Record<string, HeaderValue> {
+  const traced = { ...headers };
+  injectActiveTraceContext(traced);
+  return traced;
+}
+
 /** Rows per insert statement of `enqueueMany`. */
 const ENQUEUE_CHUNK = 1000;
 
@@ -189,13 +200,22 @@ export function createOutbox(options: OutboxOptions): PgOutbox {
     const { aggregateId, headers, priority, delayMs, unroutable, ...envelopeOptions } = opts;
     const policy = unroutablePolicyOf(definition, unroutable);
     const envelope = await createEnvelope(definition, payload, { ...envelopeOptions, source });
-    await enqueue(trx, envelope, {
-      ...(definition.kind === 'event' ? { unroutable: policy } : {}),
-      ...(aggregateId !== undefined ? { aggregateId } : {}),
-      ...(headers !== undefined ? { headers: { ...headers } } : {}),
-      ...(priority !== undefined ? { priority } : {}),
-      ...(delayMs !== undefined ? { delayMs } : {}),
-    });
+    // The `create <topic>` span of the row: the relay's publish continues it (its context is stored in the row's headers).
+    const telemetry = beginPublish(undefined, envelope, { scope: '@metro/outbox-pg', create: true });
+    const rowHeaders = withTraceHeaders(headers, telemetry);
+    try {
+      await enqueue(trx, envelope, {
+        ...(definition.kind === 'event' ? { unroutable: policy } : {}),
+        ...(aggregateId !== undefined ? { aggregateId } : {}),
+        ...(rowHeaders !== undefined ? { headers: rowHeaders } : {}),
+        ...(priority !== undefined ? { priority } : {}),
+        ...(delayMs !== undefined ? { delayMs } : {}),
+      });
+    } catch (err) {
+      endPublish(telemetry, err);
+      throw err;
+    }
+    endPublish(telemetry);
     return envelope;
   };
 
@@ -229,7 +249,7 @@ export function createOutbox(options: OutboxOptions): PgOutbox {
           aggregateId: event.aggregateId ?? null,
           body: encoded.body,
           contentType: encoded.contentType,
-          headers: encoded.headers,
+          headers: withActiveTraceContext(encoded.headers),
           expiresAt: null,
           unroutable: event.unroutable,
         },

@@ -1,4 +1,5 @@
-import { isUnroutable, type Transport, type UnroutableEvents } from '@metro/core';
+import { beginStoredPublish, isUnroutable, messagingSystemOf, type Transport, type UnroutableEvents } from '@metro/core';
+import { relayed, relayFailed } from './relay-telemetry.js';
 import type { ClaimedRow } from './outbox-claim.js';
 
 /** How the publish of one row of a batch ended; `skipped`: not tried, an earlier row of its aggregate failed. */
@@ -19,11 +20,15 @@ const SENT: PublishOutcome = { ok: true };
  * ```
  */
 export class BatchPublisher {
+  private readonly system: string;
+
   constructor(
     private readonly transport: Transport,
     private readonly ordering: 'none' | 'aggregate',
     private readonly unroutable: UnroutableEvents,
-  ) {}
+  ) {
+    this.system = messagingSystemOf(transport.name);
+  }
 
   /** Publishes `rows`; resolves with one outcome per row, in the same order. */
   async publish(rows: ClaimedRow[]): Promise<PublishOutcome[]> {
@@ -39,12 +44,21 @@ export class BatchPublisher {
    * (logged and counted); any other failure rejects.
    */
   private publishRow(row: ClaimedRow): Promise<void> {
-    return row.unroutable === 'accept' && row.message.destination.kind === 'topic'
-      ? this.transport.publish(row.message).catch((err: unknown) => {
-          if (!isUnroutable(err)) throw err;
-          this.unroutable.record(row.message);
-        })
-      : this.transport.publish(row.message);
+    const traced = beginStoredPublish(this.system, row.message, '@metro/outbox-pg');
+    const message = traced?.message ?? row.message;
+    const published =
+      row.unroutable === 'accept' && message.destination.kind === 'topic'
+        ? this.transport.publish(message).catch((err: unknown) => {
+            if (!isUnroutable(err)) throw err;
+            this.unroutable.record(message);
+          })
+        : this.transport.publish(message);
+    return traced === undefined
+      ? published
+      : published.then(
+          () => relayed(traced.telemetry, message),
+          (err: unknown) => relayFailed(traced.telemetry, err),
+        );
   }
 
   /** Rows without an aggregate at once, each aggregate's rows as one chain, one after the other. */

@@ -1,6 +1,7 @@
 import { childLogger, defaultLogger, SerialSteps, uuidv7, type HealthOptions, type HealthReport } from '@metro/core';
 import { outboxChannel } from '../identifiers.js';
 import { BatchPublisher } from './batch-publisher.js';
+import { observeOutboxPending } from './relay-telemetry.js';
 import { BatchTransaction } from './batch-transaction.js';
 import { ClaimFloor } from './claim-floor.js';
 import { RelayHousekeeping } from './housekeeping.js';
@@ -68,6 +69,8 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const transactions = new BatchTransaction({ onRollbackFailed: (err) => logger.warn({ err }, 'outbox relay could not roll back a failed batch') });
   const listening = new RelayListening(options.listen, outboxChannel(settings.schema), wakeups, logger);
   let running = false;
+  /** Unregisters the `metro.outbox.pending` gauge (registered while running). */
+  let stopPendingGauge = (): void => {};
   let loops: Promise<void>[] = [];
 
   const lanes: RelayLaneParts = {
@@ -103,6 +106,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const start = async (): Promise<void> => {
     if (running) return;
     running = true;
+    stopPendingGauge = observeOutboxPending(db, settings.schema);
     listening.reset();
     await listening.ensure();
     loops = Array.from({ length: settings.concurrency }, (_, index) =>
@@ -117,6 +121,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const stop = async (): Promise<void> => {
     if (!running && loops.length === 0) return;
     running = false;
+    stopPendingGauge();
     wakeups.all();
     const current = loops;
     loops = [];

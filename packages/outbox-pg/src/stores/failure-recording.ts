@@ -34,6 +34,7 @@ export async function recordFailure({ db, schema }: FailureTable, failure: NewFa
     error_message: failure.error.message,
     error_stack: failure.error.stack ?? null,
     attempts: failure.attempts,
+    trace_id: failure.traceId ?? null,
     status: 'failed',
     first_failed_at: now,
     last_failed_at: now,
@@ -63,6 +64,7 @@ export async function recordFailure({ db, schema }: FailureTable, failure: NewFa
         error_code: eb.ref('excluded.error_code'),
         error_message: eb.ref('excluded.error_message'),
         error_stack: eb.ref('excluded.error_stack'),
+        trace_id: eb.ref('excluded.trace_id'),
       })),
     )
     .returningAll()

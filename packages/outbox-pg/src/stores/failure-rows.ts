@@ -35,6 +35,7 @@ export interface FailureRow {
   retry_count: number;
   retried_at: Date | string | null;
   resolved_at: Date | string | null;
+  trace_id: string | null;
 }
 
 /** Maps a row to the core record shape. */
@@ -67,6 +68,7 @@ export function toFailureRecord(row: FailureRow): FailureRecord {
     retryCount: Number(row.retry_count),
     retriedAt: row.retried_at === null ? null : toDate(row.retried_at),
     resolvedAt: row.resolved_at === null ? null : toDate(row.resolved_at),
+    traceId: row.trace_id ?? null,
   };
 }
 
