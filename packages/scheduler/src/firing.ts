@@ -5,6 +5,12 @@ import type { AnyDatabase } from './any-database.js';
 import { nextCronTime } from './cron.js';
 import type { RecurringRow } from './scheduled-message.js';
 import type { SchedulerTables } from './schema-names.js';
+import { traceFiring } from './firing-telemetry.js';
+
+/** How a fired one-off message is named in its span: `orders.reminder` / `sms:send`. */
+function describeFired(envelope: Envelope): string {
+  return envelope.kind === 'event' ? `${envelope.topic ?? ''}.${envelope.type}` : `${envelope.service ?? ''}:${envelope.type}`;
+}
 
 type Outbox = ReturnType<typeof createOutbox>;
 
@@ -44,7 +50,7 @@ export async function fireDueSchedules(db: AnyDatabase, t: SchedulerTables, outb
         options: {
           body: new Uint8Array(row.body),
           contentType: row.content_type,
-          headers: row.headers,
+          headers: traceFiring(row.headers, row.due_at, describeFired(row.envelope), row.id),
           ...(row.unroutable !== null ? { unroutable: row.unroutable } : {}),
         },
       })),
@@ -77,7 +83,7 @@ export async function fireDueRecurring(db: AnyDatabase, t: SchedulerTables, outb
         options: {
           body: encoded.body,
           contentType: encoded.contentType,
-          headers: { ...encoded.headers },
+          headers: traceFiring(encoded.headers, row.next_at, row.name, row.name),
           ...(row.unroutable !== null ? { unroutable: row.unroutable } : {}),
         },
       });

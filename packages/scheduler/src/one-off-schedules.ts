@@ -1,4 +1,4 @@
-import { createEnvelope, describeDefinition, unroutablePolicyOf, uuidv7, type Codec, type Envelope } from '@metro/core';
+import { createEnvelope, describeDefinition, startMetroSpan, unroutablePolicyOf, uuidv7, type Codec, type Envelope, type HeaderValue } from '@metro/core';
 import { sql } from 'kysely';
 import type { AnyDatabase } from './any-database.js';
 import { InvalidScheduleError } from './errors.js';
@@ -39,13 +39,22 @@ export function createOneOffSchedules({ db, t, source, codec }: SchedulerParts):
       const expiresInMs = message.kind === 'command' ? (message.expiresInMs ?? null) : null;
       const encoded = codec.encode(envelope);
       const dueAt = new Date(dueMs);
+      // The `schedule` call's span: its firing, maybe hours later, links to it (see traceFiring).
+      const span = startMetroSpan(`schedule ${describeDefinition(message)}`, {
+        kind: 'internal',
+        scope: '@metro/scheduler',
+        attributes: { 'metro.schedule.id': id, 'metro.schedule.due_at': dueAt.toISOString() },
+      });
+      const headers: Record<string, HeaderValue> = { ...encoded.headers };
+      span?.inject(headers);
+      span?.end();
       await runOn(
         db,
         trx,
         sql`WITH ins AS (
               INSERT INTO ${t.scheduled} (id, type, name, kind, due_at, tags, envelope, body, content_type, headers, expires_in_ms, unroutable)
               VALUES (${id}, ${message.type}, ${describeDefinition(message)}, ${message.kind}, ${dueAt}, ${JSON.stringify(tags)}::jsonb,
-                      ${JSON.stringify(envelope)}::jsonb, ${Buffer.from(encoded.body)}, ${encoded.contentType}, ${JSON.stringify(encoded.headers)}::jsonb,
+                      ${JSON.stringify(envelope)}::jsonb, ${Buffer.from(encoded.body)}, ${encoded.contentType}, ${JSON.stringify(headers)}::jsonb,
                       ${expiresInMs}, ${unroutable})
               ON CONFLICT (id) DO NOTHING
               RETURNING id)
@@ -104,7 +113,7 @@ export function createOneOffSchedules({ db, t, source, codec }: SchedulerParts):
           db,
           trx,
           sql`UPDATE ${t.scheduled} SET due_at = ${new Date(dueMs)}, envelope = ${JSON.stringify(envelope)}::jsonb,
-                body = ${Buffer.from(encoded.body)}, content_type = ${encoded.contentType}, headers = ${JSON.stringify(encoded.headers)}::jsonb
+                body = ${Buffer.from(encoded.body)}, content_type = ${encoded.contentType}, headers = headers || ${JSON.stringify(encoded.headers)}::jsonb
               WHERE id = ${id}`,
         );
         if (dueMs - Date.now() <= NOTIFY_HORIZON_MS) await runOn(db, trx, notify(dueMs));

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   currentCorrelation,
+  messagingSystemOf,
   isThenable,
   validateNow,
   RequestTimeoutError,
@@ -14,6 +15,7 @@ import { NoResponderError, RemoteError, RpcTimeoutError } from '../errors.js';
 import type { AnyProcedure, ProcedureInput, ProcedureOutput } from '../procedure/procedure.js';
 import { rpcWireFormat } from '../wire-formats.js';
 import { RPC_CONTENT_TYPE } from '../wire.js';
+import { beginRpcCall, endRpcCall, type RpcTelemetry } from '../rpc-telemetry.js';
 
 /** Options of one call. */
 export interface CallOptions {
@@ -64,6 +66,7 @@ function send<P extends AnyProcedure>(
   // A random UUID: request ids need no time order, and randomUUID is pooled (core's uuidv7 costs ~9 µs).
   const requestId = randomUUID();
   const context = currentCorrelation();
+  const call = beginRpcCall(procedure.name, messagingSystemOf(transport.name), options.headers);
   const wire = rpcWireFormat(procedure.wire);
   const body = wire.encodeRequest({
     procedure: procedure.name,
@@ -72,16 +75,16 @@ function send<P extends AnyProcedure>(
     source: options.source,
     correlationid: context?.correlationId ?? requestId,
     causationid: context?.causationId,
-    traceparent: context?.traceparent,
+    traceparent: call?.span?.traceparent ?? context?.traceparent,
   });
-  return transport
+  const result = transport
     .request(
       {
         destination: { kind: 'queue', queue: procedure.queue },
         body,
         messageId: requestId,
         contentType: RPC_CONTENT_TYPE,
-        headers: options.headers ?? {},
+        headers: call?.headers ?? options.headers ?? {},
         timestamp: now,
         // The broker drops a request nobody picked up before the caller gave up.
         expiresInMs: Math.max(1, options.timeoutMs),
@@ -102,4 +105,19 @@ function send<P extends AnyProcedure>(
         throw err;
       },
     );
+  return call === undefined ? result : endWith(result, call);
+}
+
+/** Ends the call's span and records its duration when the call settles (the output validated or not). */
+function endWith<T>(result: Promise<T>, call: RpcTelemetry): Promise<T> {
+  return result.then(
+    (value) => {
+      endRpcCall(call);
+      return value;
+    },
+    (err: unknown) => {
+      endRpcCall(call, err);
+      throw err;
+    },
+  );
 }

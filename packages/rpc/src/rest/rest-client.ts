@@ -1,4 +1,14 @@
-import { CORRELATION_HEADER, currentCorrelation, parseJsonSafely, defaultLogger, toMilliseconds, uuidv7, type Duration, type Logger } from '@metro/core';
+import {
+  CORRELATION_HEADER,
+  currentCorrelation,
+  injectActiveTraceContext,
+  parseJsonSafely,
+  defaultLogger,
+  toMilliseconds,
+  uuidv7,
+  type Duration,
+  type Logger,
+} from '@metro/core';
 import { HttpError, HttpNetworkError, HttpTimeoutError } from './http-error.js';
 import { TokenSource, type RestAuth } from './rest-auth.js';
 
@@ -117,6 +127,7 @@ export function createRestClient(options: RestClientOptions): RestClient {
     const timeoutMs = opts.timeout === undefined ? defaultTimeoutMs : toMilliseconds(opts.timeout);
     const headers: Record<string, string> = { accept: 'application/json', ...options.headers, ...opts.headers };
     headers[CORRELATION_HEADER] = currentCorrelation()?.correlationId ?? uuidv7();
+    injectActiveTraceContext(headers); // W3C traceparent of the active span (a handler's, an RPC's), when tracing is on
     let body: RequestInit['body'] | undefined;
     if (opts.body !== undefined) {
       if (isRawBody(opts.body)) body = opts.body;

@@ -1,9 +1,20 @@
-import { childLogger, isThenable, runWithCorrelation, validateNow, type Consumer, type Delivery, type Logger, type Transport } from '@metro/core';
+import {
+  childLogger,
+  isThenable,
+  messagingSystemOf,
+  runWithCorrelation,
+  validateNow,
+  type Consumer,
+  type Delivery,
+  type Logger,
+  type Transport,
+} from '@metro/core';
 import type { ProcedureHandler } from '../procedure/procedure-context.js';
 import type { AnyProcedure, ProcedureParsedInput } from '../procedure/procedure.js';
 import { rpcWireFormat } from '../wire-formats.js';
 import { encodeReply, failureOf, RPC_CONTENT_TYPE, type RpcReplyBody, type RpcRequestBody } from '../wire.js';
 import { RequestContext } from './request-context.js';
+import { beginRpcServe, endRpcServe } from '../rpc-telemetry.js';
 
 /** Counters of one served procedure. */
 export interface ServedProcedureStats {
@@ -55,6 +66,7 @@ export async function serveProcedure<P extends AnyProcedure>(
   const logger = childLogger(options.logger, { procedure: procedure.name });
   const stats = { succeeded: 0, failed: 0, expired: 0 };
   const wire = rpcWireFormat(procedure.wire);
+  const system = messagingSystemOf(transport.name);
 
   // The reply is sent without waiting for the broker's confirm: the slot is freed at once (a reply
   // is not durable anyway; if it is lost the caller times out). The transport's close() still
@@ -132,10 +144,18 @@ export async function serveProcedure<P extends AnyProcedure>(
       logger.debug({ requestId: delivery.messageId, correlationId: request.correlationid }, 'RPC request past its deadline; not executed');
       return delivery.ack();
     }
-    const body = runWithCorrelation({ correlationId: request.correlationid, causationId: delivery.messageId, traceparent: request.traceparent }, () =>
-      execute(request, delivery),
-    );
-    return isThenable(body) ? Promise.resolve(body).then((settled) => answer(delivery, settled)) : answer(delivery, body);
+    const span = beginRpcServe(procedure.name, system, delivery.headers, request.traceparent);
+    const run = (): RpcReplyBody | PromiseLike<RpcReplyBody> =>
+      runWithCorrelation({ correlationId: request.correlationid, causationId: delivery.messageId, traceparent: request.traceparent }, () =>
+        execute(request, delivery),
+      );
+    const body = span === undefined ? run() : span.run(run);
+    if (span === undefined) return isThenable(body) ? Promise.resolve(body).then((settled) => answer(delivery, settled)) : answer(delivery, body);
+    const traced = (settled: RpcReplyBody): Promise<void> => {
+      endRpcServe(span, settled);
+      return answer(delivery, settled);
+    };
+    return isThenable(body) ? Promise.resolve(body).then(traced) : traced(body);
   };
 
   // Connect first: the first reply must not wait for a lazily started publish connection.
