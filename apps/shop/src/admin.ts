@@ -16,6 +16,8 @@ export async function startAdmin(shop: Shop, options: { port?: number; token?: s
     metro: shop.billing.metro,
     transport: shop.billing.metro.transport,
     queues: ['orders', 'billing', 'notifications'],
+    // The stats view shows the health of these (orders' bus, relay and scheduler worker, and the other services' buses).
+    health: [shop.orders.metro, shop.orders.relay, shop.orders.worker, shop.billing.metro, shop.notifications.metro],
     // Edited payloads of failed messages are validated against these before they are retried.
     messages: [OrderPlaced, OrderPaid, OrderReminder, SendSms],
     authorize: tokenAuth({ operator: { token, roles: ['admin'] } }), // a token of at least 20 characters

@@ -36,15 +36,29 @@ describe('shop on RabbitMQ + PostgreSQL', () => {
     shop = await startShop({ amqpUrl: AMQP_URL, databaseUrl: DATABASE_URL, schema, prefix, reminderDelayMs: 1000 });
     await playShopScenario(shop);
 
-    const admin = await startAdmin(shop, { port: 0, token: 'test-token' });
+    // The orders service answers Kubernetes' probes with its bus, relay and scheduler worker.
+    const readyz = await fetch(`${shop.orders.url}/readyz`);
+    expect(readyz.status).toBe(200);
+    const report = (await readyz.json()) as { ready: boolean; checks: Record<string, { status: string }> };
+    expect(report.ready).toBe(true);
+    expect(Object.keys(report.checks)).toEqual(
+      expect.arrayContaining(['orders.bus', 'orders.connection.consume', 'outbox-relay.lag', 'scheduler-worker.lateness']),
+    );
+    expect((await fetch(`${shop.orders.url}/livez`)).status).toBe(200);
+
+    const admin = await startAdmin(shop, { port: 0, token: 'shop-servers-test-token-0123456789' });
     try {
-      const client = createAdminClient({ url: admin.url, token: 'test-token' });
+      const client = createAdminClient({ url: admin.url, token: 'shop-servers-test-token-0123456789' });
       const page = await client.failed.list.query({ filter: { service: 'billing', status: 'failed' } });
       expect(page.items).toHaveLength(1);
       expect(page.items[0]).toMatchObject({ handler: 'charge-order' });
       // The operator retries it: the card is still blocked, so it fails again and is back to `failed`.
       const retried = await client.failed.retry.mutate({ id: page.items[0]!.id });
       expect(retried).toBeTruthy();
+      const health = await client.health.report.query();
+      expect(Object.keys(health?.checks ?? {})).toEqual(
+        expect.arrayContaining(['orders.bus', 'billing.consumers', 'notifications.bus', 'scheduler-worker.worker']),
+      );
       const unauthorised = await fetch(`${admin.url}/trpc/failed.list`);
       expect(unauthorised.status).toBe(401);
       await client.close();

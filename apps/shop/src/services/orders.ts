@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createMetro, CORRELATION_HEADER, parseJsonSafely, uuidv7, withCorrelation, type Logger, type Metro } from '@metro/core';
+import { createHealthHandler, createMetro, CORRELATION_HEADER, parseJsonSafely, uuidv7, withCorrelation, type Logger, type Metro } from '@metro/core';
 import { createOutbox, createOutboxRelay, pgFailureStore, type OutboxRelay } from '@metro/outbox-pg';
 import { createRpc, type Rpc } from '@metro/rpc';
 import { createScheduler, createSchedulerWorker, type Scheduler, type SchedulerWorker } from '@metro/scheduler';
@@ -12,6 +12,8 @@ export interface OrdersService {
   readonly url: string;
   readonly relay: OutboxRelay;
   readonly scheduler: Scheduler;
+  /** The scheduler worker (its health is part of /readyz and the admin stats). */
+  readonly worker: SchedulerWorker;
   stop(): Promise<void>;
 }
 
@@ -64,16 +66,20 @@ export async function startOrders(infra: ShopInfrastructure, options: { logger: 
     return { orderId };
   }
 
-  const server: Server = createServer((req, res) => {
-    const correlationId = headerValue(req, CORRELATION_HEADER) ?? uuidv7();
-    res.setHeader(CORRELATION_HEADER, correlationId);
-    withCorrelation(correlationId, () => {
-      route(req, res).catch((err: unknown) => {
-        logger.error({ err, correlationId }, 'request failed');
-        send(res, 400, { error: (err as Error).message });
+  // Kubernetes probes: /livez and /readyz report the bus, the outbox relay and the scheduler worker.
+  const probes = createHealthHandler({ sources: [metro, relay, worker] });
+  const server: Server = createServer((req, res) =>
+    probes(req, res, () => {
+      const correlationId = headerValue(req, CORRELATION_HEADER) ?? uuidv7();
+      res.setHeader(CORRELATION_HEADER, correlationId);
+      withCorrelation(correlationId, () => {
+        route(req, res).catch((err: unknown) => {
+          logger.error({ err, correlationId }, 'request failed');
+          send(res, 400, { error: (err as Error).message });
+        });
       });
-    });
-  });
+    }),
+  );
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (req.method === 'POST' && req.url === '/orders') {
@@ -98,6 +104,7 @@ export async function startOrders(infra: ShopInfrastructure, options: { logger: 
     url,
     relay,
     scheduler,
+    worker,
     async stop() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await worker.stop();
