@@ -166,7 +166,8 @@ export function createOutbox(options: OutboxOptions): PgOutbox {
     return {
       messageId: envelope.id,
       type: envelope.type,
-      destination: extra.destination ?? destinationOf(envelope),
+      // A codec with its own routing (core's serviceCommandCodec) says where what it encoded goes.
+      destination: extra.destination ?? (extra.body === undefined ? codec.destination?.(envelope) : undefined) ?? destinationOf(envelope),
       aggregateId: extra.aggregateId ?? null,
       body,
       contentType: contentType ?? envelope.datacontenttype ?? 'application/octet-stream',
