@@ -1,10 +1,13 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDevArgs } from '../src/dev/dev-args.js';
+import { createReloadingRunner } from '../src/index.js';
 
 // The service lives inside this package so that `@metro/core` (its built dist) and zod resolve.
 const dir = fileURLToPath(new URL(`./.dev-runner-${randomBytes(4).toString('hex')}/`, import.meta.url));
@@ -81,6 +84,46 @@ describe('metro-dev: runs a service and restarts it on a code change, stopping i
     }
     expect(await exited).toBe(0);
     expect(count('STOPPED')).toBe(2);
+  }, 60_000);
+
+  it('a child that ignores SIGTERM is killed after the grace; one that exited on its own starts again at the next change', async () => {
+    const base = await mkdtemp(join(tmpdir(), 'metro-dev-faults-'));
+    const watched = join(base, 'watched');
+    await mkdir(watched);
+    const log = join(base, 'log'); // outside the watched directory
+    await writeFile(join(watched, 'mode.txt'), 'crash');
+    // Logs its mode; 'crash' exits at once (code 3), 'stubborn' ignores SIGTERM and keeps running.
+    const child = `const fs = require('fs');
+const mode = fs.readFileSync(${JSON.stringify(join(watched, 'mode.txt'))}, 'utf8');
+fs.appendFileSync(${JSON.stringify(log)}, 'start ' + mode + '\\n');
+if (mode === 'crash') process.exit(3);
+process.on('SIGTERM', () => fs.appendFileSync(${JSON.stringify(log)}, 'ignored SIGTERM\\n'));
+setInterval(() => {}, 1000);`;
+    const said: string[] = [];
+    const runner = createReloadingRunner({
+      command: [process.execPath, '-e', child],
+      watch: [watched],
+      graceMs: 300,
+      debounceMs: 50,
+      log: (line) => said.push(line),
+    });
+    const lines = async (): Promise<string[]> => (await readFile(log, 'utf8').catch(() => '')).split('\n').filter((l) => l !== '');
+    try {
+      await expect.poll(() => said.some((l) => l.startsWith('exited (code 3)')), { timeout: 10_000 }).toBe(true);
+      await writeFile(join(watched, 'mode.txt'), 'stubborn');
+      await expect.poll(lines, { timeout: 10_000 }).toEqual(['start crash', 'start stubborn']);
+      await writeFile(join(watched, 'other.txt'), 'a change');
+      await expect.poll(lines, { timeout: 10_000 }).toEqual(['start crash', 'start stubborn', 'ignored SIGTERM', 'start stubborn']);
+      expect(said).toContain('still running 300 ms after SIGTERM; killing it');
+      expect(runner.restarts).toBe(2);
+      const started = Date.now();
+      await runner.stop();
+      expect(Date.now() - started).toBeLessThan(5000); // SIGTERM ignored, SIGKILL after the 300 ms grace
+      expect((await lines()).at(-1)).toBe('ignored SIGTERM');
+    } finally {
+      await runner.stop();
+      await rm(base, { recursive: true, force: true });
+    }
   }, 60_000);
 
   it('parses its command line: a script (watching its directory) or any command after --, and refuses unknown options', () => {

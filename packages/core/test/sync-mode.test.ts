@@ -78,6 +78,17 @@ describe('sync mode: publish runs the local handlers in place and raises their e
     expect(got).toEqual([12]);
   });
 
+  it('a handler that deferred its message is not failed by what it throws afterwards; the message is in the deferred store', async () => {
+    const metro = make({ mode: 'sync' });
+    metro.on(OrderPlaced, async (_p, ctx) => {
+      await ctx.defer('waiting for stock');
+      throw new Error('after defer');
+    });
+    await expect(metro.publish(OrderPlaced, { orderId: '6' })).resolves.toMatchObject({ type: 'placed' });
+    const [deferred] = (await metro.deferred.list({})).items;
+    expect(deferred).toMatchObject({ reason: 'waiting for stock', type: 'placed', queue: 'billing' });
+  });
+
   it('{ sync: false } on a sync bus goes through the transport like any publish', async () => {
     const metro = make({ mode: 'sync' });
     const got: string[] = [];

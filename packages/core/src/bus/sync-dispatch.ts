@@ -84,7 +84,12 @@ export function createSyncDispatch(deps: SyncDispatchDeps): SyncDispatch {
         const parsed: unknown = await payloadFor(entry, envelope, cache);
         if (parsed === INVALID) throw validationError(envelope, entry, cache.lastIssues ?? []);
         const ctx = new MessageContext(deps.runtime, envelope, 1, correlationId, entry.name, group.queue, localDelivery(envelope, deps.codec, group.queue));
-        await invoker.invoke(entry, parsed, ctx);
+        try {
+          await invoker.invoke(entry, parsed, ctx);
+        } catch (err) {
+          // As on the asynchronous path: a handler that deferred its message is not failed by what it throws afterwards.
+          if (ctx.deferredSeq === undefined) throw err;
+        }
       }
     });
     return envelope;
