@@ -97,20 +97,16 @@ describe('bindings without a handler, the catch-all consumer and the queue name 
     const sent = await make({ service: 'billing', transport }).send(SendSms, { phone: '+1', text: 'paid' }, { codec: serviceCommandCodec });
     // What a Python service (send_command) publishes: the arguments plus meta, to exchange 'sms', routing key 'send'.
     const expired = new Date(Date.now() - 1000).toISOString();
-    await transport.publish({
-      destination: { kind: 'topic', topic: 'sms', subject: 'send' },
-      body: encode({ phone: '+2', text: 'from python', meta: {} }),
-      messageId: '',
-      contentType: 'application/json',
-      headers: {},
-    });
-    await transport.publish({
-      destination: { kind: 'topic', topic: 'sms', subject: 'send' },
-      body: encode({ phone: '+3', text: 'too late', meta: { expiredTime: expired } }),
-      messageId: '',
-      contentType: 'application/json',
-      headers: {},
-    });
+    const sendAsPython = (args: Record<string, unknown>): Promise<void> =>
+      transport.publish({
+        destination: { kind: 'topic', topic: 'sms', subject: 'send' },
+        body: encode(args),
+        messageId: '',
+        contentType: 'application/json',
+        headers: {},
+      });
+    await sendAsPython({ phone: '+2', text: 'from python', meta: {} });
+    await sendAsPython({ phone: '+3', text: 'too late', meta: { expiredTime: expired } });
     await sms.drain();
     expect(got.map((g) => g.text)).toEqual(['paid', 'from python']);
     expect(got[0]!.expiresat).toBe(sent.expiresat);
