@@ -34,7 +34,16 @@ export function defineConsumers<Trx = unknown>(register: (metro: ConsumerRegistr
   return Object.freeze({ [CONSUMERS]: true as const, register });
 }
 
-/** True when `value` was made by {@link defineConsumers}. */
+/**
+ * True when `value` was made by {@link defineConsumers} (how discovery tells a consumers export
+ * from anything else a module exports).
+ *
+ * @example
+ * ```ts
+ * const module = await import('./billing/consumers.js');
+ * if (isConsumers(module.consumers)) registerConsumers(metro, [module.consumers]);
+ * ```
+ */
 export function isConsumers(value: unknown): value is Consumers<never> {
   return value !== null && typeof value === 'object' && (value as { [CONSUMERS]?: unknown })[CONSUMERS] === true;
 }
