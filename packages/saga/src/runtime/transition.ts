@@ -1,4 +1,4 @@
-import { validate, type Envelope, type Logger } from '@metro/core';
+import { isThenable, validateNow, type Envelope, type Logger } from '@metro/core';
 import type { SagaDefinition, SagaRoute } from '../definition/define-saga.js';
 import { isCompletion } from '../definition/saga-context.js';
 import { InvalidSagaKeyError, SagaNotFoundError } from '../errors.js';
@@ -67,7 +67,9 @@ export async function applyTransition<Trx>(input: TransitionInput<Trx>): Promise
     if (timeouts[route.name]?.id !== envelope.id) return ignored('stale-timeout');
     delete timeouts[route.name];
   }
-  const state = locked.created ? undefined : await validate(saga.state, locked.state, `State of saga "${saga.name}" (key "${key}")`);
+  // validateNow: no promise and no tick when the schema is synchronous and the value valid (the hot path).
+  let state = locked.created ? undefined : validateNow(saga.state, locked.state, `State of saga "${saga.name}" (key "${key}")`);
+  if (isThenable(state)) state = await state;
   const cancelled: string[] = [];
   const ctx = createTransitionContext({
     saga: saga.name,
@@ -90,7 +92,8 @@ export async function applyTransition<Trx>(input: TransitionInput<Trx>): Promise
     await complete(input, locked, history);
     return { outcome: 'completed', key, version, cancelledTimeouts: cancelled };
   }
-  const next = await validate(saga.state, returned, `The state saga "${saga.name}" returned for ${route.name} (key "${key}")`);
+  let next = validateNow(saga.state, returned, `The state saga "${saga.name}" returned for ${route.name} (key "${key}")`);
+  if (isThenable(next)) next = await next;
   await store.save(trx, {
     saga: saga.name,
     key,
