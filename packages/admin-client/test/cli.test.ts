@@ -1,4 +1,4 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,30 +6,22 @@ import { sql } from 'kysely';
 import { defineEvent, type StandardSchemaV1 } from '@metro/core';
 import { createScheduler } from '@metro/scheduler';
 import { tokenAuth, type AdminServer } from '@metro/admin-trpc';
-import { countRows, createTestDb, newDeferred, newFailure, pgDeferredStore, recordMany, serveAdmin } from './support.js';
+import { CLI_BIN as BIN, countRows, createTestDb, newDeferred, newFailure, pgDeferredStore, recordMany, runCli, serveAdmin } from './support.js';
 
 const TOKEN = 'cli-token-0123456789abc';
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
-const BIN = fileURLToPath(new URL('../dist/cli/metro-admin.js', import.meta.url));
 let env: Awaited<ReturnType<typeof createTestDb>>;
 let served: Awaited<ReturnType<typeof serveAdmin>>;
 let server: AdminServer;
 let ids: string[];
 
 function run(args: string[], extraEnv: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      { env: { ...process.env, METRO_ADMIN_URL: server.url, METRO_ADMIN_TOKEN: TOKEN, ...extraEnv }, timeout: 30_000 },
-      (error, stdout, stderr) => {
-        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-      },
-    );
-  });
+  return runCli(args, { METRO_ADMIN_URL: server.url, METRO_ADMIN_TOKEN: TOKEN, ...extraEnv });
 }
 
 const anySchema: StandardSchemaV1 = { '~standard': { version: 1, vendor: 'test', validate: (value) => ({ value }) } };
+/** The trace the first failure was recorded in: `failed show` prints it. */
+const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const Reminder = defineEvent({ topic: 'orders', type: 'reminder', schema: anySchema });
 // The definition the server validates edits of `shipped` failures with (`--payload`).
 const shippedSchema: StandardSchemaV1<{ orderId: string }> = {
@@ -48,7 +40,7 @@ beforeAll(async () => {
   if (!existsSync(BIN)) execFileSync('pnpm', ['run', 'build'], { cwd: packageDir, stdio: 'inherit' });
   env = await createTestDb('admin_cli');
   ids = await recordMany(env.db, env.schema, [
-    ...Array.from({ length: 12 }, (_, i) => newFailure({ type: 'placed', data: { i } })),
+    ...Array.from({ length: 12 }, (_, i) => newFailure({ type: 'placed', data: { i }, ...(i === 0 ? { traceId: TRACE_ID } : {}) })),
     ...Array.from({ length: 3 }, () => newFailure({ type: 'shipped', error: { name: 'TimeoutError', message: 'smtp timeout' } })),
   ]);
   served = await serveAdmin(env, { authorize: tokenAuth({ operator: { token: TOKEN, roles: ['operator'] } }), messages: [Shipped] });
@@ -82,6 +74,8 @@ describe('metro-admin', () => {
     expect(shown.stdout).toContain('card declined');
     expect(shown.stdout).toContain('"i": 0');
     expect(shown.stdout).toContain('at charge');
+    expect(shown.stdout).toMatch(new RegExp(`^trace\\s+${TRACE_ID}$`, 'm'));
+    expect((await run(['failed', 'show', ids[1]!])).stdout).toMatch(/^trace\s+-$/m);
   });
 
   it('retries one, retries all matching with progress, deletes', async () => {
@@ -180,7 +174,7 @@ describe('metro-admin', () => {
 
   it('fails clearly with a wrong token, no token, or a bad command', async () => {
     const wrong = await run(['failed', 'list', '--token', 'nope']);
-    expect(wrong.code).toBe(1);
+    expect(wrong.code).toBe(4);
     expect(wrong.stderr).toContain('UNAUTHORIZED');
     const none = await run(['failed', 'list'], { METRO_ADMIN_TOKEN: '' });
     expect(none.code).toBe(2);

@@ -1,5 +1,7 @@
 // What the client's and the CLI's tests need of a real admin server: a database with Metro's
 // tables, failures and deferred messages recorded as the bus records them.
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { sql, type Kysely } from 'kysely';
 import { createTestDatabase, type TestDatabase } from '@metro/test-support';
 import { migrate, pgFailureStore, pgDeferredStore } from '@metro/outbox-pg';
@@ -100,4 +102,16 @@ export async function serveAdmin(
       await admin.close();
     },
   };
+}
+
+/** The built CLI. */
+export const CLI_BIN = fileURLToPath(new URL('../dist/cli/metro-admin.js', import.meta.url));
+
+/** Runs `metro-admin` with `args` and the environment given (url and token), as a user would. */
+export function runCli(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI_BIN, ...args], { env: { ...process.env, ...env }, timeout: 30_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+    });
+  });
 }

@@ -20,6 +20,10 @@ export const OPTIONS = {
   cursor: { type: 'string' },
   tag: { type: 'string', multiple: true },
   payload: { type: 'string' },
+  principal: { type: 'string' },
+  procedure: { type: 'string' },
+  kind: { type: 'string' },
+  outcome: { type: 'string' },
 } as const;
 
 export type ParsedArgs = ReturnType<typeof parse>;
@@ -83,13 +87,17 @@ Usage: metro-admin <command> [options]
                                                  (the whole new payload, as JSON in single quotes; the server
                                                  validates it against the message's definition first)
   failed retry-all [same filters as list]        retries every failed message matching, with progress
-  failed delete <id>...
+  failed delete <id>...                          soft-deletes (restore undoes it)
+  failed restore <id>...                         deleted failures become failed again
   deferred list [--type T] [--service S] [--limit N]
   deferred resume <seq>...                       runs each deferred message again (back into its queue)
   deferred complete <seq>...                     marks each done without running it
   scheduled list [--type T] [--status pending|fired|cancelled] [--tag k=v]...
   scheduled cancel <id>...  |  scheduled cancel --type T --tag k=v...
   stats
+  audit [--principal P] [--procedure failed.retry] [--kind mutation|sign-in|payload-read]
+        [--outcome ok|error|forbidden|refused|throttled] [--from ISO] [--to ISO] [--limit N]
+                                                 the audit trail, newest first (admin role)
 
 Options:
   --url URL        admin server (or METRO_ADMIN_URL), default http://127.0.0.1:4400
@@ -97,5 +105,8 @@ Options:
   --json           machine-readable output
   --payload JSON   with failed retry: the edited payload, e.g. --payload '{"orderId":"1"}'
 
-Exit codes: 0 done, 1 the server refused or failed, 2 usage (unknown command, bad option, invalid --payload JSON).
+Exit codes: 0 done, 1 the server refused or failed, 2 usage (unknown command, bad option, invalid --payload JSON),
+3 forbidden for your role (e.g. a viewer's token asked to retry), 4 token refused (401) or address throttled (429).
+
+Everything printed from message data has its control characters escaped (\x1b, \x9b): nothing reaches your terminal as a command.
 `;

@@ -10,12 +10,17 @@
  */
 import { createAdminClient, TRPCClientError, type AdminClient } from '../index.js';
 import { parse, payloadOf, tagsOf, UsageError, USAGE, type ParsedArgs } from './args.js';
+import { auditCommand } from './audit-command.js';
+import { EXIT, exitOf } from './exit-codes.js';
+import { printable, printableJson } from './printable.js';
 import { renderTable, shortTime } from './table.js';
 
 type Values = ParsedArgs['values'];
 
-const out = (text: string): void => void process.stdout.write(text + '\n');
-const err = (text: string): void => void process.stderr.write(text + '\n');
+// Everything printed goes through `printable`: control characters from message data never reach the terminal.
+const out = (text: string): void => void process.stdout.write(printable(text, true) + '\n');
+const err = (text: string): void => void process.stderr.write(printable(text, true) + '\n');
+const json = (value: unknown): void => out(printableJson(value));
 
 function filterOf(v: Values) {
   const status = v.status?.includes(',') ? v.status.split(',') : v.status;
@@ -50,7 +55,7 @@ async function failed(client: AdminClient, sub: string | undefined, args: string
     case 'list': {
       const limit = limitOf(v);
       const page = await client.failed.list.query({ filter: filterOf(v), ...(limit ? { limit } : {}), ...(v.cursor ? { cursor: v.cursor } : {}) });
-      if (v.json) return out(JSON.stringify(page));
+      if (v.json) return json(page);
       out(
         renderTable(page.items, [
           { header: 'ID', value: (f) => f.id, max: 36 },
@@ -69,7 +74,7 @@ async function failed(client: AdminClient, sub: string | undefined, args: string
     case 'show': {
       const [id] = need(args, 'failure id');
       const f = await client.failed.get.query({ id: id! });
-      if (v.json) return out(JSON.stringify(f));
+      if (v.json) return json(f);
       const rows: Array<[string, string]> = [
         ['id', f.id],
         ['status', f.status],
@@ -85,13 +90,14 @@ async function failed(client: AdminClient, sub: string | undefined, args: string
         ['first failed', shortTime(f.firstFailedAt)],
         ['last failed', shortTime(f.lastFailedAt)],
         ['correlation', f.correlationId ?? '-'],
+        ['trace', f.traceId ?? '-'],
         ['error', `${f.error.name}${f.error.code ? ` [${f.error.code}]` : ''}: ${f.error.message}`],
       ];
       const width = Math.max(...rows.map(([k]) => k.length));
-      for (const [k, value] of rows) out(`${k.padEnd(width)}  ${value}`);
-      out(`\npayload:\n${JSON.stringify(f.payload, null, 2)}`);
-      out(`\nheaders:\n${JSON.stringify(f.headers, null, 2)}`);
-      if (f.error.stack) out(`\nstack:\n${f.error.stack}`);
+      for (const [k, value] of rows) out(`${k.padEnd(width)}  ${printable(value)}`);
+      out(f.payloadHidden ? '\npayload: (hidden: your role may not read payloads)' : `\npayload:\n${printableJson(f.payload, 2)}`);
+      out(`\nheaders:\n${printableJson(f.headers, 2)}`);
+      if (f.error.stack) out(`\nstack:\n${printable(f.error.stack, true)}`);
       return;
     }
     case 'retry': {
@@ -103,7 +109,7 @@ async function failed(client: AdminClient, sub: string | undefined, args: string
         results.push({ id, ...r });
         if (!v.json) out(r.retried ? `retried ${id}` : `not retried ${id} (status ${r.status})`);
       }
-      if (v.json) out(JSON.stringify(results));
+      if (v.json) json(results);
       return;
     }
     case 'retry-all': {
@@ -124,14 +130,19 @@ async function failed(client: AdminClient, sub: string | undefined, args: string
         skipped += r.skipped;
         if (!v.json) err(`retrying: ${Math.min(i + chunk, ids.length)}/${ids.length} (${retried} retried, ${skipped} skipped)`);
       }
-      if (v.json) out(JSON.stringify({ matched: ids.length, retried, skipped }));
+      if (v.json) json({ matched: ids.length, retried, skipped });
       else out(`retried ${retried} of ${ids.length} matching failed messages${skipped ? ` (${skipped} skipped: no longer failed)` : ''}`);
       return;
     }
     case 'delete': {
       const ids = need(args, 'failure id');
       const r = await client.failed.deleteMany.mutate({ ids });
-      return out(v.json ? JSON.stringify(r) : `deleted ${r.deleted} of ${ids.length}`);
+      return v.json ? json(r) : out(`deleted ${r.deleted} of ${ids.length}`);
+    }
+    case 'restore': {
+      const ids = need(args, 'failure id');
+      const r = await client.failed.restoreMany.mutate({ ids });
+      return v.json ? json(r) : out(`restored ${r.restored} of ${ids.length}${r.restored < ids.length ? ' (the others were not deleted)' : ''}`);
     }
     default:
       throw new UsageError(`unknown command "failed ${sub ?? ''}"`);
@@ -147,7 +158,7 @@ async function deferred(client: AdminClient, sub: string | undefined, args: stri
       ...(limit ? { limit } : {}),
       ...(v.cursor ? { cursor: v.cursor } : {}),
     });
-    if (v.json) return out(JSON.stringify(page));
+    if (v.json) return json(page);
     return out(
       renderTable(page.items, [
         { header: 'SEQ', value: (d) => d.seq, align: 'right' },
@@ -177,7 +188,7 @@ async function deferred(client: AdminClient, sub: string | undefined, args: stri
         if (!v.json) out(r.completed ? `completed #${seq}` : `#${seq} not found`);
       }
     }
-    if (v.json) out(JSON.stringify(results));
+    if (v.json) json(results);
     return;
   }
   throw new UsageError(`unknown command "deferred ${sub ?? ''}"`);
@@ -195,7 +206,7 @@ async function scheduled(client: AdminClient, sub: string | undefined, args: str
       ...(limit ? { limit } : {}),
       ...(v.cursor ? { cursor: v.cursor } : {}),
     });
-    if (v.json) return out(JSON.stringify(page));
+    if (v.json) return json(page);
     return out(
       renderTable(page.items, [
         { header: 'ID', value: (s) => s.id, max: 36 },
@@ -217,7 +228,7 @@ async function scheduled(client: AdminClient, sub: string | undefined, args: str
     if (args.length === 0) {
       if (!v.type || !tags) throw new UsageError('scheduled cancel needs ids, or --type and at least one --tag');
       const r = await client.scheduled.cancelByTags.mutate({ type: v.type, tags });
-      return out(v.json ? JSON.stringify(r) : `cancelled ${r.cancelled}`);
+      return v.json ? json(r) : out(`cancelled ${r.cancelled}`);
     }
     const results = [];
     for (const id of args) {
@@ -225,7 +236,7 @@ async function scheduled(client: AdminClient, sub: string | undefined, args: str
       results.push({ id, ...r });
       if (!v.json) out(r.cancelled ? `cancelled ${id}` : `${id} not pending`);
     }
-    if (v.json) out(JSON.stringify(results));
+    if (v.json) json(results);
     return;
   }
   throw new UsageError(`unknown command "scheduled ${sub ?? ''}"`);
@@ -233,7 +244,7 @@ async function scheduled(client: AdminClient, sub: string | undefined, args: str
 
 async function stats(client: AdminClient, v: Values): Promise<void> {
   const [failures, outbox, queues] = await Promise.all([client.failed.stats.query(), client.outbox.stats.query(), client.queues.list.query()]);
-  if (v.json) return out(JSON.stringify({ failures, outbox, queues }));
+  if (v.json) return json({ failures, outbox, queues });
   const s = failures.byStatus;
   out(`failed ${s.failed}   retried ${s.retried}   resolved ${s.resolved}   deleted ${s.deleted}`);
   out(
@@ -273,19 +284,19 @@ async function main(argv: string[]): Promise<number> {
     parsed = parse(argv);
   } catch (e) {
     err(`${(e as Error).message}\n\n${USAGE}`);
-    return 2;
+    return EXIT.usage;
   }
   const { values: v, positionals } = parsed;
   const [group, sub, ...args] = positionals;
   if (v.help || group === undefined || group === 'help') {
     out(USAGE);
-    return group === undefined && !v.help ? 2 : 0;
+    return group === undefined && !v.help ? EXIT.usage : EXIT.ok;
   }
   const url = v.url ?? process.env['METRO_ADMIN_URL'] ?? 'http://127.0.0.1:4400';
   const token = v.token ?? process.env['METRO_ADMIN_TOKEN'];
   if (!token) {
     err('No token: pass --token or set METRO_ADMIN_TOKEN.');
-    return 2;
+    return EXIT.usage;
   }
   const client = createAdminClient({ url, token });
   try {
@@ -293,20 +304,26 @@ async function main(argv: string[]): Promise<number> {
     else if (group === 'deferred') await deferred(client, sub, args, v);
     else if (group === 'scheduled') await scheduled(client, sub, args, v);
     else if (group === 'stats') await stats(client, v);
+    else if (group === 'audit') await auditCommand(client, v, { out, json });
     else throw new UsageError(`unknown command "${group}"`);
-    return 0;
+    return EXIT.ok;
   } catch (e) {
     if (e instanceof UsageError) {
       err(e.showUsage ? `${e.message}\n\n${USAGE}` : `metro-admin: ${e.message}`);
-      return 2;
+      return EXIT.usage;
     }
     if (e instanceof TRPCClientError) {
       const code = (e.data as { code?: string } | undefined)?.code;
-      err(`metro-admin: ${code ? `${code}: ` : ''}${e.message}${code === undefined ? ` (is the admin server running at ${url}?)` : ''}`);
-      return 1;
+      if (code === 'FORBIDDEN') {
+        // "forbidden for role viewer: failed.retry needs the operator role. ..."
+        err(`metro-admin: ${e.message.replace(/^Forbidden/, 'forbidden')}`);
+      } else {
+        err(`metro-admin: ${code ? `${code}: ` : ''}${e.message}${code === undefined ? ` (is the admin server running at ${url}?)` : ''}`);
+      }
+      return exitOf(code);
     }
     err(`metro-admin: ${(e as Error).message}`);
-    return 1;
+    return EXIT.failed;
   } finally {
     await client.close();
   }

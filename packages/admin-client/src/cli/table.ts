@@ -1,3 +1,5 @@
+import { printable } from './printable.js';
+
 /** A column of a {@link renderTable} table. */
 export interface Column<T> {
   readonly header: string;
@@ -8,7 +10,7 @@ export interface Column<T> {
 }
 
 function cell(value: string | number | null | undefined, max: number): string {
-  const text = value === null || value === undefined ? '-' : String(value).replace(/\s+/g, ' ');
+  const text = value === null || value === undefined ? '-' : printable(String(value).replace(/\s+/g, ' '));
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
