@@ -38,8 +38,9 @@ export type RpcErrorCode = keyof typeof RPC_ERROR_CODES;
  */
 export class RpcTimeoutError extends RequestTimeoutError<'RPC_TIMEOUT'> {
   readonly procedure: string;
-  constructor(procedure: string, timeoutMs: number) {
-    super(`procedure "${procedure}" (queue rpc.${procedure})`, timeoutMs, 'RPC_TIMEOUT');
+  /** `queue`: where the request went (default `rpc.<procedure>`; a bgtasks procedure's is its name). */
+  constructor(procedure: string, timeoutMs: number, queue = `rpc.${procedure}`) {
+    super(`procedure "${procedure}" (queue ${queue})`, timeoutMs, 'RPC_TIMEOUT');
     this.procedure = procedure;
   }
 }
@@ -73,10 +74,11 @@ export class RemoteError extends MetroError {
  */
 export class NoResponderError extends MetroError<'NO_RESPONDER'> {
   readonly procedure: string;
-  constructor(procedure: string, options?: { cause?: unknown }) {
+  /** `options.queue`: where the request went (default `rpc.<procedure>`; a bgtasks procedure's is its name). */
+  constructor(procedure: string, options?: { cause?: unknown; queue?: string }) {
     super(
       'NO_RESPONDER',
-      `Nothing serves procedure "${procedure}" (queue rpc.${procedure} does not exist). Start the service that calls rpc.serve() for it, or check the procedure name.`,
+      `Nothing serves procedure "${procedure}" (queue ${options?.queue ?? `rpc.${procedure}`} does not exist). Start the service that serves it, or check the procedure name.`,
       { details: { procedure }, ...(options?.cause !== undefined ? { cause: options.cause } : {}) },
     );
     this.procedure = procedure;

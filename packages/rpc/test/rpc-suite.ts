@@ -421,6 +421,10 @@ export function defineRpcSuite(label: string, makeTransport: () => Transport | P
         await delivery.reply?.({ body: Buffer.from(JSON.stringify(answer)), contentType: 'application/json', headers: {} });
         await delivery.ack();
       });
+      const Nobody = defineProcedure({ name: n('bgtasks.nobody'), input: z.object({}), output: z.unknown(), wire: 'bgtasks' });
+      const missing = await client.call(Nobody, {}).catch((err: unknown) => err);
+      expect(missing).toBeInstanceOf(NoResponderError);
+      expect((missing as Error).message).toContain(`(queue ${Nobody.name} does not exist)`);
       try {
         expect(await client.call(AddUser, { username: 'tom' })).toEqual({ id: 1 });
         expect(await client.call(AddUser, { username: 'bob' })).toBe(42);

@@ -100,8 +100,9 @@ function send<P extends AnyProcedure>(
         return validateNow(procedure.output, result.data, `Output of procedure "${procedure.name}"`) as ProcedureOutput<P> | Promise<ProcedureOutput<P>>;
       },
       (err: unknown) => {
-        if (err instanceof UnroutableError) throw new NoResponderError(procedure.name, { cause: err });
-        if (err instanceof RequestTimeoutError && !(err instanceof RpcTimeoutError)) throw new RpcTimeoutError(procedure.name, options.timeoutMs);
+        if (err instanceof UnroutableError) throw new NoResponderError(procedure.name, { cause: err, queue: procedure.queue });
+        if (err instanceof RequestTimeoutError && !(err instanceof RpcTimeoutError))
+          throw new RpcTimeoutError(procedure.name, options.timeoutMs, procedure.queue);
         throw err;
       },
     );
