@@ -5,11 +5,14 @@
 # own config file, distribution port, data and log directories under $METRO_CLUSTER_DIR
 # (default /tmp/metro-rabbitmq-cluster). They run as the `rabbitmq` user, so they share the
 # default node's Erlang cookie. `start` is idempotent: nodes already running are kept.
+# c3 alone has a consumer timeout of 5 s (`consumer_timeout` in its rabbitmq.conf, checked every
+# second: `channel_tick_interval` in its advanced.config), so a test can hold a delivery past it.
 set -euo pipefail
 
 DIR="${METRO_CLUSTER_DIR:-/tmp/metro-rabbitmq-cluster}"
 NODES=(1 2 3)
 BIN=/usr/lib/rabbitmq/bin
+CONSUMER_TIMEOUT_MS=5000
 
 as_rabbitmq() {
   if [ "$(id -u)" = "$(id -u rabbitmq)" ]; then env HOME=/var/lib/rabbitmq "$@"; else runuser -u rabbitmq -- env HOME=/var/lib/rabbitmq "$@"; fi
@@ -21,7 +24,7 @@ node_env() {
   local n=$1 base="$DIR/c$1"
   echo RABBITMQ_NODENAME="c$n@localhost" RABBITMQ_CONFIG_FILE="$base/rabbitmq.conf" \
     RABBITMQ_DIST_PORT=$((25680 + n)) RABBITMQ_MNESIA_BASE="$base/mnesia" RABBITMQ_LOG_BASE="$base/log" \
-    RABBITMQ_PID_FILE="$base/pid" RABBITMQ_ENABLED_PLUGINS_FILE="$base/enabled_plugins" RABBITMQ_ENABLED_PLUGINS=""
+    RABBITMQ_PID_FILE="$base/pid" RABBITMQ_ADVANCED_CONFIG_FILE="$base/advanced.config" RABBITMQ_ENABLED_PLUGINS_FILE="$base/enabled_plugins" RABBITMQ_ENABLED_PLUGINS=""
 }
 
 start_node() {
@@ -32,6 +35,12 @@ start_node() {
 listeners.tcp.local = 127.0.0.1:$((5680 + n))
 loopback_users = none
 CONF
+  if [ "$n" = 3 ]; then
+    echo "consumer_timeout = $CONSUMER_TIMEOUT_MS" >> "$base/rabbitmq.conf"
+    echo "[{rabbit, [{channel_tick_interval, 1000}]}]." > "$base/advanced.config"
+  else
+    echo "[]." > "$base/advanced.config"
+  fi
   echo "[]." > "$base/enabled_plugins"
   chown -R rabbitmq:rabbitmq "$DIR"
   # shellcheck disable=SC2046
