@@ -1,12 +1,16 @@
 import type { AdminClient } from '@metro/admin-client';
 import { errorText, h, replace, time, toast } from './dom.js';
+import { payloadText, type Session } from './session.js';
 
 /** Deferred messages: list, complete (drop as done), resume (run again). */
 export class DeferredView {
   readonly el: HTMLElement;
   readonly #tbody = h('tbody');
 
-  constructor(private readonly client: AdminClient) {
+  constructor(
+    private readonly client: AdminClient,
+    private readonly session: Session,
+  ) {
     this.el = h(
       'section',
       { class: 'view', 'data-testid': 'deferred-view' },
@@ -39,21 +43,25 @@ export class DeferredView {
             h('td', {}, d.service),
             h('td', {}, d.queue),
             h('td', {}, d.reason ?? '-'),
-            h('td', {}, h('code', { class: 'mono small clip' }, JSON.stringify(d.payload))),
+            h('td', {}, h('code', { class: 'mono small clip' }, payloadText(d))),
             h('td', { class: 'nowrap' }, time(d.deferredAt)),
             h(
               'td',
               { class: 'row-actions' },
-              h(
-                'button',
-                { class: 'btn small primary', onclick: () => this.#act(`Resumed #${d.seq}`, () => this.client.deferred.resume.mutate({ seq: d.seq })) },
-                'Resume',
-              ),
-              h(
-                'button',
-                { class: 'btn small', onclick: () => this.#act(`Completed #${d.seq}`, () => this.client.deferred.complete.mutate({ seq: d.seq })) },
-                'Complete',
-              ),
+              this.session.can('operate')
+                ? h(
+                    'button',
+                    { class: 'btn small primary', onclick: () => this.#act(`Resumed #${d.seq}`, () => this.client.deferred.resume.mutate({ seq: d.seq })) },
+                    'Resume',
+                  )
+                : null,
+              this.session.can('operate')
+                ? h(
+                    'button',
+                    { class: 'btn small', onclick: () => this.#act(`Completed #${d.seq}`, () => this.client.deferred.complete.mutate({ seq: d.seq })) },
+                    'Complete',
+                  )
+                : null,
             ),
           ),
         ),

@@ -1,6 +1,7 @@
 import type { AdminClient, FailureSummary } from '@metro/admin-client';
 import { badge, errorText, h, replace, time, toast } from './dom.js';
 import { showFailureDetail } from './failure-detail.js';
+import type { Session } from './session.js';
 
 type Filter = {
   text?: string;
@@ -26,7 +27,10 @@ export class FailedView {
   readonly #pager = h('div', { class: 'pager' });
   #reloading: Promise<void> | undefined;
 
-  constructor(private readonly client: AdminClient) {
+  constructor(
+    private readonly client: AdminClient,
+    private readonly session: Session,
+  ) {
     const text = h('input', { type: 'search', placeholder: 'Search error, type or message id…', 'data-testid': 'filter-text', class: 'grow' });
     const type = h('input', { placeholder: 'Type', class: 'narrow' });
     const service = h('input', { placeholder: 'Service', class: 'narrow' });
@@ -82,15 +86,7 @@ export class FailedView {
       'section',
       { class: 'view', 'data-testid': 'failed-view' },
       form,
-      h(
-        'div',
-        { class: 'actions' },
-        this.#count,
-        h('button', { class: 'btn primary', 'data-testid': 'retry-selected', onclick: () => this.#retrySelected() }, 'Retry selected'),
-        h('button', { class: 'btn danger', onclick: () => this.#deleteSelected() }, 'Delete selected'),
-        h('span', { class: 'spacer' }),
-        h('button', { class: 'btn', 'data-testid': 'retry-all', onclick: () => this.#retryAll() }, 'Retry all matching'),
-      ),
+      h('div', { class: 'actions' }, this.#count, ...this.#actions()),
       h(
         'div',
         { class: 'split' },
@@ -117,6 +113,20 @@ export class FailedView {
         this.#panel,
       ),
     );
+  }
+
+  /** The bulk actions the role allows: none for a viewer (the server would refuse them with 403). */
+  #actions(): Array<HTMLElement> {
+    if (!this.session.can('operate')) {
+      return [h('span', { class: 'muted', 'data-testid': 'read-only' }, `Read-only: the ${this.session.role} role cannot retry, delete or restore.`)];
+    }
+    return [
+      h('button', { class: 'btn primary', 'data-testid': 'retry-selected', onclick: () => this.#retrySelected() }, 'Retry selected'),
+      h('button', { class: 'btn danger', onclick: () => this.#deleteSelected() }, 'Delete selected'),
+      h('button', { class: 'btn', 'data-testid': 'restore-selected', onclick: () => this.#restoreSelected() }, 'Restore selected'),
+      h('span', { class: 'spacer' }),
+      h('button', { class: 'btn', 'data-testid': 'retry-all', onclick: () => this.#retryAll() }, 'Retry all matching'),
+    ];
   }
 
   /** A new failure arrived over the WebSocket. */
@@ -201,6 +211,7 @@ export class FailedView {
   #showDetail(id: string): void {
     void showFailureDetail(
       this.client,
+      this.session,
       this.#panel,
       id,
       () => void this.reload(),
@@ -238,12 +249,24 @@ export class FailedView {
     }
   }
 
+  async #restoreSelected(): Promise<void> {
+    if (this.#selected.size === 0) return toast('Select deleted messages first', 'error');
+    try {
+      const r = await this.client.failed.restoreMany.mutate({ ids: [...this.#selected] });
+      toast(`Restored ${r.restored}${r.restored < this.#selected.size ? ` (${this.#selected.size - r.restored} were not deleted)` : ''}`);
+      this.#selected.clear();
+      await this.reload();
+    } catch (err) {
+      toast(errorText(err), 'error');
+    }
+  }
+
   async #retryAll(): Promise<void> {
     const { status: _ignored, ...filter } = this.#filter;
     if (!confirm('Retry every failed message matching the current filter?')) return;
     try {
       const r = await this.client.failed.retryMany.mutate({ filter });
-      toast(`Retried ${r.retried} messages`);
+      toast(`Retried ${r.retried} messages${r.more ? '; more match: run it again' : ''}`);
       await this.reload();
     } catch (err) {
       toast(errorText(err), 'error');

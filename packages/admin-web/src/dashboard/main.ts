@@ -1,8 +1,10 @@
 import { connect, savedToken, saveToken, type AdminClient } from './api.js';
+import { AuditView } from './audit-view.js';
 import { DeferredView } from './deferred-view.js';
 import { errorText, h, replace, toast } from './dom.js';
 import { FailedView } from './failed-view.js';
 import { ScheduledView } from './scheduled-view.js';
+import { loadSession, type Session } from './session.js';
 import { StatsView } from './stats-view.js';
 
 const root = document.getElementById('app')!;
@@ -44,20 +46,25 @@ async function start(token: string): Promise<void> {
     live.className = 'live off';
     live.textContent = 'reconnecting';
   });
-  let principal: string;
+  let session: Session;
   try {
-    principal = (await client.session.whoami.query()).principal;
+    session = await loadSession(client);
   } catch (err) {
     saveToken(null);
     return login(errorText(err));
   }
-  const failed = new FailedView(client);
-  const deferred = new DeferredView(client);
-  const scheduled = new ScheduledView(client);
+  const failed = new FailedView(client, session);
   const stats = new StatsView(client);
-  const views = { failed, deferred, scheduled, stats } as const;
-  type Name = keyof typeof views;
-  const labels: Record<Name, string> = { failed: 'Failed', deferred: 'Deferred', scheduled: 'Scheduled', stats: 'Outbox & queues' };
+  const views = {
+    failed,
+    deferred: new DeferredView(client, session),
+    scheduled: new ScheduledView(client, session),
+    stats,
+    // The audit trail is the admin role's: other roles get no tab (the server refuses them anyway).
+    ...(session.can('audit') ? { audit: new AuditView(client) } : {}),
+  };
+  type Name = keyof typeof views | 'audit';
+  const labels: Record<Name, string> = { failed: 'Failed', deferred: 'Deferred', scheduled: 'Scheduled', stats: 'Outbox & queues', audit: 'Audit' };
   const failedCount = h('span', { class: 'count', 'data-testid': 'failed-count' }, '');
   const tabs = (Object.keys(views) as Name[]).map((name) =>
     h('a', { href: `#${name}`, class: 'tab', 'data-view': name }, labels[name], name === 'failed' ? failedCount : null),
@@ -65,7 +72,7 @@ async function start(token: string): Promise<void> {
   const main = h('main', {});
   const show = () => {
     const name = (location.hash.slice(1) || 'failed') as Name;
-    const view = views[name] ?? failed;
+    const view = (views as Partial<Record<Name, { el: HTMLElement; reload(): Promise<void> }>>)[name] ?? failed;
     for (const tab of tabs) tab.classList.toggle('active', tab.dataset['view'] === name);
     replace(main, view.el);
     void view.reload();
@@ -81,7 +88,8 @@ async function start(token: string): Promise<void> {
         'div',
         { class: 'who' },
         live,
-        h('span', { class: 'muted' }, principal),
+        h('span', { class: 'muted', 'data-testid': 'principal' }, session.principal),
+        h('span', { class: 'role', 'data-testid': 'role' }, session.role),
         h('button', { class: 'btn ghost small', onclick: async () => (saveToken(null), await client.close(), location.reload()) }, 'Sign out'),
       ),
     ),

@@ -1,5 +1,6 @@
 import type { AdminClient } from '@metro/admin-client';
 import { badge, errorText, h, replace, time, toast } from './dom.js';
+import { payloadText, type Session } from './session.js';
 
 /** Scheduled messages: list by status, cancel one. */
 export class ScheduledView {
@@ -7,7 +8,10 @@ export class ScheduledView {
   readonly #tbody = h('tbody');
   #status: 'pending' | 'fired' | 'cancelled' = 'pending';
 
-  constructor(private readonly client: AdminClient) {
+  constructor(
+    private readonly client: AdminClient,
+    private readonly session: Session,
+  ) {
     const status = h('select', {}, ...['pending', 'fired', 'cancelled'].map((s) => h('option', { value: s }, s)));
     status.addEventListener('change', () => {
       this.#status = status.value as 'pending' | 'fired' | 'cancelled';
@@ -44,11 +48,11 @@ export class ScheduledView {
             h('td', {}, badge(s.status)),
             h('td', { class: 'nowrap' }, time(s.dueAt)),
             h('td', {}, ...Object.entries(s.tags).map(([k, v]) => h('span', { class: 'tag' }, `${k}=${v}`))),
-            h('td', {}, h('code', { class: 'mono small clip' }, JSON.stringify(s.payload))),
+            h('td', {}, h('code', { class: 'mono small clip' }, payloadText(s))),
             h(
               'td',
               { class: 'row-actions' },
-              s.status === 'pending'
+              s.status === 'pending' && this.session.can('operate')
                 ? h(
                     'button',
                     {
