@@ -1,22 +1,11 @@
-import {
-  ConfigurationError,
-  jsonEnvelopeCodec,
-  SerialSteps,
-  defaultLogger,
-  childLogger,
-  toMilliseconds,
-  type Codec,
-  type Duration,
-  type HealthOptions,
-  type HealthReport,
-  type Logger,
-} from '@metro/core';
+import { SerialSteps, defaultLogger, childLogger, type Codec, type Duration, type HealthOptions, type HealthReport, type Logger } from '@metro/core';
 import { createOutbox } from '@metro/outbox-pg';
 import type { AnyDatabase } from './any-database.js';
 import { fireDueRecurring, fireDueSchedules, millisecondsUntilNextDue } from './firing.js';
 import type { NotificationSource } from './notifications.js';
-import { NOTIFY_HORIZON_MS, schedulerTables } from './schema-names.js';
-import { createWorkerHealth, type SchedulerWorkerHealthOptions } from './worker-health.js';
+import { schedulerTables } from './schema-names.js';
+import { createWorkerHealth, WorkerLoopHealth, type SchedulerWorkerHealthOptions } from './worker-health.js';
+import { workerSettings } from './worker-settings.js';
 
 /** Options of `createSchedulerWorker`. */
 export interface SchedulerWorkerOptions {
@@ -83,14 +72,10 @@ export function createSchedulerWorker(options: SchedulerWorkerOptions): Schedule
   const { db } = options;
   const t = schedulerTables(options.schema);
   const logger = childLogger(options.logger ?? defaultLogger, { component: 'scheduler-worker' });
-  const batchSize = options.batchSize ?? 100;
-  if (!Number.isInteger(batchSize) || batchSize < 1)
-    throw new ConfigurationError(`Invalid batchSize ${String(batchSize)}: use a positive integer (default 100).`);
-  const pollMs = Math.min(NOTIFY_HORIZON_MS, toMilliseconds(options.pollInterval ?? (options.listen ? '10s' : '1s')));
-  const codec = options.codec ?? jsonEnvelopeCodec;
+  const { batchSize, pollMs, codec } = workerSettings(options);
   const outbox = createOutbox({ db, schema: t.schema, source: options.source ?? 'metro-scheduler', codec });
   const counters = { fired: 0, recurringFired: 0, batches: 0, errors: 0 };
-  const loopHealth = { lastError: null as string | null, lastErrorAt: null as number | null, lastSuccessAt: null as number | null };
+  const loopHealth = new WorkerLoopHealth();
 
   let running = false;
   let loop: Promise<void> | undefined;
@@ -131,12 +116,12 @@ export function createSchedulerWorker(options: SchedulerWorkerOptions): Schedule
       nudged = false;
       try {
         const next = await millisecondsUntilNextDue(db, t);
+        loopHealth.succeeded(); // the database answered: for worker.health()
         const scheduledDue = next.scheduled !== null && next.scheduled <= 0;
         const recurringDue = next.recurring !== null && next.recurring <= 0;
         if (!scheduledDue && !recurringDue) {
           // Nothing due: sleep until the next due time (or the fallback poll), unless notified earlier.
           const untilNext = Math.min(next.scheduled ?? Number.POSITIVE_INFINITY, next.recurring ?? Number.POSITIVE_INFINITY);
-          loopHealth.lastSuccessAt = Date.now();
           await sleep(Math.min(pollMs, Math.max(1, Math.ceil(untilNext))));
           continue;
         }
@@ -151,11 +136,9 @@ export function createSchedulerWorker(options: SchedulerWorkerOptions): Schedule
           // Due rows exist but another worker holds them: let it commit.
           await sleep(CONTENDED_WAIT_MS);
         }
-        loopHealth.lastSuccessAt = Date.now();
       } catch (err) {
         counters.errors++;
-        loopHealth.lastErrorAt = Date.now();
-        loopHealth.lastError = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+        loopHealth.failed(err);
         logger.error({ err }, 'scheduler worker: firing failed; retrying');
         await sleep(ERROR_BACKOFF_MS);
       }
@@ -199,12 +182,7 @@ export function createSchedulerWorker(options: SchedulerWorkerOptions): Schedule
   return {
     start: () => steps.run(start),
     stop: () => steps.run(stop),
-    stats() {
-      return { ...counters };
-    },
-    health: createWorkerHealth(db, t, options.health ?? {}, {
-      running: () => running,
-      loop: () => ({ errors: counters.errors, ...loopHealth }),
-    }),
+    stats: () => ({ ...counters }),
+    health: createWorkerHealth(db, t, options.health ?? {}, () => running, loopHealth),
   };
 }

@@ -23,11 +23,24 @@ export interface SchedulerWorkerHealthOptions {
   readonly timeout?: Duration;
 }
 
-/** What `worker.health()` reads of the running worker. */
-export interface WorkerHealthState {
-  running(): boolean;
-  /** Counters of its loop: a round is one look at the table (and the firing it led to). */
-  loop(): { errors: number; lastError: string | null; lastErrorAt: number | null; lastSuccessAt: number | null };
+/** How the worker's rounds went, for `worker.health()`: a round is one look at the table and the firing it led to. */
+export class WorkerLoopHealth {
+  errors = 0;
+  lastError: string | null = null;
+  lastErrorAt: number | null = null;
+  lastSuccessAt: number | null = null;
+
+  /** The look at the table answered. */
+  succeeded(): void {
+    this.lastSuccessAt = Date.now();
+  }
+
+  /** The round failed with `err` (the worker backs off and tries again). */
+  failed(err: unknown): void {
+    this.errors++;
+    this.lastErrorAt = Date.now();
+    this.lastError = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  }
 }
 
 /**
@@ -39,7 +52,7 @@ export interface WorkerHealthState {
  *
  * @example
  * ```ts
- * const health = createWorkerHealth(db, schedulerTables('metro'), { lateness: { degraded: '10s' } }, state);
+ * const health = createWorkerHealth(db, schedulerTables('metro'), { lateness: { degraded: '10s' } }, () => running, new WorkerLoopHealth());
  * const report = await health();
  * ```
  */
@@ -47,7 +60,8 @@ export function createWorkerHealth(
   db: AnyDatabase,
   t: SchedulerTables,
   options: SchedulerWorkerHealthOptions,
-  state: WorkerHealthState,
+  running: () => boolean,
+  loop: WorkerLoopHealth,
 ): (healthOptions?: HealthOptions) => Promise<HealthReport> {
   const name = options.name ?? 'scheduler-worker';
   const thresholds = resolveAgeThresholds('the scheduler lateness', options.lateness, { degraded: '30s', unhealthy: '5m' });
@@ -70,14 +84,16 @@ export function createWorkerHealth(
   );
 
   return async (healthOptions = {}) => {
-    const loop = state.loop();
     const worker = loopHealthCheck({
       who: 'the scheduler worker',
       start: 'worker.start()',
-      running: state.running(),
+      running: running(),
       crashed: 0, // its one loop catches every error of a round and carries on
       loops: 1,
-      ...loop,
+      errors: loop.errors,
+      lastError: loop.lastError,
+      lastErrorAt: loop.lastErrorAt,
+      lastSuccessAt: loop.lastSuccessAt,
       dependsOn: 'the database',
     });
     if (healthOptions.probe === 'liveness') return healthReport({ [`${name}.worker`]: worker }, healthOptions);
