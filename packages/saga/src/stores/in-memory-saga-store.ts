@@ -50,22 +50,7 @@ export class InMemorySagaStore implements SagaStore<MemorySagaTransaction>, Saga
     const found = this.records.get(sagaId);
     if (found) return { ...structuredClone(found), created: false };
     if (!options.create) return undefined;
-    const now = new Date();
-    return {
-      saga,
-      key,
-      state: null,
-      currentState: null,
-      version: 0,
-      status: 'active',
-      timeouts: {},
-      history: [],
-      createdAt: now,
-      updatedAt: now,
-      completedAt: null,
-      expiresAt: null,
-      created: true,
-    };
+    return { saga, key, state: null, currentState: null, version: 0, status: 'active', timeouts: {}, history: [], created: true };
   }
 
   async save(trx: MemorySagaTransaction, write: SagaWrite): Promise<void> {

@@ -26,6 +26,9 @@ export interface PgSagaStore extends SagaStore<Transaction<any>>, SagaQueries, S
 
 const CREATE_ATTEMPTS = 5;
 
+/** What a transition reads of its saga's row. */
+type LockedRow = Pick<SagaRow, 'state' | 'current_state' | 'version' | 'status' | 'timeouts' | 'history'>;
+
 /**
  * The saga store on PostgreSQL: a transition reads its saga with `SELECT ... FOR UPDATE` (a new one
  * is inserted first, `ON CONFLICT DO NOTHING`, so two starting messages create it once), and writes
@@ -50,15 +53,27 @@ export function pgSagaStore(db: Kysely<any>, options: PgSagaStoreOptions = {}): 
     // A row deleted (completed) by a concurrent transition between the insert and the select: insert again.
     for (let attempt = 0; attempt < CREATE_ATTEMPTS; attempt++) {
       if (opts.create) {
-        const [inserted] = await rows(
-          sql<SagaRow>`INSERT INTO ${sagas} (saga, key, state, version) VALUES (${saga}, ${key}, NULL, 0)
-                       ON CONFLICT (saga, key) DO NOTHING RETURNING ${columns}`,
-          trx,
-        );
-        if (inserted) return { ...toSagaRecord(inserted), created: true };
+        const inserted = await sql`INSERT INTO ${sagas} (saga, key, state, version) VALUES (${saga}, ${key}, NULL, 0)
+                                   ON CONFLICT (saga, key) DO NOTHING RETURNING version`.execute(trx);
+        if (inserted.rows.length === 1)
+          return { saga, key, state: null, currentState: null, version: 0, status: 'active', timeouts: {}, history: [], created: true };
       }
-      const [found] = await rows(sql<SagaRow>`SELECT ${columns} FROM ${sagas} WHERE saga = ${saga} AND key = ${key} FOR UPDATE`, trx);
-      if (found) return { ...toSagaRecord(found), created: false };
+      const found = await sql<LockedRow>`SELECT state, current_state, version, status, timeouts, history FROM ${sagas}
+                                         WHERE saga = ${saga} AND key = ${key} FOR UPDATE`.execute(trx);
+      const row = found.rows[0];
+      if (row) {
+        return {
+          saga,
+          key,
+          state: row.state,
+          currentState: row.current_state,
+          version: Number(row.version),
+          status: row.status,
+          timeouts: row.timeouts,
+          history: row.history,
+          created: false,
+        };
+      }
       if (!opts.create) return undefined;
     }
     throw new SagaConcurrencyError(saga, key, 0);
@@ -70,7 +85,7 @@ export function pgSagaStore(db: Kysely<any>, options: PgSagaStoreOptions = {}): 
       const result = await sql`
         UPDATE ${sagas} SET state = ${JSON.stringify(write.state)}::jsonb, current_state = ${write.currentState}, version = version + 1,
           status = ${write.status}, timeouts = ${JSON.stringify(write.timeouts)}::jsonb, history = ${JSON.stringify(write.history)}::jsonb,
-          updated_at = now(), completed_at = ${write.status === 'completed' ? sql`now()` : sql`NULL`}, expires_at = ${write.expiresAt}
+          updated_at = now(), completed_at = CASE WHEN ${write.status} = 'completed' THEN now() END, expires_at = ${write.expiresAt}
         WHERE saga = ${write.saga} AND key = ${write.key} AND version = ${write.expectedVersion}`.execute(trx);
       if (Number(result.numAffectedRows ?? 0n) !== 1) throw new SagaConcurrencyError(write.saga, write.key, write.expectedVersion);
     },

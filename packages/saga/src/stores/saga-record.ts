@@ -45,8 +45,11 @@ export interface SagaRecord {
   readonly expiresAt: Date | null;
 }
 
-/** A saga read under its lock for a transition; `created` when this transaction created it (state `undefined`, version 0). */
-export interface LockedSaga extends SagaRecord {
+/**
+ * A saga read under its lock for a transition: what the transition needs, no timestamps. `created`
+ * when this transaction created it (state `null`, version 0).
+ */
+export interface LockedSaga extends Pick<SagaRecord, 'saga' | 'key' | 'state' | 'currentState' | 'version' | 'status' | 'timeouts' | 'history'> {
   readonly created: boolean;
 }
 
