@@ -30,7 +30,8 @@ export interface PublishOptions extends EnvelopeOptions {
   /**
    * Bus only (`metro.publish` / `metro.send` and handler contexts): run this process's matching
    * handlers in place, once, instead of publishing through the transport, and reject with the
-   * first handler's error (messagio's `fire(sync=True)`). Default: the bus's `mode` (`'async'`).
+   * first handler's error (messagio's `fire(sync=True)`). `delay`, `priority`, `headers` and
+   * `codec` do not apply: nothing is sent. Default: the bus's `mode` (`'async'`).
    */
   readonly sync?: boolean | undefined;
 }
