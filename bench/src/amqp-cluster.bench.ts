@@ -1,0 +1,159 @@
+// Metro on a RabbitMQ cluster: publish with confirms and consume with acks on a quorum queue of the
+// local 3-node cluster (tooling/rabbitmq-cluster/cluster.sh, started here if it is not running and
+// stopped again after), Metro's AmqpTransport({ urls, queueType: 'quorum' }) against raw amqplib on
+// the same node and the same queue, rounds alternated in one run.
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { connect as tcpConnect } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import amqp, { type ConfirmChannel } from 'amqplib';
+import type { OutgoingMessage } from '@metro/core';
+import { AmqpTransport } from '@metro/transport-amqp';
+import type { BenchResult } from './types.js';
+import { metroConsumeRate } from './support/metro-consume-rate.js';
+
+const NODES = [5681, 5682, 5683].map((port) => `amqp://guest:guest@127.0.0.1:${port}`);
+const script = fileURLToPath(new URL('../../tooling/rabbitmq-cluster/cluster.sh', import.meta.url));
+const TOTAL = 20_000;
+const BATCH = 1_000;
+const PREFETCH = 500;
+const ROUNDS = 4;
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** Whether something listens on `port` of 127.0.0.1. */
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = tcpConnect({ host: '127.0.0.1', port }, () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.on('error', () => resolve(false));
+  });
+}
+
+/** Starts the cluster unless its three nodes listen already; resolves whether it started it. */
+async function ensureCluster(): Promise<boolean> {
+  const up = await Promise.all([5681, 5682, 5683].map(listening));
+  if (up.every(Boolean)) return false;
+  await promisify(execFile)(script, ['start'], { timeout: 180_000 });
+  return true;
+}
+
+async function fill(ch: ConfirmChannel, queue: string, body: Buffer): Promise<void> {
+  for (let sent = 0; sent < TOTAL; sent += BATCH) {
+    for (let i = 0; i < BATCH; i++) ch.sendToQueue(queue, body, { persistent: true, messageId: `f${sent + i}`, contentType: 'application/json' });
+    await ch.waitForConfirms();
+  }
+}
+
+export async function run(): Promise<BenchResult[]> {
+  const started = await ensureCluster();
+  // Both sides on the same node (c1), on the same quorum queue (replicated on all three nodes).
+  const node = NODES[0]!;
+  const queue = `bench-amqp-cluster-${randomBytes(4).toString('hex')}`;
+  const body = randomBytes(1024);
+  const raw = await amqp.connect(node);
+  const ch = await raw.createConfirmChannel();
+  await ch.assertQueue(queue, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+  const transport = new AmqpTransport({ urls: [node], queueType: 'quorum' });
+  await transport.declareQueue({ queue });
+  await transport.start();
+
+  async function rawPublish(): Promise<number> {
+    const began = performance.now();
+    for (let sent = 0; sent < TOTAL; sent += BATCH) {
+      for (let i = 0; i < BATCH; i++)
+        ch.sendToQueue(queue, body, { persistent: true, mandatory: true, messageId: `r${sent + i}`, contentType: 'application/json' });
+      await ch.waitForConfirms();
+    }
+    return TOTAL / ((performance.now() - began) / 1000);
+  }
+
+  async function metroPublish(): Promise<number> {
+    const began = performance.now();
+    for (let sent = 0; sent < TOTAL; sent += BATCH) {
+      const batch: Promise<void>[] = [];
+      for (let i = 0; i < BATCH; i++) {
+        const message: OutgoingMessage = {
+          destination: { kind: 'queue', queue },
+          body,
+          messageId: `m${sent + i}`,
+          contentType: 'application/json',
+          headers: {},
+        };
+        batch.push(transport.publish(message));
+      }
+      await Promise.all(batch);
+    }
+    return TOTAL / ((performance.now() - began) / 1000);
+  }
+
+  async function rawConsume(): Promise<number> {
+    const consumer = await raw.createChannel();
+    await consumer.prefetch(PREFETCH);
+    let received = 0;
+    let began = 0;
+    await new Promise<void>((resolve) => {
+      void consumer.consume(queue, (m) => {
+        if (!m) return;
+        if (received === 0) began = performance.now();
+        consumer.ack(m);
+        if (++received === TOTAL) resolve();
+      });
+    });
+    const rate = (TOTAL - 1) / ((performance.now() - began) / 1000);
+    await consumer.close();
+    return rate;
+  }
+
+  const metroConsume = (): Promise<number> => metroConsumeRate(transport, queue, TOTAL, PREFETCH);
+
+  const rates = { rawPublish: [] as number[], metroPublish: [] as number[], rawConsume: [] as number[], metroConsume: [] as number[] };
+  try {
+    await rawPublish(); // warm-up: JIT, the queue's first writes
+    await ch.purgeQueue(queue);
+    await metroPublish();
+    await ch.purgeQueue(queue);
+    for (let round = 0; round < ROUNDS; round++) {
+      // Publish: who goes first alternates; each starts on an empty queue.
+      for (const side of round % 2 === 0 ? (['rawPublish', 'metroPublish'] as const) : (['metroPublish', 'rawPublish'] as const)) {
+        rates[side].push(await (side === 'rawPublish' ? rawPublish() : metroPublish()));
+        await ch.purgeQueue(queue);
+      }
+      // Consume: 20,000 waiting, filled by raw amqplib the same way for both.
+      for (const side of round % 2 === 0 ? (['metroConsume', 'rawConsume'] as const) : (['rawConsume', 'metroConsume'] as const)) {
+        await fill(ch, queue, body);
+        rates[side].push(await (side === 'rawConsume' ? rawConsume() : metroConsume()));
+      }
+    }
+  } finally {
+    await transport.close();
+    await ch.deleteQueue(queue).catch(() => undefined);
+    await raw.close();
+    if (started) await promisify(execFile)(script, ['stop'], { timeout: 120_000 });
+  }
+  const settings = `3-node local cluster (c1-c3 on one machine), quorum queue, both sides connected to c1; ${TOTAL} x 1 KiB persistent per round, median of ${ROUNDS} alternated rounds`;
+  const publish: BenchResult = {
+    name: 'cluster publish with confirms (quorum queue): AmqpTransport.publish',
+    metro: Math.round(median(rates.metroPublish)),
+    baseline: Math.round(median(rates.rawPublish)),
+    unit: 'msg/s',
+    baselineName: 'raw amqplib confirm channel, batches of 1,000 + waitForConfirms',
+    goal: '>= 0.9x raw',
+    met: median(rates.metroPublish) >= 0.9 * median(rates.rawPublish),
+    notes: `${settings}; batches of ${BATCH}; rounds raw ${rates.rawPublish.map(Math.round).join('/')}, metro ${rates.metroPublish.map(Math.round).join('/')}`,
+  };
+  const consume: BenchResult = {
+    name: 'cluster consume with acks (quorum queue): AmqpTransport.consume',
+    metro: Math.round(median(rates.metroConsume)),
+    baseline: Math.round(median(rates.rawConsume)),
+    unit: 'msg/s',
+    baselineName: 'raw amqplib consume + ack',
+    goal: '>= 0.9x raw',
+    met: median(rates.metroConsume) >= 0.9 * median(rates.rawConsume),
+    notes: `${settings}; prefetch ${PREFETCH} (Metro concurrency ${PREFETCH}); rounds raw ${rates.rawConsume.map(Math.round).join('/')}, metro ${rates.metroConsume.map(Math.round).join('/')}`,
+  };
+  return [publish, consume];
+}
