@@ -30,7 +30,7 @@ export async function signIn(
     if (principal === null) {
       const procedureNames = procedures.map((p) => p?.path ?? 'connect').join(',');
       const entry = { kind: 'sign-in' as const, principal: null, clientAddress: address, transport, procedure: procedureNames };
-      admin.logger.info({ clientAddress: address, transport, procedure: procedureNames }, 'admin sign-in refused');
+      admin.logger.warn({ clientAddress: address, transport, procedure: procedureNames }, `admin sign-in refused from ${address} (${transport})`);
       await admin.audit.record({ ...entry, outcome: 'refused' });
       if (throttle?.failed(address)) {
         admin.logger.warn({ clientAddress: address, transport }, `admin sign-in: too many refused tokens from ${address}; blocked for a while (429)`);
