@@ -235,9 +235,6 @@ export interface Metro<Trx = unknown> extends SubscriptionScope<Trx> {
    * ```
    */
   stats(): MetroStats;
-  /** The dispatch step of a queue (default the service queue), for benchmarks and custom runtimes. */
-  dispatcher(subscription?: string): (delivery: Delivery) => Promise<void>;
-}
   /**
    * The bus's health, from in-process state (never waits on the broker): `<service>.bus` (started?),
    * `<service>.connection.<role>` per transport connection (connected, blocked by a broker alarm,
@@ -252,3 +249,6 @@ export interface Metro<Trx = unknown> extends SubscriptionScope<Trx> {
    * ```
    */
   health(options?: HealthOptions): Promise<HealthReport>;
+  /** The dispatch step of a queue (default the service queue), for benchmarks and custom runtimes. */
+  dispatcher(subscription?: string): (delivery: Delivery) => Promise<void>;
+}

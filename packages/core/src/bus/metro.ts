@@ -54,7 +54,6 @@ export function createMetro<Trx = unknown>(options: MetroOptions<Trx>): Metro<Tr
   const runSync = createSyncDispatch({ service, codec: settings.codec, runtime, inbox: options.inbox as never, groups: () => subscriptions.groups.values() });
   const syncByDefault = options.mode === 'sync';
 
-
   const metro: Metro<Trx> = {
     service,
     transport,
@@ -90,16 +89,16 @@ export function createMetro<Trx = unknown>(options: MetroOptions<Trx>): Metro<Tr
     stats() {
       return { unroutable: unroutable.stats() };
     },
+    async health(healthOptions) {
+      const groups = [...subscriptions.groups.values()];
+      const consuming = groups.filter((g) => g.consumer !== undefined).map((g) => g.queue);
+      return busHealth({ service, transport, state: lifecycle.state, queues: groups.map((g) => g.queue), consuming }, healthOptions);
+    },
     dispatcher(subscription) {
       const group = subscriptions.groups.get(subscription === undefined ? subscriptions.main.queue : `${subscriptions.main.queue}.${subscription}`);
       if (!group) throw new ConfigurationError(`No subscription "${String(subscription)}" on service "${service}".`);
       const dispatcher = subscriptions.dispatcherOf(group);
       return (delivery: Delivery) => dispatcher.dispatch(delivery);
-    },
-    async health(healthOptions) {
-      const groups = [...subscriptions.groups.values()];
-      const consuming = groups.filter((g) => g.consumer !== undefined).map((g) => g.queue);
-      return busHealth({ service, transport, state: lifecycle.state, queues: groups.map((g) => g.queue), consuming }, healthOptions);
     },
   };
   return metro;
