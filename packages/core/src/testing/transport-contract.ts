@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { describe } from 'vitest';
 import type { Transport } from '../transport.js';
 import { registerDeliveryContract } from './transport-contract-delivery.js';
+import { registerHealthContract } from './transport-contract-health.js';
 import { registerLifecycleContract } from './transport-contract-lifecycle.js';
 import { registerRequestContract } from './transport-contract-request.js';
 import { registerRoutingContract } from './transport-contract-routing.js';
@@ -15,8 +16,9 @@ export type { TransportContractOptions, TransportContractResources } from './tra
  * ack / requeue / reject, throwing handlers, concurrency, delays, priorities, expiry, properties
  * and exact bytes), request/reply (round trip, timeout, late replies, abort, many at once), and
  * lifecycles (cancel and close wait for in-flight handlers, close is safe twice, publish after
- * close fails). Every test makes its own transport with `makeTransport`, uses unique names, and
- * closes what it opened, so the suite runs in parallel against a shared real broker.
+ * close fails), and the optional `health()` (connections and consumers as they are). Every test
+ * makes its own transport with `makeTransport`, uses unique names, and closes what it opened, so
+ * the suite runs in parallel against a shared real broker.
  *
  * @param name Shown in the describe title, e.g. `'amqp'`.
  * @param makeTransport Returns a new, unstarted or started, transport (called once or twice per test).
@@ -42,5 +44,6 @@ export function runTransportContract(name: string, makeTransport: () => Transpor
     registerDeliveryContract(ctx);
     registerRequestContract(ctx);
     registerLifecycleContract(ctx);
+    registerHealthContract(ctx);
   });
 }
