@@ -1,15 +1,12 @@
 // The shop on the real services: RabbitMQ + PostgreSQL, isolated by a schema and a name prefix.
 import { randomUUID } from 'node:crypto';
-import amqplib from 'amqplib';
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startShop, type Shop } from '../src/shop.js';
 import { startAdmin } from '../src/admin.js';
 import { createAdminClient } from '@metro/admin-client';
 import { playShopScenario } from './shop-scenario.js';
+import { dropShopServers, SHOP_AMQP_URL as AMQP_URL, SHOP_DATABASE_URL as DATABASE_URL } from './shop-servers.js';
 
-const AMQP_URL = process.env.METRO_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
-const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const id = randomUUID().slice(0, 8);
 const schema = `shop_test_${id}`;
 const prefix = `shoptest-${id}.`;
@@ -17,18 +14,7 @@ let shop: Shop | undefined;
 
 afterAll(async () => {
   await shop?.stop();
-  const client = new pg.Client({ connectionString: DATABASE_URL });
-  await client.connect();
-  await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  await client.end();
-  const conn = await amqplib.connect(AMQP_URL);
-  const ch = await conn.createChannel();
-  // Service queues have an `.expired` companion (see @metro/transport-amqp's README).
-  for (const q of ['orders', 'billing', 'notifications', 'orders.expired', 'billing.expired', 'notifications.expired', 'rpc.customers.get']) {
-    await ch.deleteQueue(prefix + q).catch(() => undefined);
-  }
-  for (const e of ['orders', 'metro.commands']) await ch.deleteExchange(prefix + e).catch(() => undefined);
-  await conn.close().catch(() => undefined);
+  await dropShopServers(schema, prefix);
 });
 
 describe('shop on RabbitMQ + PostgreSQL', () => {

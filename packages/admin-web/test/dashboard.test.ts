@@ -93,6 +93,9 @@ async function signIn(page: Page, token: string): Promise<void> {
   await page.getByTestId('login').click();
 }
 
+/** The trace the failing message was published in. */
+const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
+
 it('refuses a wrong token at login', async () => {
   const page = await context.newPage();
   await signIn(page, 'not-the-token');
@@ -110,7 +113,8 @@ it('shows a failure live, retries it from the detail view, and the row turns res
   await expect.poll(() => page.locator('td.empty').count(), { timeout: 10_000 }).toBe(1);
 
   // A handler fails: the failure appears without a reload.
-  await metro.publish(OrderPlaced, { orderId: 'A-1001' });
+  // From a traced producer: the failure keeps its trace id, and the detail view shows it.
+  await metro.publish(OrderPlaced, { orderId: 'A-1001' }, { headers: { traceparent: `00-${TRACE_ID}-00f067aa0ba902b7-01` } });
   const row = page.locator('[data-testid="failed-table"] tbody tr[data-type="placed"]');
   await row.first().waitFor({ timeout: 15_000 });
   expect(await row.count()).toBe(1);
@@ -123,6 +127,7 @@ it('shows a failure live, retries it from the detail view, and the row turns res
   await detail.waitFor();
   expect(await page.getByTestId('payload-editor').inputValue()).toContain('A-1001');
   expect(await detail.textContent()).toContain('card declined');
+  expect(await detail.textContent()).toContain(`Trace${TRACE_ID}`);
   await page.screenshot({ path: join(outputDir, 'dashboard-failed.png') });
   failing = false;
   await page.getByTestId('detail-retry').click();

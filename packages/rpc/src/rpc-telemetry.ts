@@ -58,6 +58,8 @@ export function endRpcCall(call: RpcTelemetry | undefined, error?: unknown): voi
 /**
  * Opens the server span of a request (`<procedure>`, kind server), continuing the trace its
  * headers carry (else the `traceparent` in the request body, for wire formats without headers).
+ * When an amqplib auto-instrumentation already opened the request's consumer span, that span is
+ * named and described instead (its kind stays consumer).
  *
  * @example
  * ```ts
@@ -70,7 +72,14 @@ export function beginRpcServe(
   headers: Readonly<Record<string, HeaderValue>>,
   traceparent: string | undefined,
 ): MetroSpan | undefined {
-  return startMetroSpan(procedure, { kind: 'server', scope: '@metro/rpc', parent: { headers, traceparent }, attributes: rpcAttributes(procedure, system) });
+  return startMetroSpan(procedure, {
+    kind: 'server',
+    scope: '@metro/rpc',
+    parent: { headers, traceparent },
+    attributes: rpcAttributes(procedure, system),
+    // With instrumentation-amqplib registered, its consumer span of the request is this span (no second one).
+    adoptDeliverySpan: true,
+  });
 }
 
 /**

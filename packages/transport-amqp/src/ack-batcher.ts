@@ -8,16 +8,21 @@ import type { Channel, Message } from 'amqplib';
  * than a tick.
  */
 export class AckBatcher {
-  private readonly outstanding = new Set<number>();
+  /** Unsettled deliveries by tag, in arrival order, with their message when given. */
+  private readonly outstanding = new Map<number, Message | undefined>();
   private readonly acked = new Set<number>();
   private scheduled = false;
   private dead = false;
 
   constructor(private readonly channel: Channel) {}
 
-  /** A delivery arrived on the channel. */
-  track(tag: number): void {
-    this.outstanding.add(tag);
+  /**
+   * A delivery arrived on the channel. With its `message`, the ack or nack sent for it is that
+   * very object: an amqplib auto-instrumentation (`@opentelemetry/instrumentation-amqplib`) finds
+   * its consumer span by it, and would otherwise keep every acked delivery until the channel closes.
+   */
+  track(tag: number, message?: Message): void {
+    this.outstanding.set(tag, message);
   }
 
   /** Acks a delivery (on the next tick). */
@@ -32,30 +37,38 @@ export class AckBatcher {
 
   /** Nacks a delivery now (requeue, or drop/dead-letter). */
   nack(tag: number, requeue: boolean): void {
-    if (this.dead || !this.outstanding.delete(tag)) return;
-    this.safely(() => this.channel.nack(fake(tag), false, requeue));
+    if (this.dead || !this.outstanding.has(tag)) return;
+    const message = this.messageOf(tag);
+    this.outstanding.delete(tag);
+    this.safely(() => this.channel.nack(message, false, requeue));
   }
 
   /** Sends the acks collected so far. */
   flush(): void {
     this.scheduled = false;
     if (this.dead || this.acked.size === 0) return;
-    let last: number | undefined;
-    for (const tag of this.outstanding) {
+    let last: Message | undefined;
+    for (const tag of this.outstanding.keys()) {
       if (!this.acked.has(tag)) break;
-      last = tag;
+      last = this.messageOf(tag);
       this.outstanding.delete(tag);
       this.acked.delete(tag);
     }
     if (last !== undefined) {
       const upTo = last;
-      this.safely(() => this.channel.ack(fake(upTo), true));
+      this.safely(() => this.channel.ack(upTo, true));
     }
     for (const tag of this.acked) {
+      const message = this.messageOf(tag);
       this.outstanding.delete(tag);
-      this.safely(() => this.channel.ack(fake(tag), false));
+      this.safely(() => this.channel.ack(message, false));
     }
     this.acked.clear();
+  }
+
+  /** The tracked message of a tag, or a stand-in carrying only the tag (all amqplib reads). */
+  private messageOf(tag: number): Message {
+    return this.outstanding.get(tag) ?? fake(tag);
   }
 
   /** amqplib throws when the channel closed in the meantime: then the broker redelivers, nothing to do. */

@@ -198,7 +198,7 @@ export class AmqpConsumer implements Consumer {
       if (this.channel === channel) channel.close().catch(() => undefined);
       return;
     }
-    batcher.track(message.fields.deliveryTag);
+    batcher.track(message.fields.deliveryTag, message);
     if (this.cancelled) {
       if (!this.queues.singleActive) batcher.nack(message.fields.deliveryTag, true);
       return;

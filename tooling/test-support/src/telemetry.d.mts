@@ -30,7 +30,8 @@ export interface TestTelemetry {
  * Registers the OpenTelemetry SDK for this test file: an AsyncLocalStorage context manager, a
  * tracer provider exporting to an `InMemorySpanExporter` (simple processor), and a meter provider
  * read by an `InMemoryMetricExporter` on demand. No propagator is registered (Metro writes W3C
- * `traceparent` itself then); register one to test that path.
+ * `traceparent` itself then) unless `propagator: 'w3c'` (what NodeSDK registers; auto-instrumentations
+ * such as instrumentation-amqplib read headers only through it).
  *
  * @example
  * ```ts
@@ -40,7 +41,7 @@ export interface TestTelemetry {
  * expect(otel.spansNamed('publish orders')).toHaveLength(1);
  * ```
  */
-export declare function installTelemetry(): TestTelemetry;
+export declare function installTelemetry(options?: { readonly propagator?: 'w3c' }): TestTelemetry;
 
 /** The span id of a finished span's parent, if it has one. */
 export declare function parentOf(span: ReadableSpan): string | undefined;

@@ -6,6 +6,7 @@ import { createRpc, type Rpc } from '@metro/rpc';
 import { createScheduler, createSchedulerWorker, type Scheduler, type SchedulerWorker } from '@metro/scheduler';
 import type { ShopInfrastructure } from '../infrastructure.js';
 import { GetCustomers, OrderPaid, OrderPlaced, OrderReminder, type Customer } from '../messages.js';
+import { withRequestSpan } from '../telemetry/request-span.js';
 
 export interface OrdersService {
   readonly metro: Metro;
@@ -73,7 +74,7 @@ export async function startOrders(infra: ShopInfrastructure, options: { logger: 
       const correlationId = headerValue(req, CORRELATION_HEADER) ?? uuidv7();
       res.setHeader(CORRELATION_HEADER, correlationId);
       withCorrelation(correlationId, () => {
-        route(req, res).catch((err: unknown) => {
+        withRequestSpan(req, res, () => route(req, res)).catch((err: unknown) => {
           logger.error({ err, correlationId }, 'request failed');
           send(res, 400, { error: (err as Error).message });
         });

@@ -12,6 +12,8 @@ export interface FailureSummary {
   readonly type: string | null;
   readonly topic: string | null;
   readonly correlationId: string | null;
+  /** The OpenTelemetry trace the message failed in (32 hex digits), or `null`. */
+  readonly traceId: string | null;
   readonly status: FailureStatus;
   readonly error: { readonly name: string; readonly code: string | null; readonly message: string };
   readonly attempts: number;
@@ -115,6 +117,7 @@ export function toFailureSummary(record: FailureRecord): FailureSummary {
     type: record.type,
     topic: record.topic,
     correlationId: record.correlationId,
+    traceId: record.traceId ?? null,
     status: record.status,
     error: errorOf(record.error),
     attempts: record.attempts,

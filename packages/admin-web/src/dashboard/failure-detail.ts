@@ -64,6 +64,7 @@ export async function showFailureDetail(
           field('Last failed', time(f.lastFailedAt)),
           field('Resolved', time(f.resolvedAt)),
           field('Correlation', h('span', { class: 'mono' }, f.correlationId ?? '-')),
+          field('Trace', h('span', { class: 'mono' }, f.traceId ?? '-')),
         ].flat(),
       ),
       h('h3', {}, 'Error'),

@@ -27,8 +27,8 @@ export interface MetroSpanOptions {
   readonly links?: ReadonlyArray<string | null | undefined>;
   /**
    * A consumer span: when an auto-instrumentation (`@opentelemetry/instrumentation-amqplib`)
-   * already opened the span of this delivery, Metro names and describes that one instead of
-   * opening a second (it ends when the instrumentation ends it, at the ack).
+   * already opened the span of this delivery (in the trace the message carries), Metro names,
+   * describes and ends that one instead of opening a second.
    */
   readonly adoptDeliverySpan?: boolean;
 }
@@ -121,6 +121,17 @@ function deliverySpanToAdopt(): Span | undefined {
   return scope !== undefined && DELIVERY_SCOPES.has(scope) ? active : undefined;
 }
 
+/**
+ * Whether the instrumentation's delivery span is in the trace the message carries: without a
+ * registered propagator it could not read the headers and started a trace of its own, so Metro
+ * opens its own span (continuing the message's trace) rather than adopt that one.
+ */
+function continuesParent(adopted: Span, parent: MetroSpanOptions['parent']): boolean {
+  if (parent === undefined || parent === 'active' || parent === 'root') return true;
+  const carried = otelApi()!.trace.getSpanContext(extractTraceContext(parent));
+  return carried === undefined || carried.traceId === adopted.spanContext().traceId;
+}
+
 function parentContext(parent: MetroSpanOptions['parent']): Context {
   const api = otelApi()!;
   if (parent === undefined || parent === 'active') return api.context.active();
@@ -151,12 +162,13 @@ export function startMetroSpan(name: string, options: MetroSpanOptions): MetroSp
   const api = otelApi()!;
   if (options.adoptDeliverySpan) {
     const adopted = deliverySpanToAdopt();
-    if (adopted !== undefined) {
+    if (adopted !== undefined && continuesParent(adopted, options.parent)) {
       adopted.updateName(name);
       adopted.setAttributes(cleanAttributes(options.attributes));
       const link = linksOf(options.links);
       if (link !== undefined) adopted.addLinks(link);
-      return new OpenSpan(adopted, api.context.active(), false);
+      // Metro settles the delivery, so Metro ends it (the instrumentation ends spans on acks of the message objects it saw).
+      return new OpenSpan(adopted, api.context.active(), true);
     }
   }
   const parent = parentContext(options.parent);

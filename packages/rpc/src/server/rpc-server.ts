@@ -6,6 +6,7 @@ import {
   validateNow,
   type Consumer,
   type Delivery,
+  type HeaderValue,
   type Logger,
   type Transport,
 } from '@metro/core';
@@ -15,6 +16,9 @@ import { rpcWireFormat } from '../wire-formats.js';
 import { encodeReply, failureOf, RPC_CONTENT_TYPE, type RpcReplyBody, type RpcRequestBody } from '../wire.js';
 import { RequestContext } from './request-context.js';
 import { beginRpcServe, endRpcServe } from '../rpc-telemetry.js';
+
+/** The headers of a reply sent outside a span. */
+const NO_HEADERS: Readonly<Record<string, HeaderValue>> = Object.freeze({});
 
 /** Counters of one served procedure. */
 export interface ServedProcedureStats {
@@ -71,14 +75,14 @@ export async function serveProcedure<P extends AnyProcedure>(
   // The reply is sent without waiting for the broker's confirm: the slot is freed at once (a reply
   // is not durable anyway; if it is lost the caller times out). The transport's close() still
   // waits for outstanding confirms.
-  const reply = (delivery: Delivery, body: RpcReplyBody): void => {
+  const reply = (delivery: Delivery, body: RpcReplyBody, headers: Readonly<Record<string, HeaderValue>>): void => {
     if (body.status === 'success') stats.succeeded++;
     else stats.failed++;
     const failed = (err: unknown): void => {
       logger.warn({ err, requestId: delivery.messageId }, 'RPC reply could not be sent; the caller will time out');
     };
     try {
-      delivery.reply?.({ body: encodeReply(body), contentType: RPC_CONTENT_TYPE, headers: {} }).catch(failed);
+      delivery.reply?.({ body: encodeReply(body), contentType: RPC_CONTENT_TYPE, headers }).catch(failed);
     } catch (err) {
       failed(err);
     }
@@ -114,8 +118,8 @@ export async function serveProcedure<P extends AnyProcedure>(
     }
   };
 
-  const answer = (delivery: Delivery, body: RpcReplyBody): Promise<void> => {
-    reply(delivery, body);
+  const answer = (delivery: Delivery, body: RpcReplyBody, headers: Readonly<Record<string, HeaderValue>> = NO_HEADERS): Promise<void> => {
+    reply(delivery, body, headers);
     return delivery.ack();
   };
 
@@ -152,8 +156,11 @@ export async function serveProcedure<P extends AnyProcedure>(
     const body = span === undefined ? run() : span.run(run);
     if (span === undefined) return isThenable(body) ? Promise.resolve(body).then((settled) => answer(delivery, settled)) : answer(delivery, body);
     const traced = (settled: RpcReplyBody): Promise<void> => {
+      // The reply carries the server span: a consumer-side instrumentation of the reply stays in the trace.
+      const headers: Record<string, HeaderValue> = {};
+      span.inject(headers);
       endRpcServe(span, settled);
-      return answer(delivery, settled);
+      return answer(delivery, settled, headers);
     };
     return isThenable(body) ? Promise.resolve(body).then(traced) : traced(body);
   };
