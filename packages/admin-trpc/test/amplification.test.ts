@@ -94,10 +94,18 @@ describe('amplification', () => {
 
   it('changes at most 10,000 records per bulk call by filter, and says there are more', async () => {
     const [seed] = await recordMany(env.db, env.schema, [newFailure({ type: 'bulk-limit' })]);
+    // 10,004 copies of it in one statement, each with its own id and message id (every other column as recorded).
     const table = sql.id(env.schema, 'failed_messages');
-    await sql`insert into ${table}
-      select (jsonb_populate_record(null::${table}, to_jsonb(f) || jsonb_build_object('id', f.id || '-' || g, 'message_id', f.message_id || '-' || g))).*
-      from ${table} f, generate_series(1, 10004) g where f.id = ${seed}`.execute(env.db);
+    const columns = (
+      await sql<{
+        name: string;
+      }>`select column_name as name from information_schema.columns where table_schema = ${env.schema} and table_name = 'failed_messages' order by ordinal_position`.execute(
+        env.db,
+      )
+    ).rows.map((r) => r.name);
+    const copied = columns.map((c) => (c === 'id' || c === 'message_id' ? sql`f.${sql.id(c)} || '-' || g` : sql`f.${sql.id(c)}`));
+    await sql`insert into ${table} (${sql.join(columns.map((c) => sql.id(c)))})
+      select ${sql.join(copied)} from ${table} f, generate_series(1, 10004) g where f.id = ${seed}`.execute(env.db);
     expect(await countRows(env.db, env.schema, 'failed_messages', sql`type = 'bulk-limit'`)).toBe(10_005);
     const operator = createAdminClient({ url: server.url, token: ROLE_TOKENS.operator });
     expect(await operator.failed.deleteMany.mutate({ filter: { type: 'bulk-limit' } })).toEqual({ deleted: 10_000, more: true });
