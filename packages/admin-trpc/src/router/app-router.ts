@@ -13,6 +13,7 @@ import { FailureFeed } from './failure-feed.js';
 import { outboxRouter, type OutboxStatsDto } from './outbox.js';
 import { QueueSampler } from './queue-sampler.js';
 import { queuesRouter } from './queues.js';
+import { sagasRouter } from './sagas.js';
 import { scheduledRouter } from './scheduled.js';
 import { StatsHistory } from './stats-history.js';
 import { LiveStatsHub } from './live-stats-hub.js';
@@ -109,6 +110,7 @@ function buildRouter(options: AdminRouterOptions, logger: Logger, audit: AuditTr
     failed: failedRouter(stores, edits),
     deferred: deferredRouter(stores, options.metro),
     scheduled: scheduledRouter(stores),
+    sagas: sagasRouter(options.db, schema, stores.scheduler),
     outbox: outboxRouter(stores, outboxHistory),
     queues: queuesRouter(sampler),
     audit: auditRouter(audit),
