@@ -7,11 +7,13 @@ import { randomBytes } from 'node:crypto';
 import { connect as tcpConnect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import amqp, { type ConfirmChannel } from 'amqplib';
+import amqp from 'amqplib';
 import type { OutgoingMessage } from '@metro/core';
 import { AmqpTransport } from '@metro/transport-amqp';
 import type { BenchResult } from './types.js';
+import { fillQueue } from './support/fill-queue.js';
 import { metroConsumeRate } from './support/metro-consume-rate.js';
+import { rawConsumeRate } from './support/raw-consume-rate.js';
 
 const NODES = [5681, 5682, 5683].map((port) => `amqp://guest:guest@127.0.0.1:${port}`);
 const script = fileURLToPath(new URL('../../tooling/rabbitmq-cluster/cluster.sh', import.meta.url));
@@ -39,13 +41,6 @@ async function ensureCluster(): Promise<boolean> {
   if (up.every(Boolean)) return false;
   await promisify(execFile)(script, ['start'], { timeout: 180_000 });
   return true;
-}
-
-async function fill(ch: ConfirmChannel, queue: string, body: Buffer): Promise<void> {
-  for (let sent = 0; sent < TOTAL; sent += BATCH) {
-    for (let i = 0; i < BATCH; i++) ch.sendToQueue(queue, body, { persistent: true, messageId: `f${sent + i}`, contentType: 'application/json' });
-    await ch.waitForConfirms();
-  }
 }
 
 export async function run(): Promise<BenchResult[]> {
@@ -90,23 +85,7 @@ export async function run(): Promise<BenchResult[]> {
     return TOTAL / ((performance.now() - began) / 1000);
   }
 
-  async function rawConsume(): Promise<number> {
-    const consumer = await raw.createChannel();
-    await consumer.prefetch(PREFETCH);
-    let received = 0;
-    let began = 0;
-    await new Promise<void>((resolve) => {
-      void consumer.consume(queue, (m) => {
-        if (!m) return;
-        if (received === 0) began = performance.now();
-        consumer.ack(m);
-        if (++received === TOTAL) resolve();
-      });
-    });
-    const rate = (TOTAL - 1) / ((performance.now() - began) / 1000);
-    await consumer.close();
-    return rate;
-  }
+  const rawConsume = (): Promise<number> => rawConsumeRate(raw, queue, TOTAL, PREFETCH);
 
   const metroConsume = (): Promise<number> => metroConsumeRate(transport, queue, TOTAL, PREFETCH);
 
@@ -124,7 +103,7 @@ export async function run(): Promise<BenchResult[]> {
       }
       // Consume: 20,000 waiting, filled by raw amqplib the same way for both.
       for (const side of round % 2 === 0 ? (['metroConsume', 'rawConsume'] as const) : (['rawConsume', 'metroConsume'] as const)) {
-        await fill(ch, queue, body);
+        await fillQueue(ch, queue, body, TOTAL);
         rates[side].push(await (side === 'rawConsume' ? rawConsume() : metroConsume()));
       }
     }

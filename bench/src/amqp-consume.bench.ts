@@ -2,10 +2,12 @@
 // and acked one by one: Metro's AmqpTransport.consume (delivery.ack(), batched into multiple-acks
 // by the transport) against raw amqplib consume + channel.ack, the same prefetch for both.
 import { randomBytes } from 'node:crypto';
-import amqp, { type ConfirmChannel } from 'amqplib';
+import amqp from 'amqplib';
 import { AmqpTransport } from '@metro/transport-amqp';
 import type { BenchResult } from './types.js';
+import { fillQueue } from './support/fill-queue.js';
 import { metroConsumeRate } from './support/metro-consume-rate.js';
+import { rawConsumeRate } from './support/raw-consume-rate.js';
 
 const URL = process.env['METRO_AMQP_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672';
 const TOTAL = 20_000;
@@ -13,13 +15,6 @@ const PREFETCH = 500;
 const ROUNDS = 3;
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
-async function fill(ch: ConfirmChannel, queue: string, body: Buffer): Promise<void> {
-  for (let sent = 0; sent < TOTAL; sent += 1000) {
-    for (let i = 0; i < 1000; i++) ch.sendToQueue(queue, body, { persistent: true, messageId: `f${sent + i}`, contentType: 'application/json' });
-    await ch.waitForConfirms();
-  }
-}
 
 export async function run(): Promise<BenchResult[]> {
   const queue = `bench-amqp-consume-${randomBytes(4).toString('hex')}`;
@@ -31,24 +26,7 @@ export async function run(): Promise<BenchResult[]> {
   await transport.declareQueue({ queue });
   await transport.start();
 
-  async function rawRound(): Promise<number> {
-    const ch = await raw.createChannel();
-    await ch.prefetch(PREFETCH);
-    let received = 0;
-    let started = 0;
-    const done = new Promise<void>((resolve) => {
-      void ch.consume(queue, (m) => {
-        if (!m) return;
-        if (received === 0) started = performance.now();
-        ch.ack(m);
-        if (++received === TOTAL) resolve();
-      });
-    });
-    await done;
-    const rate = (TOTAL - 1) / ((performance.now() - started) / 1000);
-    await ch.close();
-    return rate;
-  }
+  const rawRound = (): Promise<number> => rawConsumeRate(raw, queue, TOTAL, PREFETCH);
 
   const metroRound = (): Promise<number> => metroConsumeRate(transport, queue, TOTAL, PREFETCH);
 
@@ -56,9 +34,9 @@ export async function run(): Promise<BenchResult[]> {
   const metroRates: number[] = [];
   try {
     for (let round = 0; round < ROUNDS; round++) {
-      await fill(setup, queue, body);
+      await fillQueue(setup, queue, body, TOTAL);
       rawRates.push(await rawRound());
-      await fill(setup, queue, body);
+      await fillQueue(setup, queue, body, TOTAL);
       metroRates.push(await metroRound());
     }
   } finally {
