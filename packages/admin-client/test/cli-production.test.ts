@@ -37,14 +37,16 @@ function controls(text: string): string[] {
 beforeAll(async () => {
   if (!existsSync(CLI_BIN)) execFileSync('pnpm', ['run', 'build'], { cwd: fileURLToPath(new URL('..', import.meta.url)), stdio: 'inherit' });
   env = await createTestDb('admin_cli_prod');
-  [hostileId] = await recordMany(env.db, env.schema, [
-    newFailure({
-      type: `placed\u001b]0;title\u0007`,
-      data: { note: HOSTILE, ['key\u009b']: 1 },
-      error: { name: 'Error', message: HOSTILE, stack: `Error: ${HOSTILE}\n    at charge (billing.ts:1:1)` },
-      headers: { 'x-note': HOSTILE },
-    }),
-  ]);
+  hostileId = (
+    await recordMany(env.db, env.schema, [
+      newFailure({
+        type: `placed\u001b]0;title\u0007`,
+        data: { note: HOSTILE, ['key\u009b']: 1 },
+        error: { name: 'Error', message: HOSTILE, stack: `Error: ${HOSTILE}\n    at charge (billing.ts:1:1)` },
+        headers: { 'x-note': HOSTILE },
+      }),
+    ])
+  )[0]!;
   plainIds = await recordMany(
     env.db,
     env.schema,

@@ -47,7 +47,7 @@ function probes(client: AdminClient): Array<[string, () => Promise<unknown>]> {
 
 beforeAll(async () => {
   env = await createTestDb('admin_bad_input');
-  [id] = await recordMany(env.db, env.schema, [newFailure()]);
+  id = (await recordMany(env.db, env.schema, [newFailure()]))[0]!;
   admin = createAdminRouter({ db: env.db, schema: env.schema, authorize: roleAuth(), logger, allowUnvalidatedEdits: true });
   dir = await mkdtemp(join(tmpdir(), 'metro-admin-bad-input-'));
   await writeFile(join(dir, 'index.html'), '<!doctype html><title>dashboard</title>');

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import type { NewFailure } from '@metro/core';
+import type { Envelope, NewFailure } from '@metro/core';
 import { pgFailureStore } from '@metro/outbox-pg';
 import { createAdminRouter, createAdminServer, tokenAuth, type AdminRouter, type AdminServer } from '@metro/admin-trpc';
 import { CHROMIUM_ARGS, createTestDb } from './support.js';
@@ -24,7 +24,7 @@ let toDelete: string;
 /** A failure as the bus records it, its payload holding `secret`. */
 function failure(orderId: string): NewFailure {
   const id = `msg-${orderId}-${Date.now()}`;
-  const envelope = {
+  const envelope: Envelope = {
     specversion: '1.0',
     id,
     source: 'test',
@@ -32,7 +32,7 @@ function failure(orderId: string): NewFailure {
     time: new Date().toISOString(),
     datacontenttype: 'application/json',
     data: { orderId, card: 'secret-card-4111' },
-    kind: 'event' as const,
+    kind: 'event',
     topic: 'orders',
     subject: 'placed',
   };
