@@ -3,6 +3,7 @@
 // `@metro/admin-trpc`, an optional peer used for types only.
 export { createAdminClient } from './admin-client.js';
 export type { AdminClient, AdminClientOptions } from './admin-client.js';
+export type { SagaDto } from './saga-dto.js';
 export { TRPCClientError } from '@trpc/client';
 export type {
   AdminAppRouter,

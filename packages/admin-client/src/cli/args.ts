@@ -24,6 +24,9 @@ export const OPTIONS = {
   procedure: { type: 'string' },
   kind: { type: 'string' },
   outcome: { type: 'string' },
+  saga: { type: 'string' },
+  state: { type: 'string' },
+  'keep-days': { type: 'string' },
 } as const;
 
 export type ParsedArgs = ReturnType<typeof parse>;
@@ -76,7 +79,7 @@ export function payloadOf(text: string | undefined): { payload: unknown } | unde
   }
 }
 
-export const USAGE = `metro-admin: operate Metro's failed, deferred and scheduled messages.
+export const USAGE = `metro-admin: operate Metro's failed, deferred and scheduled messages, and sagas.
 
 Usage: metro-admin <command> [options]
 
@@ -98,6 +101,10 @@ Usage: metro-admin <command> [options]
   audit [--principal P] [--procedure failed.retry] [--kind mutation|sign-in|payload-read]
         [--outcome ok|error|forbidden|refused|throttled] [--from ISO] [--to ISO] [--limit N]
                                                  the audit trail, newest first (admin role)
+  sagas list [--saga S] [--status active|completed] [--state STATE] [--limit N] [--cursor C]
+  sagas show <saga> <key>                        state, version, pending timeouts, the messages that moved it
+  sagas complete <saga> <key> [--keep-days N]    ends a stuck saga (kept N days, default 7), its timeouts cancelled
+  sagas delete <saga> <key>                      removes a saga, its timeouts cancelled
 
 Options:
   --url URL        admin server (or METRO_ADMIN_URL), default http://127.0.0.1:4400

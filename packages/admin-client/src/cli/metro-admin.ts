@@ -13,6 +13,7 @@ import { parse, payloadOf, tagsOf, UsageError, USAGE, type ParsedArgs } from './
 import { auditCommand } from './audit-command.js';
 import { EXIT, exitOf } from './exit-codes.js';
 import { printable, printableJson } from './printable.js';
+import { sagasCommand } from './sagas-command.js';
 import { renderTable, shortTime } from './table.js';
 
 type Values = ParsedArgs['values'];
@@ -305,6 +306,7 @@ async function main(argv: string[]): Promise<number> {
     else if (group === 'scheduled') await scheduled(client, sub, args, v);
     else if (group === 'stats') await stats(client, v);
     else if (group === 'audit') await auditCommand(client, v, { out, json });
+    else if (group === 'sagas') await sagasCommand(client, sub, args, v, { out, json });
     else throw new UsageError(`unknown command "${group}"`);
     return EXIT.ok;
   } catch (e) {
