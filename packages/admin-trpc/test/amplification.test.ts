@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import WebSocket from 'ws';
 import { createAdminRouter, createAdminServer, type AdminRouter, type AdminServer } from '../src/index.js';
-import { countRows, createAdminClient, createTestDb, newFailure, recordMany, roleAuth, ROLE_TOKENS, waitFor } from './support.js';
+import { copyFailure, countRows, createAdminClient, createTestDb, newFailure, recordMany, roleAuth, ROLE_TOKENS, waitFor } from './support.js';
 
 let env: Awaited<ReturnType<typeof createTestDb>>;
 let admin: AdminRouter;
@@ -94,18 +94,7 @@ describe('amplification', () => {
 
   it('changes at most 10,000 records per bulk call by filter, and says there are more', async () => {
     const [seed] = await recordMany(env.db, env.schema, [newFailure({ type: 'bulk-limit' })]);
-    // 10,004 copies of it in one statement, each with its own id and message id (every other column as recorded).
-    const table = sql.id(env.schema, 'failed_messages');
-    const columns = (
-      await sql<{
-        name: string;
-      }>`select column_name as name from information_schema.columns where table_schema = ${env.schema} and table_name = 'failed_messages' order by ordinal_position`.execute(
-        env.db,
-      )
-    ).rows.map((r) => r.name);
-    const copied = columns.map((c) => (c === 'id' || c === 'message_id' ? sql`f.${sql.id(c)} || '-' || g` : sql`f.${sql.id(c)}`));
-    await sql`insert into ${table} (${sql.join(columns.map((c) => sql.id(c)))})
-      select ${sql.join(copied)} from ${table} f, generate_series(1, 10004) g where f.id = ${seed}`.execute(env.db);
+    await copyFailure(env.db, env.schema, seed!, 10_004);
     expect(await countRows(env.db, env.schema, 'failed_messages', sql`type = 'bulk-limit'`)).toBe(10_005);
     const operator = createAdminClient({ url: server.url, token: ROLE_TOKENS.operator });
     expect(await operator.failed.deleteMany.mutate({ filter: { type: 'bulk-limit' } })).toEqual({ deleted: 10_000, more: true });
@@ -114,4 +103,14 @@ describe('amplification', () => {
     expect(await operator.failed.restoreMany.mutate({ filter: { type: 'bulk-limit' } })).toEqual({ restored: 5, more: false });
     await operator.close();
   }, 120_000);
+
+  it('retries at most 10,000 failed records per call by filter, and says there are more', async () => {
+    const [seed] = await recordMany(env.db, env.schema, [newFailure({ type: 'retry-limit' })]);
+    await copyFailure(env.db, env.schema, seed!, 10_004);
+    const operator = createAdminClient({ url: server.url, token: ROLE_TOKENS.operator });
+    expect(await operator.failed.retryMany.mutate({ filter: { type: 'retry-limit' } })).toEqual({ retried: 10_000, skipped: 0, more: true });
+    expect(await operator.failed.retryMany.mutate({ filter: { type: 'retry-limit' } })).toEqual({ retried: 5, skipped: 0, more: false });
+    expect(await countRows(env.db, env.schema, 'failed_messages', sql`type = 'retry-limit' and status = 'retried'`)).toBe(10_005);
+    await operator.close();
+  }, 240_000);
 });

@@ -130,6 +130,21 @@ export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs
   throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
+/** `n` copies of failure `id` in one statement, each with its own id and message id (every other column as recorded). */
+export async function copyFailure(db: Kysely<any>, schema: string, id: string, n: number): Promise<void> {
+  const table = sql.id(schema, 'failed_messages');
+  const columns = (
+    await sql<{
+      name: string;
+    }>`select column_name as name from information_schema.columns where table_schema = ${schema} and table_name = 'failed_messages' order by ordinal_position`.execute(
+      db,
+    )
+  ).rows.map((r) => r.name);
+  const copied = columns.map((c) => (c === 'id' || c === 'message_id' ? sql`f.${sql.id(c)} || '-' || g` : sql`f.${sql.id(c)}`));
+  await sql`insert into ${table} (${sql.join(columns.map((c) => sql.id(c)))})
+    select ${sql.join(copied)} from ${table} f, generate_series(1, ${n}) g where f.id = ${id}`.execute(db);
+}
+
 /** Count rows of one of Metro's tables in the schema. */
 export async function countRows(db: Kysely<any>, schema: string, table: string, where = sql`true`): Promise<number> {
   const result = await sql<{ n: string }>`select count(*) as n from ${sql.id(schema, table)} where ${where}`.execute(db);
