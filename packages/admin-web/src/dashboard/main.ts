@@ -4,6 +4,7 @@ import { DeferredView } from './deferred-view.js';
 import { errorText, h, replace, toast } from './dom.js';
 import { FailedView } from './failed-view.js';
 import { ScheduledView } from './scheduled-view.js';
+import { SagasView } from './sagas-view.js';
 import { loadSession, type Session } from './session.js';
 import { StatsView } from './stats-view.js';
 
@@ -59,12 +60,20 @@ async function start(token: string): Promise<void> {
     failed,
     deferred: new DeferredView(client, session),
     scheduled: new ScheduledView(client, session),
+    sagas: new SagasView(client, session),
     stats,
     // The audit trail is the admin role's: other roles get no tab (the server refuses them anyway).
     ...(session.can('audit') ? { audit: new AuditView(client) } : {}),
   };
   type Name = keyof typeof views | 'audit';
-  const labels: Record<Name, string> = { failed: 'Failed', deferred: 'Deferred', scheduled: 'Scheduled', stats: 'Outbox & queues', audit: 'Audit' };
+  const labels: Record<Name, string> = {
+    failed: 'Failed',
+    deferred: 'Deferred',
+    scheduled: 'Scheduled',
+    sagas: 'Sagas',
+    stats: 'Outbox & queues',
+    audit: 'Audit',
+  };
   const failedCount = h('span', { class: 'count', 'data-testid': 'failed-count' }, '');
   const tabs = (Object.keys(views) as Name[]).map((name) =>
     h('a', { href: `#${name}`, class: 'tab', 'data-view': name }, labels[name], name === 'failed' ? failedCount : null),
