@@ -66,7 +66,7 @@ it('the outbox relay and the scheduler worker keep publishing across a node loss
   const client = createRpc({ transport: sender, service: `${service}-client`, logger: quiet });
   await relay.start();
   await worker.start();
-  expect(await client.call(Echo, { ms: 0 }, { timeout: '10s' })).toEqual({ ok: true });
+  expect(await client.call(Echo, { ms: 0 }, { timeout: '20s' })).toEqual({ ok: true });
 
   // 2,000 outbox messages in transactions of 50 and 200 schedules due over the next 6 s, while the node stops.
   const writing = (async () => {
@@ -100,13 +100,25 @@ it('the outbox relay and the scheduler worker keep publishing across a node loss
   const calls = await Promise.all(inFlight);
   release();
   const after = Date.now();
-  const answer = await client.call(Echo, { ms: 0 }, { timeout: '10s' });
+  // The first calls after the loss may be lost: RabbitMQ 3.10.8 crashes the server's channel (a
+  // case_clause in rabbit_channel:deliver_reply, and the connection closes) when it replies to a
+  // caller that was on the stopped node, and replies it wrote meanwhile are gone; those calls end in
+  // their timeout. Calls made once the server has reconnected succeed.
+  let answer: { ok: boolean } | undefined;
+  let attempts = 0;
+  while (answer === undefined) {
+    attempts++;
+    answer = await client.call(Echo, { ms: 0 }, { timeout: '5s' }).catch((err: unknown) => {
+      if (!(err instanceof RpcTimeoutError) || Date.now() - after > 45_000) throw err;
+      return undefined;
+    });
+  }
   const callOkAfterMs = Date.now() - after;
   await writing;
   await waitFor(() => ledger.allReceived(), 90_000, 'every committed outbox row and every schedule to be delivered');
   ledger.report(
     'relay + scheduler + RPC across a node loss',
-    `sender ${node} -> ${sender.connectedUrlsForTesting().publish}; the stop took ${stopDoneAt - stoppedAt} ms; RPC calls in flight failed after ${calls.map((c) => c.ms).join(',')} ms (timeout ${callTimeoutMs}) with ${[...new Set(calls.map((c) => (c.err as Error | undefined)?.name))].join(',')}; a new call answered in ${callOkAfterMs} ms; delivery stalled at most ${ledger.longestGapAfter(stoppedAt)} ms`,
+    `sender ${node} -> ${sender.connectedUrlsForTesting().publish}; the stop took ${stopDoneAt - stoppedAt} ms; RPC calls in flight failed after ${calls.map((c) => c.ms).join(',')} ms (timeout ${callTimeoutMs}) with ${[...new Set(calls.map((c) => (c.err as Error | undefined)?.name))].join(',')}; a new call answered ${callOkAfterMs} ms after they failed (attempt ${attempts}; 5 s timeout each); delivery stalled at most ${ledger.longestGapAfter(stoppedAt)} ms`,
   );
   expect(ledger.lost).toBe(0);
   expect(ledger.received.size).toBe(2200);
