@@ -220,11 +220,6 @@ export class AmqpTransport implements Transport {
     }
   }
 
-  private assertNotConsumed(queue: string): void {
-    for (const consumer of this.consumers) if (consumer.queue === queue) throw new QueueInUseError(queue);
-  }
-
-  /**
   /**
    * Both connections (`publish`, `consume`: connected, blocked by a memory or disk alarm,
    * reconnecting since when) and every consumer (attached to its queue?), from memory: no I/O.
@@ -243,6 +238,11 @@ export class AmqpTransport implements Transport {
     };
   }
 
+  private assertNotConsumed(queue: string): void {
+    for (const consumer of this.consumers) if (consumer.queue === queue) throw new QueueInUseError(queue);
+  }
+
+  /**
    * Cancels consumers (waiting for in-flight handlers), waits for outstanding confirms and replies,
    * then closes both connections. Safe to call twice.
    */

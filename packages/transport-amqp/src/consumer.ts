@@ -68,14 +68,14 @@ export class AmqpConsumer implements Consumer {
   private idleWaiters: Array<() => void> = [];
   private readonly prefetch: number;
   private readonly concurrency: number;
+  /** When this consumer last attached to or lost its channel, for `health()`. */
+  private healthSince = Date.now();
 
   constructor(
     private readonly queues: ConsumerQueues,
     private readonly onDelivery: DeliveryHandler,
     settings: { prefetch?: number | undefined; concurrency?: number | undefined },
     private readonly host: ConsumerHost,
-  /** When this consumer last attached to or lost its channel, for `health()`. */
-  private healthSince = Date.now();
   ) {
     this.concurrency = settings.concurrency ?? host.options.concurrency;
     this.prefetch = settings.prefetch ?? host.options.prefetch ?? this.concurrency * 2;
@@ -90,18 +90,18 @@ export class AmqpConsumer implements Consumer {
     return this.channel;
   }
 
-  /** Opens the channel and starts consuming on the current connection. */
-  resume(live: LiveConnection): Promise<void> {
-    if (this.cancelled) return Promise.resolve();
-    if (this.opening) return this.opening;
-    // Already consuming on this connection (consume() and the reconnect hook may both ask).
-    if (this.channel && this.channelModel === live.model) return Promise.resolve();
   /** Whether it receives now: its channel open, consuming, on the live connection (for `Transport.health()`). */
   health(): TransportConsumerHealth {
     const attached = !this.cancelled && this.channel !== undefined && this.opening === undefined && this.channelModel === this.host.supervisor.current?.model;
     return { queue: this.queue, attached, since: this.healthSince };
   }
 
+  /** Opens the channel and starts consuming on the current connection. */
+  resume(live: LiveConnection): Promise<void> {
+    if (this.cancelled) return Promise.resolve();
+    if (this.opening) return this.opening;
+    // Already consuming on this connection (consume() and the reconnect hook may both ask).
+    if (this.channel && this.channelModel === live.model) return Promise.resolve();
     this.opening = this.open(live).finally(() => {
       this.opening = undefined;
     });
@@ -129,13 +129,13 @@ export class AmqpConsumer implements Consumer {
       }
       this.consumerTags = tags;
       this.reopenAttempts = 0;
+      this.healthSince = Date.now();
     } catch (err) {
       if (this.channel === channel) {
         this.channel = undefined;
         this.batcher = undefined;
       }
       await channel.close().catch(() => undefined);
-      this.healthSince = Date.now();
       throw err;
     }
     if (this.cancelled) await channel.close().catch(() => undefined);
@@ -147,13 +147,13 @@ export class AmqpConsumer implements Consumer {
     this.batcher?.discard();
     this.channel = undefined;
     this.batcher = undefined;
+    this.healthSince = Date.now();
     // Waiting deliveries of that channel are gone: the broker redelivers them.
     for (let i = this.backlog.length - 1; i >= 0; i--) if (this.backlog[i]!.channel === channel) this.backlog.splice(i, 1);
     this.notifyIdle();
     if (this.cancelled) return;
     if (this.host.supervisor.current?.model === live.model) {
       if (brokerError !== undefined) {
-    this.healthSince = Date.now();
         this.host.logger.warn(
           { err: brokerError, queue: this.queue, code: amqpCode(brokerError) },
           'metro: consumer channel closed by the broker; reopening (unacked messages are redelivered)',

@@ -11,9 +11,9 @@ import { RelayBatches } from './relay-batch.js';
 import { RelayCounters, type OutboxRelayStats } from './relay-counters.js';
 import { RelayListening } from './relay-listening.js';
 import { relaySettings, type OutboxRelayOptions } from './relay-options.js';
-
 import { createRelayHealth } from './relay-health.js';
 import { errorText as healthErrorText } from './publish-failure.js';
+
 /** Publishes committed outbox rows to the transport. */
 export interface OutboxRelay {
   /** Starts listening and publishing. Idempotent. */
@@ -22,7 +22,6 @@ export interface OutboxRelay {
   stop(): Promise<void>;
   /** Counters since the relay was created (see {@link OutboxRelayStats}). */
   stats(): OutboxRelayStats;
-}
   /**
    * The relay's health: `outbox-relay.relay` (running; batches going through, or failing and
    * backing off; a crashed lane fails liveness), `outbox-relay.database` (the lag query answered
@@ -36,6 +35,7 @@ export interface OutboxRelay {
    * ```
    */
   health(options?: HealthOptions): Promise<HealthReport>;
+}
 
 /**
  * Creates a relay that publishes committed outbox rows: claims a batch with
@@ -72,9 +72,6 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   /** Unregisters the `metro.outbox.pending` gauge (registered while running). */
   let stopPendingGauge = (): void => {};
   let loops: Promise<void>[] = [];
-
-  const lanes: RelayLaneParts = {
-    relayId,
   let crashedHealthLanes = 0;
   const health = createRelayHealth(db, settings.schema, options.health ?? {}, {
     running: () => running,
@@ -82,6 +79,9 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     lanes: settings.concurrency,
     counters,
   });
+
+  const lanes: RelayLaneParts = {
+    relayId,
     db,
     settings,
     running: () => running,
@@ -111,12 +111,12 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     await listening.ensure();
     loops = Array.from({ length: settings.concurrency }, (_, index) =>
       runLane(index, lanes).catch((err: unknown) => {
+        crashedHealthLanes++; // relay.health() fails liveness: nothing restarts a lane
+        counters.lastError = healthErrorText(err);
         logger.error({ err }, 'outbox relay loop crashed');
       }),
     );
   };
-        crashedHealthLanes++; // relay.health() fails liveness: nothing restarts a lane
-        counters.lastError = healthErrorText(err);
 
   const stop = async (): Promise<void> => {
     if (!running && loops.length === 0) return;
@@ -136,6 +136,6 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     start: () => steps.run(start),
     stop: () => steps.run(stop),
     stats: () => counters.stats(running),
+    health,
   };
 }
-    health,
