@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createAdminRouter, createAdminServer, tokenAuth } from '@metro/admin-trpc';
 import { dashboardDir } from '@metro/admin-web';
-import { OrderPaid, OrderPlaced, OrderReminder, SendSms } from './messages.js';
+import { OrderPaid, OrderPlaced, PaymentDeclined, PaymentDue, RequestPayment, SendSms } from './messages.js';
 import type { Shop } from './shop.js';
 
 /**
@@ -19,7 +19,7 @@ export async function startAdmin(shop: Shop, options: { port?: number; token?: s
     // The stats view shows the health of these (orders' bus, relay and scheduler worker, and the other services' buses).
     health: [shop.orders.metro, shop.orders.relay, shop.orders.worker, shop.billing.metro, shop.notifications.metro],
     // Edited payloads of failed messages are validated against these before they are retried.
-    messages: [OrderPlaced, OrderPaid, OrderReminder, SendSms],
+    messages: [OrderPlaced, RequestPayment, OrderPaid, PaymentDeclined, PaymentDue, SendSms],
     authorize: tokenAuth({ operator: { token, roles: ['admin'] } }), // a token of at least 20 characters
     source: 'admin',
   });

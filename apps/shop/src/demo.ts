@@ -2,7 +2,7 @@
 // With neither METRO_AMQP_URL nor DATABASE_URL set: in-memory transport + embedded PostgreSQL (PGlite).
 // With both set: RabbitMQ + PostgreSQL, and the admin server stays up so the failure can be retried.
 import { startDemoTelemetry } from './telemetry/demo-telemetry.js';
-import { summarise, waitForOutcome } from './outcome.js';
+import { placeDemoOrders, summarise, waitForOutcome } from './outcome.js';
 import { startShop } from './shop.js';
 import { startAdmin } from './admin.js';
 
@@ -13,15 +13,18 @@ const started = Date.now();
 const telemetry = startDemoTelemetry();
 
 console.log(
-  `Metro shop demo: orders -> billing -> notifications, ${amqpUrl || databaseUrl ? 'on RabbitMQ + PostgreSQL' : 'embedded (in-memory transport + PGlite)'}\n`,
+  `Metro shop demo: orders (an order saga) -> billing -> notifications, ${amqpUrl || databaseUrl ? 'on RabbitMQ + PostgreSQL' : 'embedded (in-memory transport + PGlite)'}\n`,
 );
 const shop = await startShop({ amqpUrl, databaseUrl, print: true, reminderDelayMs: 1500 });
 console.log(`\n1. services up (${shop.infra.mode}); orders HTTP at ${shop.orders.url}\n`);
 
-const placed = await Promise.all([shop.placeOrder('c-ada', 4200), shop.placeOrder('c-alan', 1999), shop.placeOrder('c-mallory', 500)]);
-console.log(`\n2. placed ${placed.length} orders over HTTP; waiting for events, RPC, commands and the reminder...\n`);
+const placed = await placeDemoOrders(shop);
+console.log(
+  `\n2. placed ${placed.length} orders over HTTP (Ada and Alan pay, Mallory's card is blocked, Grace's bank never answers); ` +
+    'waiting for the order sagas: payment requested, paid or declined, reminded, cancelled...\n',
+);
 
-const outcome = await waitForOutcome(shop, placed, { timeoutMs: 30_000 });
+const outcome = await waitForOutcome(shop, placed, { timeoutMs: 45_000 });
 console.log('');
 const { lines, ok } = summarise(shop, placed, outcome);
 for (const line of lines) console.log(line);
@@ -37,6 +40,7 @@ if (keepAdmin) {
   const admin = await startAdmin(shop);
   console.log(`\nAdmin API and dashboard: ${admin.url}  (token: ${admin.token})`);
   console.log(`Retry the failure: pnpm --filter @metro/admin-client exec metro-admin failed list --url ${admin.url} --token ${admin.token}`);
+  console.log(`The order sagas:  pnpm --filter @metro/admin-client exec metro-admin sagas list --saga order --url ${admin.url} --token ${admin.token}`);
   console.log('Press Ctrl+C to stop.');
   process.once('SIGINT', () => {
     void admin

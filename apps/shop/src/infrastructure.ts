@@ -1,6 +1,7 @@
 import { InMemoryTransport, type Transport } from '@metro/core';
 import { createPgDatabase, migrate, pgNotifications, type NotificationSource } from '@metro/outbox-pg';
 import { createPgliteDb } from '@metro/outbox-pg/pglite';
+import { migrateSagas } from '@metro/saga';
 import { migrateScheduler } from '@metro/scheduler';
 import { migrateAdmin } from '@metro/admin-trpc';
 import { AmqpTransport } from '@metro/transport-amqp';
@@ -41,6 +42,7 @@ export async function openInfrastructure(options: InfrastructureOptions): Promis
     const { db, pglite, notifications } = createPgliteDb();
     await migrate(db, { schema });
     await migrateScheduler(db, { schema });
+    await migrateSagas(db, { schema });
     await migrateAdmin(db, { schema });
     await migrateShop(db, schema);
     const transport = new InMemoryTransport({ name: 'shop-memory' });
@@ -65,6 +67,7 @@ export async function openInfrastructure(options: InfrastructureOptions): Promis
   const db = createPgDatabase(pool); // a dropped connection fails its query, never crashes the process
   await migrate(db, { schema });
   await migrateScheduler(db, { schema });
+  await migrateSagas(db, { schema });
   await migrateAdmin(db, { schema });
   await migrateShop(db, schema);
   const notifications = pgNotifications(pool);

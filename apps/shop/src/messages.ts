@@ -10,6 +10,13 @@ export const OrderPlaced = defineEvent({
   schema: z.object({ orderId: z.string(), customerId: z.string(), amountCents: z.number().int().positive() }),
 });
 
+/** billing's payment.request: the order saga asks billing to charge an order. */
+export const RequestPayment = defineCommand({
+  service: 'billing',
+  type: 'payment.request',
+  schema: z.object({ orderId: z.string(), customerId: z.string(), amountCents: z.number().int().positive() }),
+});
+
 /** orders.paid: billing charged the customer. */
 export const OrderPaid = defineEvent({
   topic: 'orders',
@@ -17,11 +24,18 @@ export const OrderPaid = defineEvent({
   schema: z.object({ orderId: z.string(), customerId: z.string() }),
 });
 
-/** orders.reminder: "your order is still unpaid", scheduled at placement, cancelled by tags when paid. */
-export const OrderReminder = defineEvent({
+/** orders.payment-declined: billing could not charge the order (the card is blocked); the order saga cancels it. */
+export const PaymentDeclined = defineEvent({
   topic: 'orders',
-  type: 'reminder',
-  schema: z.object({ orderId: z.string() }),
+  type: 'payment-declined',
+  schema: z.object({ orderId: z.string(), reason: z.string() }),
+});
+
+/** orders' payment-due: the order saga's timeout (no payment in time): first a reminder, then the cancellation. */
+export const PaymentDue = defineCommand({
+  service: 'orders',
+  type: 'payment-due',
+  schema: z.object({ orderId: z.string(), reminded: z.boolean() }),
 });
 
 /** sms.send: a command handled by the notifications service. */
@@ -32,7 +46,7 @@ export const SendSms = defineCommand({
   expiresIn: '5m',
 });
 
-const Customer = z.object({ id: z.string(), name: z.string(), phone: z.string(), blocked: z.boolean() });
+const Customer = z.object({ id: z.string(), name: z.string(), phone: z.string(), blocked: z.boolean(), bankOffline: z.boolean() });
 export type Customer = z.infer<typeof Customer>;
 
 /** customers.get: served by orders (it owns the customers table), called by billing through a batched loader. */

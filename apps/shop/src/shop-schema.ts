@@ -19,9 +19,16 @@ const migrations: Migration[] = [
       );
     },
   },
+  {
+    version: 2,
+    name: 'customers whose bank never answers (the order saga times out)',
+    async up(db, schema) {
+      await sql`ALTER TABLE ${sql.id(schema)}.customers ADD COLUMN IF NOT EXISTS bank_offline boolean NOT NULL DEFAULT false`.execute(db);
+    },
+  },
 ];
 
-/** Creates the shop's tables and the demo customers (idempotent). */
+/** Creates the shop's tables and the demo customers (idempotent): two who pay, one whose card is blocked, one whose bank never answers. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function migrateShop(db: Kysely<any>, schema: string): Promise<void> {
   await runMigrations(db, { schema, component: 'shop', migrations });
@@ -29,9 +36,10 @@ export async function migrateShop(db: Kysely<any>, schema: string): Promise<void
     .withSchema(schema)
     .insertInto('customers')
     .values([
-      { id: 'c-ada', name: 'Ada Lovelace', phone: '+44 20 7946 0001', blocked: false },
-      { id: 'c-alan', name: 'Alan Turing', phone: '+44 20 7946 0002', blocked: false },
-      { id: 'c-mallory', name: 'Mallory (card blocked)', phone: '+44 20 7946 0666', blocked: true },
+      { id: 'c-ada', name: 'Ada Lovelace', phone: '+44 20 7946 0001', blocked: false, bank_offline: false },
+      { id: 'c-alan', name: 'Alan Turing', phone: '+44 20 7946 0002', blocked: false, bank_offline: false },
+      { id: 'c-mallory', name: 'Mallory (card blocked)', phone: '+44 20 7946 0666', blocked: true, bank_offline: false },
+      { id: 'c-grace', name: 'Grace Hopper (bank offline)', phone: '+44 20 7946 0003', blocked: false, bank_offline: true },
     ])
     .onConflict((oc) => oc.column('id').doNothing())
     .execute();

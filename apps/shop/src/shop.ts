@@ -18,7 +18,7 @@ export interface Shop {
 export interface ShopOptions extends InfrastructureOptions {
   /** Print logs as they happen. Default false. */
   readonly print?: boolean;
-  /** Delay of the unpaid-order reminder. Default 1 h (the demo uses seconds). */
+  /** The order saga's payment timeout: a reminder after it, the cancellation after as long again. Default 1 h (the demo uses seconds). */
   readonly reminderDelayMs?: number;
   readonly port?: number;
 }
@@ -29,7 +29,7 @@ export async function startShop(options: ShopOptions): Promise<Shop> {
   const { logger, entries } = createShopLogger({ print: options.print ?? false });
   const notifications = await startNotifications(infra, { logger: logger('notifications') });
   const billing = await startBilling(infra, { logger: logger('billing') });
-  const orders = await startOrders(infra, { logger: logger('orders'), reminderDelayMs: options.reminderDelayMs, port: options.port });
+  const orders = await startOrders(infra, { logger: logger('orders'), paymentTimeoutMs: options.reminderDelayMs, port: options.port });
   return {
     infra,
     orders,

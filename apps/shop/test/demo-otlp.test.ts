@@ -45,7 +45,8 @@ describe('pnpm demo with OTEL_EXPORTER_OTLP_ENDPOINT', () => {
       .filter((r) => r.path === '/v1/metrics')
       .map((r) => r.body)
       .join('\n');
-    expect(traces.match(/"POST \/orders"/g)).toHaveLength(3);
+    expect(traces.match(/"POST \/orders"/g)).toHaveLength(4);
+    expect(traces).toContain('"handler saga:order:orders.placed"');
     expect(traces).toContain('"handler charge-order"');
     expect(traces).toContain('"metro-shop-demo"');
     expect(metrics).toContain('messaging.client.consumed.messages');

@@ -9,8 +9,8 @@ afterAll(async () => {
 });
 
 describe('shop, embedded (in-memory transport + PGlite)', () => {
-  it('places, charges, notifies, fails one order on purpose, and reminds', async () => {
-    shop = await startShop({ reminderDelayMs: 1000 });
+  it('places four orders: two paid, one declined and cancelled, one reminded then cancelled by its saga', async () => {
+    shop = await startShop({ reminderDelayMs: 3000 });
     await playShopScenario(shop);
   });
 });

@@ -18,8 +18,8 @@ afterAll(async () => {
 });
 
 describe('shop on RabbitMQ + PostgreSQL', () => {
-  it('places, charges, notifies, fails one order on purpose, and reminds; the admin API sees the failure', async () => {
-    shop = await startShop({ amqpUrl: AMQP_URL, databaseUrl: DATABASE_URL, schema, prefix, reminderDelayMs: 1000 });
+  it('places four orders: two paid, one declined and cancelled, one reminded then cancelled by its saga; the admin API sees the failure and the sagas', async () => {
+    shop = await startShop({ amqpUrl: AMQP_URL, databaseUrl: DATABASE_URL, schema, prefix, reminderDelayMs: 3000 });
     await playShopScenario(shop);
 
     // The orders service answers Kubernetes' probes with its bus, relay and scheduler worker.
@@ -38,7 +38,10 @@ describe('shop on RabbitMQ + PostgreSQL', () => {
       const page = await client.failed.list.query({ filter: { service: 'billing', status: 'failed' } });
       expect(page.items).toHaveLength(1);
       expect(page.items[0]).toMatchObject({ handler: 'charge-order' });
-      // The operator retries it: the card is still blocked, so it fails again and is back to `failed`.
+      // The order sagas, completed and kept: one per order, the unpaid one reminded before it was cancelled.
+      const sagas = await client.sagas.list.query({ saga: 'order', status: 'completed' });
+      expect(sagas.items.map((s) => s.currentState).sort()).toEqual(['awaiting-payment', 'awaiting-payment', 'awaiting-payment', 'reminded']);
+      // The operator retries it: the bank still does not answer, so it fails again and is back to `failed`.
       const retried = await client.failed.retry.mutate({ id: page.items[0]!.id });
       expect(retried).toBeTruthy();
       const health = await client.health.report.query();

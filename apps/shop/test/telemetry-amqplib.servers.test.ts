@@ -33,7 +33,7 @@ describe('shop telemetry with @opentelemetry/instrumentation-amqplib registered'
   it('no doubled spans: amqplib publishes add none, its consumer span is the process span; each order is still one trace', async () => {
     shop = await startShop({ amqpUrl: SHOP_AMQP_URL, databaseUrl: SHOP_DATABASE_URL, schema, prefix, reminderDelayMs: 4000 });
     await playShopScenario(shop);
-    await otel.waitForSpans((spans) => spans.filter((s) => s.name === 'handler notifications:sms.send').length === 3, 15_000);
+    await otel.waitForSpans((spans) => spans.filter((s) => s.name === 'handler notifications:sms.send').length === 5, 15_000);
     const spans = otel.spans();
     const fromAmqplib = spans.filter((s) => s.instrumentationScope.name === '@opentelemetry/instrumentation-amqplib');
     // The instrumentation is live (it opened the consumer spans)...

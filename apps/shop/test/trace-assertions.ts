@@ -22,45 +22,78 @@ export function traceOf(spans: ReadableSpan[], traceId: string): Trace {
   return new Trace(spans.filter((s) => s.spanContext().traceId === traceId));
 }
 
-/** Asserts `child`'s parent is `parent`. */
-export function childOf(child: ReadableSpan, parent: ReadableSpan): void {
-  expect(parentOf(child), `"${child.name}" is a child of "${parent.name}"`).toBe(parent.spanContext().spanId);
+/** Asserts that `saga` (a `process orders` span) handled one message in `handler saga:order:<message>`; returns the handler span. */
+function sagaStep(t: Trace, process: ReadonlyArray<ReadableSpan> | ReadableSpan, message: string): ReadableSpan {
+  const consumer = Array.isArray(process) ? process : [process as ReadableSpan];
+  const handlers = consumer.flatMap((p) => t.all(`handler saga:order:${message}`).filter((h) => parentOf(h) === p.spanContext().spanId));
+  expect(handlers, `one saga handler of ${message}`).toHaveLength(1);
+  return handlers[0]!;
+}
+
+/** Asserts the saga handler's SMS went out through the outbox: create -> relayed send -> notifications' handler. */
+function expectSms(t: Trace, sagaHandler: ReadableSpan): void {
+  const create = t.one('create notifications', SpanKind.PRODUCER, sagaHandler);
+  const send = t.one('send notifications', SpanKind.PRODUCER, create);
+  const notify = t.one('process notifications', SpanKind.CONSUMER, send);
+  t.one('handler notifications:sms.send', SpanKind.INTERNAL, notify);
 }
 
 /**
- * Asserts the scenario's three orders are three traces, and that each paid order's trace runs
- * from its HTTP request through the outbox row, the relay, billing's handler (and the RPC call,
- * when the batch was this order's), the orders.paid event and notifications' SMS handler, each
- * span the child of the one before. Returns the traces and the declined order's.
+ * Asserts the scenario's four orders are four traces, each from its HTTP request through the
+ * outbox row, the relay and the order saga's first step, which writes billing's payment.request
+ * (relayed to billing's charge-order handler, with its RPC call when the batch was this order's)
+ * and schedules the payment timeout. The two paid orders go on: orders.paid -> the saga's paid step
+ * -> the SMS through the outbox -> notifications' handler; the declined one the same way through
+ * orders.payment-declined; the unpaid one's charge fails. Returns the traces, the declined order's
+ * and the unpaid order's.
  */
-export function expectOrderTraces(spans: ReadableSpan[]): { traces: Trace[]; declined: Trace } {
+export function expectOrderTraces(spans: ReadableSpan[]): { traces: Trace[]; declined: Trace; unpaid: Trace } {
   const requests = spans.filter((s) => s.name === 'POST /orders');
-  expect(requests).toHaveLength(3);
+  expect(requests).toHaveLength(4);
   const traces = requests.map((r) => traceOf(spans, r.spanContext().traceId));
   const failed = (t: Trace): boolean => t.all('handler charge-order').some((h) => h.status.code === SpanStatusCode.ERROR);
-  const paid = traces.filter((t) => !failed(t));
-  expect(paid).toHaveLength(2);
-  for (const t of paid) {
+  const declinedTrace = (t: Trace): boolean => t.all('handler saga:order:orders.payment-declined').length > 0;
+  expect(traces.filter(failed)).toHaveLength(1);
+  expect(traces.filter(declinedTrace)).toHaveLength(1);
+  for (const t of traces) {
     const request = t.one('POST /orders', SpanKind.SERVER);
     const create = t.one('create orders', SpanKind.PRODUCER, request);
-    t.one('schedule orders.reminder', SpanKind.INTERNAL, request);
     const relayed = t.one('publish orders', SpanKind.PRODUCER, create);
     expect(relayed.instrumentationScope.name).toBe('@metro/outbox-pg');
-    const billing = t.one('process orders', SpanKind.CONSUMER, relayed);
-    expect(billing.attributes).toMatchObject({ 'messaging.system': 'rabbitmq', 'messaging.destination.subscription.name': 'billing', 'metro.outcome': 'ok' });
-    const charge = t.one('handler charge-order', SpanKind.INTERNAL, billing);
+    const placed = sagaStep(t, t.one('process orders', SpanKind.CONSUMER, relayed), 'orders.placed');
+    t.one('schedule orders:payment-due', SpanKind.INTERNAL, placed);
+    const requestPayment = t.one('create billing', SpanKind.PRODUCER, placed);
+    const sent = t.one('send billing', SpanKind.PRODUCER, requestPayment);
+    const billing = t.all('process billing', SpanKind.CONSUMER).filter((p) => parentOf(p) === sent.spanContext().spanId);
+    expect(billing.length).toBeGreaterThanOrEqual(1);
+    expect(billing[0]!.attributes).toMatchObject({ 'messaging.system': 'rabbitmq', 'messaging.destination.subscription.name': 'billing' });
+    const charges = billing.map((b) => t.one('handler charge-order', SpanKind.INTERNAL, b));
     // The loader batches the lookups of one tick into one call: it is in the trace of the batch's first caller.
     for (const rpcClient of t.all('customers.get', SpanKind.CLIENT)) {
-      childOf(rpcClient, charge);
+      expect(charges.map((c) => c.spanContext().spanId)).toContain(parentOf(rpcClient));
       expect(rpcClient.attributes['rpc.method']).toBe('customers.get');
       // the server's span: Metro's (kind server), or instrumentation-amqplib's consumer span of the request, named by Metro
       expect(t.one('customers.get', undefined, rpcClient).attributes['rpc.method']).toBe('customers.get');
     }
-    const paidEvent = t.one('publish orders', SpanKind.PRODUCER, charge);
-    t.one('process orders', SpanKind.CONSUMER, paidEvent); // the orders service marks the order paid
-    const send = t.one('send notifications', SpanKind.PRODUCER, charge);
-    const notify = t.one('process notifications', SpanKind.CONSUMER, send);
-    t.one('handler notifications:sms.send', SpanKind.INTERNAL, notify);
+    if (failed(t)) continue; // the unpaid order: nothing reaches its saga from billing (its timeouts fire in traces of their own)
+    expect(billing[0]!.attributes['metro.outcome']).toBe('ok');
+    const answer = t.one('publish orders', SpanKind.PRODUCER, charges[0]); // orders.paid or orders.payment-declined
+    const step = sagaStep(t, t.one('process orders', SpanKind.CONSUMER, answer), declinedTrace(t) ? 'orders.payment-declined' : 'orders.paid');
+    expectSms(t, step);
   }
-  return { traces, declined: traces.find(failed)! };
+  return { traces, declined: traces.find(declinedTrace)!, unpaid: traces.find(failed)! };
+}
+
+/** Asserts the unpaid order's payment timeout fired from `schedule` in a trace of its own (linked to it) through the relay to the saga, which sent an SMS; returns that saga step. */
+export function expectTimeoutTrace(spans: ReadableSpan[], schedule: ReadableSpan): { fire: ReadableSpan; step: ReadableSpan; trace: Trace } {
+  const fire = spans.find((s) => s.name === 'fire orders:payment-due' && s.links.some((l) => l.context.spanId === schedule.spanContext().spanId));
+  expect(fire, 'the firing of the payment timeout scheduled by the span given').toBeDefined();
+  expect(parentOf(fire!)).toBeUndefined();
+  const trace = traceOf(spans, fire!.spanContext().traceId);
+  const relayed = trace.one('send orders', SpanKind.PRODUCER, fire);
+  const process = trace.one('process orders', SpanKind.CONSUMER, relayed);
+  expect(process.links.map((l) => l.context.spanId)).toEqual([schedule.spanContext().spanId]);
+  const step = sagaStep(trace, process, 'orders:payment-due');
+  expectSms(trace, step);
+  return { fire: fire!, step, trace };
 }

@@ -2,14 +2,9 @@ import { createMetro, type Logger, type Metro } from '@metro/core';
 import { pgFailureStore } from '@metro/outbox-pg';
 import { createRpc, type Rpc } from '@metro/rpc';
 import type { ShopInfrastructure } from '../infrastructure.js';
-import { GetCustomers, OrderPaid, OrderPlaced, SendSms, type Customer } from '../messages.js';
+import { GetCustomers, OrderPaid, PaymentDeclined, RequestPayment, type Customer } from '../messages.js';
 
-/** The card of this customer is blocked: retrying will not help, so it fails at once. */
-export class PaymentDeclinedError extends Error {
-  override readonly name = 'PaymentDeclinedError';
-}
-
-/** A hiccup worth retrying (e.g. the payment provider timed out). */
+/** A hiccup worth retrying (e.g. the customer's bank did not answer the payment provider). */
 export class PaymentProviderUnavailableError extends Error {
   override readonly name = 'PaymentProviderUnavailableError';
 }
@@ -23,9 +18,10 @@ export interface BillingService {
 }
 
 /**
- * billing: on `orders.placed`, looks the customer up over RPC (batched loader), charges, publishes
- * `orders.paid` and sends the `sms.send` command. A blocked card fails on purpose and is recorded
- * in the failure store, where an operator can see and retry it.
+ * billing: on the order saga's `payment.request`, looks the customer up over RPC (batched loader)
+ * and charges: `orders.paid`, or `orders.payment-declined` for a blocked card. A customer whose bank
+ * is offline fails on purpose (retried, then recorded in the failure store, where an operator can
+ * see and retry it): no answer reaches the saga, whose payment timeout reminds, then cancels.
  */
 export async function startBilling(infra: ShopInfrastructure, options: { logger: Logger }): Promise<BillingService> {
   const { db, schema } = infra;
@@ -40,15 +36,19 @@ export async function startBilling(infra: ShopInfrastructure, options: { logger:
   const rpc = createRpc({ transport, service: 'billing', logger: options.logger });
   const customers = rpc.loader<typeof GetCustomers, string, Customer>(GetCustomers, { key: 'id', maxBatch: 500 });
 
-  metro.on(
-    OrderPlaced,
+  metro.handle(
+    RequestPayment,
     async ({ orderId, customerId, amountCents }, ctx) => {
       const customer = await customers.load(customerId);
-      if (!customer) throw new PaymentDeclinedError(`unknown customer ${customerId}`);
-      if (customer.blocked) throw new PaymentDeclinedError(`card of ${customer.name} is blocked; order ${orderId} not charged`);
+      if (!customer || customer.blocked) {
+        const reason = customer ? 'the card is blocked' : 'unknown customer';
+        ctx.logger.info({ orderId }, `payment for ${orderId} declined: ${reason}`);
+        await ctx.publish(PaymentDeclined, { orderId, reason });
+        return;
+      }
+      if (customer.bankOffline) throw new PaymentProviderUnavailableError(`the bank of ${customer.name} did not answer; order ${orderId} not charged`);
       ctx.logger.info({ orderId, amountCents }, `charged ${customer.name} ${(amountCents / 100).toFixed(2)} for ${orderId}`);
       await ctx.publish(OrderPaid, { orderId, customerId });
-      await ctx.send(SendSms, { phone: customer.phone, text: `Thanks ${customer.name}, order ${orderId} is paid.` });
     },
     { name: 'charge-order', retry: { attempts: 3, backoff: 'exponential', delay: '200ms', on: [PaymentProviderUnavailableError] } },
   );

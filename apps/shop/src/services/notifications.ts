@@ -1,7 +1,7 @@
 import { createMetro, type Logger, type Metro } from '@metro/core';
 import { createInbox, pgFailureStore } from '@metro/outbox-pg';
 import type { ShopInfrastructure } from '../infrastructure.js';
-import { OrderReminder, SendSms } from '../messages.js';
+import { SendSms } from '../messages.js';
 
 export interface NotificationsService {
   readonly metro: Metro;
@@ -10,8 +10,7 @@ export interface NotificationsService {
 
 /**
  * notifications: handles the `sms.send` command through the inbox, so a redelivered command
- * sends one SMS (the log row and the inbox row commit together); and turns due `orders.reminder`
- * events into reminder texts.
+ * sends one SMS (the log row and the inbox row commit together).
  */
 export async function startNotifications(infra: ShopInfrastructure, options: { logger: Logger }): Promise<NotificationsService> {
   const { db, schema } = infra;
@@ -35,19 +34,6 @@ export async function startNotifications(infra: ShopInfrastructure, options: { l
     },
     { inbox: true },
   );
-
-  metro.on(OrderReminder, async ({ orderId }, ctx) => {
-    const order = await db.withSchema(schema).selectFrom('orders').select(['status', 'customer_id']).where('id', '=', orderId).executeTakeFirst();
-    if (!order || order.status === 'paid') return;
-    const customer = await db
-      .withSchema(schema)
-      .selectFrom('customers')
-      .select(['phone', 'name'])
-      .where('id', '=', order.customer_id)
-      .executeTakeFirstOrThrow();
-    await ctx.send(SendSms, { phone: customer.phone, text: `${customer.name}, order ${orderId} is still unpaid.` });
-    ctx.logger.info({ orderId }, `reminder for unpaid order ${orderId}`);
-  });
 
   await metro.start();
   return { metro, stop: () => metro.stop() };

@@ -3,28 +3,33 @@ import type { AddressInfo } from 'node:net';
 import { createHealthHandler, createMetro, CORRELATION_HEADER, parseJsonSafely, uuidv7, withCorrelation, type Logger, type Metro } from '@metro/core';
 import { createOutbox, createOutboxRelay, pgFailureStore, type OutboxRelay } from '@metro/outbox-pg';
 import { createRpc, type Rpc } from '@metro/rpc';
+import { createSagaRuntime, type SagaRuntime } from '@metro/saga';
 import { createScheduler, createSchedulerWorker, type Scheduler, type SchedulerWorker } from '@metro/scheduler';
 import type { ShopInfrastructure } from '../infrastructure.js';
-import { GetCustomers, OrderPaid, OrderPlaced, OrderReminder, type Customer } from '../messages.js';
+import { GetCustomers, OrderPlaced, type Customer } from '../messages.js';
 import { withRequestSpan } from '../telemetry/request-span.js';
+import { defineOrderSaga } from './order-saga.js';
 
 export interface OrdersService {
   readonly metro: Metro;
   readonly url: string;
   readonly relay: OutboxRelay;
   readonly scheduler: Scheduler;
+  /** The order saga's runtime (its `store` lists and inspects the sagas). */
+  readonly sagas: SagaRuntime;
   /** The scheduler worker (its health is part of /readyz and the admin stats). */
   readonly worker: SchedulerWorker;
   stop(): Promise<void>;
 }
 
 /**
- * orders: takes orders over HTTP, writes the order, its `orders.placed` event and an unpaid-order
- * reminder in ONE transaction (outbox + scheduler); serves `customers.get` over RPC; marks orders
- * paid on `orders.paid` and cancels their reminder by tags. Runs the outbox relay and the
- * scheduler worker (every instance may; rows are claimed with SKIP LOCKED).
+ * orders: takes orders over HTTP, writes the order and its `orders.placed` event in ONE
+ * transaction (outbox); runs the order saga (`order-saga.ts`: payment requested, paid or declined,
+ * reminded, cancelled), whose transitions commit with their order row, SMS commands and timeouts;
+ * serves `customers.get` over RPC. Runs the outbox relay and the scheduler worker (every instance
+ * may; rows are claimed with SKIP LOCKED).
  */
-export async function startOrders(infra: ShopInfrastructure, options: { logger: Logger; port?: number; reminderDelayMs?: number }): Promise<OrdersService> {
+export async function startOrders(infra: ShopInfrastructure, options: { logger: Logger; port?: number; paymentTimeoutMs?: number }): Promise<OrdersService> {
   const { db, schema } = infra;
   const logger = options.logger;
   const transport = infra.transport('orders');
@@ -37,22 +42,24 @@ export async function startOrders(infra: ShopInfrastructure, options: { logger: 
 
   await rpc.serve(GetCustomers, async (ids) => {
     if (ids.length === 0) return [];
-    const rows = await db.withSchema(schema).selectFrom('customers').selectAll().where('id', 'in', ids).execute();
+    const rows = await db
+      .withSchema(schema)
+      .selectFrom('customers')
+      .select(['id', 'name', 'phone', 'blocked', 'bank_offline as bankOffline'])
+      .where('id', 'in', ids)
+      .execute();
     logger.info({ keys: ids.length }, `customers.get answered ${rows.length} of ${ids.length} in one call`);
     return rows as Customer[];
   });
 
-  metro.on(OrderPaid, async ({ orderId }, ctx) => {
-    await db.withSchema(schema).updateTable('orders').set({ status: 'paid' }).where('id', '=', orderId).execute();
-    const cancelled = await scheduler.cancel({ type: OrderReminder.type, tags: { orderId } });
-    ctx.logger.info({ orderId, cancelled }, `order ${orderId} paid; ${cancelled} reminder(s) cancelled`);
+  const sagas = createSagaRuntime({ metro, db, schema, scheduler, logger });
+  sagas.register(defineOrderSaga({ schema, paymentTimeoutMs: options.paymentTimeoutMs ?? 60 * 60_000 }), {
+    retry: { attempts: 5, backoff: 'exponential', delay: '100ms' },
   });
 
   await metro.start();
   await relay.start();
   await worker.start();
-
-  const reminderDelay = options.reminderDelayMs ?? 60 * 60_000;
 
   async function placeOrder(body: { customerId?: unknown; amountCents?: unknown }): Promise<{ orderId: string }> {
     const customerId = String(body.customerId ?? '');
@@ -61,9 +68,8 @@ export async function startOrders(infra: ShopInfrastructure, options: { logger: 
     await db.transaction().execute(async (trx) => {
       await trx.withSchema(schema).insertInto('orders').values({ id: orderId, customer_id: customerId, amount_cents: amountCents, status: 'placed' }).execute();
       await outbox.publish(trx, OrderPlaced, { orderId, customerId, amountCents }, { aggregateId: orderId });
-      await scheduler.schedule(trx, OrderReminder, { orderId }, { delay: reminderDelay, tags: { orderId } });
     });
-    logger.info({ orderId, customerId }, `order ${orderId} placed for ${customerId} (order row + orders.placed + reminder in one transaction)`);
+    logger.info({ orderId, customerId }, `order ${orderId} placed for ${customerId} (order row + orders.placed in one transaction)`);
     return { orderId };
   }
 
@@ -105,6 +111,7 @@ export async function startOrders(infra: ShopInfrastructure, options: { logger: 
     url,
     relay,
     scheduler,
+    sagas,
     worker,
     async stop() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -112,6 +119,7 @@ export async function startOrders(infra: ShopInfrastructure, options: { logger: 
       await relay.stop();
       await rpc.stop();
       await metro.stop();
+      await sagas.close();
     },
   };
 }
