@@ -59,7 +59,7 @@ function summarise(spans: ReadonlyArray<ReadableSpan>): string[] {
     return (
       `  trace ${traceId}: ${inTrace.length} spans, orders -> ${services.filter((s) => s !== 'orders').join(' -> ') || '(nothing yet)'}, ` +
       `${Math.round(end - ms(request))} ms` +
-      (links > 0 ? `, ${links} linked span(s) elsewhere (the reminder's firing)` : '') +
+      (links > 0 ? `, ${links} linked span(s) elsewhere (its payment timeouts firing)` : '') +
       (failed ? `, FAILED in ${failed.name}: ${failed.status.message ?? ''}` : '')
     );
   });
