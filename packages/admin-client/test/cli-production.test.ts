@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tokenAuth, type AdminServer } from '@metro/admin-trpc';
-import { CLI_BIN, createTestDb, newFailure, recordMany, runCli, serveAdmin } from './support.js';
+import { CLI_BIN, createTestDb, newFailure, recordMany, runCli, serveAdmin, terminalControls as controls } from './support.js';
 
 const TOKENS = { viewer: 'viewer-cli-token-0123456789', operator: 'operator-cli-token-0123456789', admin: 'admin-cli-token-0123456789' } as const;
 let env: Awaited<ReturnType<typeof createTestDb>>;
@@ -19,19 +19,6 @@ const HOSTILE =
 
 function run(role: keyof typeof TOKENS | 'wrong', args: string[]) {
   return runCli(args, { METRO_ADMIN_URL: server.url, METRO_ADMIN_TOKEN: role === 'wrong' ? 'wrong-token-0123456789abc' : TOKENS[role] });
-}
-
-/** Control characters a terminal could act on: C0 but newline and tab, DEL, C1, bidi overrides. */
-function controls(text: string): string[] {
-  return [...text].filter((c) => {
-    const code = c.codePointAt(0)!;
-    return (
-      (code < 0x20 && code !== 0x0a && code !== 0x09) ||
-      (code >= 0x7f && code <= 0x9f) ||
-      (code >= 0x202a && code <= 0x202e) ||
-      (code >= 0x2066 && code <= 0x2069)
-    );
-  });
 }
 
 beforeAll(async () => {

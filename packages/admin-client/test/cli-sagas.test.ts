@@ -10,7 +10,7 @@ import { createMetro, defineCommand, defineEvent, InMemoryTransport, silentLogge
 import { waitFor } from '@metro/test-support';
 import { createSagaRuntime, defineSaga, migrateSagas, type SagaRuntime } from '@metro/saga';
 import { tokenAuth, type AdminServer } from '@metro/admin-trpc';
-import { CLI_BIN, countRows, createTestDb, runCli, serveAdmin } from './support.js';
+import { CLI_BIN, countRows, createTestDb, runCli, serveAdmin, terminalControls as controls } from './support.js';
 
 const TOKENS = { viewer: 'viewer-sagas-cli-token-0123456789', operator: 'operator-sagas-cli-token-0123456789' } as const;
 // Saga data an attacker controls: clear-line, an OSC 52 clipboard write, a C1 CSI, a bidi override.
@@ -53,18 +53,6 @@ let sagas: SagaRuntime;
 function run(role: keyof typeof TOKENS, args: string[]) {
   return runCli(args, { METRO_ADMIN_URL: server.url, METRO_ADMIN_TOKEN: TOKENS[role] });
 }
-
-/** Control characters a terminal could act on: C0 but newline and tab, DEL, C1, bidi overrides. */
-const controls = (text: string): string[] =>
-  [...text].filter((c) => {
-    const code = c.codePointAt(0)!;
-    return (
-      (code < 0x20 && code !== 0x0a && code !== 0x09) ||
-      (code >= 0x7f && code <= 0x9f) ||
-      (code >= 0x202a && code <= 0x202e) ||
-      (code >= 0x2066 && code <= 0x2069)
-    );
-  });
 
 const pendingSchedules = () => countRows(env.db, env.schema, 'scheduled_messages', sql`status = 'pending'`);
 

@@ -115,3 +115,16 @@ export function runCli(args: string[], env: Record<string, string>): Promise<{ c
     });
   });
 }
+
+/** Control characters a terminal could act on, found in `text`: C0 but newline and tab, DEL, C1, bidi overrides. */
+export function terminalControls(text: string): string[] {
+  return [...text].filter((c) => {
+    const code = c.codePointAt(0)!;
+    return (
+      (code < 0x20 && code !== 0x0a && code !== 0x09) ||
+      (code >= 0x7f && code <= 0x9f) ||
+      (code >= 0x202a && code <= 0x202e) ||
+      (code >= 0x2066 && code <= 0x2069)
+    );
+  });
+}

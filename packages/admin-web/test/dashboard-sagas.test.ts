@@ -86,17 +86,19 @@ afterAll(async () => {
   await env?.drop();
 });
 
-/** A new tab signed in with `token`, on the Sagas tab; page errors collected. */
+/**
+ * A new tab opened on `#sagas` with `token` already in its sessionStorage (where the login form
+ * keeps it), so the dashboard starts signed in; page errors collected, confirmations accepted.
+ */
 async function onSagasTab(token: string): Promise<{ page: Page; errors: string[] }> {
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   page.on('dialog', (dialog) => void dialog.accept());
-  await page.goto(server.url);
-  await page.getByTestId('token').fill(token);
-  await page.getByTestId('login').click();
-  await page.locator('a.tab[data-view="sagas"]').click();
+  await page.addInitScript((saved) => sessionStorage.setItem('metro-admin-token', saved), token);
+  await page.goto(`${server.url}/#sagas`);
   await page.getByTestId('sagas-view').waitFor({ timeout: 15_000 });
+  expect(await page.locator('a.tab.active[data-view="sagas"]').textContent()).toBe('Sagas');
   return { page, errors };
 }
 
