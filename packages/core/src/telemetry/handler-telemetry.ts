@@ -1,7 +1,40 @@
 import { SemanticAttributes as A } from './messaging-attributes.js';
+import { handlerAttributeSet } from './metric-attribute-sets.js';
 import { metroMetrics } from './metro-metrics.js';
-import { startMetroSpan } from './metro-span.js';
+import { startMetroSpan, type MetroSpan } from './metro-span.js';
 import { tracingEnabled } from './tracing-switch.js';
+
+/** One handler call being traced and measured: ends its span and records its duration once it settles. */
+class HandlerCall {
+  private readonly startedAt = performance.now();
+  constructor(
+    private readonly span: MetroSpan | undefined,
+    private readonly handler: string,
+    private readonly service: string,
+  ) {}
+
+  end(error: unknown, failed: boolean): void {
+    if (failed) this.span?.fail(error);
+    this.span?.end();
+    metroMetrics()?.handlerDuration.record(
+      (performance.now() - this.startedAt) / 1000,
+      handlerAttributeSet(this.handler, this.service, failed ? 'error' : 'ok'),
+    );
+  }
+
+  settle(pending: Promise<unknown>): Promise<unknown> {
+    return pending.then(
+      (value) => {
+        this.end(undefined, false);
+        return value;
+      },
+      (err: unknown) => {
+        this.end(err, true);
+        throw err;
+      },
+    );
+  }
+}
 
 /**
  * Runs one handler call as an internal span `handler <name>` (child of the delivery's process
@@ -17,35 +50,17 @@ import { tracingEnabled } from './tracing-switch.js';
 export function traceHandler(handler: string, attempt: number, service: string, call: () => Promise<unknown> | undefined): Promise<unknown> | undefined {
   if (!tracingEnabled() && metroMetrics() === undefined) return call();
   const span = startMetroSpan(`handler ${handler}`, { kind: 'internal', attributes: { [A.handler]: handler, [A.attempt]: attempt, [A.service]: service } });
-  const startedAt = performance.now();
-  const end = (error: unknown, failed: boolean): void => {
-    if (failed) span?.fail(error);
-    span?.end();
-    metroMetrics()?.handlerDuration.record((performance.now() - startedAt) / 1000, {
-      [A.handler]: handler,
-      [A.service]: service,
-      [A.outcome]: failed ? 'error' : 'ok',
-    });
-  };
+  const handlerCall = new HandlerCall(span, handler, service);
   let pending: Promise<unknown> | undefined;
   try {
     pending = span ? span.run(call) : call();
   } catch (err) {
-    end(err, true);
+    handlerCall.end(err, true);
     throw err;
   }
   if (pending === undefined) {
-    end(undefined, false);
+    handlerCall.end(undefined, false);
     return undefined;
   }
-  return pending.then(
-    (value) => {
-      end(undefined, false);
-      return value;
-    },
-    (err: unknown) => {
-      end(err, true);
-      throw err;
-    },
-  );
+  return handlerCall.settle(pending);
 }

@@ -45,17 +45,24 @@ export function messagingSpanName(hop: Pick<MessagingHop, 'operation' | 'destina
  * ```
  */
 export function messagingAttributes(hop: MessagingHop): TelemetryAttributes {
-  return {
-    [A.messagingSystem]: hop.system || undefined,
-    [A.operationName]: hop.operation,
-    [A.operationType]: OPERATION_TYPE[hop.operation],
-    [A.destinationName]: hop.destination,
-    [A.routingKey]: hop.routingKey,
-    [A.messageId]: hop.messageId,
-    [A.conversationId]: hop.conversationId,
-    [A.subscriptionName]: hop.subscription,
-    [A.bodySize]: hop.bodySize,
-  };
+  return writeMessagingAttributes({}, hop);
+}
+
+/**
+ * Writes a hop's span attributes into `out`, leaving out the missing ones (so the span needs no
+ * cleaned copy): one object per span, the caller's extra keys added to the same one.
+ */
+export function writeMessagingAttributes(out: Record<string, string | number | boolean>, hop: MessagingHop): Record<string, string | number | boolean> {
+  if (hop.system) out[A.messagingSystem] = hop.system;
+  out[A.operationName] = hop.operation;
+  out[A.operationType] = OPERATION_TYPE[hop.operation];
+  out[A.destinationName] = hop.destination;
+  if (hop.routingKey !== undefined) out[A.routingKey] = hop.routingKey;
+  if (hop.messageId !== undefined) out[A.messageId] = hop.messageId;
+  if (hop.conversationId !== undefined) out[A.conversationId] = hop.conversationId;
+  if (hop.subscription !== undefined) out[A.subscriptionName] = hop.subscription;
+  if (hop.bodySize !== undefined) out[A.bodySize] = hop.bodySize;
+  return out;
 }
 
 /**

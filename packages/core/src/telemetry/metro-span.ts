@@ -1,7 +1,15 @@
-import type { Attributes, Context, Link, Span, SpanContext } from '@opentelemetry/api';
+import type { Attributes, Context, Link, Span, SpanContext, Tracer } from '@opentelemetry/api';
 import type { HeaderValue } from '../transport.js';
 import { otelApi } from './otel-api.js';
-import { extractTraceContext, formatTraceparent, injectTraceContext, parseTraceparent, type TraceCarrier } from './trace-headers.js';
+import {
+  extractTraceContext,
+  formatTraceparent,
+  hasGlobalPropagator,
+  injectTraceContext,
+  parseTraceparent,
+  TraceHeaders,
+  type TraceCarrier,
+} from './trace-headers.js';
 import { tracingEnabled } from './tracing-switch.js';
 
 /** Attribute values Metro sets on spans and metrics; `undefined` ones are left out. */
@@ -50,14 +58,47 @@ export interface MetroSpan {
   inject(headers: Record<string, HeaderValue>): void;
 }
 
+const NO_ATTRIBUTES: Attributes = Object.freeze({});
+
+/**
+ * The attributes without their `undefined` values. Returns the object itself when it has none
+ * (Metro's hooks build theirs that way, and the SDK copies what it is given): no copy per span.
+ */
 function cleanAttributes(attributes: TelemetryAttributes | undefined): Attributes {
+  if (attributes === undefined) return NO_ATTRIBUTES;
+  let clean = true;
+  for (const key in attributes) {
+    if (attributes[key] === undefined) {
+      clean = false;
+      break;
+    }
+  }
+  if (clean) return attributes as Attributes;
   const out: Attributes = {};
-  if (attributes === undefined) return out;
   for (const key in attributes) {
     const value = attributes[key];
     if (value !== undefined) out[key] = value;
   }
   return out;
+}
+
+let tracerProvider: unknown;
+const tracers = new Map<string, Tracer>();
+
+/** The tracer of a scope, kept per registered provider (the api's `getTracer` builds a proxy lookup and a key per call). */
+function tracerOf(scope: string): Tracer {
+  const api = otelApi()!;
+  const provider = api.trace.getTracerProvider();
+  if (provider !== tracerProvider) {
+    tracerProvider = provider;
+    tracers.clear();
+  }
+  let tracer = tracers.get(scope);
+  if (tracer === undefined) {
+    tracer = api.trace.getTracer(scope);
+    tracers.set(scope, tracer);
+  }
+  return tracer;
 }
 
 function linksOf(traceparents: ReadonlyArray<string | null | undefined> | undefined): Link[] | undefined {
@@ -73,6 +114,7 @@ function linksOf(traceparents: ReadonlyArray<string | null | undefined> | undefi
 class OpenSpan implements MetroSpan {
   private ended = false;
   private readonly spanContext: SpanContext;
+  private formatted: string | undefined;
   constructor(
     private readonly span: Span,
     private readonly context: Context,
@@ -88,7 +130,7 @@ class OpenSpan implements MetroSpan {
     return this.spanContext.spanId;
   }
   get traceparent(): string {
-    return formatTraceparent(this.spanContext);
+    return (this.formatted ??= formatTraceparent(this.spanContext));
   }
   setAttributes(attributes: TelemetryAttributes): void {
     this.span.setAttributes(cleanAttributes(attributes));
@@ -109,7 +151,11 @@ class OpenSpan implements MetroSpan {
     return otelApi()!.context.with(this.context, fn);
   }
   inject(headers: Record<string, HeaderValue>): void {
-    injectTraceContext(headers, this.context);
+    // A recording span has a valid context: without a propagator, its traceparent is written as is.
+    if (!this.span.isRecording() || hasGlobalPropagator()) return injectTraceContext(headers, this.context);
+    headers[TraceHeaders.traceparent] = this.traceparent;
+    const state = this.spanContext.traceState?.serialize();
+    if (state) headers[TraceHeaders.tracestate] = state;
   }
 }
 
@@ -172,13 +218,10 @@ export function startMetroSpan(name: string, options: MetroSpanOptions): MetroSp
     }
   }
   const parent = parentContext(options.parent);
-  const tracer = api.trace.getTracer(options.scope ?? '@metro/core');
   const links = linksOf(options.links);
-  const span = tracer.startSpan(
-    name,
-    { kind: KIND_NUMBER[options.kind], attributes: cleanAttributes(options.attributes), ...(links !== undefined ? { links } : {}) },
-    parent,
-  );
+  const attributes = cleanAttributes(options.attributes);
+  const kind = KIND_NUMBER[options.kind];
+  const span = tracerOf(options.scope ?? '@metro/core').startSpan(name, links !== undefined ? { kind, attributes, links } : { kind, attributes }, parent);
   return new OpenSpan(span, api.trace.setSpan(parent, span), true);
 }
 
@@ -213,6 +256,8 @@ export function activeTraceparent(): string | undefined {
   return span !== undefined && api.isSpanContextValid(span) ? formatTraceparent(span) : undefined;
 }
 
+let SUPPRESS_TRACING: symbol | undefined;
+
 /**
  * Runs `fn` with OpenTelemetry tracing suppressed (the SDK's suppress-tracing context flag), so an
  * auto-instrumentation of the client library underneath (`@opentelemetry/instrumentation-amqplib`)
@@ -227,6 +272,8 @@ export function withoutLibraryInstrumentation<T>(fn: () => T): T {
   if (!tracingEnabled()) return fn();
   const api = otelApi()!;
   // The key the SDK's suppressTracing() sets: context keys are Symbol.for(description), shared by every copy.
-  const suppressed = api.context.active().setValue(api.createContextKey('OpenTelemetry SDK Context Key SUPPRESS_TRACING'), true);
-  return api.context.with(suppressed, fn);
+  SUPPRESS_TRACING ??= api.createContextKey('OpenTelemetry SDK Context Key SUPPRESS_TRACING');
+  const active = api.context.active();
+  if (active.getValue(SUPPRESS_TRACING) === true) return fn();
+  return api.context.with(active.setValue(SUPPRESS_TRACING, true), fn);
 }

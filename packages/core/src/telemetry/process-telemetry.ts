@@ -3,7 +3,8 @@ import type { Delivery } from '../transport.js';
 import { SemanticAttributes as A } from './messaging-attributes.js';
 import { metroMetrics } from './metro-metrics.js';
 import { startMetroSpan, type MetroSpan } from './metro-span.js';
-import { messagingAttributes, messagingSpanName, metricAttributes, type MessagingHop } from './messaging-spans.js';
+import { messagingSpanName, writeMessagingAttributes, type MessagingHop } from './messaging-spans.js';
+import { metricAttributeSet } from './metric-attribute-sets.js';
 import { TraceHeaders } from './trace-headers.js';
 import { tracingEnabled } from './tracing-switch.js';
 
@@ -16,6 +17,12 @@ export interface ProcessTelemetry {
   readonly hop: MessagingHop;
   readonly startedAt: number;
 }
+
+const OUTCOME_ATTRIBUTES: Record<ProcessOutcome, Readonly<Record<string, string>>> = {
+  ok: Object.freeze({ [A.outcome]: 'ok' }),
+  failed: Object.freeze({ [A.outcome]: 'failed' }),
+  requeued: Object.freeze({ [A.outcome]: 'requeued' }),
+};
 
 /**
  * Opens the `process <topic>` consumer span of a delivery: child of the trace context its headers
@@ -48,9 +55,9 @@ export function beginProcess(system: string, service: string, delivery: Delivery
     ? startMetroSpan(messagingSpanName(hop), {
         kind: 'consumer',
         parent: { headers: delivery.headers, traceparent: envelope.traceparent },
-        links: [typeof link === 'string' ? link : undefined],
+        ...(typeof link === 'string' ? { links: [link] } : {}),
         adoptDeliverySpan: true,
-        attributes: { ...messagingAttributes(hop), [A.attempt]: attempt, [A.service]: service },
+        attributes: writeMessagingAttributes({ [A.attempt]: attempt, [A.service]: service }, hop),
       })
     : undefined;
   return { span, hop, startedAt: performance.now() };
@@ -69,13 +76,14 @@ export function endProcess(telemetry: ProcessTelemetry | undefined, outcome: Pro
   if (telemetry === undefined) return;
   const { span } = telemetry;
   if (span !== undefined) {
-    span.setAttributes({ [A.outcome]: outcome });
+    span.setAttributes(OUTCOME_ATTRIBUTES[outcome]);
     if (outcome === 'failed') span.fail(new Error('a handler failed (see its span)'));
     span.end();
   }
   const metrics = metroMetrics();
   if (metrics === undefined) return;
-  const attributes = { ...metricAttributes(telemetry.hop), [A.subscriptionName]: telemetry.hop.subscription ?? '', [A.outcome]: outcome };
+  const { hop } = telemetry;
+  const attributes = metricAttributeSet(hop.system, hop.operation, hop.destination, hop.subscription ?? '', outcome);
   metrics.consumed.add(1, attributes);
   metrics.processDuration.record((performance.now() - telemetry.startedAt) / 1000, attributes);
 }
@@ -90,11 +98,5 @@ export function endProcess(telemetry: ProcessTelemetry | undefined, outcome: Pro
  * ```
  */
 export function countUndispatched(system: string, delivery: Delivery): void {
-  metroMetrics()?.consumed.add(1, {
-    [A.messagingSystem]: system,
-    [A.operationName]: 'process',
-    [A.destinationName]: delivery.topic ?? delivery.queue,
-    [A.subscriptionName]: delivery.queue,
-    [A.outcome]: 'failed',
-  });
+  metroMetrics()?.consumed.add(1, metricAttributeSet(system, 'process', delivery.topic ?? delivery.queue, delivery.queue, 'failed'));
 }

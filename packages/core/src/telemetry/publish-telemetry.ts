@@ -1,9 +1,9 @@
 import type { Envelope } from '../envelope.js';
 import type { HeaderValue } from '../transport.js';
-import { SemanticAttributes as A } from './messaging-attributes.js';
 import { metroMetrics } from './metro-metrics.js';
 import { startMetroSpan, type MetroSpan } from './metro-span.js';
-import { messagingAttributes, messagingSpanName, metricAttributes, type MessagingHop } from './messaging-spans.js';
+import { messagingSpanName, writeMessagingAttributes, type MessagingHop } from './messaging-spans.js';
+import { metricAttributeSet } from './metric-attribute-sets.js';
 import { tracingEnabled } from './tracing-switch.js';
 
 /** One publish being traced and measured (see {@link beginPublish}). */
@@ -42,8 +42,9 @@ export function beginPublish(system: string | undefined, envelope: Envelope, opt
     conversationId: envelope.correlationid,
   };
   const headers: Record<string, HeaderValue> = {};
-  const attributes = messagingAttributes(hop);
-  const span = tracing ? startMetroSpan(messagingSpanName(hop), { kind: 'producer', attributes, ...(scope !== undefined ? { scope } : {}) }) : undefined;
+  const span = tracing
+    ? startMetroSpan(messagingSpanName(hop), { kind: 'producer', attributes: writeMessagingAttributes({}, hop), ...(scope !== undefined ? { scope } : {}) })
+    : undefined;
   if (span !== undefined) {
     span.inject(headers);
     (envelope as { traceparent?: string }).traceparent = span.traceparent;
@@ -66,7 +67,8 @@ export function endPublish(telemetry: PublishTelemetry | undefined, error?: unkn
   telemetry.span?.end();
   const metrics = metroMetrics();
   if (metrics === undefined || telemetry.hop.operation === 'create') return;
-  const attributes = { ...metricAttributes(telemetry.hop), [A.outcome]: error === undefined ? 'ok' : 'error' };
+  const { hop } = telemetry;
+  const attributes = metricAttributeSet(hop.system, hop.operation, hop.destination, undefined, error === undefined ? 'ok' : 'error');
   metrics.sent.add(1, attributes);
   metrics.publishDuration.record((performance.now() - telemetry.startedAt) / 1000, attributes);
 }

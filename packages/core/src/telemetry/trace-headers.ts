@@ -60,7 +60,7 @@ function headerString(headers: Readonly<Record<string, unknown>> | undefined, na
 }
 
 /** True when the application registered a propagator (NodeSDK registers W3C trace context and baggage). */
-function hasGlobalPropagator(): boolean {
+export function hasGlobalPropagator(): boolean {
   return otelApi()!.propagation.fields().length > 0;
 }
 
