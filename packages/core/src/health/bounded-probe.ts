@@ -24,11 +24,13 @@ export interface BoundedProbe<T> {
  * ```
  */
 export function createBoundedProbe<T>(check: () => Promise<T>, timeoutMs: number): BoundedProbe<T> {
-  let inFlight: { promise: Promise<ProbeOutcome<T>>; started: number } | undefined;
+  let inFlight: { promise: Promise<ProbeOutcome<T>>; started: number; timedOut: boolean } | undefined;
   return {
     async run() {
       // Join a check still within its time; one past it was reported as timed out: start afresh (a hung one must not hold the probe forever).
-      if (inFlight === undefined || performance.now() - inFlight.started >= timeoutMs) {
+      // (A timer may fire a fraction of a millisecond before performance.now() says the time is up: the flag
+      // set when a run timed out decides, not the clock alone.)
+      if (inFlight === undefined || inFlight.timedOut || performance.now() - inFlight.started >= timeoutMs) {
         const started = performance.now();
         let checking: Promise<T>;
         try {
@@ -44,16 +46,17 @@ export function createBoundedProbe<T>(check: () => Promise<T>, timeoutMs: number
           .finally(() => {
             if (inFlight?.promise === promise) inFlight = undefined;
           });
-        inFlight = { promise, started };
+        inFlight = { promise, started, timedOut: false };
       }
-      const { promise, started } = inFlight;
+      const current = inFlight;
+      const { promise, started } = current;
       let timer: NodeJS.Timeout | undefined;
       const left = Math.max(0, timeoutMs - (performance.now() - started));
       const timeout = new Promise<ProbeOutcome<T>>((resolve) => {
-        timer = setTimeout(
-          () => resolve({ ok: false, timedOut: true, error: `no answer within ${timeoutMs} ms`, ms: Math.round(performance.now() - started) }),
-          left,
-        );
+        timer = setTimeout(() => {
+          current.timedOut = true;
+          resolve({ ok: false, timedOut: true, error: `no answer within ${timeoutMs} ms`, ms: Math.round(performance.now() - started) });
+        }, left);
       });
       try {
         return await Promise.race([promise, timeout]);
