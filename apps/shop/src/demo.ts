@@ -15,7 +15,7 @@ const telemetry = startDemoTelemetry();
 console.log(
   `Metro shop demo: orders (an order saga) -> billing -> notifications, ${amqpUrl || databaseUrl ? 'on RabbitMQ + PostgreSQL' : 'embedded (in-memory transport + PGlite)'}\n`,
 );
-const shop = await startShop({ amqpUrl, databaseUrl, print: true, reminderDelayMs: 1500 });
+const shop = await startShop({ amqpUrl, databaseUrl, print: true, reminderDelayMs: 4000 });
 console.log(`\n1. services up (${shop.infra.mode}); orders HTTP at ${shop.orders.url}\n`);
 
 const placed = await placeDemoOrders(shop);

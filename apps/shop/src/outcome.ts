@@ -90,7 +90,9 @@ export function summarise(shop: Shop, placed: ReadonlyArray<PlacedOrder>, o: Sho
   lines.push(
     `  orders placed: ${o.orders.length}, paid: ${count('paid')}, cancelled: ${count('cancelled')}, open: ${o.orders.length - count('paid') - count('cancelled')}`,
   );
-  lines.push(`  customers.get RPC calls made by billing's batched loader: ${shop.billing.customerCalls()} (${placed.length} orders; the unpaid one is looked up on each attempt)`);
+  lines.push(
+    `  customers.get RPC calls made by billing's batched loader: ${shop.billing.customerCalls()} (${placed.length} orders; the unpaid one is looked up on each attempt)`,
+  );
   lines.push('  order sagas (one per order; each transition committed with its order row, SMS and timeout):');
   for (const s of o.sagas) lines.push(`    - ${s.key} ${s.status} at version ${s.version}: ${s.history.join(' -> ')}`);
   lines.push(`  payment timeouts cancelled when the saga completed first: ${o.timeoutsCancelled}; fired (reminder, then cancellation): ${o.timeoutsFired}`);

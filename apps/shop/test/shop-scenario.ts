@@ -2,7 +2,12 @@ import { expect } from 'vitest';
 import { placeDemoOrders, summarise, waitForOutcome } from '../src/outcome.js';
 import type { Shop } from '../src/shop.js';
 
-/** The demo's story, asserted: what `pnpm demo` prints, checked outcome by outcome. */
+/**
+ * The demo's story, asserted: what `pnpm demo` prints, checked outcome by outcome. Start the shop
+ * with a payment timeout (`reminderDelayMs`) well above the paid path's latency (placed -> relay ->
+ * saga -> relay -> billing -> paid -> saga, 1-2 s embedded on the loaded shared machine), or a paid
+ * order gets a reminder first: 4-5 s here.
+ */
 export async function playShopScenario(shop: Shop): Promise<void> {
   const placed = await placeDemoOrders(shop);
   expect(new Set(placed.map((p) => p.correlationId)).size).toBe(4);

@@ -10,7 +10,7 @@ afterAll(async () => {
 
 describe('shop, embedded (in-memory transport + PGlite)', () => {
   it('places four orders: two paid, one declined and cancelled, one reminded then cancelled by its saga', async () => {
-    shop = await startShop({ reminderDelayMs: 3000 });
+    shop = await startShop({ reminderDelayMs: 5000 });
     await playShopScenario(shop);
   });
 });

@@ -19,7 +19,7 @@ afterAll(async () => {
 
 describe('shop on RabbitMQ + PostgreSQL', () => {
   it('places four orders: two paid, one declined and cancelled, one reminded then cancelled by its saga; the admin API sees the failure and the sagas', async () => {
-    shop = await startShop({ amqpUrl: AMQP_URL, databaseUrl: DATABASE_URL, schema, prefix, reminderDelayMs: 3000 });
+    shop = await startShop({ amqpUrl: AMQP_URL, databaseUrl: DATABASE_URL, schema, prefix, reminderDelayMs: 5000 });
     await playShopScenario(shop);
 
     // The orders service answers Kubernetes' probes with its bus, relay and scheduler worker.
