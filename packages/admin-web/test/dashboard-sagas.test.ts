@@ -31,7 +31,7 @@ const byRef: StandardSchemaV1<{ ref: string; card?: string; step?: string }> = {
 const Booked = defineEvent({ topic: 'web_sagas', type: 'booked', schema: byRef });
 const Picked = defineEvent({ topic: 'web_sagas', type: 'picked', schema: byRef });
 const CarrierLate = defineCommand({ service: 'web-sagas', type: 'carrier-late', schema: byRef });
-const shipment = defineSaga({ name: 'shipment', state: byRef, currentState: (s) => s.step ?? null })
+const shipment = defineSaga({ name: 'shipment', state: byRef, currentState: (s) => s.step ?? 'booked' })
   .startedBy(Booked, { key: (m) => m.ref }, async (m, state, ctx) => {
     await ctx.requestTimeout(CarrierLate, { ref: m.ref }, { delay: '2h' });
     return state ?? { ref: m.ref, card: `secret-${m.ref}`, step: 'booked' };
