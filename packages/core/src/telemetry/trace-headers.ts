@@ -22,7 +22,9 @@ export interface TraceCarrier {
   readonly traceparent?: string | null | undefined;
 }
 
-const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+const TRACEPARENT = /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+const ZERO_TRACE_ID = '0'.repeat(32);
+const ZERO_SPAN_ID = '0'.repeat(16);
 
 /**
  * Reads a W3C `traceparent` (version 00) into a remote span context, or `undefined` when it is
@@ -35,11 +37,13 @@ const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
  */
 export function parseTraceparent(value: unknown): SpanContext | undefined {
   if (typeof value !== 'string') return undefined;
-  const match = TRACEPARENT.exec(value.trim());
-  if (!match) return undefined;
-  const [, traceId, spanId, flags] = match as unknown as [string, string, string, string];
-  if (/^0+$/.test(traceId) || /^0+$/.test(spanId)) return undefined;
-  return { traceId, spanId, traceFlags: Number.parseInt(flags, 16), isRemote: true };
+  const text = value.length === 55 ? value : value.trim();
+  if (!TRACEPARENT.test(text)) return undefined;
+  // Fixed offsets of `00-<32 hex>-<16 hex>-<2 hex>`: no match array, no second and third regex.
+  const traceId = text.slice(3, 35);
+  const spanId = text.slice(36, 52);
+  if (traceId === ZERO_TRACE_ID || spanId === ZERO_SPAN_ID) return undefined;
+  return { traceId, spanId, traceFlags: Number.parseInt(text.slice(53, 55), 16), isRemote: true };
 }
 
 /**
