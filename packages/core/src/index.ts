@@ -69,12 +69,6 @@ export { InMemoryDeferredStore, memoryDeferredStore } from './memory/in-memory-d
 export { InMemoryInbox, memoryInbox } from './memory/in-memory-inbox.js';
 export { InMemoryOutbox, MemoryTransaction, memoryOutbox } from './memory/in-memory-outbox.js';
 export type { InMemoryOutboxOptions } from './memory/in-memory-outbox.js';
-// Internal (each marked @internal): exported for Metro's own tests, not supported API; they may
-// change in any release. No other Metro package imports them.
-export { Router } from './dispatch/router.js';
-export { createDispatcher } from './dispatch/dispatcher.js';
-export type { Dispatcher, DispatcherOptions } from './dispatch/dispatcher.js';
-export type { HandlerEntry } from './dispatch/handler-entry.js';
 // Health checks: metro.health(), combineHealth, the /livez and /readyz handler, and the parts other packages build theirs from.
 export type { HealthStatus, HealthValue, HealthCheck, HealthReport, HealthProbe, HealthOptions, HealthSource } from './health/health-report.js';
 export { healthReport, worstStatus } from './health/health-report.js';
@@ -87,4 +81,11 @@ export type { AgeThresholds, ResolvedAgeThresholds, AgeCheckText } from './healt
 export { createBoundedProbe } from './health/bounded-probe.js';
 export type { BoundedProbe, ProbeOutcome } from './health/bounded-probe.js';
 export type { BusState } from './health/bus-health.js';
-export * from './telemetry/index.js';
+// Internal (each marked @internal): exported for Metro's own tests, not supported API; they may
+// change in any release. No other Metro package imports them.
+export { Router } from './dispatch/router.js';
+export { createDispatcher } from './dispatch/dispatcher.js';
+export type { Dispatcher, DispatcherOptions } from './dispatch/dispatcher.js';
+export type { HandlerEntry } from './dispatch/handler-entry.js';
+// OpenTelemetry: `@metro/core/telemetry` (a subpath of its own, so that these declarations, which name
+// @opentelemetry/api's types, reach only a program that imports them: the api is an optional peer).

@@ -84,7 +84,7 @@ describe('the dispatch step with synthetic deliveries', () => {
     await metro.stop();
   });
 
-  it('a delivery past its queue\'s delivery limit is recorded as a delivery-limit failure and acked, no handler runs', async () => {
+  it("a delivery past its queue's delivery limit is recorded as a delivery-limit failure and acked, no handler runs", async () => {
     const metro = createMetro({ service: 'svc', logger: silentLogger, transport: new InMemoryTransport({ logger: silentLogger }) });
     let ran = 0;
     metro.on(OrderPlaced, () => void ran++);

@@ -1,4 +1,5 @@
-import { metroMetrics, SemanticAttributes as A, startMetroSpan, tracingEnabled, type HeaderValue, type MetroSpan } from '@metro/core';
+import { type HeaderValue } from '@metro/core';
+import { metroMetrics, SemanticAttributes as A, startMetroSpan, tracingEnabled, type MetroSpan } from '@metro/core/telemetry';
 
 /** One RPC call or request being traced and measured (see {@link beginRpcCall}, {@link beginRpcServe}). */
 export interface RpcTelemetry {

@@ -1,4 +1,5 @@
-import { metroMetrics, startMetroSpan, TraceHeaders, type HeaderValue } from '@metro/core';
+import { type HeaderValue } from '@metro/core';
+import { metroMetrics, startMetroSpan, TraceHeaders } from '@metro/core/telemetry';
 
 /**
  * The headers a schedule's message is enqueued with when it fires, and its telemetry: records

@@ -1,4 +1,5 @@
-import { createEnvelope, describeDefinition, startMetroSpan, unroutablePolicyOf, uuidv7, type Codec, type Envelope, type HeaderValue } from '@metro/core';
+import { createEnvelope, describeDefinition, unroutablePolicyOf, uuidv7, type Codec, type Envelope, type HeaderValue } from '@metro/core';
+import { startMetroSpan } from '@metro/core/telemetry';
 import { sql } from 'kysely';
 import type { AnyDatabase } from './any-database.js';
 import { InvalidScheduleError } from './errors.js';

@@ -1,5 +1,6 @@
 import type { Channel, ChannelModel, ConfirmChannel, Message } from 'amqplib';
-import { PublishError, UnroutableError, withoutLibraryInstrumentation, type Logger } from '@metro/core';
+import { PublishError, UnroutableError, type Logger } from '@metro/core';
+import { withoutLibraryInstrumentation } from '@metro/core/telemetry';
 import type { PublishMode } from './publish-mode.js';
 import { publishTimeoutError } from './publish-timeout.js';
 import { describeOf, publishOptions, type RawPublish } from './raw-publish.js';

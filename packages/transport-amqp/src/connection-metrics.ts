@@ -1,4 +1,4 @@
-import { metroMetrics, observeGauge, SemanticAttributes } from '@metro/core';
+import { metroMetrics, observeGauge, SemanticAttributes } from '@metro/core/telemetry';
 
 /** The attributes of a connection's metrics: RabbitMQ, and whether it is the publishing or the consuming connection. */
 function connectionAttributes(role: 'publish' | 'consume'): Record<string, string> {

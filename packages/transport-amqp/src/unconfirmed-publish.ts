@@ -1,5 +1,6 @@
 import type { Channel } from 'amqplib';
-import { withoutLibraryInstrumentation, type Logger } from '@metro/core';
+import { type Logger } from '@metro/core';
+import { withoutLibraryInstrumentation } from '@metro/core/telemetry';
 import { publishOptions, type RawPublish } from './raw-publish.js';
 
 const WRITTEN: Promise<void> = Promise.resolve();

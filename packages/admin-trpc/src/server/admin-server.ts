@@ -5,7 +5,7 @@ import { isApiPath, type ApiSettings } from './api-settings.js';
 import { createHttpApi } from './http-api.js';
 import { DEFAULT_MAX_BODY_BYTES, sendError } from './http-guard.js';
 import { SignInThrottle, type SignInThrottleOptions } from './sign-in-throttle.js';
-import { resolveLimits, type WebSocketLimits } from './socket-registry.js';
+import { resolveLimits, type WebSocketLimits } from './websocket-limits.js';
 import { checkStaticDir, serveStatic } from './static-files.js';
 import { attachWebSocketApi } from './websocket-api.js';
 

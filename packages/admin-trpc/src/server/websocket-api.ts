@@ -8,7 +8,8 @@ import type { Principal } from '../auth/roles.js';
 import { isApiPath, type ApiSettings } from './api-settings.js';
 import { originAllowed } from './http-guard.js';
 import { signIn, type Credentials } from './sign-in.js';
-import { SocketRegistry, type ResolvedWebSocketLimits } from './socket-registry.js';
+import { SocketRegistry } from './socket-registry.js';
+import type { ResolvedWebSocketLimits } from './websocket-limits.js';
 
 /** What the upgrade of a socket established: its credentials, and the principal of an `Authorization` header. */
 interface Upgrade {

@@ -2,9 +2,11 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { createMetro, InMemoryTransport, silentLogger, tracingEnabled, metroMetrics } from '../../src/index.js';
+import { createMetro, InMemoryTransport, silentLogger } from '../../src/index.js';
+import { tracingEnabled, metroMetrics } from '../../src/telemetry/index.js';
 import { OrderPlaced, waitUntil } from '../helpers.js';
 
+const telemetryDist = fileURLToPath(new URL('../../dist/telemetry/index.js', import.meta.url));
 const dist = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
 
 // A child process where `@opentelemetry/api` cannot be resolved (as for a user who did not
@@ -17,6 +19,7 @@ Module._resolveFilename = function (request, ...rest) {
   return resolve.call(this, request, ...rest);
 };
 const core = require(${JSON.stringify(dist)});
+const telemetry = require(${JSON.stringify(telemetryDist)});
 const { z } = require('zod');
 const Ping = core.defineEvent({ topic: 'pings', type: 'ping', schema: z.object({ n: z.number() }) });
 const metro = core.createMetro({ service: 'no-otel', transport: new core.InMemoryTransport({ logger: core.silentLogger }), logger: core.silentLogger });
@@ -29,7 +32,7 @@ metro.on(Ping, (p, ctx) => { got += p.n; headers.push(Object.keys(ctx.envelope).
   while (got === 0) await new Promise((r) => setTimeout(r, 5));
   await metro.stop();
   const apiBlocked = (() => { try { require('@opentelemetry/api'); return false; } catch { return true; } })();
-  console.log(JSON.stringify({ apiBlocked, got, tracing: core.tracingEnabled(), metrics: core.metroMetrics() === undefined, traceparentInEnvelope: headers[0] }));
+  console.log(JSON.stringify({ apiBlocked, got, tracing: telemetry.tracingEnabled(), metrics: telemetry.metroMetrics() === undefined, traceparentInEnvelope: headers[0] }));
 })().catch((err) => { console.error(err); process.exit(1); });
 `;
 

@@ -1,11 +1,7 @@
 import type { Kysely } from 'kysely';
 import {
   aggregateEnvelopeCodec,
-  beginPublish,
   createEnvelope,
-  endPublish,
-  injectActiveTraceContext,
-  withTraceHeaders,
   currentCorrelation,
   destinationOf,
   jsonEnvelopeCodec,
@@ -23,6 +19,7 @@ import {
   type UnroutablePolicy,
   unroutablePolicyOf,
 } from '@metro/core';
+import { beginPublish, endPublish, injectActiveTraceContext, withTraceHeaders } from '@metro/core/telemetry';
 import type { Executor } from '../database/executor.js';
 import { insertOutboxRows, type OutboxRowInput } from './outbox-rows.js';
 import { schemaName } from '../identifiers.js';

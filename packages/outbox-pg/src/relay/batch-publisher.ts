@@ -1,4 +1,5 @@
-import { beginStoredPublish, isUnroutable, messagingSystemOf, type Transport, type UnroutableEvents } from '@metro/core';
+import { isUnroutable, type Transport, type UnroutableEvents } from '@metro/core';
+import { beginStoredPublish, messagingSystemOf } from '@metro/core/telemetry';
 import { relayed, relayFailed } from './relay-telemetry.js';
 import type { ClaimedRow } from './outbox-claim.js';
 

@@ -1,4 +1,5 @@
-import { endPublish, metroMetrics, observeGauge, SemanticAttributes, type OutgoingMessage, type PublishTelemetry } from '@metro/core';
+import { type OutgoingMessage } from '@metro/core';
+import { endPublish, metroMetrics, observeGauge, SemanticAttributes, type PublishTelemetry } from '@metro/core/telemetry';
 import { sql, type Kysely } from 'kysely';
 
 /**

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
   currentCorrelation,
-  messagingSystemOf,
   isThenable,
   validateNow,
   RequestTimeoutError,
@@ -11,6 +10,7 @@ import {
   type ReplyMessage,
   type Transport,
 } from '@metro/core';
+import { messagingSystemOf } from '@metro/core/telemetry';
 import { NoResponderError, RemoteError, RpcTimeoutError } from '../errors.js';
 import type { AnyProcedure, ProcedureInput, ProcedureOutput } from '../procedure/procedure.js';
 import { rpcWireFormat } from '../wire-formats.js';

@@ -1,14 +1,5 @@
-import {
-  CORRELATION_HEADER,
-  currentCorrelation,
-  injectActiveTraceContext,
-  parseJsonSafely,
-  defaultLogger,
-  toMilliseconds,
-  uuidv7,
-  type Duration,
-  type Logger,
-} from '@metro/core';
+import { CORRELATION_HEADER, currentCorrelation, parseJsonSafely, defaultLogger, toMilliseconds, uuidv7, type Duration, type Logger } from '@metro/core';
+import { injectActiveTraceContext } from '@metro/core/telemetry';
 import { HttpError, HttpNetworkError, HttpTimeoutError } from './http-error.js';
 import { TokenSource, type RestAuth } from './rest-auth.js';
 

@@ -1,7 +1,6 @@
 import {
   childLogger,
   isThenable,
-  messagingSystemOf,
   runWithCorrelation,
   validateNow,
   type Consumer,
@@ -10,6 +9,7 @@ import {
   type Logger,
   type Transport,
 } from '@metro/core';
+import { messagingSystemOf } from '@metro/core/telemetry';
 import type { ProcedureHandler } from '../procedure/procedure-context.js';
 import type { AnyProcedure, ProcedureParsedInput } from '../procedure/procedure.js';
 import { rpcWireFormat } from '../wire-formats.js';

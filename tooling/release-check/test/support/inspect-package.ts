@@ -122,10 +122,16 @@ export function inspectPackage(dir: string, packedVersions: ReadonlyMap<string, 
     if (mapUrl && !mapUrl.startsWith('data:') && !has.has(posix.normalize(posix.join(posix.dirname(file), mapUrl)))) {
       problems.push(`${file} refers to missing source map ${mapUrl}`);
     }
-    for (const match of text.matchAll(RELATIVE_IMPORT)) {
+    // Imports in code only: a TSDoc example's `import ... from './app-module.js'` is prose.
+    for (const match of withoutBlockComments(text).matchAll(RELATIVE_IMPORT)) {
       const specifier = match[1]!;
       if (!importTarget(file, specifier).some((candidate) => has.has(candidate))) problems.push(`${file} imports missing ${specifier}`);
     }
   }
   return problems;
+}
+
+/** The text with its block comments (TSDoc included) blanked out, so their examples are not taken for imports. */
+function withoutBlockComments(text: string): string {
+  return text.replace(/\/\*[\s\S]*?\*\//g, '');
 }
