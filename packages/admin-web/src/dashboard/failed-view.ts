@@ -8,7 +8,7 @@ type Filter = {
   type?: string;
   service?: string;
   status?: 'failed' | 'retried' | 'resolved' | 'deleted';
-  reason?: 'handler' | 'decode' | 'validation' | 'expired' | 'no-handler' | 'oversized';
+  reason?: 'handler' | 'decode' | 'validation' | 'expired' | 'no-handler' | 'oversized' | 'delivery-limit';
 };
 
 /** The failed-messages view: filters, search, live table, selection, bulk actions, detail panel. */
@@ -44,7 +44,7 @@ export class FailedView {
       'select',
       {},
       h('option', { value: '' }, 'Any reason'),
-      ...['handler', 'decode', 'validation', 'expired', 'no-handler', 'oversized'].map((s) => h('option', { value: s }, s)),
+      ...['handler', 'decode', 'validation', 'expired', 'no-handler', 'oversized', 'delivery-limit'].map((s) => h('option', { value: s }, s)),
     );
     const apply = () => {
       this.#filter = {
