@@ -38,12 +38,41 @@ export async function createEnvelope<D extends MessageDefinition>(
   payload: PayloadInput<D>,
   options: EnvelopeOptions & { source: string; now?: number },
 ): Promise<Envelope<Payload<D>>> {
+  return buildEnvelope(definition, payload, options, options.source);
+}
+
+/**
+ * {@link createEnvelope} without a promise when the schema is synchronous (the bus's publish hot
+ * path): returns the envelope, or a promise of it when the schema validates asynchronously.
+ * `source` is separate from the options so a publish does not copy its options to add it.
+ *
+ * @example
+ * ```ts
+ * const built = buildEnvelope(OrderPlaced, { orderId: '1' }, {}, 'orders');
+ * const envelope = isThenable(built) ? await built : built;
+ * ```
+ */
+export function buildEnvelope<D extends MessageDefinition>(
+  definition: D,
+  payload: PayloadInput<D>,
+  options: EnvelopeOptions & { now?: number },
+  source: string,
+): Envelope<Payload<D>> | Promise<Envelope<Payload<D>>> {
   // Validate, but put the payload as given on the wire: consumers parse it with the same schema,
   // so transforms and defaults apply exactly once, on the consuming side (a transformed output,
   // e.g. a Date or a number from a string, would not survive JSON or re-validation).
   // A synchronous schema with a valid payload costs no promise.
-  const checked = validateNow(definition.schema, payload, `Payload of ${definition.kind} "${describeDefinition(definition)}"`);
-  if (isThenable(checked)) await checked;
+  const checked = validateNow(definition.schema, payload, () => `Payload of ${definition.kind} "${describeDefinition(definition)}"`);
+  if (isThenable(checked)) return Promise.resolve(checked).then(() => envelopeOf(definition, payload, options, source));
+  return envelopeOf(definition, payload, options, source);
+}
+
+function envelopeOf<D extends MessageDefinition>(
+  definition: D,
+  payload: PayloadInput<D>,
+  options: EnvelopeOptions & { now?: number },
+  source: string,
+): Envelope<Payload<D>> {
   const now = options.now ?? Date.now();
   const id = options.id ?? uuidv7(now);
   const context = currentCorrelation();
@@ -52,7 +81,7 @@ export async function createEnvelope<D extends MessageDefinition>(
   const envelope: { -readonly [K in keyof Envelope<Payload<D>>]: Envelope<Payload<D>>[K] } = {
     specversion: '1.0',
     id,
-    source: options.source,
+    source,
     type: definition.type,
     time: new Date(now).toISOString(),
     datacontenttype: 'application/json',

@@ -5,14 +5,33 @@ const POOL_SIZE = 4096;
 const pool = Buffer.allocUnsafe(POOL_SIZE);
 let poolOffset = POOL_SIZE;
 
-function randomSlice(size: number): Buffer {
+/** Reserves `size` random bytes of the pool and returns where they start (read them in place: no copy). */
+function takeRandom(size: number): number {
   if (poolOffset + size > POOL_SIZE) {
     randomFillSync(pool);
     poolOffset = 0;
   }
-  const out = Buffer.from(pool.subarray(poolOffset, poolOffset + size));
+  const at = poolOffset;
   poolOffset += size;
-  return out;
+  return at;
+}
+
+/** ASCII codes of the two hex digits of every byte value. */
+const HEX_PAIRS = new Uint16Array(256);
+for (let b = 0; b < 256; b++) {
+  const pair = b.toString(16).padStart(2, '0');
+  HEX_PAIRS[b] = (pair.charCodeAt(0) << 8) | pair.charCodeAt(1);
+}
+/** Where each of the 16 bytes' two hex digits go in `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`. */
+const HEX_OFFSETS = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
+/** The id's text is written here, then read out as one string (one allocation per id). */
+const text = Buffer.alloc(36, '-'.charCodeAt(0));
+
+function writeByte(index: number, value: number): void {
+  const pair = HEX_PAIRS[value & 0xff]!;
+  const at = HEX_OFFSETS[index]!;
+  text[at] = pair >>> 8;
+  text[at + 1] = pair & 0xff;
 }
 
 let lastMs = 0;
@@ -30,7 +49,7 @@ let sequence = 0;
 export function uuidv7(now: number = Date.now()): string {
   if (now > lastMs) {
     lastMs = now;
-    sequence = randomSlice(2).readUInt16BE(0) & 0x3ff; // leave headroom for the counter
+    sequence = pool.readUInt16BE(takeRandom(2)) & 0x3ff; // leave headroom for the counter
   } else {
     sequence++;
     if (sequence > 0xfff) {
@@ -39,18 +58,18 @@ export function uuidv7(now: number = Date.now()): string {
     }
   }
   const ms = lastMs;
-  const bytes = randomSlice(16);
-  bytes[0] = Math.floor(ms / 2 ** 40) & 0xff;
-  bytes[1] = Math.floor(ms / 2 ** 32) & 0xff;
-  bytes[2] = (ms >>> 24) & 0xff;
-  bytes[3] = (ms >>> 16) & 0xff;
-  bytes[4] = (ms >>> 8) & 0xff;
-  bytes[5] = ms & 0xff;
-  bytes[6] = 0x70 | ((sequence >>> 8) & 0x0f);
-  bytes[7] = sequence & 0xff;
-  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
-  const hex = bytes.toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  writeByte(0, Math.floor(ms / 2 ** 40));
+  writeByte(1, Math.floor(ms / 2 ** 32));
+  writeByte(2, ms >>> 24);
+  writeByte(3, ms >>> 16);
+  writeByte(4, ms >>> 8);
+  writeByte(5, ms);
+  writeByte(6, 0x70 | ((sequence >>> 8) & 0x0f));
+  writeByte(7, sequence);
+  const random = takeRandom(8);
+  writeByte(8, (pool[random]! & 0x3f) | 0x80);
+  for (let i = 1; i < 8; i++) writeByte(8 + i, pool[random + i]!);
+  return text.toString('latin1', 0, 36);
 }
 
 /**

@@ -36,7 +36,7 @@ export async function validate<S extends StandardSchemaV1>(schema: S, value: unk
  * Validates like {@link validate}, but returns the output synchronously when the schema is
  * synchronous and the value is valid (the hot path of every publish and call: no promise, no
  * extra tick). Anything else (an async schema, issues) goes through `validate`, which awaits and
- * builds the `ValidationError`.
+ * builds the `ValidationError`. `what` may be a function, called only when there is an error to name.
  *
  * @example
  * ```ts
@@ -44,11 +44,15 @@ export async function validate<S extends StandardSchemaV1>(schema: S, value: unk
  * const input = isThenable(checked) ? await checked : checked;
  * ```
  */
-export function validateNow<S extends StandardSchemaV1>(schema: S, value: unknown, what: string): SchemaOutput<S> | Promise<SchemaOutput<S>> {
+export function validateNow<S extends StandardSchemaV1>(schema: S, value: unknown, what: string | (() => string)): SchemaOutput<S> | Promise<SchemaOutput<S>> {
   const result = schema['~standard'].validate(value);
   if (result instanceof Promise) {
-    return result.then((settled) => (settled.issues ? validate(schema, value, what) : (settled.value as SchemaOutput<S>)));
+    return result.then((settled) => (settled.issues ? validate(schema, value, nameOf(what)) : (settled.value as SchemaOutput<S>)));
   }
-  if (result.issues) return validate(schema, value, what);
+  if (result.issues) return validate(schema, value, nameOf(what));
   return result.value as SchemaOutput<S>;
+}
+
+function nameOf(what: string | (() => string)): string {
+  return typeof what === 'string' ? what : what();
 }

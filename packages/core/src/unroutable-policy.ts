@@ -47,7 +47,11 @@ export function checkUnroutablePolicy(value: unknown, where: string): Unroutable
  * ```
  */
 export function unroutablePolicyOf(definition: PolicySubject, option: UnroutablePolicy | undefined): UnroutablePolicy {
-  const given = checkUnroutablePolicy(option, `Publish of ${definition.kind} "${definition.type}"`);
+  // Checked inline (no `where` string built per publish); a bad value goes through the check for its message.
+  const given =
+    option === undefined || option === 'error' || option === 'accept'
+      ? option
+      : checkUnroutablePolicy(option, `Publish of ${definition.kind} "${definition.type}"`);
   if (definition.kind === 'command') {
     if (given === 'accept') {
       throw new ConfigurationError(

@@ -1,6 +1,7 @@
 import type { Channel, ConsumeMessage } from 'amqplib';
-import type { Consumer, Delivery, DeliveryHandler, Logger, ReplyMessage, TransportConsumerHealth } from '@metro/core';
+import type { Consumer, DeliveryHandler, Logger, ReplyMessage, TransportConsumerHealth } from '@metro/core';
 import { AckBatcher } from './ack-batcher.js';
+import { AmqpDelivery, type DeliverySettler, type PendingDelivery, type Settlement } from './amqp-delivery.js';
 import { amqpCode } from './channel-scope.js';
 import { reconnectDelay } from './reconnect-delay.js';
 import type { ConnectionSupervisor, LiveConnection } from './connection-supervisor.js';
@@ -40,11 +41,7 @@ export interface ConsumerQueues {
   readonly singleActive?: boolean | undefined;
 }
 
-interface Pending {
-  readonly channel: Channel;
-  readonly batcher: AckBatcher;
-  readonly message: ConsumeMessage;
-}
+type Pending = PendingDelivery;
 
 /**
  * One consumer on its own channel of the consume connection. Runs at most `concurrency` handlers
@@ -53,7 +50,7 @@ interface Pending {
  * close (e.g. the broker's consumer ack timeout), and re-declares and resumes after a
  * consumer-cancel notification (queue deleted). A `null` message never reaches the handler.
  */
-export class AmqpConsumer implements Consumer {
+export class AmqpConsumer implements Consumer, DeliverySettler {
   private channel: Channel | undefined;
   private channelModel: LiveConnection['model'] | undefined;
   private batcher: AckBatcher | undefined;
@@ -211,43 +208,40 @@ export class AmqpConsumer implements Consumer {
   private run(pending: Pending): void {
     this.inFlight++;
     const delivery = this.toDelivery(pending);
-    let settled = false;
-    const settle = (how: 'ack' | 'requeue' | 'reject'): Promise<void> => {
-      if (settled) return Promise.resolve();
-      settled = true;
-      if (this.channel !== pending.channel) {
-        this.host.logger.debug({ queue: this.queue, how }, 'metro: settle for a channel that is gone dropped (the broker redelivers)');
-        return Promise.resolve();
-      }
-      const tag = pending.message.fields.deliveryTag;
-      try {
-        if (how === 'ack' || (how === 'reject' && this.queues.rejectDrops)) pending.batcher.ack(tag);
-        else pending.batcher.nack(tag, how === 'requeue');
-      } catch (err) {
-        this.host.logger.debug({ err, queue: this.queue }, 'metro: settle failed (channel closing)');
-      }
-      return Promise.resolve();
-    };
-    delivery.ack = () => settle('ack');
-    delivery.requeue = () => settle('requeue');
-    delivery.reject = () => settle('reject');
-    const done = (): void => {
-      this.inFlight--;
-      this.next();
-    };
     let result: Promise<void>;
     try {
       result = this.onDelivery(delivery);
     } catch (err) {
       result = Promise.reject(err);
     }
-    result.then(done, (err: unknown) => {
-      if (!settled) {
+    result.then(this.afterDelivery, (err: unknown) => {
+      if (!delivery.isSettled) {
         this.host.logger.warn({ err, queue: this.queue }, 'metro: onDelivery threw without settling; requeueing');
-        void settle('requeue');
+        void delivery.requeue();
       }
-      done();
+      this.afterDelivery();
     });
+  }
+
+  /** One delivery's handling ended: take the next waiting one (bound once, not a closure per message). */
+  private readonly afterDelivery = (): void => {
+    this.inFlight--;
+    this.next();
+  };
+
+  /** Settles on the channel that delivered; a no-op when that channel is gone (the broker redelivers). */
+  settle(pending: Pending, how: Settlement): void {
+    if (this.channel !== pending.channel) {
+      this.host.logger.debug({ queue: this.queue, how }, 'metro: settle for a channel that is gone dropped (the broker redelivers)');
+      return;
+    }
+    const tag = pending.message.fields.deliveryTag;
+    try {
+      if (how === 'ack' || (how === 'reject' && this.queues.rejectDrops)) pending.batcher.ack(tag);
+      else pending.batcher.nack(tag, how === 'requeue');
+    } catch (err) {
+      this.host.logger.debug({ err, queue: this.queue }, 'metro: settle failed (channel closing)');
+    }
   }
 
   private next(): void {
@@ -265,34 +259,35 @@ export class AmqpConsumer implements Consumer {
     for (const w of waiters) w();
   }
 
-  private toDelivery(pending: Pending): MutableDelivery {
+  private toDelivery(pending: Pending): AmqpDelivery {
     const { message } = pending;
     const props = message.properties;
     const route = originalRoute(message, this.host.internalExchanges);
+    const delivery = new AmqpDelivery(
+      message.content,
+      this.queue,
+      message.fields.redelivered,
+      typeof props.messageId === 'string' ? props.messageId : '',
+      typeof props.contentType === 'string' ? props.contentType : 'application/octet-stream',
+      publicHeaders(props.headers as Record<string, unknown> | undefined),
+      pending,
+      this,
+    );
+    delivery.topic = this.host.internalExchanges.has(route.exchange) ? undefined : this.host.topicOf(route.exchange);
+    delivery.subject = route.routingKey;
+    if (reachedDeliveryLimit(message)) delivery.deliveryLimitReached = true;
+    if (typeof props.priority === 'number') delivery.priority = props.priority;
+    if (props.expiration !== undefined && props.expiration !== null) {
+      const expiration = Number(props.expiration);
+      if (Number.isFinite(expiration)) delivery.expiresInMs = expiration;
+    }
+    if (typeof props.timestamp === 'number') delivery.timestamp = props.timestamp * 1000;
     const replyTo = typeof props.replyTo === 'string' && props.replyTo !== '' ? props.replyTo : undefined;
-    const correlationId = typeof props.correlationId === 'string' ? props.correlationId : undefined;
-    const priority = typeof props.priority === 'number' ? props.priority : undefined;
-    const expiration = props.expiration !== undefined && props.expiration !== null ? Number(props.expiration) : undefined;
-    const timestamp = typeof props.timestamp === 'number' ? props.timestamp * 1000 : undefined;
-    const noop = (): Promise<void> => Promise.resolve();
-    return {
-      body: message.content,
-      queue: this.queue,
-      topic: this.host.internalExchanges.has(route.exchange) ? undefined : this.host.topicOf(route.exchange),
-      subject: route.routingKey,
-      redelivered: message.fields.redelivered,
-      ...(reachedDeliveryLimit(message) ? { deliveryLimitReached: true } : {}),
-      messageId: typeof props.messageId === 'string' ? props.messageId : '',
-      contentType: typeof props.contentType === 'string' ? props.contentType : 'application/octet-stream',
-      headers: publicHeaders(props.headers as Record<string, unknown> | undefined),
-      ...(priority !== undefined ? { priority } : {}),
-      ...(expiration !== undefined && Number.isFinite(expiration) ? { expiresInMs: expiration } : {}),
-      ...(timestamp !== undefined ? { timestamp } : {}),
-      ack: noop,
-      requeue: noop,
-      reject: noop,
-      ...(replyTo !== undefined ? { reply: (reply: ReplyMessage) => this.host.reply(replyTo, correlationId, reply) } : {}),
-    };
+    if (replyTo !== undefined) {
+      const correlationId = typeof props.correlationId === 'string' ? props.correlationId : undefined;
+      delivery.reply = (reply: ReplyMessage) => this.host.reply(replyTo, correlationId, reply);
+    }
+    return delivery;
   }
 
   /** Stops receiving, requeues what waits, waits for in-flight handlers, sends pending acks, closes the channel. Safe twice. */
@@ -327,5 +322,3 @@ export class AmqpConsumer implements Consumer {
     this.host.forget(this);
   }
 }
-
-type MutableDelivery = { -readonly [K in keyof Delivery]: Delivery[K] };

@@ -69,17 +69,22 @@ export function createMetro<Trx = unknown>(options: MetroOptions<Trx>): Metro<Tr
     subscription(name, subscriptionOptions = {}) {
       return subscriptions.subscription(name, subscriptionOptions);
     },
-    async publish(definition, payload, publishOptions) {
+    // Not async: a publish awaiting its confirm holds the publisher's promise chain only (no extra frame).
+    publish(definition, payload, publishOptions) {
       if (definition.kind !== 'event')
-        throw new ConfigurationError(`metro.publish() takes an event definition; use metro.send() for command "${describeDefinition(definition)}".`);
-      if (publishOptions?.sync ?? syncByDefault) return (await runSync(definition, payload, publishOptions ?? {})) as never;
-      return (await publishEnvelope(definition, payload, publishOptions)) as never;
+        return Promise.reject(
+          new ConfigurationError(`metro.publish() takes an event definition; use metro.send() for command "${describeDefinition(definition)}".`),
+        );
+      if (publishOptions?.sync ?? syncByDefault) return runSync(definition, payload, publishOptions ?? {}) as never;
+      return publishEnvelope(definition, payload, publishOptions) as never;
     },
-    async send(definition, payload, publishOptions) {
+    send(definition, payload, publishOptions) {
       if (definition.kind !== 'command')
-        throw new ConfigurationError(`metro.send() takes a command definition; use metro.publish() for event "${describeDefinition(definition)}".`);
-      if (publishOptions?.sync ?? syncByDefault) return (await runSync(definition, payload, publishOptions ?? {})) as never;
-      return (await publishEnvelope(definition, payload, publishOptions)) as never;
+        return Promise.reject(
+          new ConfigurationError(`metro.send() takes a command definition; use metro.publish() for event "${describeDefinition(definition)}".`),
+        );
+      if (publishOptions?.sync ?? syncByDefault) return runSync(definition, payload, publishOptions ?? {}) as never;
+      return publishEnvelope(definition, payload, publishOptions) as never;
     },
     start: () => lifecycle.start(),
     stop: (stopOptions = {}) => lifecycle.stop(stopOptions, options.closeTransport ?? true),

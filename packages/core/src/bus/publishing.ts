@@ -1,13 +1,14 @@
 import type { Codec } from '../codec.js';
-import { createEnvelope, toOutgoingMessage } from '../create-envelope.js';
+import { buildEnvelope, toOutgoingMessage } from '../create-envelope.js';
 import type { MessageDefinition } from '../definitions.js';
 import { toMilliseconds } from '../duration.js';
 import type { Envelope } from '../envelope.js';
 import type { PublishOptions } from '../publish-options.js';
 import { messagingSystemOf } from '../telemetry/messaging-attributes.js';
 import { beginPublish, endPublish, withTraceHeaders } from '../telemetry/publish-telemetry.js';
-import type { OutgoingMessage, Transport } from '../transport.js';
-import { acceptsUnroutable, unroutablePolicyOf, type UnroutableEvents } from '../unroutable-policy.js';
+import { isThenable } from '../thenable.js';
+import type { Destination, OutgoingMessage, Transport } from '../transport.js';
+import { acceptsUnroutable, unroutablePolicyOf, type UnroutableEvents, type UnroutablePolicy } from '../unroutable-policy.js';
 
 /** Publishes one event or command of the bus; see `metro.publish` and `metro.send`. */
 export type PublishEnvelope = (definition: MessageDefinition, payload: unknown, options?: PublishOptions) => Promise<Envelope>;
@@ -26,26 +27,64 @@ export type PublishEnvelope = (definition: MessageDefinition, payload: unknown, 
  */
 export function createPublisher(service: string, transport: Transport, codec: Codec, unroutable: UnroutableEvents): PublishEnvelope {
   const system = messagingSystemOf(transport.name);
-  return async function publishEnvelope(definition, payload, publishOptions = {}) {
-    const policy = unroutablePolicyOf(definition, publishOptions.unroutable);
-    const envelope = await createEnvelope(definition, payload as never, { ...publishOptions, source: service });
+  /** Sends a built envelope; not async, so a publish holds one promise chain while it awaits its confirm. */
+  function send(envelope: Envelope, publishOptions: PublishOptions, policy: UnroutablePolicy, definition: MessageDefinition): Promise<Envelope> {
     const telemetry = beginPublish(system, envelope);
     const headers = withTraceHeaders(publishOptions.headers, telemetry);
-    const message: OutgoingMessage = toOutgoingMessage(envelope, publishOptions.codec ?? codec, {
-      ...(headers ? { headers } : {}),
-      ...(publishOptions.priority !== undefined ? { priority: publishOptions.priority } : {}),
-      ...(publishOptions.delay !== undefined ? { delayMs: toMilliseconds(publishOptions.delay) } : {}),
-    });
+    const useCodec = publishOptions.codec ?? codec;
+    const message: OutgoingMessage = toOutgoingMessage(
+      envelope,
+      useCodec,
+      headers === undefined && publishOptions.priority === undefined && publishOptions.delay === undefined
+        ? destinationOnly(definition, envelope, useCodec)
+        : {
+            ...(headers ? { headers } : {}),
+            ...(publishOptions.priority !== undefined ? { priority: publishOptions.priority } : {}),
+            ...(publishOptions.delay !== undefined ? { delayMs: toMilliseconds(publishOptions.delay) } : {}),
+          },
+    );
+    return transport.publish(message).then(
+      () => {
+        endPublish(telemetry);
+        return envelope;
+      },
+      (err: unknown) => {
+        if (!acceptsUnroutable(policy, message, err)) {
+          endPublish(telemetry, err);
+          throw err;
+        }
+        unroutable.record(message);
+        endPublish(telemetry);
+        return envelope;
+      },
+    );
+  }
+  return function publishEnvelope(definition, payload, publishOptions = NO_OPTIONS) {
     try {
-      await transport.publish(message);
+      const policy = unroutablePolicyOf(definition, publishOptions.unroutable);
+      const built = buildEnvelope(definition, payload as never, publishOptions, service);
+      return isThenable(built) ? built.then((envelope) => send(envelope, publishOptions, policy, definition)) : send(built, publishOptions, policy, definition);
     } catch (err) {
-      if (!acceptsUnroutable(policy, message, err)) {
-        endPublish(telemetry, err);
-        throw err;
-      }
-      unroutable.record(message);
+      return Promise.reject(err);
     }
-    endPublish(telemetry);
-    return envelope;
   };
 }
+
+const NO_OPTIONS: PublishOptions = Object.freeze({});
+
+/**
+ * `toOutgoingMessage`'s extras for a plain publish: the destination of an event on its default
+ * subject, made once per definition (the codec's own destination, when it has one, wins as before).
+ */
+function destinationOnly(definition: MessageDefinition, envelope: Envelope, codec: Codec): { destination?: Destination } {
+  if (definition.kind !== 'event' || codec.destination !== undefined || envelope.subject !== definition.type) return NO_EXTRAS;
+  let extras = defaultDestinations.get(definition);
+  if (extras === undefined) {
+    extras = { destination: Object.freeze({ kind: 'topic', topic: definition.topic, subject: definition.type }) };
+    defaultDestinations.set(definition, extras);
+  }
+  return extras;
+}
+
+const NO_EXTRAS = Object.freeze({});
+const defaultDestinations = new WeakMap<MessageDefinition, { destination: Destination }>();

@@ -11,6 +11,9 @@ export const CLOUDEVENTS_JSON = 'application/cloudevents+json';
 const REQUIRED = ['specversion', 'id', 'source', 'type', 'time', 'kind'] as const;
 const OPTIONAL_STRINGS = ['topic', 'subject', 'service', 'correlationid', 'causationid', 'expiresat', 'traceparent', 'datacontenttype'] as const;
 
+/** This codec puts everything in the body: one frozen empty header set shared by every message. */
+const NO_HEADERS: Readonly<Record<string, never>> = Object.freeze({});
+
 /** RFC 3339 date-time, checked without Date.parse on the hot path (Date.parse is the fallback for other forms). */
 const RFC3339 = /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d+)?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)$/;
 
@@ -41,7 +44,7 @@ export function decodeUtf8(body: Uint8Array): string {
 export const jsonEnvelopeCodec: Codec = {
   name: 'cloudevents-json',
   encode(envelope: Envelope): EncodedMessage {
-    return { body: Buffer.from(JSON.stringify(envelope), 'utf8'), contentType: CLOUDEVENTS_JSON, headers: {} };
+    return { body: Buffer.from(JSON.stringify(envelope), 'utf8'), contentType: CLOUDEVENTS_JSON, headers: NO_HEADERS };
   },
   decode(message: IncomingMessage): Envelope {
     const value = parseJsonSafely(decodeUtf8(message.body));
