@@ -1,20 +1,11 @@
 import type { ChannelModel, Options } from 'amqplib';
-import type { Destination, OutgoingMessage } from '@metro/core';
+import type { OutgoingMessage } from '@metro/core';
 import type { DelayTarget, DelayTopology } from './delay-topology.js';
 import type { RawPublish } from './raw-publish.js';
 import type { Topology } from './topology.js';
+import { describeDestination } from './destination-names.js';
 
-/** How a destination is named in errors and logs. */
-export function describeDestination(destination: Destination): string {
-  switch (destination.kind) {
-    case 'topic':
-      return `topic "${destination.topic}" subject "${destination.subject}"`;
-    case 'command':
-      return `the commands of service "${destination.service}"`;
-    case 'queue':
-      return `queue "${destination.queue}"`;
-  }
-}
+export { describeDestination };
 
 function toBuffer(body: Uint8Array): Buffer {
   return Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
@@ -45,8 +36,6 @@ export function toRawPublish(model: ChannelModel, message: OutgoingMessage, topo
     exchange = '';
     routingKey = topology.queueName(destination.queue);
   }
-  // Only needed in errors: computed on demand (this runs once per publish).
-  const describe = (): string => describeDestination(destination);
   const delayMs = message.delayMs !== undefined && message.delayMs > 0 ? message.delayMs : undefined;
   // Built by assignment (no spreads): this runs once per publish.
   const options: Options.Publish = {
@@ -61,7 +50,8 @@ export function toRawPublish(model: ChannelModel, message: OutgoingMessage, topo
   if (message.expiresInMs !== undefined && delayMs === undefined) options.expiration = String(Math.max(0, Math.round(message.expiresInMs)));
   const body = toBuffer(message.body);
   if (delayMs === undefined) {
-    const raw: RawPublish = { exchange, routingKey, body, options, mandatory: true, describe };
+    // `describe`: the destination itself, named only if an error needs it (this runs once per publish).
+    const raw: RawPublish = { exchange, routingKey, body, options, mandatory: true, describe: destination };
     return pending ? pending.then(() => raw) : raw;
   }
   return (async () => {

@@ -1,4 +1,6 @@
 import type { Options } from 'amqplib';
+import type { Destination } from '@metro/core';
+import { describeDestination } from './destination-names.js';
 import type { LiveConnection } from './connection-supervisor.js';
 
 /** One AMQP publish, resolved from a Metro destination. */
@@ -8,8 +10,11 @@ export interface RawPublish {
   readonly body: Buffer;
   readonly options: Options.Publish;
   readonly mandatory: boolean;
-  /** How to name the destination in errors, e.g. `topic "orders" subject "placed"` (a function: computed only when needed). */
-  readonly describe: string | (() => string);
+  /**
+   * How to name the destination in errors, e.g. `topic "orders" subject "placed"`: the words, a
+   * function, or the Metro destination they are made from (the last two: computed only when needed).
+   */
+  readonly describe: string | (() => string) | Destination;
 }
 
 /**
@@ -25,5 +30,7 @@ export function publishOptions(raw: RawPublish): Options.Publish {
 
 /** The destination of a publish, in words. */
 export function describeOf(raw: RawPublish): string {
-  return typeof raw.describe === 'string' ? raw.describe : raw.describe();
+  const { describe } = raw;
+  if (typeof describe === 'string') return describe;
+  return typeof describe === 'function' ? describe() : describeDestination(describe);
 }

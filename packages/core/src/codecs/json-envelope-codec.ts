@@ -17,8 +17,14 @@ const NO_HEADERS: Readonly<Record<string, never>> = Object.freeze({});
 /** RFC 3339 date-time, checked without Date.parse on the hot path (Date.parse is the fallback for other forms). */
 const RFC3339 = /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d+)?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)$/;
 
+/** The last time text found to be a date: messages published in the same millisecond carry the same one. */
+let lastDate = '';
+
 function isDate(value: string): boolean {
-  return RFC3339.test(value) || !Number.isNaN(Date.parse(value));
+  if (value === lastDate) return true;
+  const valid = RFC3339.test(value) || !Number.isNaN(Date.parse(value));
+  if (valid) lastDate = value;
+  return valid;
 }
 
 /** Decodes UTF-8 strictly: invalid byte sequences are a DecodeError, not replacement characters. */
