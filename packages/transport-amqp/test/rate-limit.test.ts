@@ -58,43 +58,46 @@ async function untilWindowEnds(times: ReadonlyArray<number>, extraMs = 100): Pro
 
 describe('consumer rate limit (RabbitMQ and in memory, measured at once)', () => {
   for (const kind of ['memory', 'rabbitmq'] as const) {
-    it.concurrent(`${kind}: a subscription's rate over 10 s is within 10% of the limit; what leaves the broker ahead of its slot never exceeds the prefetch`, async () => {
-      const Placed = defineEvent({ topic: fixture.topic(`rate-sub-${kind}`), type: 'placed', schema: z.object({ n: z.number() }) });
-      const prefetch = 8;
-      const { metro, ready } = busOn(kind, 'sub', { concurrency: 4, prefetch });
-      const paced = metro.subscription('paced', { rateLimit: { messages: RATE, per: '1s' }, concurrency: 4, prefetch });
-      fixture.queues(paced.queue);
-      const handled: number[] = [];
-      paced.on(Placed, () => {
-        handled.push(Date.now());
-      });
-      await metro.start();
-      let published = 0;
-      await Promise.all(Array.from({ length: BACKLOG }, (_, n) => metro.publish(Placed, { n }).then(() => published++)));
+    it.concurrent(
+      `${kind}: a subscription's rate over 10 s is within 10% of the limit; what leaves the broker ahead of its slot never exceeds the prefetch`,
+      async () => {
+        const Placed = defineEvent({ topic: fixture.topic(`rate-sub-${kind}`), type: 'placed', schema: z.object({ n: z.number() }) });
+        const prefetch = 8;
+        const { metro, ready } = busOn(kind, 'sub', { concurrency: 4, prefetch });
+        const paced = metro.subscription('paced', { rateLimit: { messages: RATE, per: '1s' }, concurrency: 4, prefetch });
+        fixture.queues(paced.queue);
+        const handled: number[] = [];
+        paced.on(Placed, () => {
+          handled.push(Date.now());
+        });
+        await metro.start();
+        let published = 0;
+        await Promise.all(Array.from({ length: BACKLOG }, (_, n) => metro.publish(Placed, { n }).then(() => published++)));
 
-      // Left the queue but not handled yet (read the count after the broker's answer, so it is a floor
-      // of what the process holds): messages waiting for their slot, never more than the prefetch.
-      let maxAhead = 0;
-      const deadline = Date.now() + 3000;
-      while (Date.now() < deadline) {
-        const left = published - (await ready(paced.queue));
-        maxAhead = Math.max(maxAhead, left - handled.length);
-        await sleep(200);
-      }
-      await untilWindowEnds(handled);
-      const count = inWindow(handled);
-      expect(count).toBeGreaterThanOrEqual(EXPECTED * 0.9);
-      expect(count).toBeLessThanOrEqual(EXPECTED * 1.1);
-      expect(maxAhead).toBeGreaterThan(0);
-      expect(maxAhead).toBeLessThanOrEqual(prefetch);
-      const [stats] = metro.stats().rateLimits;
-      expect(stats).toMatchObject({ queue: paced.queue, handler: undefined, deferred: 0 });
-      expect(stats!.waiting).toBeLessThanOrEqual(prefetch);
-      await metro.stop({ closeTransport: false });
-      // Stop requeued what waited: nothing lost, nothing handled twice.
-      expect(published - handled.length).toBe(await ready(paced.queue));
-      await metro.transport.close();
-    });
+        // Left the queue but not handled yet (read the count after the broker's answer, so it is a floor
+        // of what the process holds): messages waiting for their slot, never more than the prefetch.
+        let maxAhead = 0;
+        const deadline = Date.now() + 3000;
+        while (Date.now() < deadline) {
+          const left = published - (await ready(paced.queue));
+          maxAhead = Math.max(maxAhead, left - handled.length);
+          await sleep(200);
+        }
+        await untilWindowEnds(handled);
+        const count = inWindow(handled);
+        expect(count).toBeGreaterThanOrEqual(EXPECTED * 0.9);
+        expect(count).toBeLessThanOrEqual(EXPECTED * 1.1);
+        expect(maxAhead).toBeGreaterThan(0);
+        expect(maxAhead).toBeLessThanOrEqual(prefetch);
+        const [stats] = metro.stats().rateLimits;
+        expect(stats).toMatchObject({ queue: paced.queue, handler: undefined, deferred: 0 });
+        expect(stats!.waiting).toBeLessThanOrEqual(prefetch);
+        await metro.stop({ closeTransport: false });
+        // Stop requeued what waited: nothing lost, nothing handled twice.
+        expect(published - handled.length).toBe(await ready(paced.queue));
+        await metro.transport.close();
+      },
+    );
 
     it.concurrent(`${kind}: a handler's rate over 10 s is within 10% of the limit, and the other handler of its queue keeps its own pace`, async () => {
       const topic = fixture.topic(`rate-handler-${kind}`);

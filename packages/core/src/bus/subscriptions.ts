@@ -82,6 +82,18 @@ function createEntry<Trx>(
   };
 }
 
+/** The rate limiter of a handler registered with a `rateLimit`, sized by its queue's concurrency. */
+function handlerGate(
+  gates: RateGates,
+  settings: BusSettings,
+  group: SubscriptionGroup,
+  name: string,
+  handlerOptions: HandlerOptions,
+): HandlerRateGate | undefined {
+  const limit = handlerOptions.rateLimit;
+  return limit && gates.forHandler(group.queue, name, limit, group.options.concurrency ?? settings.concurrency);
+}
+
 /**
  * Builds the bus's registration part. `assertConfigurable` throws once the bus has started;
  * `runtime` is what handler contexts publish through.
@@ -128,11 +140,7 @@ export function createSubscriptions<Trx>(
     definition: MessageDefinition | undefined,
     handler: Handler<never, Trx>,
     handlerOptions: HandlerOptions,
-  ): HandlerEntry => {
-    const limit = handlerOptions.rateLimit;
-    const gate = limit && rateGates.forHandler(group.queue, name, limit, group.options.concurrency ?? settings.concurrency);
-    return createEntry(settings, options, name, definition, handler, handlerOptions, gate);
-  };
+  ) => createEntry(settings, options, name, definition, handler, handlerOptions, handlerGate(rateGates, settings, group, name, handlerOptions));
 
   function scopeOf(group: SubscriptionGroup): SubscriptionScope<Trx> {
     return {

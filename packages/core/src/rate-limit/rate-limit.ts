@@ -55,7 +55,9 @@ export interface ResolvedRateLimit {
 export function resolveRateLimit(limit: RateLimit, owner: string): ResolvedRateLimit {
   const { messages } = limit;
   if (typeof messages !== 'number' || !Number.isFinite(messages) || messages <= 0) {
-    throw new ConfigurationError(`The rateLimit of ${owner} has messages: ${String(messages)}; pass a positive number of messages per \`per\` (e.g. { messages: 100, per: '1s' }).`);
+    throw new ConfigurationError(
+      `The rateLimit of ${owner} has messages: ${String(messages)}; pass a positive number of messages per \`per\` (e.g. { messages: 100, per: '1s' }).`,
+    );
   }
   const perMs = toMilliseconds(limit.per ?? '1s');
   if (perMs <= 0) throw new ConfigurationError(`The rateLimit of ${owner} has per: ${String(limit.per)}; pass a period longer than 0 (e.g. '1s').`);
