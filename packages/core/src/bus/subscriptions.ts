@@ -78,7 +78,7 @@ function createEntry<Trx>(
     retry,
     timeoutMs: handlerOptions.timeout !== undefined ? toMilliseconds(handlerOptions.timeout) : settings.handlerTimeoutMs,
     inbox: handlerOptions.inbox === true,
-    ...(rateGate !== undefined ? { rateGate } : {}),
+    rateGate, // always set, so every entry has one shape
   };
 }
 
