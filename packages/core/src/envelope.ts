@@ -52,4 +52,6 @@ export const MetroHeaders = {
   topic: 'metro-topic',
   /** The subject the original delivery came from, kept on retried/replayed copies. */
   subject: 'metro-subject',
+  /** On a copy a rate-limited handler deferred: the time (epoch ms) of the slot its limiter reserved for it. */
+  rateSlot: 'metro-rate-slot',
 } as const;

@@ -50,6 +50,8 @@ export type {
   CatchAllOptions,
 } from './bus/metro-types.js';
 export { recordError } from './recorded-error.js';
+export type { RateLimit, RateLimitStats } from './rate-limit/rate-limit.js';
+export type { RateLimiterStats } from './rate-limit/rate-gates.js';
 export { plainJsonCodec } from './codecs/plain-json-codec.js';
 export { aggregateEnvelopeCodec } from './codecs/aggregate-envelope-codec.js';
 export type { AggregateEnvelope } from './codecs/aggregate-envelope-codec.js';

@@ -14,7 +14,7 @@ export function isDeadLetterHeader(key: string): boolean {
 
 /**
  * The headers a failure/deferred record (and a retry's copy) keeps: the delivery's, minus
- * per-copy control headers (Metro's attempt, handler, failure id, deferred seq, delay; the
+ * per-copy control headers (Metro's attempt, handler, failure id, deferred seq, delay, rate slot; the
  * broker's dead-letter headers), plus where it came from.
  */
 export function recordHeadersOf(delivery: Pick<Delivery, 'headers' | 'topic' | 'subject'>): Readonly<Record<string, HeaderValue>> {
@@ -26,7 +26,8 @@ export function recordHeadersOf(delivery: Pick<Delivery, 'headers' | 'topic' | '
       key === MetroHeaders.handler ||
       key === MetroHeaders.failureId ||
       key === MetroHeaders.deferredSeq ||
-      key === MetroHeaders.delay
+      key === MetroHeaders.delay ||
+      key === MetroHeaders.rateSlot
     )
       continue;
     if (isDeadLetterHeader(key)) continue;

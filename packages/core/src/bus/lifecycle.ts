@@ -42,7 +42,7 @@ export function createLifecycle(settings: BusSettings, subscriptionsOf: () => Su
     for (const group of groups.values()) {
       const groupConcurrency = group.options.concurrency ?? settings.concurrency;
       const dispatcher = dispatcherOf(group);
-      group.consumer = await transport.consume(group.queue, dispatcher.dispatch, {
+      group.consumer = await transport.consume(group.queue, group.rateGate?.wrap(dispatcher.dispatch) ?? dispatcher.dispatch, {
         concurrency: groupConcurrency,
         prefetch: group.options.prefetch ?? (group.options.concurrency !== undefined ? groupConcurrency * 2 : settings.prefetch),
       });
@@ -52,11 +52,12 @@ export function createLifecycle(settings: BusSettings, subscriptionsOf: () => Su
   }
 
   async function stopOnce(closeTransport: boolean): Promise<void> {
-    const { groups } = subscriptionsOf();
+    const { groups, rateGates } = subscriptionsOf();
     await startPromise?.catch(() => undefined);
     state = 'stopping';
     const dispatchers = [...groups.values()].map((g) => g.dispatcher).filter((d): d is Dispatcher => d !== undefined);
     for (const d of dispatchers) d.beginStop();
+    rateGates.release();
     const cancelled = Promise.all([...groups.values()].map((g) => g.consumer?.cancel() ?? Promise.resolve()));
     let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([

@@ -7,6 +7,8 @@ import type { UnroutedHandler } from '../dispatch/dispatcher.js';
 import type { HealthOptions, HealthReport } from '../health/health-report.js';
 import type { Logger } from '../logger.js';
 import type { PublishOptions } from '../publish-options.js';
+import type { RateLimit } from '../rate-limit/rate-limit.js';
+import type { RateLimiterStats } from '../rate-limit/rate-gates.js';
 import type { RetryOptions } from '../retry-policy.js';
 import type { DeferredStore } from '../stores/deferred-store.js';
 import type { FailureStore } from '../stores/failure-store.js';
@@ -89,6 +91,19 @@ export interface HandlerOptions {
   readonly timeout?: Duration;
   /** Run inside the inbox (needs createMetro `inbox`): at most once per message id; `ctx.trx` is its transaction. */
   readonly inbox?: boolean;
+  /**
+   * At most this many messages per period for this handler, in this process; the queue's other
+   * handlers keep their own pace. A message over the limit waits in process when its slot is at
+   * most 1 s away and fewer than a quarter of the queue's `concurrency` already wait; otherwise a
+   * copy for this handler alone goes back to the queue with a delay ending at its slot (the
+   * message's other handlers run now). See {@link RateLimit} for the burst. Not applied in `sync` mode.
+   *
+   * @example
+   * ```ts
+   * metro.on(OrderPlaced, (order) => crm.push(order), { rateLimit: { messages: 20, per: '1s' } });
+   * ```
+   */
+  readonly rateLimit?: RateLimit;
 }
 
 /** Options of a handler that runs inside the inbox: its `ctx.trx` is defined ({@link InboxHandlerContext}). */
@@ -164,6 +179,18 @@ export interface SubscriptionScope<Trx = unknown> {
 export interface SubscriptionOptions {
   readonly concurrency?: number;
   readonly prefetch?: number;
+  /**
+   * At most this many messages per period from this queue, in this process: the consumer takes
+   * each delivery's token before dispatching it, so at most `prefetch` messages leave the broker
+   * ahead of their slot and the rest stay queued there. See {@link RateLimit} for the burst.
+   *
+   * @example
+   * ```ts
+   * const emails = metro.subscription('emails', { rateLimit: { messages: 10, per: '1s' }, prefetch: 20 });
+   * emails.on(UserSignedUp, (user) => mailer.sendWelcome(user.email));
+   * ```
+   */
+  readonly rateLimit?: RateLimit;
 }
 
 /** Counters of one bus since it was created (`metro.stats()`). */
@@ -173,6 +200,8 @@ export interface MetroStats {
    * policy let through: `accepted` in all, and per `topic.subject`.
    */
   readonly unroutable: UnroutableEventStats;
+  /** Each rate limiter (of a subscription, or of a handler): messages admitted, waiting in process now, deferred through the broker. */
+  readonly rateLimits: ReadonlyArray<RateLimiterStats>;
 }
 
 /** The bus. Create it with `createMetro`. */
@@ -227,11 +256,12 @@ export interface Metro<Trx = unknown> extends SubscriptionScope<Trx> {
    */
   resumeDeferred(seq: number): Promise<boolean>;
   /**
-   * Counters since `createMetro`: the unroutable events accepted.
+   * Counters since `createMetro`: the unroutable events accepted, and the rate limiters' counts.
    *
    * @example
    * ```ts
    * const { unroutable } = metro.stats(); // { accepted: 2, byDestination: { 'orders.placed': 2 } }
+   * const [crm] = metro.stats().rateLimits; // { queue: 'billing', handler: 'crm', admitted: 120, waiting: 2, deferred: 40 }
    * ```
    */
   stats(): MetroStats;

@@ -92,7 +92,7 @@ export function createMetro<Trx = unknown>(options: MetroOptions<Trx>): Metro<Tr
     completeDeferred: (seq) => replay.completeDeferred(seq),
     resumeDeferred: (seq) => replay.resumeDeferred(seq),
     stats() {
-      return { unroutable: unroutable.stats() };
+      return { unroutable: unroutable.stats(), rateLimits: subscriptions.rateGates.stats() };
     },
     async health(healthOptions) {
       const groups = [...subscriptions.groups.values()];

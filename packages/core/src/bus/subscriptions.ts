@@ -9,6 +9,9 @@ import { toMilliseconds } from '../duration.js';
 import { ConfigurationError } from '../errors.js';
 import { resolveRetryPolicy, type RetryPolicy } from '../retry-policy.js';
 import type { Consumer } from '../transport.js';
+import type { HandlerRateGate } from '../rate-limit/handler-rate-gate.js';
+import { RateGates } from '../rate-limit/rate-gates.js';
+import type { SubscriptionRateGate } from '../rate-limit/subscription-rate-gate.js';
 import { assertName, type BusSettings } from './bus-settings.js';
 import type { CatchAllOptions, EventRoute, Handler, HandlerOptions, MetroOptions, SubscriptionOptions, SubscriptionScope } from './metro-types.js';
 
@@ -21,6 +24,8 @@ export interface SubscriptionGroup {
   unrouted: UnroutedHandler | undefined;
   dispatcher: Dispatcher | undefined;
   consumer: Consumer | undefined;
+  /** The queue's `rateLimit` (subscriptions only), applied to its consumer. */
+  readonly rateGate: SubscriptionRateGate | undefined;
   /** Handlers registered per `topic.subject`, for default names (`orders.placed#0`). */
   readonly nameCounts: Map<string, number>;
 }
@@ -30,6 +35,8 @@ export interface Subscriptions<Trx> {
   readonly groups: ReadonlyMap<string, SubscriptionGroup>;
   /** The service queue. */
   readonly main: SubscriptionGroup;
+  /** The rate limiters of the bus's queues and handlers. */
+  readonly rateGates: RateGates;
   /** `metro.on` / `onUnrouted` of one queue. */
   scopeOf(group: SubscriptionGroup): SubscriptionScope<Trx>;
   /** `metro.handle`: the one handler of a command of this service. */
@@ -54,6 +61,7 @@ function createEntry<Trx>(
   definition: MessageDefinition | undefined,
   handler: Handler<never, Trx>,
   handlerOptions: HandlerOptions,
+  rateGate: HandlerRateGate | undefined,
 ): HandlerEntry {
   if (typeof handler !== 'function') throw new ConfigurationError(`Handler "${name}" is not a function.`);
   if (handlerOptions.inbox && options.inbox === undefined) {
@@ -70,7 +78,20 @@ function createEntry<Trx>(
     retry,
     timeoutMs: handlerOptions.timeout !== undefined ? toMilliseconds(handlerOptions.timeout) : settings.handlerTimeoutMs,
     inbox: handlerOptions.inbox === true,
+    rateGate, // always set, so every entry has one shape
   };
+}
+
+/** The rate limiter of a handler registered with a `rateLimit`, sized by its queue's concurrency. */
+function handlerGate(
+  gates: RateGates,
+  settings: BusSettings,
+  group: SubscriptionGroup,
+  name: string,
+  handlerOptions: HandlerOptions,
+): HandlerRateGate | undefined {
+  const limit = handlerOptions.rateLimit;
+  return limit && gates.forHandler(group.queue, name, limit, group.options.concurrency ?? settings.concurrency);
 }
 
 /**
@@ -91,6 +112,7 @@ export function createSubscriptions<Trx>(
 ): Subscriptions<Trx> {
   const { service } = settings;
   const groups = new Map<string, SubscriptionGroup>();
+  const rateGates = new RateGates(settings.transport, settings.logger);
 
   function newGroup(queue: string, commands: boolean, groupOptions: SubscriptionOptions): SubscriptionGroup {
     const group: SubscriptionGroup = {
@@ -101,6 +123,7 @@ export function createSubscriptions<Trx>(
       unrouted: undefined,
       dispatcher: undefined,
       consumer: undefined,
+      rateGate: groupOptions.rateLimit !== undefined ? rateGates.forQueue(queue, groupOptions.rateLimit) : undefined,
       nameCounts: new Map(),
     };
     groups.set(queue, group);
@@ -111,8 +134,13 @@ export function createSubscriptions<Trx>(
   const main = newGroup(mainQueue, true, {});
   for (const binding of options.bindings ?? []) main.router.addBinding(binding.topic, binding.pattern ?? '#', binding);
 
-  const entryOf = (name: string, definition: MessageDefinition | undefined, handler: Handler<never, Trx>, handlerOptions: HandlerOptions): HandlerEntry =>
-    createEntry(settings, options, name, definition, handler, handlerOptions);
+  const entryOf = (
+    group: SubscriptionGroup,
+    name: string,
+    definition: MessageDefinition | undefined,
+    handler: Handler<never, Trx>,
+    handlerOptions: HandlerOptions,
+  ) => createEntry(settings, options, name, definition, handler, handlerOptions, handlerGate(rateGates, settings, group, name, handlerOptions));
 
   function scopeOf(group: SubscriptionGroup): SubscriptionScope<Trx> {
     return {
@@ -125,7 +153,7 @@ export function createSubscriptions<Trx>(
         const key = `${topic}.${String(subject)}`;
         const index = group.nameCounts.get(key) ?? 0;
         group.nameCounts.set(key, index + 1);
-        const entry = entryOf(handlerOptions.name ?? `${key}#${index}`, definition, handler, handlerOptions);
+        const entry = entryOf(group, handlerOptions.name ?? `${key}#${index}`, definition, handler, handlerOptions);
         const route = definition ? undefined : (target as EventRoute);
         group.router.addEvent(topic, subject, entry, {
           ...(route?.exchangeType !== undefined ? { exchangeType: route.exchangeType } : {}),
@@ -137,7 +165,7 @@ export function createSubscriptions<Trx>(
         assertConfigurable();
         const index = group.nameCounts.get('*') ?? 0;
         group.nameCounts.set('*', index + 1);
-        group.router.addCatchAll(entryOf(handlerOptions.name ?? `*#${index}`, undefined, handler, handlerOptions), handlerOptions.fallback === true);
+        group.router.addCatchAll(entryOf(group, handlerOptions.name ?? `*#${index}`, undefined, handler, handlerOptions), handlerOptions.fallback === true);
       },
       onUnrouted(handler: UnroutedHandler): void {
         group.unrouted = handler;
@@ -148,6 +176,7 @@ export function createSubscriptions<Trx>(
   return {
     groups,
     main,
+    rateGates,
     scopeOf,
     handle(definition, handler, handlerOptions) {
       assertConfigurable();
@@ -158,7 +187,7 @@ export function createSubscriptions<Trx>(
           `Command "${describeDefinition(definition)}" belongs to service "${definition.service}", not "${service}"; only its own service handles it.`,
         );
       }
-      main.router.addCommand(definition.type, entryOf(handlerOptions.name ?? `${service}:${definition.type}`, definition, handler, handlerOptions));
+      main.router.addCommand(definition.type, entryOf(main, handlerOptions.name ?? `${service}:${definition.type}`, definition, handler, handlerOptions));
     },
     subscription(name, subscriptionOptions) {
       assertName('subscription', name);

@@ -2,6 +2,7 @@ import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { MessageDefinition } from '../definitions.js';
 import type { HandlerContext } from './handler-context.js';
 import type { RetryPolicy } from '../retry-policy.js';
+import type { HandlerRateGate } from '../rate-limit/handler-rate-gate.js';
 
 /** A registered handler as the dispatcher sees it. @internal */
 export interface HandlerEntry {
@@ -17,4 +18,6 @@ export interface HandlerEntry {
   readonly timeoutMs: number;
   /** Run inside `inbox.run` (effectively once). */
   readonly inbox: boolean;
+  /** Its `rateLimit`, if it has one: the runner admits each message through it. */
+  readonly rateGate?: HandlerRateGate | undefined;
 }

@@ -48,9 +48,15 @@ export function createHandlerRunner(deps: HandlerRunnerDeps): HandlerRunner {
   const invoker = createHandlerInvoker(service, inbox);
   const onHandlerError = createHandlerRetry(transport, record);
 
-  function invoke(entry: HandlerEntry, payload: unknown, ctx: MessageContext): Promise<unknown> | undefined {
+  const traced = (entry: HandlerEntry, payload: unknown, ctx: MessageContext): Promise<unknown> | undefined =>
+    traceHandler(entry.name, ctx.attempt, service, () => invoker.invoke(entry, payload, ctx));
+
+  /** Calls a handler (through its rate limiter, if it has one). */
+  function invoke(entry: HandlerEntry, payload: unknown, ctx: MessageContext, delivery: Delivery): Promise<unknown> | undefined {
     try {
-      return traceHandler(entry.name, ctx.attempt, service, () => invoker.invoke(entry, payload, ctx));
+      const gate = entry.rateGate;
+      if (gate !== undefined) return gate.admit(delivery, ctx.envelope, ctx.attempt, () => traced(entry, payload, ctx));
+      return traced(entry, payload, ctx);
     } catch (thrown) {
       return Promise.reject(thrown);
     }
@@ -75,7 +81,7 @@ export function createHandlerRunner(deps: HandlerRunnerDeps): HandlerRunner {
       if (payload === INVALID || payload instanceof Promise)
         return runHandlersAsync(delivery, envelope, entries, attempt, correlationId, i, run, undefined, undefined);
       const ctx = new MessageContext(runtime, envelope, attempt, correlationId, entry.name, delivery.queue, delivery);
-      const pending = invoke(entry, payload, ctx);
+      const pending = invoke(entry, payload, ctx, delivery);
       if (pending !== undefined) return runHandlersAsync(delivery, envelope, entries, attempt, correlationId, i, run, ctx, pending);
     }
     return run.worst;
@@ -109,7 +115,7 @@ export function createHandlerRunner(deps: HandlerRunnerDeps): HandlerRunner {
           continue;
         }
         ctx = new MessageContext(runtime, envelope, attempt, correlationId, entry.name, delivery.queue, delivery);
-        pending = invoke(entry, payload, ctx);
+        pending = invoke(entry, payload, ctx, delivery);
       }
       if (pending === undefined) continue;
       try {
