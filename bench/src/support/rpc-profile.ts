@@ -1,6 +1,9 @@
 // The rpc bench's concurrency-1 comparison alone, with CPU per call (both ends run in this process):
 //   cd bench && npx tsx src/support/rpc-profile.ts [calls=2000] [rounds=7] [sides=raw,metro,transport]
 // Under a profiler: node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx src/support/rpc-profile.ts 20000 1 metro
+// Sides: raw, metro, transport (the transport's request to a consumer that echoes), transport-ttl
+// (the same with a timestamp and a per-message TTL, as the rpc client sends), transport-rpc-server
+// (the transport's request to the rpc server: the server side of the rpc layer alone).
 // Prints, per side, calls/s and CPU µs per call for each alternated round, then the medians and the
 // best of each, so the figure's spread (and whether it is CPU or wake-ups) shows.
 import { randomUUID } from 'node:crypto';
@@ -96,6 +99,18 @@ const callers: Record<string, Caller> = {
   transport: (i) =>
     clientTransport.request(
       { destination: { kind: 'queue', queue: echoQueue }, body: echoBody, messageId: `m${i}`, contentType: 'application/json', headers: {} },
+      { timeoutMs: 30_000 },
+    ),
+  // The transport's request to the rpc server (a valid rpc request body): the server side alone.
+  'transport-rpc-server': (i) =>
+    clientTransport.request(
+      {
+        destination: { kind: 'queue', queue: Echo.queue },
+        body: Buffer.from(JSON.stringify({ procedure: Echo.name, input: { i }, deadline: Date.now() + 30_000, source: 'p', correlationid: `c${i}` })),
+        messageId: `m${i}`,
+        contentType: 'application/json',
+        headers: {},
+      },
       { timeoutMs: 30_000 },
     ),
   // The transport alone with what the rpc client adds to a request: a timestamp and a per-message TTL.
