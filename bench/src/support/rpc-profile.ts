@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import amqp from 'amqplib';
 import { z } from 'zod';
 import { AmqpTransport } from '@metro/transport-amqp';
+import { runWithCorrelation } from '@metro/core';
 import { createRpc, defineProcedure } from '@metro/rpc';
 import { alternatedBlocks, spread } from './alternated-blocks.js';
 
@@ -92,6 +93,18 @@ await serverTransport.consume(
   },
   { concurrency: 64 },
 );
+// The echo consumer with its reply sent inside runWithCorrelation (AsyncLocalStorage), as the rpc server's is.
+const alsQueue = `profile-transport-als-${suffix}`;
+await serverTransport.declareQueue({ queue: alsQueue, temporary: true });
+await serverTransport.consume(
+  alsQueue,
+  (delivery) =>
+    runWithCorrelation({ correlationId: delivery.messageId }, () => {
+      void delivery.reply?.({ body: delivery.body, contentType: 'application/json', headers: {} });
+      return delivery.ack();
+    }),
+  { concurrency: 64 },
+);
 const echoBody = Buffer.from(JSON.stringify({ input: { i: 1 }, deadline: Date.now() }));
 const callers: Record<string, Caller> = {
   raw: raw.call,
@@ -99,6 +112,11 @@ const callers: Record<string, Caller> = {
   transport: (i) =>
     clientTransport.request(
       { destination: { kind: 'queue', queue: echoQueue }, body: echoBody, messageId: `m${i}`, contentType: 'application/json', headers: {} },
+      { timeoutMs: 30_000 },
+    ),
+  'transport-als': (i) =>
+    clientTransport.request(
+      { destination: { kind: 'queue', queue: alsQueue }, body: echoBody, messageId: `m${i}`, contentType: 'application/json', headers: {} },
       { timeoutMs: 30_000 },
     ),
   // The transport's request to the rpc server (a valid rpc request body): the server side alone.
