@@ -1,6 +1,7 @@
 // Admin API overhead: the typed tRPC API over HTTP (auth, JSON, zod) against calling the
 // PostgreSQL failure store in-process, and bulk retry through the API (chunked, 4 in flight)
-// against outbox-pg's own sequential retryMany.
+// against outbox-pg's own sequential retryMany (retries per second and Node CPU per retry; the API
+// server runs in this process, so its CPU is counted with the client's).
 import { randomBytes } from 'node:crypto';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
@@ -10,6 +11,8 @@ import type { NewFailure } from '@metro/core';
 import { createAdminRouter, createAdminServer, migrateAdmin, tokenAuth } from '@metro/admin-trpc';
 import { createAdminClient } from '@metro/admin-client';
 import type { BenchResult } from './types.js';
+import { cpuRow } from './support/cpu-row.js';
+import { startTiming } from './support/run-figures.js';
 
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const FAILURES = 2_000;
@@ -94,14 +97,16 @@ export async function run(): Promise<BenchResult[]> {
     });
 
     // Bulk retry: API (chunks of 250, 4 in flight) vs outbox-pg's sequential retryMany.
-    t = performance.now();
+    let timing = startTiming();
     const viaApi = await client.failed.retryMany.mutate({ filter: {} });
-    const apiRate = viaApi.retried / ((performance.now() - t) / 1000);
+    const apiRun = timing.stop(viaApi.retried);
+    const apiRate = apiRun.rate;
     await sql`update ${sql.id(schema, 'failed_messages')} set status = 'deleted' where id in (${sql.join(apiIds)})`.execute(db);
     const directIds = await seed(db, schema, 'direct');
-    t = performance.now();
+    timing = startTiming();
     const viaStore = await store.retryMany(directIds);
-    const storeRate = viaStore.retried / ((performance.now() - t) / 1000);
+    const storeRun = timing.stop(viaStore.retried);
+    const storeRate = storeRun.rate;
     results.push({
       name: `failed.retryMany, ${FAILURES} failures (claim + outbox row each)`,
       metro: apiRate,
@@ -111,6 +116,17 @@ export async function run(): Promise<BenchResult[]> {
       higherIsBetter: true,
       notes: 'API retries in chunks of 250, 4 at once',
     });
+    results.push(
+      cpuRow({
+        name: `failed.retryMany, ${FAILURES} failures, Node CPU per retry`,
+        metro: [apiRun],
+        baseline: [storeRun],
+        unit: 'us/retry',
+        baselineName: 'pgFailureStore.retryMany (sequential)',
+        notCounted: "PostgreSQL's",
+        notes: 'the same timed runs as the row above; the API side counts the HTTP client and the in-process tRPC server',
+      }),
+    );
   } finally {
     await client.close();
     await server.close();

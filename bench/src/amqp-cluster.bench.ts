@@ -1,7 +1,8 @@
 // Metro on a RabbitMQ cluster: publish with confirms and consume with acks on a quorum queue of the
 // local 3-node cluster (tooling/rabbitmq-cluster/cluster.sh, started here if it is not running and
 // stopped again after), Metro's AmqpTransport({ urls, queueType: 'quorum' }) against raw amqplib on
-// the same node and the same queue, rounds alternated in one run.
+// the same node and the same queue, rounds alternated in one run; messages per second and Node CPU
+// per message, each side over its own timed runs.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { connect as tcpConnect } from 'node:net';
@@ -12,8 +13,10 @@ import type { OutgoingMessage } from '@metro/core';
 import { AmqpTransport } from '@metro/transport-amqp';
 import type { BenchResult } from './types.js';
 import { fillQueue } from './support/fill-queue.js';
-import { metroConsumeRate } from './support/metro-consume-rate.js';
-import { rawConsumeRate } from './support/raw-consume-rate.js';
+import { cpuRow } from './support/cpu-row.js';
+import { metroConsumeFigures } from './support/metro-consume-figures.js';
+import { rawConsumeFigures } from './support/raw-consume-figures.js';
+import { measureRun, type RunFigures } from './support/run-figures.js';
 
 const NODES = [5681, 5682, 5683].map((port) => `amqp://guest:guest@127.0.0.1:${port}`);
 const script = fileURLToPath(new URL('../../tooling/rabbitmq-cluster/cluster.sh', import.meta.url));
@@ -56,18 +59,16 @@ export async function run(): Promise<BenchResult[]> {
   await transport.declareQueue({ queue });
   await transport.start();
 
-  async function rawPublish(): Promise<number> {
-    const began = performance.now();
+  async function rawPublishAll(): Promise<void> {
     for (let sent = 0; sent < TOTAL; sent += BATCH) {
       for (let i = 0; i < BATCH; i++)
         ch.sendToQueue(queue, body, { persistent: true, mandatory: true, messageId: `r${sent + i}`, contentType: 'application/json' });
       await ch.waitForConfirms();
     }
-    return TOTAL / ((performance.now() - began) / 1000);
   }
+  const rawPublish = (): Promise<RunFigures> => measureRun(TOTAL, rawPublishAll);
 
-  async function metroPublish(): Promise<number> {
-    const began = performance.now();
+  async function metroPublishAll(): Promise<void> {
     for (let sent = 0; sent < TOTAL; sent += BATCH) {
       const batch: Promise<void>[] = [];
       for (let i = 0; i < BATCH; i++) {
@@ -82,14 +83,19 @@ export async function run(): Promise<BenchResult[]> {
       }
       await Promise.all(batch);
     }
-    return TOTAL / ((performance.now() - began) / 1000);
   }
+  const metroPublish = (): Promise<RunFigures> => measureRun(TOTAL, metroPublishAll);
 
-  const rawConsume = (): Promise<number> => rawConsumeRate(raw, queue, TOTAL, PREFETCH);
+  const rawConsume = (): Promise<RunFigures> => rawConsumeFigures(raw, queue, TOTAL, PREFETCH);
 
-  const metroConsume = (): Promise<number> => metroConsumeRate(transport, queue, TOTAL, PREFETCH);
+  const metroConsume = (): Promise<RunFigures> => metroConsumeFigures(transport, queue, TOTAL, PREFETCH);
 
-  const rates = { rawPublish: [] as number[], metroPublish: [] as number[], rawConsume: [] as number[], metroConsume: [] as number[] };
+  const runs = {
+    rawPublish: [] as RunFigures[],
+    metroPublish: [] as RunFigures[],
+    rawConsume: [] as RunFigures[],
+    metroConsume: [] as RunFigures[],
+  };
   try {
     await rawPublish(); // warm-up: JIT, the queue's first writes
     await ch.purgeQueue(queue);
@@ -98,13 +104,13 @@ export async function run(): Promise<BenchResult[]> {
     for (let round = 0; round < ROUNDS; round++) {
       // Publish: who goes first alternates; each starts on an empty queue.
       for (const side of round % 2 === 0 ? (['rawPublish', 'metroPublish'] as const) : (['metroPublish', 'rawPublish'] as const)) {
-        rates[side].push(await (side === 'rawPublish' ? rawPublish() : metroPublish()));
+        runs[side].push(await (side === 'rawPublish' ? rawPublish() : metroPublish()));
         await ch.purgeQueue(queue);
       }
       // Consume: 20,000 waiting, filled by raw amqplib the same way for both.
       for (const side of round % 2 === 0 ? (['metroConsume', 'rawConsume'] as const) : (['rawConsume', 'metroConsume'] as const)) {
         await fillQueue(ch, queue, body, TOTAL);
-        rates[side].push(await (side === 'rawConsume' ? rawConsume() : metroConsume()));
+        runs[side].push(await (side === 'rawConsume' ? rawConsume() : metroConsume()));
       }
     }
   } finally {
@@ -113,6 +119,12 @@ export async function run(): Promise<BenchResult[]> {
     await raw.close();
     if (started) await promisify(execFile)(script, ['stop'], { timeout: 120_000 });
   }
+  const rates = {
+    rawPublish: runs.rawPublish.map((x) => x.rate),
+    metroPublish: runs.metroPublish.map((x) => x.rate),
+    rawConsume: runs.rawConsume.map((x) => x.rate),
+    metroConsume: runs.metroConsume.map((x) => x.rate),
+  };
   const settings = `3-node local cluster (c1-c3 on one machine), quorum queue, both sides connected to c1; ${TOTAL} x 1 KiB persistent per round, median of ${ROUNDS} alternated rounds`;
   const publish: BenchResult = {
     name: 'cluster publish with confirms (quorum queue): AmqpTransport.publish',
@@ -134,5 +146,21 @@ export async function run(): Promise<BenchResult[]> {
     met: median(rates.metroConsume) >= 0.9 * median(rates.rawConsume),
     notes: `${settings}; prefetch ${PREFETCH} (Metro concurrency ${PREFETCH}); rounds raw ${rates.rawConsume.map(Math.round).join('/')}, metro ${rates.metroConsume.map(Math.round).join('/')}`,
   };
-  return [publish, consume];
+  const publishCpu = cpuRow({
+    name: 'cluster publish with confirms (quorum queue): AmqpTransport.publish, Node CPU per message',
+    metro: runs.metroPublish,
+    baseline: runs.rawPublish,
+    baselineName: 'raw amqplib confirm channel, batches of 1,000 + waitForConfirms',
+    notCounted: "the three RabbitMQ nodes'",
+    notes: 'the same timed runs as the row above',
+  });
+  const consumeCpu = cpuRow({
+    name: 'cluster consume with acks (quorum queue): AmqpTransport.consume, Node CPU per message',
+    metro: runs.metroConsume,
+    baseline: runs.rawConsume,
+    baselineName: 'raw amqplib consume + ack',
+    notCounted: "the three RabbitMQ nodes'",
+    notes: 'the same timed runs as the row above, from the first delivery to the last',
+  });
+  return [publish, publishCpu, consume, consumeCpu];
 }

@@ -1,13 +1,16 @@
 // Consume with acks: 20,000 x 1 KiB persistent messages pre-filled into one queue, then consumed
 // and acked one by one: Metro's AmqpTransport.consume (delivery.ack(), batched into multiple-acks
-// by the transport) against raw amqplib consume + channel.ack, the same prefetch for both.
+// by the transport) against raw amqplib consume + channel.ack, the same prefetch for both; messages
+// per second and Node CPU per message, each from the first delivery to the last.
 import { randomBytes } from 'node:crypto';
 import amqp from 'amqplib';
 import { AmqpTransport } from '@metro/transport-amqp';
 import type { BenchResult } from './types.js';
 import { fillQueue } from './support/fill-queue.js';
-import { metroConsumeRate } from './support/metro-consume-rate.js';
-import { rawConsumeRate } from './support/raw-consume-rate.js';
+import { cpuRow } from './support/cpu-row.js';
+import { metroConsumeFigures } from './support/metro-consume-figures.js';
+import { rawConsumeFigures } from './support/raw-consume-figures.js';
+import type { RunFigures } from './support/run-figures.js';
 
 const URL = process.env['METRO_AMQP_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672';
 const TOTAL = 20_000;
@@ -26,24 +29,26 @@ export async function run(): Promise<BenchResult[]> {
   await transport.declareQueue({ queue });
   await transport.start();
 
-  const rawRound = (): Promise<number> => rawConsumeRate(raw, queue, TOTAL, PREFETCH);
+  const rawRound = (): Promise<RunFigures> => rawConsumeFigures(raw, queue, TOTAL, PREFETCH);
 
-  const metroRound = (): Promise<number> => metroConsumeRate(transport, queue, TOTAL, PREFETCH);
+  const metroRound = (): Promise<RunFigures> => metroConsumeFigures(transport, queue, TOTAL, PREFETCH);
 
-  const rawRates: number[] = [];
-  const metroRates: number[] = [];
+  const rawRuns: RunFigures[] = [];
+  const metroRuns: RunFigures[] = [];
   try {
     for (let round = 0; round < ROUNDS; round++) {
       await fillQueue(setup, queue, body, TOTAL);
-      rawRates.push(await rawRound());
+      rawRuns.push(await rawRound());
       await fillQueue(setup, queue, body, TOTAL);
-      metroRates.push(await metroRound());
+      metroRuns.push(await metroRound());
     }
   } finally {
     await transport.close();
     await setup.deleteQueue(queue).catch(() => undefined);
     await raw.close();
   }
+  const rawRates = rawRuns.map((x) => x.rate);
+  const metroRates = metroRuns.map((x) => x.rate);
   const result: BenchResult = {
     name: 'consume with acks: AmqpTransport.consume',
     metro: Math.round(median(metroRates)),
@@ -55,5 +60,14 @@ export async function run(): Promise<BenchResult[]> {
     notes: `${TOTAL} x 1 KiB persistent, prefetch ${PREFETCH} (Metro concurrency ${PREFETCH}), median of ${ROUNDS} rounds; rounds raw ${rawRates.map(Math.round).join('/')}, metro ${metroRates.map(Math.round).join('/')}`,
   };
   console.log(`${result.name}: ${result.metro} vs ${result.baseline} ${result.unit} (${(result.metro / result.baseline).toFixed(2)}x) ${result.notes}`);
-  return [result];
+  const cpu = cpuRow({
+    name: 'consume with acks: AmqpTransport.consume, Node CPU per message',
+    metro: metroRuns,
+    baseline: rawRuns,
+    baselineName: 'raw amqplib consume + ack',
+    notCounted: "RabbitMQ's",
+    notes: `${TOTAL} x 1 KiB persistent, prefetch ${PREFETCH}, from the first delivery to the last`,
+  });
+  console.log(`${cpu.name}: ${cpu.metro} vs ${cpu.baseline} ${cpu.unit}`);
+  return [result, cpu];
 }

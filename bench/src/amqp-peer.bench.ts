@@ -1,12 +1,15 @@
 // Metro's AmqpTransport against rascal (a popular amqplib wrapper) in the same run: publish with
 // confirms (1 KiB persistent, mandatory, batches of 1,000 awaited together) and consume with acks
-// (same prefetch), one queue, 20,000 messages per round.
+// (same prefetch), one queue, 20,000 messages per round; messages per second and Node CPU per
+// message, each side over its own timed runs.
 import { randomBytes } from 'node:crypto';
 import amqp from 'amqplib';
 import rascal from 'rascal';
 import { AmqpTransport } from '@metro/transport-amqp';
 import type { BenchResult } from './types.js';
-import { metroConsumeRate } from './support/metro-consume-rate.js';
+import { cpuRow } from './support/cpu-row.js';
+import { metroConsumeFigures } from './support/metro-consume-figures.js';
+import { measureRun, startTiming, type RunFigures, type Timing } from './support/run-figures.js';
 
 const URL = process.env['METRO_AMQP_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672';
 const TOTAL = 20_000;
@@ -59,8 +62,7 @@ export async function run(): Promise<BenchResult[]> {
   await transport.declareQueue({ queue });
   await transport.start();
 
-  async function rascalPublish(): Promise<number> {
-    const started = performance.now();
+  async function rascalPublishAll(): Promise<void> {
     for (let sent = 0; sent < TOTAL; sent += BATCH) {
       const batch: Promise<void>[] = [];
       for (let i = 0; i < BATCH; i++) {
@@ -78,11 +80,10 @@ export async function run(): Promise<BenchResult[]> {
       }
       await Promise.all(batch);
     }
-    return TOTAL / ((performance.now() - started) / 1000);
   }
+  const rascalPublish = (): Promise<RunFigures> => measureRun(TOTAL, rascalPublishAll);
 
-  async function metroPublish(): Promise<number> {
-    const started = performance.now();
+  async function metroPublishAll(): Promise<void> {
     for (let sent = 0; sent < TOTAL; sent += BATCH) {
       const batch: Promise<void>[] = [];
       for (let i = 0; i < BATCH; i++) {
@@ -92,38 +93,38 @@ export async function run(): Promise<BenchResult[]> {
       }
       await Promise.all(batch);
     }
-    return TOTAL / ((performance.now() - started) / 1000);
   }
+  const metroPublish = (): Promise<RunFigures> => measureRun(TOTAL, metroPublishAll);
 
-  async function rascalConsume(): Promise<number> {
+  async function rascalConsume(): Promise<RunFigures> {
     let received = 0;
-    let started = 0;
+    let timing: Timing | undefined;
     let resolve!: () => void;
     const done = new Promise<void>((r) => (resolve = r));
     const subscription = await broker.subscribe('bench');
     subscription
       .on('message', (_m, _content, ackOrNack) => {
-        if (received === 0) started = performance.now();
+        if (received === 0) timing = startTiming();
         ackOrNack();
         if (++received === TOTAL) resolve();
       })
       .on('error', () => undefined);
     await done;
-    const rate = (TOTAL - 1) / ((performance.now() - started) / 1000);
+    const figures = timing!.stop(TOTAL - 1);
     await subscription.cancel();
-    return rate;
+    return figures;
   }
 
-  const metroConsume = (): Promise<number> => metroConsumeRate(transport, queue, TOTAL, PREFETCH);
+  const metroConsume = (): Promise<RunFigures> => metroConsumeFigures(transport, queue, TOTAL, PREFETCH);
 
-  const rates = { rascalPub: [] as number[], metroPub: [] as number[], rascalCon: [] as number[], metroCon: [] as number[] };
+  const runs = { rascalPub: [] as RunFigures[], metroPub: [] as RunFigures[], rascalCon: [] as RunFigures[], metroCon: [] as RunFigures[] };
   try {
     for (let round = 0; round < ROUNDS; round++) {
       // Each publish round leaves TOTAL messages for the consume round that follows it.
-      rates.rascalPub.push(await rascalPublish());
-      rates.metroCon.push(await metroConsume());
-      rates.metroPub.push(await metroPublish());
-      rates.rascalCon.push(await rascalConsume());
+      runs.rascalPub.push(await rascalPublish());
+      runs.metroCon.push(await metroConsume());
+      runs.metroPub.push(await metroPublish());
+      runs.rascalCon.push(await rascalConsume());
     }
   } finally {
     await transport.close();
@@ -131,6 +132,12 @@ export async function run(): Promise<BenchResult[]> {
     await admin.deleteQueue(queue).catch(() => undefined);
     await rawConnection.close();
   }
+  const rates = {
+    rascalPub: runs.rascalPub.map((x) => x.rate),
+    metroPub: runs.metroPub.map((x) => x.rate),
+    rascalCon: runs.rascalCon.map((x) => x.rate),
+    metroCon: runs.metroCon.map((x) => x.rate),
+  };
   const settings = `${TOTAL} x 1 KiB persistent, one queue, median of ${ROUNDS} rounds`;
   const results: BenchResult[] = [
     {
@@ -143,6 +150,14 @@ export async function run(): Promise<BenchResult[]> {
       met: median(rates.metroPub) > median(rates.rascalPub),
       notes: `${settings}, batches of ${BATCH}`,
     },
+    cpuRow({
+      name: 'publish with confirms vs rascal, Node CPU per message',
+      metro: runs.metroPub,
+      baseline: runs.rascalPub,
+      baselineName: 'rascal 20 (confirm publication)',
+      notCounted: "RabbitMQ's",
+      notes: `batches of ${BATCH}, the same timed runs as the row above`,
+    }),
     {
       name: 'consume with acks vs rascal',
       metro: Math.round(median(rates.metroCon)),
@@ -153,6 +168,14 @@ export async function run(): Promise<BenchResult[]> {
       met: median(rates.metroCon) > median(rates.rascalCon),
       notes: `${settings}, prefetch ${PREFETCH}`,
     },
+    cpuRow({
+      name: 'consume with acks vs rascal, Node CPU per message',
+      metro: runs.metroCon,
+      baseline: runs.rascalCon,
+      baselineName: 'rascal 20 (subscription + ackOrNack)',
+      notCounted: "RabbitMQ's",
+      notes: `prefetch ${PREFETCH}, from the first delivery to the last`,
+    }),
   ];
   for (const r of results) console.log(`${r.name}: ${r.metro} vs ${r.baseline} ${r.unit} (${(r.metro / r.baseline).toFixed(2)}x)`);
   return results;

@@ -2,13 +2,16 @@
 // Metro's AmqpTransport.publish (1,000 concurrent publishes awaited together) and the bus's
 // metro.publish against raw amqplib on a confirm channel (1,000 sendToQueue, then waitForConfirms),
 // and against raw amqplib publishing what an application would write by hand for an event: a
-// JSON envelope (id, type, source, time, data) built and stringified per message.
+// JSON envelope (id, type, source, time, data) built and stringified per message. Every throughput
+// row has a Node CPU per message row next to it, measured over the same timed runs.
 import { randomBytes, randomUUID } from 'node:crypto';
 import amqp from 'amqplib';
 import { z } from 'zod';
 import { createMetro, defineEvent, type OutgoingMessage } from '@metro/core';
 import { AmqpTransport } from '@metro/transport-amqp';
 import type { BenchResult } from './types.js';
+import { cpuRow } from './support/cpu-row.js';
+import { measureRun, type RunFigures } from './support/run-figures.js';
 
 const URL = process.env['METRO_AMQP_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672';
 const TOTAL = 20_000;
@@ -39,19 +42,18 @@ export async function run(): Promise<BenchResult[]> {
   await busTransport.start();
 
   // `mandatory`: what the transport sends (an unroutable publish must fail).
-  async function rawRound(mandatory = false): Promise<number> {
-    const started = performance.now();
-    for (let sent = 0; sent < TOTAL; sent += BATCH) {
-      for (let i = 0; i < BATCH; i++)
-        ch.sendToQueue(queue, bodyBytes, { persistent: true, mandatory, messageId: `r${sent + i}`, contentType: 'application/json' });
-      await ch.waitForConfirms();
-    }
-    return TOTAL / ((performance.now() - started) / 1000);
+  function rawRound(mandatory = false): Promise<RunFigures> {
+    return measureRun(TOTAL, async () => {
+      for (let sent = 0; sent < TOTAL; sent += BATCH) {
+        for (let i = 0; i < BATCH; i++)
+          ch.sendToQueue(queue, bodyBytes, { persistent: true, mandatory, messageId: `r${sent + i}`, contentType: 'application/json' });
+        await ch.waitForConfirms();
+      }
+    });
   }
-  const rawMandatoryRound = (): Promise<number> => rawRound(true);
+  const rawMandatoryRound = (): Promise<RunFigures> => rawRound(true);
 
-  async function rawEnvelopeRound(): Promise<number> {
-    const started = performance.now();
+  async function rawEnvelope(): Promise<void> {
     for (let sent = 0; sent < TOTAL; sent += BATCH) {
       for (let i = 0; i < BATCH; i++) {
         const id = randomUUID();
@@ -73,11 +75,10 @@ export async function run(): Promise<BenchResult[]> {
       }
       await ch.waitForConfirms();
     }
-    return TOTAL / ((performance.now() - started) / 1000);
   }
+  const rawEnvelopeRound = (): Promise<RunFigures> => measureRun(TOTAL, rawEnvelope);
 
-  async function transportRound(): Promise<number> {
-    const started = performance.now();
+  async function transportPublish(): Promise<void> {
     for (let sent = 0; sent < TOTAL; sent += BATCH) {
       const batch: Promise<void>[] = [];
       for (let i = 0; i < BATCH; i++) {
@@ -92,26 +93,27 @@ export async function run(): Promise<BenchResult[]> {
       }
       await Promise.all(batch);
     }
-    return TOTAL / ((performance.now() - started) / 1000);
   }
+  const transportRound = (): Promise<RunFigures> => measureRun(TOTAL, transportPublish);
 
-  async function busRound(): Promise<number> {
-    const started = performance.now();
+  async function busPublish(): Promise<void> {
     for (let sent = 0; sent < TOTAL; sent += BATCH) {
       const batch: Promise<unknown>[] = [];
       for (let i = 0; i < BATCH; i++) batch.push(metro.publish(Sample, { text: body }));
       await Promise.all(batch);
     }
-    return TOTAL / ((performance.now() - started) / 1000);
   }
+  const busRound = (): Promise<RunFigures> => measureRun(TOTAL, busPublish);
 
-  const rawRates: number[] = [];
-  const transportRates: number[] = [];
-  const busRates: number[] = [];
-  const envelopeRates: number[] = [];
-  const busAgainstEnvelope: number[] = [];
-  const mandatoryRates: number[] = [];
-  const transportAgainstMandatory: number[] = [];
+  const runs = {
+    raw: [] as RunFigures[],
+    transport: [] as RunFigures[],
+    bus: [] as RunFigures[],
+    envelope: [] as RunFigures[],
+    busAgainstEnvelope: [] as RunFigures[],
+    mandatory: [] as RunFigures[],
+    transportAgainstMandatory: [] as RunFigures[],
+  };
   try {
     // Warm-up (JIT, channel and exchange declarations) of all three, not measured.
     for (const warm of [() => rawRound(), transportRound, busRound, rawEnvelopeRound, rawMandatoryRound]) {
@@ -120,10 +122,10 @@ export async function run(): Promise<BenchResult[]> {
     }
     // The order rotates every round and each round starts on an empty, settled queue, so neither
     // side always runs right after the broker's clean-up of the other's messages.
-    const rounds: Array<[number[], () => Promise<number>]> = [
-      [rawRates, () => rawRound()],
-      [transportRates, transportRound],
-      [busRates, busRound],
+    const rounds: Array<[RunFigures[], () => Promise<RunFigures>]> = [
+      [runs.raw, () => rawRound()],
+      [runs.transport, transportRound],
+      [runs.bus, busRound],
     ];
     for (let round = 0; round < ROUNDS; round++) {
       for (let k = 0; k < rounds.length; k++) {
@@ -135,14 +137,14 @@ export async function run(): Promise<BenchResult[]> {
     }
     // The hand-built envelope and the mandatory baselines run after, each in its own alternation
     // (with the bus, with the transport), so the transport's goal is measured exactly as before.
-    const pairs: Array<[[number[], () => Promise<number>], [number[], () => Promise<number>]]> = [
+    const pairs: Array<[[RunFigures[], () => Promise<RunFigures>], [RunFigures[], () => Promise<RunFigures>]]> = [
       [
-        [envelopeRates, rawEnvelopeRound],
-        [busAgainstEnvelope, busRound],
+        [runs.envelope, rawEnvelopeRound],
+        [runs.busAgainstEnvelope, busRound],
       ],
       [
-        [mandatoryRates, rawMandatoryRound],
-        [transportAgainstMandatory, transportRound],
+        [runs.mandatory, rawMandatoryRound],
+        [runs.transportAgainstMandatory, transportRound],
       ],
     ];
     for (const [a, b] of pairs) {
@@ -161,7 +163,20 @@ export async function run(): Promise<BenchResult[]> {
     await ch.deleteExchange(topic).catch(() => undefined);
     await raw.close();
   }
+  const ratesOf = (xs: RunFigures[]): number[] => xs.map((x) => x.rate);
+  const [rawRates, transportRates, busRates] = [ratesOf(runs.raw), ratesOf(runs.transport), ratesOf(runs.bus)];
+  const [envelopeRates, busAgainstEnvelope] = [ratesOf(runs.envelope), ratesOf(runs.busAgainstEnvelope)];
+  const [mandatoryRates, transportAgainstMandatory] = [ratesOf(runs.mandatory), ratesOf(runs.transportAgainstMandatory)];
   const baseline = median(rawRates);
+  const cpu = (name: string, metro: RunFigures[], base: RunFigures[], baselineName: string): BenchResult =>
+    cpuRow({
+      name: `${name}, Node CPU per message`,
+      metro,
+      baseline: base,
+      baselineName,
+      notCounted: "RabbitMQ's",
+      notes: 'the same timed runs as the row above',
+    });
   const settings = `${TOTAL} x 1 KiB persistent, batches of ${BATCH}, median of ${ROUNDS} rounds`;
   const results: BenchResult[] = [
     {
@@ -174,6 +189,7 @@ export async function run(): Promise<BenchResult[]> {
       met: median(transportRates) >= 0.9 * baseline,
       notes: `${settings}; rounds raw ${rawRates.map(Math.round).join('/')}, transport ${transportRates.map(Math.round).join('/')}`,
     },
+    cpu('publish with confirms: AmqpTransport.publish', runs.transport, runs.raw, 'raw amqplib confirm channel'),
     {
       name: 'publish with confirms: metro.publish (bus: zod validation + envelope + codec)',
       metro: Math.round(median(busRates)),
@@ -182,6 +198,7 @@ export async function run(): Promise<BenchResult[]> {
       baselineName: 'raw amqplib confirm channel',
       notes: settings,
     },
+    cpu('publish with confirms: metro.publish (bus: zod validation + envelope + codec)', runs.bus, runs.raw, 'raw amqplib confirm channel'),
     {
       name: 'publish with confirms: metro.publish vs raw amqplib publishing a hand-built JSON envelope',
       metro: Math.round(median(busAgainstEnvelope)),
@@ -190,6 +207,12 @@ export async function run(): Promise<BenchResult[]> {
       baselineName: 'raw amqplib: envelope object + JSON.stringify + publish (mandatory) per message',
       notes: `${TOTAL} x 1 KiB persistent, batches of ${BATCH}, median of 3 alternated rounds; the baseline builds and encodes what metro.publish does, without validation, correlation or Metro's headers`,
     },
+    cpu(
+      'publish with confirms: metro.publish vs raw amqplib publishing a hand-built JSON envelope',
+      runs.busAgainstEnvelope,
+      runs.envelope,
+      'raw amqplib: envelope object + JSON.stringify + publish (mandatory) per message',
+    ),
     {
       name: 'publish with confirms: AmqpTransport.publish vs raw amqplib publishing mandatory',
       metro: Math.round(median(transportAgainstMandatory)),
@@ -198,6 +221,12 @@ export async function run(): Promise<BenchResult[]> {
       baselineName: 'raw amqplib confirm channel, mandatory (the same messages as the transport)',
       notes: `${TOTAL} x 1 KiB persistent, batches of ${BATCH}, median of 3 alternated rounds; the transport publishes every message mandatory, so this is the like-for-like baseline`,
     },
+    cpu(
+      'publish with confirms: AmqpTransport.publish vs raw amqplib publishing mandatory',
+      runs.transportAgainstMandatory,
+      runs.mandatory,
+      'raw amqplib confirm channel, mandatory (the same messages as the transport)',
+    ),
   ];
   for (const r of results) console.log(`${r.name}: ${r.metro} vs ${r.baseline} ${r.unit} (${(r.metro / r.baseline).toFixed(2)}x)`);
   return results;

@@ -16,6 +16,8 @@ import pg from 'pg';
 import PgBoss from 'pg-boss';
 import { z } from 'zod';
 import type { BenchResult } from './types.js';
+import { cpuRow } from './support/cpu-row.js';
+import { measureRun, type RunFigures } from './support/run-figures.js';
 
 const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const suffix = randomBytes(4).toString('hex');
@@ -56,6 +58,8 @@ interface Lateness {
   max: number;
   /** Schedules written per second while preparing (8 concurrent callers). */
   schedulePerSecond: number;
+  /** That same timed run: its rate and Node CPU per schedule call. */
+  scheduleRun: RunFigures;
 }
 
 // Both sides schedule 3,000 messages an hour ahead (timing the calls), then one UPDATE shifts the due
@@ -67,9 +71,10 @@ async function metroLateness(db: Kysely<any>, pool: pg.Pool, schema: string): Pr
   const scheduler = createScheduler({ db, schema, source: 'bench' });
   const total = RATE * SECONDS;
   const far = Date.now() + 3_600_000;
-  const t0 = performance.now();
-  await inParallel(total, 8, (i) => scheduler.schedule(undefined, Reminder, { orderId: `o${i}` }, { at: new Date(far + Math.floor((i * 1000) / RATE)) }));
-  const schedulePerSecond = total / ((performance.now() - t0) / 1000);
+  const scheduleRun = await measureRun(total, () =>
+    inParallel(total, 8, (i) => scheduler.schedule(undefined, Reminder, { orderId: `o${i}` }, { at: new Date(far + Math.floor((i * 1000) / RATE)) })),
+  );
+  const schedulePerSecond = scheduleRun.rate;
   const worker = createSchedulerWorker({ db, schema, listen: pgNotifications(pool) });
   await worker.start();
   const shift = far - (Date.now() + LEAD_MS);
@@ -82,7 +87,7 @@ async function metroLateness(db: Kysely<any>, pool: pg.Pool, schema: string): Pr
     SELECT extract(epoch from (o.created_at - s.due_at)) * 1000 AS ms
     FROM ${sql.id(schema, 'outbox')} o JOIN ${sql.id(schema, 'scheduled_messages')} s ON s.id = o.message_id`.execute(db);
   const ms = rows.rows.map((r) => Number(r.ms));
-  return { p50: quantile(ms, 0.5), p99: quantile(ms, 0.99), max: Math.max(...ms), schedulePerSecond };
+  return { p50: quantile(ms, 0.5), p99: quantile(ms, 0.99), max: Math.max(...ms), schedulePerSecond, scheduleRun };
 }
 
 async function pgBossLateness(boss: PgBoss, db: Kysely<any>, bossSchema: string): Promise<Lateness> {
@@ -90,9 +95,10 @@ async function pgBossLateness(boss: PgBoss, db: Kysely<any>, bossSchema: string)
   await boss.createQueue(queue);
   const total = RATE * SECONDS;
   const far = Date.now() + 3_600_000;
-  const t0 = performance.now();
-  await inParallel(total, 8, (i) => boss.sendAfter(queue, { orderId: `o${i}` }, {}, new Date(far + Math.floor((i * 1000) / RATE))));
-  const schedulePerSecond = total / ((performance.now() - t0) / 1000);
+  const scheduleRun = await measureRun(total, () =>
+    inParallel(total, 8, (i) => boss.sendAfter(queue, { orderId: `o${i}` }, {}, new Date(far + Math.floor((i * 1000) / RATE)))),
+  );
+  const schedulePerSecond = scheduleRun.rate;
   let done = 0;
   await boss.work(queue, { batchSize: 1000, pollingIntervalSeconds: 0.5 }, async (jobs) => {
     done += jobs.length;
@@ -103,7 +109,7 @@ async function pgBossLateness(boss: PgBoss, db: Kysely<any>, bossSchema: string)
   const rows = await sql<{ ms: string }>`
     SELECT extract(epoch from (started_on - start_after)) * 1000 AS ms FROM ${sql.id(bossSchema, 'job')} WHERE name = ${queue}`.execute(db);
   const ms = rows.rows.map((r) => Number(r.ms));
-  return { p50: quantile(ms, 0.5), p99: quantile(ms, 0.99), max: Math.max(...ms), schedulePerSecond };
+  return { p50: quantile(ms, 0.5), p99: quantile(ms, 0.99), max: Math.max(...ms), schedulePerSecond, scheduleRun };
 }
 
 async function metroCancel(db: Kysely<any>, schema: string): Promise<{ byTags: number; byTagsP99: number; byId: number; insertSeconds: number }> {
@@ -211,6 +217,15 @@ export async function run(): Promise<BenchResult[]> {
           notes:
             'schedules due 1 h ahead; metro validates the payload with zod and stores envelope + encoded body + tags (a schedule due within 60 s also NOTIFYs the workers, which serializes commits: about half this rate)',
         },
+        cpuRow({
+          name: 'schedule calls, 8 concurrent, Node CPU per call',
+          metro: [metroLate.scheduleRun],
+          baseline: [bossLate.scheduleRun],
+          unit: 'us/call',
+          baselineName: 'pg-boss 10 sendAfter',
+          notCounted: "PostgreSQL's",
+          notes: `the same timed runs as the row above (${RATE * SECONDS} calls each)`,
+        }),
       );
       console.log(
         `lateness ms  metro p50 ${metroLate.p50.toFixed(1)} p99 ${metroLate.p99.toFixed(1)} max ${metroLate.max.toFixed(1)} | pg-boss p50 ${bossLate.p50.toFixed(1)} p99 ${bossLate.p99.toFixed(1)} max ${bossLate.max.toFixed(1)}`,
