@@ -23,6 +23,7 @@ export const CORE_ERROR_CODES = {
   REQUEST_TIMEOUT: 'A request got no reply within its timeout.',
   STOPPING: 'The bus stopped past its timeout and aborted a running handler.',
   DELIVERY_LIMIT: "The broker gave up redelivering a message: it reached its queue's delivery limit.",
+  BATCH_ITEMS_FAILED: 'A batch handler failed some messages of its batch (the others succeeded).',
 } as const;
 
 /** A code `@metro/core` raises: a key of {@link CORE_ERROR_CODES}. */
@@ -201,6 +202,36 @@ export class QueueInUseError extends ConfigurationError {
     super(
       `Queue "${queue}" was not deleted: this transport still consumes it. Cancel its consumer (or stop the bus that owns it) first, then delete the queue.`,
     );
+  }
+}
+
+/** One message a batch handler failed, and why. */
+export interface BatchItemFailure<Item = unknown> {
+  readonly item: Item;
+  readonly error: unknown;
+}
+
+/**
+ * Thrown by an `onBatch` handler to fail some messages of its batch and succeed the rest: each
+ * named item goes to its retry policy with its own error (a retry, or a failure record once its
+ * attempts are exhausted); the other items are acked (with `inbox: true`, their writes and ids commit).
+ *
+ * @example
+ * ```ts
+ * metro.onBatch(OrderPlaced, async (batch) => {
+ *   const rejected = await insertAll(batch); // the items the database refused
+ *   if (rejected.length > 0) throw new BatchItemsError(rejected.map((item) => ({ item, error: new Error('duplicate order') })));
+ * });
+ * ```
+ */
+export class BatchItemsError<Item = unknown> extends MetroError<'BATCH_ITEMS_FAILED'> {
+  readonly failures: ReadonlyArray<BatchItemFailure<Item>>;
+  constructor(failures: ReadonlyArray<BatchItemFailure<Item>>) {
+    const first = failures[0] === undefined ? '' : `; first: ${toError(failures[0].error).message}`;
+    super('BATCH_ITEMS_FAILED', `${failures.length} message(s) of the batch failed${first}. Each goes to its retry policy; the rest of the batch is acked.`, {
+      details: { failed: failures.length },
+    });
+    this.failures = failures;
   }
 }
 

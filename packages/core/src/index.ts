@@ -32,6 +32,7 @@ export { deferredReplayHeaders, failureReplayHeaders, retryHeaders } from './rep
 export type { ReplayHeaders } from './replay.js';
 export type { Backoff, Jitter } from './backoff.js';
 export type { HandlerContext, InboxHandlerContext } from './dispatch/handler-context.js';
+export type { BatchItem, BatchContext, InboxBatchContext, BatchHandler, InboxBatchHandler, BatchOptions, InboxBatchOptions } from './dispatch/batch-types.js';
 export type { PublishOptions } from './publish-options.js';
 export type { UnroutedHandler } from './dispatch/dispatcher.js';
 export { createMetro } from './bus/metro.js';

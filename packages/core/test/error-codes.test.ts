@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  BatchItemsError,
   CORE_ERROR_CODES,
   ConfigurationError,
   DecodeError,
@@ -37,6 +38,7 @@ const instances: ReadonlyArray<MetroError> = [
   new ConfigurationError('bad option'),
   new QueueInUseError('billing'),
   new RequestTimeoutError('rpc.x', 10),
+  new BatchItemsError([{ item: 'i', error: new Error('refused') }]),
   new StopAbort(), // internal: the bus's own abort at the stop timeout
 ];
 
@@ -54,6 +56,7 @@ describe('core error codes', () => {
   it('pins the set of codes', () => {
     expect(Object.keys(CORE_ERROR_CODES).sort()).toEqual(
       [
+        'BATCH_ITEMS_FAILED',
         'CONFIGURATION',
         'DECODE_FAILED',
         'DELIVERY_LIMIT',

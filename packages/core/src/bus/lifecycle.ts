@@ -2,6 +2,7 @@ import type { Dispatcher } from '../dispatch/dispatcher.js';
 import { ConfigurationError } from '../errors.js';
 import type { BusState } from '../health/bus-health.js';
 import type { BusSettings } from './bus-settings.js';
+import { consumeLimitsOf } from './consume-limits.js';
 import type { Subscriptions } from './subscriptions.js';
 
 /** The bus's start and stop, and whether handlers may still be registered. */
@@ -40,12 +41,12 @@ export function createLifecycle(settings: BusSettings, subscriptionsOf: () => Su
       await transport.declareQueue({ queue: group.queue, bindings: group.router.bindings, ...(group.commands ? { commandsFor: service } : {}) });
     }
     for (const group of groups.values()) {
-      const groupConcurrency = group.options.concurrency ?? settings.concurrency;
       const dispatcher = dispatcherOf(group);
-      group.consumer = await transport.consume(group.queue, group.rateGate?.wrap(dispatcher.dispatch) ?? dispatcher.dispatch, {
-        concurrency: groupConcurrency,
-        prefetch: group.options.prefetch ?? (group.options.concurrency !== undefined ? groupConcurrency * 2 : settings.prefetch),
-      });
+      group.consumer = await transport.consume(
+        group.queue,
+        group.rateGate?.wrap(dispatcher.dispatch) ?? dispatcher.dispatch,
+        consumeLimitsOf(group.options, settings),
+      );
     }
     state = 'started';
     logger.info({ service, queues: [...groups.keys()] }, 'metro started');
@@ -58,6 +59,7 @@ export function createLifecycle(settings: BusSettings, subscriptionsOf: () => Su
     const dispatchers = [...groups.values()].map((g) => g.dispatcher).filter((d): d is Dispatcher => d !== undefined);
     for (const d of dispatchers) d.beginStop();
     rateGates.release();
+    for (const group of groups.values()) for (const batch of group.batches) batch.stop();
     const cancelled = Promise.all([...groups.values()].map((g) => g.consumer?.cancel() ?? Promise.resolve()));
     let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([
@@ -68,6 +70,7 @@ export function createLifecycle(settings: BusSettings, subscriptionsOf: () => Su
     if (timedOut) {
       logger.warn({ service, stopTimeoutMs: settings.stopTimeoutMs }, 'handlers still running at stop timeout; aborting them (their messages are requeued)');
       for (const d of dispatchers) d.abortAll();
+      for (const group of groups.values()) for (const batch of group.batches) batch.abortAll();
       await cancelled;
     }
     await Promise.all(dispatchers.map((d) => d.idle()));

@@ -2,6 +2,7 @@ import type { Codec } from '../codec.js';
 import type { CommandDefinition, EventDefinition, Payload, PayloadInput } from '../definitions.js';
 import type { Duration } from '../duration.js';
 import type { Envelope } from '../envelope.js';
+import type { BatchHandler, BatchOptions, InboxBatchHandler, InboxBatchOptions } from '../dispatch/batch-types.js';
 import type { HandlerContext, InboxHandlerContext } from '../dispatch/handler-context.js';
 import type { UnroutedHandler } from '../dispatch/dispatcher.js';
 import type { HealthOptions, HealthReport } from '../health/health-report.js';
@@ -171,6 +172,24 @@ export interface SubscriptionScope<Trx = unknown> {
    * ```
    */
   onAny(handler: Handler<unknown, Trx>, options?: CatchAllOptions): void;
+  /** Subscribes a batch handler that runs inside the inbox (`{ inbox: true }`): one transaction per batch, `ctx.trx` is it. */
+  onBatch<D extends EventDefinition>(definition: D, handler: InboxBatchHandler<Payload<D>, Trx>, options: InboxBatchOptions): void;
+  /**
+   * Subscribes a batch handler to an event definition: it gets up to `maxSize` validated messages
+   * at once, or fewer once the first has waited `maxWait` (for handlers that write in bulk). Each
+   * message is settled when its batch is: acked when the handler returns, except the messages it
+   * failed (`ctx.fail(item, err)` or a thrown `BatchItemsError`), which go to the retry policy
+   * one by one. Any other error fails every message of the batch (each retried or recorded on its
+   * own). See the package README, "Batch consume".
+   *
+   * @example
+   * ```ts
+   * metro.onBatch(OrderPlaced, async (batch, ctx) => {
+   *   await db.insertInto('orders').values(batch.map((item) => ({ id: item.data.orderId }))).execute();
+   * }, { maxSize: 100, maxWait: '50ms', name: 'store-orders' });
+   * ```
+   */
+  onBatch<D extends EventDefinition>(definition: D, handler: BatchHandler<Payload<D>, Trx>, options?: BatchOptions): void;
   /** Receives every event of this queue that no handler matched (it is acked either way). */
   onUnrouted(handler: UnroutedHandler): void;
 }

@@ -62,6 +62,7 @@ export function createMetro<Trx = unknown>(options: MetroOptions<Trx>): Metro<Tr
     queue: subscriptions.main.queue,
     on: mainScope.on,
     onAny: mainScope.onAny,
+    onBatch: mainScope.onBatch,
     onUnrouted: mainScope.onUnrouted,
     handle(definition, handler, handlerOptions = {}) {
       subscriptions.handle(definition, handler as Handler<never, Trx>, handlerOptions);

@@ -12,6 +12,9 @@ import type { Consumer } from '../transport.js';
 import type { HandlerRateGate } from '../rate-limit/handler-rate-gate.js';
 import { RateGates } from '../rate-limit/rate-gates.js';
 import type { SubscriptionRateGate } from '../rate-limit/subscription-rate-gate.js';
+import type { BatchCollector } from '../dispatch/batch-collector.js';
+import type { BatchHandler, BatchOptions } from '../dispatch/batch-types.js';
+import { addBatchHandler } from './batch-registration.js';
 import { assertName, type BusSettings } from './bus-settings.js';
 import type { CatchAllOptions, EventRoute, Handler, HandlerOptions, MetroOptions, SubscriptionOptions, SubscriptionScope } from './metro-types.js';
 
@@ -28,6 +31,8 @@ export interface SubscriptionGroup {
   readonly rateGate: SubscriptionRateGate | undefined;
   /** Handlers registered per `topic.subject`, for default names (`orders.placed#0`). */
   readonly nameCounts: Map<string, number>;
+  /** The batch collectors of its `onBatch` handlers (flushed at stop). */
+  readonly batches: BatchCollector[];
 }
 
 /** The bus's queues and their handlers, registered before `start()`. */
@@ -51,6 +56,13 @@ export interface Subscriptions<Trx> {
 
 function isDefinition(value: EventDefinition | EventRoute): value is EventDefinition {
   return (value as EventDefinition).kind === 'event' && 'schema' in value;
+}
+
+/** The default name of the next handler of `key` (`topic.subject`) on a queue: `${key}#${index}`. */
+function nextName(group: SubscriptionGroup, key: string): string {
+  const index = group.nameCounts.get(key) ?? 0;
+  group.nameCounts.set(key, index + 1);
+  return `${key}#${index}`;
 }
 
 /** A handler as the router keeps it: its name, schema, retry policy and timeout resolved from the bus's defaults. */
@@ -125,6 +137,7 @@ export function createSubscriptions<Trx>(
       consumer: undefined,
       rateGate: groupOptions.rateLimit !== undefined ? rateGates.forQueue(queue, groupOptions.rateLimit) : undefined,
       nameCounts: new Map(),
+      batches: [],
     };
     groups.set(queue, group);
     return group;
@@ -150,10 +163,8 @@ export function createSubscriptions<Trx>(
         const definition = isDefinition(target) ? target : undefined;
         const topic = target.topic;
         const subject = definition ? definition.type : (target as EventRoute).subject;
-        const key = `${topic}.${String(subject)}`;
-        const index = group.nameCounts.get(key) ?? 0;
-        group.nameCounts.set(key, index + 1);
-        const entry = entryOf(group, handlerOptions.name ?? `${key}#${index}`, definition, handler, handlerOptions);
+        const defaultName = nextName(group, `${topic}.${String(subject)}`);
+        const entry = entryOf(group, handlerOptions.name ?? defaultName, definition, handler, handlerOptions);
         const route = definition ? undefined : (target as EventRoute);
         group.router.addEvent(topic, subject, entry, {
           ...(route?.exchangeType !== undefined ? { exchangeType: route.exchangeType } : {}),
@@ -166,6 +177,11 @@ export function createSubscriptions<Trx>(
         const index = group.nameCounts.get('*') ?? 0;
         group.nameCounts.set('*', index + 1);
         group.router.addCatchAll(entryOf(group, handlerOptions.name ?? `*#${index}`, undefined, handler, handlerOptions), handlerOptions.fallback === true);
+      },
+      onBatch(definition: EventDefinition, handler: BatchHandler<never, Trx>, batchOptions: BatchOptions = {}): void {
+        assertConfigurable();
+        const defaultName = nextName(group, `${definition.topic}.${definition.type}`);
+        addBatchHandler({ settings, options, runtime, group, name: batchOptions.name ?? defaultName, definition, handler, batchOptions });
       },
       onUnrouted(handler: UnroutedHandler): void {
         group.unrouted = handler;

@@ -85,7 +85,9 @@ export function createSyncDispatch(deps: SyncDispatchDeps): SyncDispatch {
         if (parsed === INVALID) throw validationError(envelope, entry, cache.lastIssues ?? []);
         const ctx = new MessageContext(deps.runtime, envelope, 1, correlationId, entry.name, group.queue, localDelivery(envelope, deps.codec, group.queue));
         try {
-          await invoker.invoke(entry, parsed, ctx);
+          const pending = invoker.invoke(entry, parsed, ctx);
+          entry.batch?.flush(); // a batch handler runs this message now, as a batch of one
+          await pending;
         } catch (err) {
           // As on the asynchronous path: a handler that deferred its message is not failed by what it throws afterwards.
           if (ctx.deferredSeq === undefined) throw err;

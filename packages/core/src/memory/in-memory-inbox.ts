@@ -1,4 +1,4 @@
-import type { Inbox, InboxKey, InboxResult } from '../stores/inbox.js';
+import type { Inbox, InboxBatch, InboxBatchResult, InboxBatchWork, InboxKey, InboxResult } from '../stores/inbox.js';
 
 /**
  * An {@link Inbox} in process memory (`ctx.trx` is `undefined`). Work for one key runs at most
@@ -31,6 +31,28 @@ export class InMemoryInbox implements Inbox<undefined> {
       return { duplicate: false, result };
     } finally {
       this.running.delete(id);
+    }
+  }
+
+  async runBatch<T>(batch: InboxBatch, work: (trx: undefined, fresh: ReadonlyArray<string>) => Promise<InboxBatchWork<T>>): Promise<InboxBatchResult<T>> {
+    const keyOf = (messageId: string): string => `${batch.consumer}\u0000${messageId}`;
+    const ids = [...new Set(batch.messageIds)];
+    for (;;) {
+      const inFlight = ids.map((id) => this.running.get(keyOf(id))).filter((p) => p !== undefined);
+      if (inFlight.length === 0) break;
+      await Promise.allSettled(inFlight);
+    }
+    const fresh = ids.filter((id) => !this.done.has(keyOf(id)));
+    if (fresh.length === 0) return { fresh, result: undefined };
+    const promise = work(undefined, fresh);
+    for (const id of fresh) this.running.set(keyOf(id), promise);
+    try {
+      const outcome = await promise;
+      const unprocessed = new Set(outcome.unprocessed ?? []);
+      for (const id of fresh) if (!unprocessed.has(id)) this.done.add(keyOf(id));
+      return { fresh, result: outcome.result };
+    } finally {
+      for (const id of fresh) this.running.delete(keyOf(id));
     }
   }
 

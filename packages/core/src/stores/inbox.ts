@@ -14,6 +14,37 @@ export interface Inbox<Trx = unknown> {
    * `{ duplicate: true }` without calling `work`.
    */
   run<T>(key: InboxKey, work: (trx: Trx) => Promise<T>): Promise<InboxResult<T>>;
+  /**
+   * Optional (`onBatch(..., { inbox: true })` needs it): the batch form of {@link run}. In one
+   * transaction, records the ids of `batch.messageIds` not processed yet (`fresh`, each once, in
+   * the order given) and runs `work` once with them; ids the work returns as `unprocessed` are
+   * not recorded (their messages failed and come again). If no id is fresh, `work` is not called
+   * (`result` undefined). If `work` throws, nothing is recorded. Concurrent runs sharing an id
+   * behave as {@link run} does for that id.
+   */
+  runBatch?<T>(batch: InboxBatch, work: (trx: Trx, fresh: ReadonlyArray<string>) => Promise<InboxBatchWork<T>>): Promise<InboxBatchResult<T>>;
+}
+
+/** The keys of one batch: one consumer, many message ids. */
+export interface InboxBatch {
+  /** Who processes it: Metro uses `<service>:<handler>`. */
+  readonly consumer: string;
+  readonly messageIds: ReadonlyArray<string>;
+}
+
+/** What the work of {@link Inbox.runBatch} returns. */
+export interface InboxBatchWork<T> {
+  readonly result: T;
+  /** Fresh ids whose messages the work did not process (it failed them): not recorded. */
+  readonly unprocessed?: ReadonlyArray<string>;
+}
+
+/** What {@link Inbox.runBatch} resolves with. */
+export interface InboxBatchResult<T> {
+  /** The ids the work ran for (not processed before); the others were duplicates. */
+  readonly fresh: ReadonlyArray<string>;
+  /** The work's result; undefined when no id was fresh and the work did not run. */
+  readonly result: T | undefined;
 }
 
 export interface InboxKey {

@@ -1,0 +1,99 @@
+import type { StandardSchemaV1 } from '@standard-schema/spec';
+import { describeDefinition } from '../create-envelope.js';
+import type { EventDefinition } from '../definitions.js';
+import { BatchCollector } from '../dispatch/batch-collector.js';
+import { createBatchRun } from '../dispatch/batch-run.js';
+import type { BatchHandler, BatchOptions } from '../dispatch/batch-types.js';
+import type { ContextRuntime, HandlerContext, MessageContext } from '../dispatch/handler-context.js';
+import type { HandlerEntry } from '../dispatch/handler-entry.js';
+import { toMilliseconds } from '../duration.js';
+import { ConfigurationError } from '../errors.js';
+import { resolveRetryPolicy } from '../retry-policy.js';
+import type { BusSettings } from './bus-settings.js';
+import { consumeLimitsOf } from './consume-limits.js';
+import type { MetroOptions } from './metro-types.js';
+import type { SubscriptionGroup } from './subscriptions.js';
+
+/** Batch size when `maxSize` is not given (MassTransit's `MessageLimit` default), lowered to what the queue can hold. */
+const DEFAULT_MAX_SIZE = 10;
+/** `maxWait` when not given. */
+const DEFAULT_MAX_WAIT = '50ms';
+/** Extra time each message's own handler timer allows over `maxWait` plus the batch's `timeout` (the batch's timer fires first). */
+const MESSAGE_TIMER_SLACK_MS = 1000;
+
+/** The largest batch a queue can fill: a message waiting in a batch holds one of its concurrency and prefetch slots. */
+function maxSizeOf(group: SubscriptionGroup, settings: BusSettings, name: string, maxSize: number | undefined): number {
+  const limits = consumeLimitsOf(group.options, settings);
+  const capacity = Math.min(limits.concurrency, limits.prefetch);
+  if (maxSize === undefined) return Math.min(DEFAULT_MAX_SIZE, capacity);
+  if (!Number.isInteger(maxSize) || maxSize < 1) throw new ConfigurationError(`Batch handler "${name}": maxSize ${maxSize} is not a positive integer.`);
+  if (maxSize > capacity) {
+    const where =
+      group.options.concurrency !== undefined || group.options.prefetch !== undefined
+        ? `metro.subscription(name, { concurrency, prefetch })`
+        : 'createMetro({ concurrency, prefetch })';
+    throw new ConfigurationError(
+      `Batch handler "${name}": maxSize ${maxSize} exceeds what queue "${group.queue}" holds at once (concurrency ${limits.concurrency}, prefetch ${limits.prefetch}): ` +
+        `a message waiting in a batch holds a slot, so a batch could never fill. Raise concurrency and prefetch to at least ${maxSize} (${where}), or lower maxSize.`,
+    );
+  }
+  return maxSize;
+}
+
+/**
+ * Registers `onBatch(definition, handler, options)` on a queue (internal). To the dispatcher it is
+ * one more handler of the definition's messages: each message is validated and retried on its
+ * own, and its handler call waits for its batch ({@link BatchCollector}). The collector joins
+ * the queue's `batches`, for the bus's stop (flush, abort).
+ *
+ * @example
+ * ```ts
+ * addBatchHandler({ settings, options, runtime, group, name: 'store-orders', definition: OrderPlaced, handler, batchOptions: { maxSize: 100 } });
+ * ```
+ */
+export function addBatchHandler<Trx>(params: {
+  readonly settings: BusSettings;
+  readonly options: MetroOptions<Trx>;
+  readonly runtime: ContextRuntime;
+  readonly group: SubscriptionGroup;
+  readonly name: string;
+  readonly definition: EventDefinition;
+  readonly handler: BatchHandler<never, Trx>;
+  readonly batchOptions: BatchOptions;
+}): void {
+  const { settings, options, runtime, group, name, definition, handler, batchOptions } = params;
+  const kind = (definition as { kind?: unknown }).kind;
+  if (kind !== 'event' || !('schema' in definition)) {
+    const got = kind === 'command' ? `command "${describeDefinition(definition)}"` : 'a route without a definition';
+    throw new ConfigurationError(`metro.onBatch() takes an event definition (defineEvent): a batch holds messages of one validated type; got ${got}.`);
+  }
+  if (typeof handler !== 'function') throw new ConfigurationError(`Batch handler "${name}" is not a function.`);
+  const inbox = batchOptions.inbox === true ? options.inbox : undefined;
+  if (batchOptions.inbox === true && inbox?.runBatch === undefined) {
+    throw new ConfigurationError(
+      inbox === undefined
+        ? `Batch handler "${name}" has inbox: true but createMetro got no \`inbox\`; pass one (e.g. createInbox({ db })).`
+        : `Batch handler "${name}" has inbox: true but the bus's inbox has no runBatch(); use createInbox of @metro/outbox-pg or memoryInbox(), or drop inbox: true.`,
+    );
+  }
+  const maxSize = maxSizeOf(group, settings, name, batchOptions.maxSize);
+  const maxWaitMs = toMilliseconds(batchOptions.maxWait ?? DEFAULT_MAX_WAIT);
+  const timeoutMs = batchOptions.timeout !== undefined ? toMilliseconds(batchOptions.timeout) : settings.handlerTimeoutMs;
+  const run = createBatchRun({ service: settings.service, name, fn: handler as unknown as BatchHandler<unknown, unknown>, timeoutMs, inbox: inbox as never });
+  const collector = new BatchCollector({ service: settings.service, name, queue: group.queue, maxSize, maxWaitMs, logger: runtime.logger, run });
+  const entry: HandlerEntry = {
+    name,
+    priority: batchOptions.priority ?? 0,
+    order: 0,
+    definition,
+    schema: definition.schema as StandardSchemaV1,
+    fn: (payload: unknown, ctx: HandlerContext<unknown>) => collector.add(payload, ctx as MessageContext),
+    retry: batchOptions.retry ? resolveRetryPolicy(batchOptions.retry, options.retry) : settings.baseRetry,
+    timeoutMs: maxWaitMs + timeoutMs + MESSAGE_TIMER_SLACK_MS,
+    // The collector runs the inbox once per batch, not the dispatcher once per message.
+    inbox: false,
+    batch: collector,
+  };
+  group.router.addEvent(definition.topic, definition.type, entry);
+  group.batches.push(collector);
+}
