@@ -6,11 +6,15 @@ import {
   toMilliseconds,
   type Duration,
   type Inbox,
+  type InboxBatch,
+  type InboxBatchResult,
+  type InboxBatchWork,
   type InboxKey,
   type InboxResult,
   type Logger,
 } from '@metro/core';
 import { schemaName } from '../identifiers.js';
+import { runInboxBatch } from './inbox-batch.js';
 import { BackgroundPrune, pruneInboxInChunks } from './inbox-prune.js';
 
 /**
@@ -60,6 +64,8 @@ export interface PgInbox<DB = any> extends Inbox<Transaction<DB>> {
    * ```
    */
   prune(): Promise<number>;
+  /** See `Inbox.runBatch`: one transaction and one multi-row insert for a batch's ids (what `onBatch(..., { inbox: true })` runs). */
+  runBatch<T>(batch: InboxBatch, work: (trx: Transaction<DB>, fresh: ReadonlyArray<string>) => Promise<InboxBatchWork<T>>): Promise<InboxBatchResult<T>>;
 }
 
 const DEFAULT_PRUNE_BATCH_SIZE = 1000;
@@ -75,7 +81,8 @@ function pruneBatchSizeOf(value: number | undefined): number {
 /**
  * Effectively-once processing: `run` opens a transaction, records (consumer, messageId) with
  * `ON CONFLICT DO NOTHING` first, and runs the work in that same transaction only if the row
- * was new. A duplicate (already committed, or committed by a concurrent copy while this one
+ * was new. `runBatch` does the same for a batch's ids with one multi-row insert (see
+ * `onBatch(..., { inbox: true })`). A duplicate (already committed, or committed by a concurrent copy while this one
  * waited on the row lock) returns `{ duplicate: true }` without running the work. If the work
  * throws, everything rolls back, the id included, so a redelivery runs it again.
  *
@@ -118,6 +125,14 @@ export function createInbox<DB = any>(options: InboxOptions<DB>): PgInbox<DB> {
       });
       if (!result.duplicate) background.poke();
       return result;
+    },
+    async runBatch<T>(
+      batch: InboxBatch,
+      work: (trx: Transaction<DB>, fresh: ReadonlyArray<string>) => Promise<InboxBatchWork<T>>,
+    ): Promise<InboxBatchResult<T>> {
+      const outcome = await runInboxBatch(db, schema, batch, work as never);
+      if (outcome.fresh.length > 0) background.poke();
+      return outcome as InboxBatchResult<T>;
     },
     prune,
   };
