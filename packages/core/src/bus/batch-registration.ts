@@ -11,6 +11,7 @@ import { ConfigurationError } from '../errors.js';
 import { resolveRetryPolicy } from '../retry-policy.js';
 import type { BusSettings } from './bus-settings.js';
 import { consumeLimitsOf } from './consume-limits.js';
+import { nextName } from './handler-names.js';
 import type { MetroOptions } from './metro-types.js';
 import type { SubscriptionGroup } from './subscriptions.js';
 
@@ -48,7 +49,7 @@ function maxSizeOf(group: SubscriptionGroup, settings: BusSettings, name: string
  *
  * @example
  * ```ts
- * addBatchHandler({ settings, options, runtime, group, name: 'store-orders', definition: OrderPlaced, handler, batchOptions: { maxSize: 100 } });
+ * addBatchHandler({ settings, options, runtime, group, definition: OrderPlaced, handler, batchOptions: { name: 'store-orders', maxSize: 100 } });
  * ```
  */
 export function addBatchHandler<Trx>(params: {
@@ -56,17 +57,18 @@ export function addBatchHandler<Trx>(params: {
   readonly options: MetroOptions<Trx>;
   readonly runtime: ContextRuntime;
   readonly group: SubscriptionGroup;
-  readonly name: string;
   readonly definition: EventDefinition;
   readonly handler: BatchHandler<never, Trx>;
   readonly batchOptions: BatchOptions;
 }): void {
-  const { settings, options, runtime, group, name, definition, handler, batchOptions } = params;
+  const { settings, options, runtime, group, definition, handler, batchOptions } = params;
   const kind = (definition as { kind?: unknown }).kind;
   if (kind !== 'event' || !('schema' in definition)) {
     const got = kind === 'command' ? `command "${describeDefinition(definition)}"` : 'a route without a definition';
     throw new ConfigurationError(`metro.onBatch() takes an event definition (defineEvent): a batch holds messages of one validated type; got ${got}.`);
   }
+  const defaultName = nextName(group, `${definition.topic}.${definition.type}`);
+  const name = batchOptions.name ?? defaultName;
   if (typeof handler !== 'function') throw new ConfigurationError(`Batch handler "${name}" is not a function.`);
   const inbox = batchOptions.inbox === true ? options.inbox : undefined;
   if (batchOptions.inbox === true && inbox?.runBatch === undefined) {

@@ -16,6 +16,7 @@ import type { BatchCollector } from '../dispatch/batch-collector.js';
 import type { BatchHandler, BatchOptions } from '../dispatch/batch-types.js';
 import { addBatchHandler } from './batch-registration.js';
 import { assertName, type BusSettings } from './bus-settings.js';
+import { nextName } from './handler-names.js';
 import type { CatchAllOptions, EventRoute, Handler, HandlerOptions, MetroOptions, SubscriptionOptions, SubscriptionScope } from './metro-types.js';
 
 /** One queue of the bus: the service queue (events and commands) or a named subscription (events). */
@@ -56,13 +57,6 @@ export interface Subscriptions<Trx> {
 
 function isDefinition(value: EventDefinition | EventRoute): value is EventDefinition {
   return (value as EventDefinition).kind === 'event' && 'schema' in value;
-}
-
-/** The default name of the next handler of `key` (`topic.subject`) on a queue: `${key}#${index}`. */
-function nextName(group: SubscriptionGroup, key: string): string {
-  const index = group.nameCounts.get(key) ?? 0;
-  group.nameCounts.set(key, index + 1);
-  return `${key}#${index}`;
 }
 
 /** A handler as the router keeps it: its name, schema, retry policy and timeout resolved from the bus's defaults. */
@@ -180,8 +174,7 @@ export function createSubscriptions<Trx>(
       },
       onBatch(definition: EventDefinition, handler: BatchHandler<never, Trx>, batchOptions: BatchOptions = {}): void {
         assertConfigurable();
-        const defaultName = nextName(group, `${definition.topic}.${definition.type}`);
-        addBatchHandler({ settings, options, runtime, group, name: batchOptions.name ?? defaultName, definition, handler, batchOptions });
+        addBatchHandler({ settings, options, runtime, group, definition, handler, batchOptions });
       },
       onUnrouted(handler: UnroutedHandler): void {
         group.unrouted = handler;
