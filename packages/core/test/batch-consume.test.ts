@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   BatchItemsError,
+  CLOUDEVENTS_JSON,
   ConfigurationError,
   createMetro,
   currentCorrelation,
@@ -41,6 +42,44 @@ describe('batch consume (metro.onBatch) on the in-memory transport', () => {
     expect(batches.filter((b) => b.length === 8).length).toBeGreaterThanOrEqual(4);
     expect((await metro.failures.list()).items).toHaveLength(0);
     expect(await metro.transport.inspectQueue('batch-size')).toMatchObject({ messages: 0 });
+  });
+
+  it('validates each message first: an invalid one is its own validation failure and never reaches a batch', async () => {
+    const metro = metroFor('batch-invalid');
+    const seen: string[] = [];
+    metro.onBatch(OrderPlaced, (batch) => void seen.push(...batch.map((item) => item.data.orderId)), { name: 'typed', maxSize: 4, maxWait: '20ms' });
+    await metro.start();
+    const envelope = (id: string, data: unknown) =>
+      new TextEncoder().encode(
+        JSON.stringify({
+          specversion: '1.0',
+          id,
+          source: 'test',
+          type: 'placed',
+          time: new Date().toISOString(),
+          kind: 'event',
+          topic: 'orders',
+          subject: 'placed',
+          data,
+        }),
+      );
+    for (const [id, data] of [
+      ['ok-1', { orderId: 'a' }],
+      ['bad-1', { orderId: 42 }],
+      ['ok-2', { orderId: 'b' }],
+    ] as const) {
+      await metro.transport.publish({
+        destination: { kind: 'topic', topic: 'orders', subject: 'placed' },
+        body: envelope(id, data),
+        messageId: id,
+        contentType: CLOUDEVENTS_JSON,
+        headers: {},
+      });
+    }
+    await metro.drain();
+    expect(seen.sort()).toEqual(['a', 'b']);
+    const { items } = await metro.failures.list();
+    expect(items.map((f) => [f.reason, f.handler, f.messageId])).toEqual([['validation', 'typed', 'bad-1']]);
   });
 
   it('runs a partial batch once its first message waited maxWait', async () => {
