@@ -1,5 +1,5 @@
 /** Codes of errors that may say nothing about the row itself: the broker or the connection failed. */
-const BROKER_TROUBLE_CODES = new Set(['PUBLISH_FAILED', 'TRANSPORT_CLOSED', 'REQUEST_TIMEOUT']);
+const BROKER_TROUBLE_CODES = new Set(['PUBLISH_FAILED', 'TRANSPORT_CLOSED', 'REQUEST_TIMEOUT', 'AMQP_CONNECT_FAILED']);
 
 /**
  * Whether a row's failed publish is broker trouble, which the relay waits out (the lane backs off
@@ -7,7 +7,8 @@ const BROKER_TROUBLE_CODES = new Set(['PUBLISH_FAILED', 'TRANSPORT_CLOSED', 'REQ
  * attempt (retried with backoff, then marked `failed`).
  *
  * - A Metro error whose code says the broker or connection failed (`PUBLISH_FAILED`: a nack, a lost
- *   channel, no confirm in time; `TRANSPORT_CLOSED`; `REQUEST_TIMEOUT`) is broker trouble, with one
+ *   channel, no confirm in time; `TRANSPORT_CLOSED`; `REQUEST_TIMEOUT`; `AMQP_CONNECT_FAILED`, the
+ *   broker not reachable within the transport's connect timeout) is broker trouble, with one
  *   exception: a nack (`details.nacked`) while another row of the same batch was confirmed. The
  *   broker was there and refused this message, and retrying it for ever would hold back the lane
  *   and, with per-aggregate ordering, its aggregate. A lost connection or a timeout never counts,
