@@ -14,6 +14,22 @@ function bus(service: string, transport: Transport = new InMemoryTransport({ log
 }
 
 describe('metro.health() on the in-memory transport', () => {
+  it('after a failed start it says so with the cause and fails liveness (start() will not retry; only a restart helps)', async () => {
+    class RefusingTransport extends InMemoryTransport {
+      override declareQueue(): Promise<void> {
+        return Promise.reject(new Error('queue "billing" exists with other arguments'));
+      }
+    }
+    const metro = bus('billing', new RefusingTransport({ logger: silentLogger }));
+    metro.on(OrderPlaced, () => undefined);
+    await expect(metro.start()).rejects.toThrow('other arguments');
+    const failed = await metro.health();
+    expect(failed).toMatchObject({ status: 'unhealthy', ready: false, live: false });
+    expect(failed.checks['billing.bus']).toMatchObject({ status: 'unhealthy', liveness: true, observed: { state: 'failed' } });
+    expect(failed.checks['billing.bus']!.message).toContain('failed to start');
+    expect(failed.checks['billing.bus']!.message).toContain('other arguments');
+  });
+
   it('is not ready before start, healthy once started with every consumer attached, and not ready once stopped, live throughout', async () => {
     const metro = bus('billing');
     metro.on(OrderPlaced, () => undefined);

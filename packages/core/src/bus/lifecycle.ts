@@ -15,6 +15,8 @@ export interface BusLifecycle {
   assertConfigurable(): void;
   /** Where the bus is in its life, for `metro.health()`. */
   readonly state: BusState;
+  /** Why `start()` failed (state `failed`), as `Name: message`. */
+  readonly startError: string | undefined;
 }
 
 /**
@@ -30,12 +32,25 @@ export interface BusLifecycle {
 export function createLifecycle(settings: BusSettings, subscriptionsOf: () => Subscriptions<unknown>): BusLifecycle {
   const { service, transport, logger } = settings;
   let state: BusState = 'idle';
+  let startError: string | undefined;
   let startPromise: Promise<void> | undefined;
   let stopPromise: Promise<void> | undefined;
 
   async function startOnce(): Promise<void> {
-    const { groups, dispatcherOf } = subscriptionsOf();
     state = 'starting';
+    try {
+      await attachConsumers();
+    } catch (err) {
+      state = 'failed';
+      startError = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+      throw err;
+    }
+    state = 'started';
+    logger.info({ service, queues: [...subscriptionsOf().groups.keys()] }, 'metro started');
+  }
+
+  async function attachConsumers(): Promise<void> {
+    const { groups, dispatcherOf } = subscriptionsOf();
     await transport.start();
     for (const group of groups.values()) {
       await transport.declareQueue({ queue: group.queue, bindings: group.router.bindings, ...(group.commands ? { commandsFor: service } : {}) });
@@ -48,8 +63,6 @@ export function createLifecycle(settings: BusSettings, subscriptionsOf: () => Su
         consumeLimitsOf(group.options, settings),
       );
     }
-    state = 'started';
-    logger.info({ service, queues: [...groups.keys()] }, 'metro started');
   }
 
   async function stopOnce(closeTransport: boolean): Promise<void> {
@@ -95,6 +108,9 @@ export function createLifecycle(settings: BusSettings, subscriptionsOf: () => Su
     },
     get state() {
       return state;
+    },
+    get startError() {
+      return startError;
     },
   };
 }

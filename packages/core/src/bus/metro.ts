@@ -98,7 +98,10 @@ export function createMetro<Trx = unknown>(options: MetroOptions<Trx>): Metro<Tr
     async health(healthOptions) {
       const groups = [...subscriptions.groups.values()];
       const consuming = groups.filter((g) => g.consumer !== undefined).map((g) => g.queue);
-      return busHealth({ service, transport, state: lifecycle.state, queues: groups.map((g) => g.queue), consuming }, healthOptions);
+      return busHealth(
+        { service, transport, state: lifecycle.state, startError: lifecycle.startError, queues: groups.map((g) => g.queue), consuming },
+        healthOptions,
+      );
     },
     dispatcher(subscription) {
       const group = subscriptions.groups.get(subscription === undefined ? subscriptions.main.queue : `${subscriptions.main.queue}.${subscription}`);

@@ -4,7 +4,7 @@ import { healthReport, type HealthCheck, type HealthOptions, type HealthReport }
 import type { TransportConnectionHealth, TransportConsumerHealth } from './transport-health.js';
 
 /** The lifecycle states of a bus. */
-export type BusState = 'idle' | 'starting' | 'started' | 'stopping' | 'stopped';
+export type BusState = 'idle' | 'starting' | 'started' | 'failed' | 'stopping' | 'stopped';
 
 /** What {@link busHealth} looks at. */
 export interface BusHealthInput {
@@ -15,12 +15,15 @@ export interface BusHealthInput {
   readonly queues: ReadonlyArray<string>;
   /** The queues whose `consume()` returned (used when the transport reports no health of its own). */
   readonly consuming: ReadonlyArray<string>;
+  /** Why `start()` failed, when the state is `failed`. */
+  readonly startError?: string | undefined;
 }
 
 const STATE_MESSAGES: Record<BusState, string> = {
   idle: 'not started: call `await metro.start()` before serving (its queues are declared and consumed at start)',
   starting: 'starting: declaring its queues and attaching its consumers',
   started: 'started',
+  failed: 'failed to start; it will not retry: restart the process once the cause is fixed',
   stopping: 'stopping: finishing in-flight handlers; take this instance out of rotation',
   stopped: 'stopped: this instance consumes nothing any more',
 };
@@ -41,8 +44,9 @@ export function busHealth(input: BusHealthInput, options: HealthOptions = {}): H
   const checks: Record<string, HealthCheck> = {
     [`${service}.bus`]: {
       status: state === 'started' ? 'healthy' : 'unhealthy',
-      message: `bus of service "${service}" ${STATE_MESSAGES[state]}`,
-      liveness: false,
+      message: `bus of service "${service}" ${STATE_MESSAGES[state]}${state === 'failed' && input.startError ? ` (${input.startError})` : ''}`,
+      // A failed start is final (start() returns the same rejection): only a restart helps.
+      liveness: state === 'failed',
       observed: { state },
     },
   };
