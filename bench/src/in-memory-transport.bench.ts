@@ -2,8 +2,11 @@
 // (concurrency 16) -> ack, 1 KiB bodies, against a hand-written floor that does only the
 // essentials the same way (copy the bytes, push to an array, hand over on setImmediate, ack by
 // callback). And request/reply throughput (64 in flight) against a Map of pending promises.
+// Each row has a twin with Node's CPU per message (process.cpuUsage over the timed part): steadier
+// than a rate on a shared machine, and what a user's test suite pays per message.
 import { InMemoryTransport, type OutgoingMessage } from '@metro/core';
 import type { BenchResult } from './types.js';
+import { measureRun, type RunFigures } from './support/run-figures.js';
 
 const N = 20_000;
 const BODY = new Uint8Array(1024).fill(7);
@@ -18,7 +21,7 @@ function outgoing(i: number): OutgoingMessage {
   };
 }
 
-async function metroPubSub(): Promise<number> {
+async function metroPubSub(): Promise<RunFigures> {
   const t = new InMemoryTransport();
   await t.declareQueue({ queue: 'billing', bindings: [{ topic: 'orders', pattern: 'orders.*' }] });
   let acked = 0;
@@ -30,16 +33,16 @@ async function metroPubSub(): Promise<number> {
     },
     { concurrency: 16 },
   );
-  const started = performance.now();
-  for (let i = 0; i < N; i++) await t.publish(outgoing(i));
-  await t.whenIdle();
-  const seconds = (performance.now() - started) / 1000;
+  const figures = await measureRun(N, async () => {
+    for (let i = 0; i < N; i++) await t.publish(outgoing(i));
+    await t.whenIdle();
+  });
   await t.close();
   if (acked !== N) throw new Error(`metro: expected ${N} acks, got ${acked}`);
-  return N / seconds;
+  return figures;
 }
 
-async function baselinePubSub(): Promise<number> {
+async function baselinePubSub(): Promise<RunFigures> {
   const ready: Uint8Array[] = [];
   let head = 0;
   let acked = 0;
@@ -70,20 +73,20 @@ async function baselinePubSub(): Promise<number> {
       setImmediate(drain);
     }
   };
-  const started = performance.now();
-  for (let i = 0; i < N; i++) {
-    ready.push(new Uint8Array(BODY));
-    schedule();
-    await Promise.resolve();
-  }
-  await finished;
-  return N / ((performance.now() - started) / 1000);
+  return measureRun(N, async () => {
+    for (let i = 0; i < N; i++) {
+      ready.push(new Uint8Array(BODY));
+      schedule();
+      await Promise.resolve();
+    }
+    await finished;
+  });
 }
 
 const R = 10_000;
 const IN_FLIGHT = 64;
 
-async function metroRpc(): Promise<number> {
+async function metroRpc(): Promise<RunFigures> {
   const t = new InMemoryTransport();
   await t.declareQueue({ queue: 'rpc' });
   await t.consume(
@@ -95,19 +98,19 @@ async function metroRpc(): Promise<number> {
     { concurrency: 16 },
   );
   const message: OutgoingMessage = { destination: { kind: 'queue', queue: 'rpc' }, body: BODY, messageId: 'r', contentType: 'application/json', headers: {} };
-  const started = performance.now();
   let next = 0;
-  await Promise.all(
-    Array.from({ length: IN_FLIGHT }, async () => {
-      while (next++ < R) await t.request(message, { timeoutMs: 10_000 });
-    }),
-  );
-  const seconds = (performance.now() - started) / 1000;
+  const figures = await measureRun(R, async () => {
+    await Promise.all(
+      Array.from({ length: IN_FLIGHT }, async () => {
+        while (next++ < R) await t.request(message, { timeoutMs: 10_000 });
+      }),
+    );
+  });
   await t.close();
-  return R / seconds;
+  return figures;
 }
 
-async function baselineRpc(): Promise<number> {
+async function baselineRpc(): Promise<RunFigures> {
   const pending = new Map<number, (body: Uint8Array) => void>();
   let id = 0;
   const request = (body: Uint8Array): Promise<Uint8Array> =>
@@ -122,51 +125,78 @@ async function baselineRpc(): Promise<number> {
       const copy = new Uint8Array(body);
       setImmediate(() => pending.get(my)?.(Buffer.from(copy)));
     });
-  const started = performance.now();
   let next = 0;
-  await Promise.all(
-    Array.from({ length: IN_FLIGHT }, async () => {
-      while (next++ < R) await request(BODY);
-    }),
-  );
-  return R / ((performance.now() - started) / 1000);
+  return measureRun(R, async () => {
+    await Promise.all(
+      Array.from({ length: IN_FLIGHT }, async () => {
+        while (next++ < R) await request(BODY);
+      }),
+    );
+  });
+}
+
+const ROUNDS = 5;
+
+interface Sides {
+  readonly metro: RunFigures[];
+  readonly baseline: RunFigures[];
+}
+
+function median(xs: number[]): number {
+  return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+}
+
+/** Two rows for one measure: throughput, and Node CPU per message of the same rounds. */
+function rows(label: string, sides: Sides, unit: string, baselineName: string): BenchResult[] {
+  const rate = (f: RunFigures): number => f.rate;
+  const cpu = (f: RunFigures): number => f.cpuMicrosPerMessage;
+  const list = (xs: RunFigures[], of: (f: RunFigures) => number): string => xs.map((f) => Math.round(of(f))).join('/');
+  return [
+    {
+      name: `${label}: throughput`,
+      metro: Math.round(median(sides.metro.map(rate))),
+      baseline: Math.round(median(sides.baseline.map(rate))),
+      unit,
+      baselineName,
+      higherIsBetter: true,
+      goal: '>= 0.8x',
+      met: median(sides.metro.map(rate)) >= 0.8 * median(sides.baseline.map(rate)),
+      notes: `median of ${ROUNDS} alternating rounds after a warm-up; metro ${list(sides.metro, rate)}, baseline ${list(sides.baseline, rate)}`,
+    },
+    {
+      name: `${label}: Node CPU per message`,
+      metro: Number(median(sides.metro.map(cpu)).toFixed(2)),
+      baseline: Number(median(sides.baseline.map(cpu)).toFixed(2)),
+      unit: 'us/msg',
+      baselineName,
+      higherIsBetter: false,
+      notes: `process.cpuUsage (user + system) over the timed part / messages, median of the same rounds; metro ${sides.metro.map((f) => cpu(f).toFixed(1)).join('/')}, baseline ${sides.baseline.map((f) => cpu(f).toFixed(1)).join('/')}`,
+    },
+  ];
 }
 
 export async function run(): Promise<BenchResult[]> {
-  // Warm-up, then 3 alternating rounds; the median of each side (the machine is shared and noisy).
+  // Warm-up, then alternating rounds; the median of each side (the machine is shared and noisy).
   await metroPubSub();
   await baselinePubSub();
   await metroRpc();
   await baselineRpc();
-  const rounds = { m1: [] as number[], b1: [] as number[], m2: [] as number[], b2: [] as number[] };
-  for (let i = 0; i < 3; i++) {
-    rounds.m1.push(await metroPubSub());
-    rounds.b1.push(await baselinePubSub());
-    rounds.m2.push(await metroRpc());
-    rounds.b2.push(await baselineRpc());
+  const pubSub = { metro: [] as RunFigures[], baseline: [] as RunFigures[] };
+  const rpc = { metro: [] as RunFigures[], baseline: [] as RunFigures[] };
+  for (let i = 0; i < ROUNDS; i++) {
+    pubSub.metro.push(await metroPubSub());
+    pubSub.baseline.push(await baselinePubSub());
+    rpc.metro.push(await metroRpc());
+    rpc.baseline.push(await baselineRpc());
   }
-  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[1]!;
-  const [m1, b1, m2, b2] = [median(rounds.m1), median(rounds.b1), median(rounds.m2), median(rounds.b2)];
   const results: BenchResult[] = [
-    {
-      name: `InMemoryTransport publish->route->consume->ack (${N} x 1 KiB, concurrency 16)`,
-      metro: Math.round(m1),
-      baseline: Math.round(b1),
-      unit: 'msg/s',
-      baselineName: 'hand-written array queue + setImmediate hand-over',
-      higherIsBetter: true,
-      notes: 'median of 3 alternating rounds after a warm-up',
-    },
-    {
-      name: `InMemoryTransport request/reply (${R} requests, ${IN_FLIGHT} in flight)`,
-      metro: Math.round(m2),
-      baseline: Math.round(b2),
-      unit: 'req/s',
-      baselineName: 'Map of pending promises + setImmediate reply',
-      higherIsBetter: true,
-      notes: 'median of 3 alternating rounds after a warm-up',
-    },
+    ...rows(
+      `InMemoryTransport publish->route->consume->ack (${N} x 1 KiB, concurrency 16)`,
+      pubSub,
+      'msg/s',
+      'hand-written array queue + setImmediate hand-over',
+    ),
+    ...rows(`InMemoryTransport request/reply (${R} requests, ${IN_FLIGHT} in flight)`, rpc, 'req/s', 'Map of pending promises + setImmediate reply'),
   ];
-  for (const r of results) console.log(`${r.name}: metro ${r.metro} ${r.unit}, baseline ${r.baseline} ${r.unit}, ratio ${(r.metro / r.baseline).toFixed(2)}x`);
   return results;
 }
