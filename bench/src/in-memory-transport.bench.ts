@@ -21,7 +21,7 @@ function outgoing(i: number): OutgoingMessage {
   };
 }
 
-async function metroPubSub(): Promise<RunFigures> {
+export async function metroPubSub(): Promise<RunFigures> {
   const t = new InMemoryTransport();
   await t.declareQueue({ queue: 'billing', bindings: [{ topic: 'orders', pattern: 'orders.*' }] });
   let acked = 0;
@@ -42,7 +42,7 @@ async function metroPubSub(): Promise<RunFigures> {
   return figures;
 }
 
-async function baselinePubSub(): Promise<RunFigures> {
+export async function baselinePubSub(): Promise<RunFigures> {
   const ready: Uint8Array[] = [];
   let head = 0;
   let acked = 0;
@@ -86,7 +86,7 @@ async function baselinePubSub(): Promise<RunFigures> {
 const R = 10_000;
 const IN_FLIGHT = 64;
 
-async function metroRpc(): Promise<RunFigures> {
+export async function metroRpc(): Promise<RunFigures> {
   const t = new InMemoryTransport();
   await t.declareQueue({ queue: 'rpc' });
   await t.consume(
@@ -110,7 +110,7 @@ async function metroRpc(): Promise<RunFigures> {
   return figures;
 }
 
-async function baselineRpc(): Promise<RunFigures> {
+export async function baselineRpc(): Promise<RunFigures> {
   const pending = new Map<number, (body: Uint8Array) => void>();
   let id = 0;
   const request = (body: Uint8Array): Promise<Uint8Array> =>

@@ -1,5 +1,9 @@
 import type { Consumer, Delivery, DeliveryHandler } from '../transport.js';
 import type { InMemoryQueue, QueueConsumer, QueuedMessage } from './in-memory-queue.js';
+import { copyBody } from './in-memory-body-copy.js';
+
+/** What `ack` / `requeue` / `reject` return: settling is synchronous, so one resolved promise serves all. */
+const SETTLED: Promise<void> = Promise.resolve();
 
 interface DeliveryState {
   readonly entry: QueuedMessage;
@@ -46,7 +50,7 @@ export class InMemoryConsumer implements Consumer, QueueConsumer {
     const m = entry.message;
     const hooks = this.source.hooks;
     const delivery: Delivery = {
-      body: Buffer.from(m.body),
+      body: copyBody(m.body),
       queue: this.source.name,
       topic: m.topic,
       subject: m.subject,
@@ -57,9 +61,9 @@ export class InMemoryConsumer implements Consumer, QueueConsumer {
       priority: m.priority,
       expiresInMs: m.expiresInMs,
       timestamp: m.timestamp,
-      ack: async () => this.settle(state, 'ack'),
-      requeue: async () => this.settle(state, 'requeue'),
-      reject: async () => this.settle(state, 'reject'),
+      ack: () => this.settleFor(state, 'ack'),
+      requeue: () => this.settleFor(state, 'requeue'),
+      reject: () => this.settleFor(state, 'reject'),
       reply: m.replyTo === undefined ? undefined : hooks.replyTo(m.replyTo),
     };
     this.inFlight++;
@@ -94,6 +98,12 @@ export class InMemoryConsumer implements Consumer, QueueConsumer {
       this.source.scheduleDispatch();
       this.source.hooks.changed();
     }
+  }
+
+  /** `ack` / `requeue` / `reject` of a delivery: settling is synchronous. */
+  private settleFor(state: DeliveryState, how: 'ack' | 'requeue' | 'reject'): Promise<void> {
+    this.settle(state, how);
+    return SETTLED;
   }
 
   private settle(state: DeliveryState, how: 'ack' | 'requeue' | 'reject'): void {

@@ -13,7 +13,7 @@ export interface StoredMessage {
   readonly topic: string | undefined;
   readonly subject: string | undefined;
   /** Set on requests: the id of the pending request a reply goes to. */
-  readonly replyTo: string | undefined;
+  readonly replyTo: number | undefined;
 }
 
 /** One copy of a message sitting in one queue. */
@@ -42,7 +42,7 @@ export interface InMemoryBrokerHooks {
   /** Something changed that may make the broker idle (for `whenIdle`). */
   changed(): void;
   /** The `reply` function of a delivery whose message is a request. */
-  replyTo(requestId: string): (message: ReplyMessage) => Promise<void>;
+  replyTo(requestId: number): (message: ReplyMessage) => Promise<void>;
   /** A consumer of this queue was cancelled and has no message in flight any more. */
   consumerStopped(consumer: QueueConsumer, queue: InMemoryQueue): void;
 }
@@ -69,9 +69,9 @@ export class InMemoryQueue {
   ) {}
 
   /** Appends a new message (behind every message of the same or higher priority). */
-  enqueue(message: StoredMessage, now: number): void {
+  enqueue(message: StoredMessage): void {
     const priority = this.effectivePriority(message.priority);
-    const expiresAt = message.expiresInMs !== undefined && message.expiresInMs >= 0 ? now + message.expiresInMs : undefined;
+    const expiresAt = message.expiresInMs !== undefined && message.expiresInMs >= 0 ? Date.now() + message.expiresInMs : undefined;
     const entry: QueuedMessage = { message, priority, expiresAt, redelivered: false };
     if (expiresAt !== undefined) this.expiring++;
     const last = this.ready[this.ready.length - 1];
@@ -148,7 +148,7 @@ export class InMemoryQueue {
   }
 
   private dispatch(): void {
-    const now = Date.now();
+    const now = this.expiring > 0 ? Date.now() : 0; // read only for entries that carry an expiry
     while (this.head < this.ready.length) {
       const consumer = this.nextConsumerWithCapacity();
       if (consumer === undefined) break;

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { ConfigurationError, QueueInUseError, TransportClosedError, UnroutableError } from '../errors.js';
 import { defaultLogger, type Logger } from '../logger.js';
 import type {
@@ -18,6 +17,9 @@ import { InMemoryConsumer } from './in-memory-consumer.js';
 import { InMemoryReplies } from './in-memory-replies.js';
 import { InMemoryQueue, type InMemoryBrokerHooks, type QueueConsumer, type StoredMessage } from './in-memory-queue.js';
 import { InMemoryRoutes } from './in-memory-routes.js';
+import { InMemoryRouteCache } from './in-memory-route-cache.js';
+import { copyBody } from './in-memory-body-copy.js';
+import { describeDestination } from './in-memory-destination.js';
 
 /** Options of {@link InMemoryTransport}. */
 export interface InMemoryTransportOptions {
@@ -56,6 +58,8 @@ export class InMemoryTransport implements Transport {
   private closing: Promise<void> | undefined;
   private readonly queues = new Map<string, InMemoryQueue>();
   private readonly routes = new InMemoryRoutes();
+  /** The queues each destination reached, until the topology changes. */
+  private readonly routeCache = new InMemoryRouteCache((destination) => this.resolveRoute(destination));
   private readonly consumers = new Set<QueueConsumer>();
   private readonly delayed = new Set<NodeJS.Timeout>();
   private readonly replies: InMemoryReplies;
@@ -70,9 +74,14 @@ export class InMemoryTransport implements Transport {
     this.hooks = {
       logger: this.logger,
       changed: () => this.changed(),
-      replyTo: (id) => async (reply) => {
-        assertBytes(reply.body, 'reply()');
+      replyTo: (id) => (reply) => {
+        try {
+          assertBytes(reply.body, 'reply()');
+        } catch (err) {
+          return Promise.reject(err);
+        }
         this.replies.reply(id, reply);
+        return SETTLED;
       },
       consumerStopped: (consumer, queue) => {
         this.consumers.delete(consumer);
@@ -101,6 +110,7 @@ export class InMemoryTransport implements Transport {
         `Queue "${name}" already exists with maxPriority ${String(queue.maxPriority)}; it cannot be re-declared with ${String(maxPriority)}. Use the same declaration everywhere, or another queue name.`,
       );
     }
+    this.routeCache.clear();
     this.routes.bind(name, declaration.bindings ?? []);
     if (declaration.commandsFor !== undefined) this.routes.addCommandRoute(declaration.commandsFor, name);
   }
@@ -133,12 +143,11 @@ export class InMemoryTransport implements Transport {
     this.assertUsable(true);
     const { signal, timeoutMs } = options;
     if (signal?.aborted) throw signal.reason;
-    const where = describeDestination(message.destination);
     const targets = this.route(message.destination);
-    if (targets.length === 0) throw new UnroutableError(where);
-    const id = randomUUID();
+    if (targets.length === 0) throw new UnroutableError(describeDestination(message.destination));
+    const id = this.replies.nextId();
     const stored = this.store(message, id);
-    const reply = this.replies.await(id, where, timeoutMs, signal);
+    const reply = this.replies.await(id, message.destination, timeoutMs, signal);
     this.accept(stored, message.destination, message.delayMs, targets);
     return reply;
   }
@@ -215,7 +224,11 @@ export class InMemoryTransport implements Transport {
       throw new TransportClosedError(`InMemoryTransport "${this.name}" is closed. Create a new transport.`);
   }
 
-  private route(destination: Destination): InMemoryQueue[] {
+  private route(destination: Destination): ReadonlyArray<InMemoryQueue> {
+    return this.routeCache.queuesFor(destination);
+  }
+
+  private resolveRoute(destination: Destination): InMemoryQueue[] {
     const out: InMemoryQueue[] = [];
     for (const name of this.routes.queuesFor(destination) ?? []) {
       const q = this.queues.get(name);
@@ -224,14 +237,14 @@ export class InMemoryTransport implements Transport {
     return out;
   }
 
-  private store(message: OutgoingMessage, replyTo: string | undefined): StoredMessage {
+  private store(message: OutgoingMessage, replyTo: number | undefined): StoredMessage {
     assertBytes(message.body, 'publish()');
     const d = message.destination;
     return {
-      body: new Uint8Array(message.body), // a copy: later changes to the caller's buffer are not seen
+      body: copyBody(message.body), // later changes to the caller's buffer are not seen
       messageId: message.messageId,
       contentType: message.contentType,
-      headers: Object.freeze({ ...message.headers }),
+      headers: { ...message.headers }, // nor to its headers; each delivery gets a copy of this copy
       priority: message.priority,
       expiresInMs: message.expiresInMs,
       timestamp: message.timestamp,
@@ -242,10 +255,9 @@ export class InMemoryTransport implements Transport {
   }
 
   /** Enqueues now into `targets`, or after `delayMs` into the queues routed to then (never sooner: a timer that fires early is re-armed). */
-  private accept(message: StoredMessage, destination: Destination, delayMs: number | undefined, targets: InMemoryQueue[]): void {
+  private accept(message: StoredMessage, destination: Destination, delayMs: number | undefined, targets: ReadonlyArray<InMemoryQueue>): void {
     if (delayMs === undefined || !(delayMs > 0)) {
-      const now = Date.now();
-      for (const q of targets) q.enqueue(message, now);
+      for (let i = 0; i < targets.length; i++) targets[i]!.enqueue(message);
       return;
     }
     const dueAt = Date.now() + delayMs;
@@ -269,13 +281,13 @@ export class InMemoryTransport implements Transport {
         { messageId: message.messageId, destination: describeDestination(destination) },
         'in-memory transport: delayed message became unroutable; dropped',
       );
-    const now = Date.now();
-    for (const q of targets) q.enqueue(message, now);
+    for (const q of targets) q.enqueue(message);
   }
 
   private removeQueue(queue: InMemoryQueue): void {
     if (this.queues.get(queue.name) !== queue) return;
     this.queues.delete(queue.name);
+    this.routeCache.clear();
     queue.purge();
     this.routes.forgetQueue(queue.name);
   }
@@ -302,11 +314,8 @@ export class InMemoryTransport implements Transport {
   }
 }
 
-function describeDestination(d: Destination): string {
-  if (d.kind === 'topic') return `topic "${d.topic}" subject "${d.subject}"`;
-  if (d.kind === 'command') return `the command route of service "${d.service}"`;
-  return `queue "${d.queue}"`;
-}
+/** What a settled reply() returns: nothing is left to wait for. */
+const SETTLED: Promise<void> = Promise.resolve();
 
 function assertBytes(body: unknown, where: string): void {
   if (!(body instanceof Uint8Array))
