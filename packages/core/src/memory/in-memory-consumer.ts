@@ -1,15 +1,10 @@
 import type { Consumer, Delivery, DeliveryHandler } from '../transport.js';
 import type { InMemoryQueue, QueueConsumer, QueuedMessage } from './in-memory-queue.js';
-import { copyBody } from './in-memory-body-copy.js';
 
 /** What `ack` / `requeue` / `reject` return: settling is synchronous, so one resolved promise serves all. */
 const SETTLED: Promise<void> = Promise.resolve();
 
-interface DeliveryState {
-  readonly entry: QueuedMessage;
-  /** Settled by the handler, or detached from it (requeued when its consumer went away). */
-  settled: boolean;
-}
+type Settlement = 'ack' | 'requeue' | 'reject';
 
 /**
  * One `consume()` of the in-memory broker: at most `limit` messages handed out and not yet both
@@ -19,7 +14,8 @@ interface DeliveryState {
  */
 export class InMemoryConsumer implements Consumer, QueueConsumer {
   private inFlight = 0;
-  private readonly unacked = new Set<DeliveryState>();
+  /** Deliveries handed out and not settled, with the queue entry each came from: a delivery absent from it is settled (or was detached when the consumer stopped). */
+  private readonly unacked = new Map<Delivery, QueuedMessage>();
   private cancelling: Promise<void> | undefined;
   private inFlightWaiters: Array<() => void> = [];
   private warnedUnsettled = false;
@@ -46,11 +42,9 @@ export class InMemoryConsumer implements Consumer, QueueConsumer {
 
   /** Hands one message to the handler (called by the queue's dispatch, never inside publish). */
   deliver(entry: QueuedMessage): void {
-    const state: DeliveryState = { entry, settled: false };
-    const m = entry.message;
-    const hooks = this.source.hooks;
+    const m = entry;
     const delivery: Delivery = {
-      body: copyBody(m.body),
+      body: this.source.hooks.bodies.read(m.bodyChunk, m.bodyOffset, m.bodyLength),
       queue: this.source.name,
       topic: m.topic,
       subject: m.subject,
@@ -61,14 +55,14 @@ export class InMemoryConsumer implements Consumer, QueueConsumer {
       priority: m.priority,
       expiresInMs: m.expiresInMs,
       timestamp: m.timestamp,
-      ack: () => this.settleFor(state, 'ack'),
-      requeue: () => this.settleFor(state, 'requeue'),
-      reject: () => this.settleFor(state, 'reject'),
-      reply: m.replyTo === undefined ? undefined : hooks.replyTo(m.replyTo),
+      ack: () => this.settleFor(delivery, 'ack'),
+      requeue: () => this.settleFor(delivery, 'requeue'),
+      reject: () => this.settleFor(delivery, 'reject'),
+      reply: m.replyTo === undefined ? undefined : this.source.hooks.replyTo(m.replyTo),
     };
     this.inFlight++;
-    this.unacked.add(state);
-    void this.run(delivery, state);
+    this.unacked.set(delivery, entry);
+    void this.run(delivery);
   }
 
   cancel(): Promise<void> {
@@ -76,43 +70,46 @@ export class InMemoryConsumer implements Consumer, QueueConsumer {
     return this.cancelling;
   }
 
-  private async run(delivery: Delivery, state: DeliveryState): Promise<void> {
-    const { logger } = this.source.hooks;
+  private async run(delivery: Delivery): Promise<void> {
     try {
       await this.onDelivery(delivery);
-      if (!state.settled && !this.warnedUnsettled) {
+      if (this.unacked.has(delivery) && !this.warnedUnsettled) {
         this.warnedUnsettled = true;
-        logger.warn(
+        this.source.hooks.logger.warn(
           { queue: this.queue, messageId: delivery.messageId },
           'in-memory transport: onDelivery returned without settling the delivery; it stays unacknowledged until settled or the consumer is cancelled',
         );
       }
     } catch (err) {
-      if (!state.settled) {
-        logger.warn({ queue: this.queue, messageId: delivery.messageId, err }, 'in-memory transport: onDelivery threw without settling; message requeued');
-        this.settle(state, 'requeue');
+      if (this.unacked.has(delivery)) {
+        this.source.hooks.logger.warn(
+          { queue: this.queue, messageId: delivery.messageId, err },
+          'in-memory transport: onDelivery threw without settling; message requeued',
+        );
+        this.settle(delivery, 'requeue');
       }
     } finally {
       this.inFlight--;
-      if (this.inFlight === 0) for (const wake of this.inFlightWaiters.splice(0)) wake();
+      if (this.inFlight === 0 && this.inFlightWaiters.length > 0) for (const wake of this.inFlightWaiters.splice(0)) wake();
       this.source.scheduleDispatch();
       this.source.hooks.changed();
     }
   }
 
   /** `ack` / `requeue` / `reject` of a delivery: settling is synchronous. */
-  private settleFor(state: DeliveryState, how: 'ack' | 'requeue' | 'reject'): Promise<void> {
-    this.settle(state, how);
+  private settleFor(delivery: Delivery, how: Settlement): Promise<void> {
+    this.settle(delivery, how);
     return SETTLED;
   }
 
-  private settle(state: DeliveryState, how: 'ack' | 'requeue' | 'reject'): void {
-    if (state.settled) return;
-    state.settled = true;
-    this.unacked.delete(state);
-    if (how === 'requeue') this.source.requeue(state.entry);
+  /** Settles a delivery once; later calls (and calls after the consumer stopped) are no-ops. */
+  private settle(delivery: Delivery, how: Settlement): void {
+    const entry = this.unacked.get(delivery);
+    if (entry === undefined) return;
+    this.unacked.delete(delivery);
+    if (how === 'requeue') this.source.requeue(entry);
     else if (how === 'reject')
-      this.source.hooks.logger.debug({ queue: this.queue, messageId: state.entry.message.messageId }, 'in-memory transport: message rejected (dropped)');
+      this.source.hooks.logger.debug({ queue: this.queue, messageId: entry.messageId }, 'in-memory transport: message rejected (dropped)');
     this.source.scheduleDispatch();
     this.source.hooks.changed();
   }
@@ -120,10 +117,7 @@ export class InMemoryConsumer implements Consumer, QueueConsumer {
   private async stop(): Promise<void> {
     this.source.removeConsumer(this);
     if (this.inFlight > 0) await new Promise<void>((resolve) => this.inFlightWaiters.push(resolve));
-    for (const state of this.unacked) {
-      state.settled = true;
-      this.source.requeue(state.entry);
-    }
+    for (const entry of this.unacked.values()) this.source.requeue(entry);
     this.unacked.clear();
     this.source.hooks.consumerStopped(this, this.source);
     this.source.hooks.changed();

@@ -1,9 +1,18 @@
 import type { HeaderValue, ReplyMessage } from '../transport.js';
 import type { Logger } from '../logger.js';
+import type { InMemoryBodyArena } from './in-memory-body-arena.js';
 
-/** A published message as the in-memory broker keeps it: its own copy of the bytes. */
-export interface StoredMessage {
-  readonly body: Uint8Array;
+/**
+ * A published message as the in-memory broker keeps it, and as one queue holds it: its own copy of
+ * the bytes (in an arena chunk) and headers, plus that queue's bookkeeping. One object per queue:
+ * a message routed to several queues is cloned for each but the first (`{ ...message }`), so a
+ * queue of n messages holds n of these and their headers, and nothing else per message.
+ */
+export interface QueuedMessage {
+  /** The body is `bodyLength` bytes of `bodyChunk` from `bodyOffset` (see `InMemoryBodyArena`); read it with `InMemoryBodyArena.read`. */
+  readonly bodyChunk: Uint8Array;
+  readonly bodyOffset: number;
+  readonly bodyLength: number;
   readonly messageId: string;
   readonly contentType: string;
   readonly headers: Readonly<Record<string, HeaderValue>>;
@@ -14,13 +23,10 @@ export interface StoredMessage {
   readonly subject: string | undefined;
   /** Set on requests: the id of the pending request a reply goes to. */
   readonly replyTo: number | undefined;
-}
-
-/** One copy of a message sitting in one queue. */
-export interface QueuedMessage {
-  readonly message: StoredMessage;
-  readonly priority: number;
-  readonly expiresAt: number | undefined;
+  /** Set by `enqueue`: the priority the queue orders by (0 unless it has `maxPriority`). */
+  rank: number;
+  /** Set by `enqueue`: when it expires in the queue (ms since the epoch), if it does. */
+  expiresAt: number | undefined;
   redelivered: boolean;
 }
 
@@ -39,6 +45,8 @@ export interface QueueConsumer {
 /** What a queue and its consumers need from the broker that owns them. */
 export interface InMemoryBrokerHooks {
   readonly logger: Logger;
+  /** Where message bodies are kept, and where the copies handed to consumers come from. */
+  readonly bodies: InMemoryBodyArena;
   /** Something changed that may make the broker idle (for `whenIdle`). */
   changed(): void;
   /** The `reply` function of a delivery whose message is a request. */
@@ -68,17 +76,18 @@ export class InMemoryQueue {
     readonly hooks: InMemoryBrokerHooks,
   ) {}
 
-  /** Appends a new message (behind every message of the same or higher priority). */
-  enqueue(message: StoredMessage): void {
-    const priority = this.effectivePriority(message.priority);
-    const expiresAt = message.expiresInMs !== undefined && message.expiresInMs >= 0 ? Date.now() + message.expiresInMs : undefined;
-    const entry: QueuedMessage = { message, priority, expiresAt, redelivered: false };
-    if (expiresAt !== undefined) this.expiring++;
+  /** Appends a new message (behind every message of the same or higher priority); `entry` must be in no other queue. */
+  enqueue(entry: QueuedMessage): void {
+    const rank = this.effectivePriority(entry.priority);
+    entry.rank = rank;
+    entry.expiresAt = entry.expiresInMs !== undefined && entry.expiresInMs >= 0 ? Date.now() + entry.expiresInMs : undefined;
+    entry.redelivered = false;
+    if (entry.expiresAt !== undefined) this.expiring++;
     const last = this.ready[this.ready.length - 1];
-    if (this.ready.length === this.head || (last !== undefined && last.priority >= priority)) this.ready.push(entry);
+    if (this.ready.length === this.head || (last !== undefined && last.rank >= rank)) this.ready.push(entry);
     else
       this.ready.splice(
-        this.firstIndex((p) => p < priority),
+        this.firstIndex((p) => p < rank),
         0,
         entry,
       );
@@ -90,12 +99,12 @@ export class InMemoryQueue {
     entry.redelivered = true;
     if (entry.expiresAt !== undefined) this.expiring++;
     const first = this.ready[this.head];
-    if (first === undefined || first.priority <= entry.priority) {
+    if (first === undefined || first.rank <= entry.rank) {
       if (this.head > 0) this.ready[--this.head] = entry;
       else this.ready.unshift(entry);
     } else {
       this.ready.splice(
-        this.firstIndex((p) => p <= entry.priority),
+        this.firstIndex((p) => p <= entry.rank),
         0,
         entry,
       );
@@ -156,7 +165,7 @@ export class InMemoryQueue {
       this.ready[this.head++] = undefined as unknown as QueuedMessage;
       if (entry.expiresAt !== undefined) this.expiring--;
       if (isExpired(entry, now)) {
-        this.hooks.logger.debug({ queue: this.name, messageId: entry.message.messageId }, 'in-memory transport: expired message dropped');
+        this.hooks.logger.debug({ queue: this.name, messageId: entry.messageId }, 'in-memory transport: expired message dropped');
         continue;
       }
       consumer.deliver(entry);
@@ -195,7 +204,7 @@ export class InMemoryQueue {
     let hi = this.ready.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (pred(this.ready[mid]!.priority)) hi = mid;
+      if (pred(this.ready[mid]!.rank)) hi = mid;
       else lo = mid + 1;
     }
     return lo;

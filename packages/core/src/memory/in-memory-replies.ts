@@ -1,7 +1,7 @@
 import { RequestTimeoutError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Destination, ReplyMessage } from '../transport.js';
-import { copyBody } from './in-memory-body-copy.js';
+import type { InMemoryBodyArena } from './in-memory-body-arena.js';
 import { InMemoryDeadlines, type Deadline } from './in-memory-deadlines.js';
 import { describeDestination } from './in-memory-destination.js';
 
@@ -26,7 +26,10 @@ export class InMemoryReplies {
   private readonly deadlines = new InMemoryDeadlines<number>((id) => this.timedOut(id));
   private lastId = 0;
 
-  constructor(private readonly logger: Logger) {}
+  constructor(
+    private readonly logger: Logger,
+    private readonly bodies: InMemoryBodyArena,
+  ) {}
 
   /** A new request id (unique within this broker). */
   nextId(): number {
@@ -50,7 +53,7 @@ export class InMemoryReplies {
       this.logger.debug({ requestId: id }, 'in-memory transport: late or repeated reply dropped');
       return;
     }
-    pending.resolve({ body: copyBody(reply.body), contentType: reply.contentType, headers: { ...reply.headers } });
+    pending.resolve({ body: this.bodies.copy(reply.body), contentType: reply.contentType, headers: { ...reply.headers } });
   }
 
   /** Fails every request still waiting (the transport closed). */

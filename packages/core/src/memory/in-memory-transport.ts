@@ -15,10 +15,10 @@ import type {
 import type { TransportHealth } from '../health/transport-health.js';
 import { InMemoryConsumer } from './in-memory-consumer.js';
 import { InMemoryReplies } from './in-memory-replies.js';
-import { InMemoryQueue, type InMemoryBrokerHooks, type QueueConsumer, type StoredMessage } from './in-memory-queue.js';
+import { InMemoryQueue, type InMemoryBrokerHooks, type QueueConsumer, type QueuedMessage } from './in-memory-queue.js';
 import { InMemoryRoutes } from './in-memory-routes.js';
 import { InMemoryRouteCache } from './in-memory-route-cache.js';
-import { copyBody } from './in-memory-body-copy.js';
+import { InMemoryBodyArena } from './in-memory-body-arena.js';
 import { describeDestination } from './in-memory-destination.js';
 
 /** Options of {@link InMemoryTransport}. */
@@ -58,6 +58,8 @@ export class InMemoryTransport implements Transport {
   private closing: Promise<void> | undefined;
   private readonly queues = new Map<string, InMemoryQueue>();
   private readonly routes = new InMemoryRoutes();
+  /** The broker's copies of the bodies it holds. */
+  private readonly bodies = new InMemoryBodyArena();
   /** The queues each destination reached, until the topology changes. */
   private readonly routeCache = new InMemoryRouteCache((destination) => this.resolveRoute(destination));
   private readonly consumers = new Set<QueueConsumer>();
@@ -70,9 +72,10 @@ export class InMemoryTransport implements Transport {
   constructor(options: InMemoryTransportOptions = {}) {
     this.name = options.name ?? 'memory';
     this.logger = options.logger ?? defaultLogger;
-    this.replies = new InMemoryReplies(this.logger);
+    this.replies = new InMemoryReplies(this.logger, this.bodies);
     this.hooks = {
       logger: this.logger,
+      bodies: this.bodies,
       changed: () => this.changed(),
       replyTo: (id) => (reply) => {
         try {
@@ -115,11 +118,17 @@ export class InMemoryTransport implements Transport {
     if (declaration.commandsFor !== undefined) this.routes.addCommandRoute(declaration.commandsFor, name);
   }
 
-  async publish(message: OutgoingMessage): Promise<void> {
-    this.assertUsable(true);
-    const targets = this.route(message.destination);
-    if (targets.length === 0) throw new UnroutableError(describeDestination(message.destination));
-    this.accept(this.store(message, undefined), message.destination, message.delayMs, targets);
+  publish(message: OutgoingMessage): Promise<void> {
+    // Not `async`: a publish settles at once, so it returns one shared resolved promise (or a rejection).
+    try {
+      this.assertUsable(true);
+      const targets = this.route(message.destination);
+      if (targets.length === 0) throw new UnroutableError(describeDestination(message.destination));
+      this.accept(this.store(message, undefined), message.destination, message.delayMs, targets);
+      return SETTLED;
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   async consume(queue: string, onDelivery: DeliveryHandler, options: ConsumeOptions = {}): Promise<Consumer> {
@@ -237,11 +246,14 @@ export class InMemoryTransport implements Transport {
     return out;
   }
 
-  private store(message: OutgoingMessage, replyTo: number | undefined): StoredMessage {
+  private store(message: OutgoingMessage, replyTo: number | undefined): QueuedMessage {
     assertBytes(message.body, 'publish()');
     const d = message.destination;
+    const slot = this.bodies.store(message.body); // a copy: later changes to the caller's buffer are not seen
     return {
-      body: copyBody(message.body), // later changes to the caller's buffer are not seen
+      bodyChunk: slot.chunk,
+      bodyOffset: slot.offset,
+      bodyLength: message.body.length,
       messageId: message.messageId,
       contentType: message.contentType,
       headers: { ...message.headers }, // nor to its headers; each delivery gets a copy of this copy
@@ -251,13 +263,16 @@ export class InMemoryTransport implements Transport {
       topic: d.kind === 'topic' ? d.topic : undefined,
       subject: d.kind === 'topic' ? d.subject : undefined,
       replyTo,
+      rank: 0,
+      expiresAt: undefined,
+      redelivered: false,
     };
   }
 
   /** Enqueues now into `targets`, or after `delayMs` into the queues routed to then (never sooner: a timer that fires early is re-armed). */
-  private accept(message: StoredMessage, destination: Destination, delayMs: number | undefined, targets: ReadonlyArray<InMemoryQueue>): void {
+  private accept(message: QueuedMessage, destination: Destination, delayMs: number | undefined, targets: ReadonlyArray<InMemoryQueue>): void {
     if (delayMs === undefined || !(delayMs > 0)) {
-      for (let i = 0; i < targets.length; i++) targets[i]!.enqueue(message);
+      enqueueInto(targets, message);
       return;
     }
     const dueAt = Date.now() + delayMs;
@@ -274,14 +289,14 @@ export class InMemoryTransport implements Transport {
     arm(delayMs);
   }
 
-  private enqueue(message: StoredMessage, destination: Destination): void {
+  private enqueue(message: QueuedMessage, destination: Destination): void {
     const targets = this.route(destination);
     if (targets.length === 0)
       this.logger.warn(
         { messageId: message.messageId, destination: describeDestination(destination) },
         'in-memory transport: delayed message became unroutable; dropped',
       );
-    for (const q of targets) q.enqueue(message);
+    enqueueInto(targets, message);
   }
 
   private removeQueue(queue: InMemoryQueue): void {
@@ -314,7 +329,12 @@ export class InMemoryTransport implements Transport {
   }
 }
 
-/** What a settled reply() returns: nothing is left to wait for. */
+/** Enqueues `message` into each of `targets`: itself into the first, a copy into each other (a queue entry belongs to one queue). */
+function enqueueInto(targets: ReadonlyArray<InMemoryQueue>, message: QueuedMessage): void {
+  for (let i = 0; i < targets.length; i++) targets[i]!.enqueue(i === 0 ? message : { ...message });
+}
+
+/** What publish() and reply() return once done: nothing is left to wait for. */
 const SETTLED: Promise<void> = Promise.resolve();
 
 function assertBytes(body: unknown, where: string): void {
