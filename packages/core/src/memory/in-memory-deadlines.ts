@@ -19,6 +19,9 @@ interface DeadlineLane<T> {
   timer: NodeJS.Timeout | undefined;
 }
 
+/** The longest delay `setTimeout` takes (a longer one would fire after 1 ms); later deadlines re-arm. */
+const MAX_TIMER_MS = 0x7fffffff;
+
 /** Lanes kept with nothing live in them (beyond this, an emptied lane stops its timer at once). */
 const IDLE_LANES = 16;
 
@@ -83,7 +86,7 @@ export class InMemoryDeadlines<T> {
   }
 
   private arm(lane: DeadlineLane<T>, ms: number): void {
-    lane.timer = setTimeout(() => this.fire(lane), Math.max(1, Math.ceil(ms)));
+    lane.timer = setTimeout(() => this.fire(lane), Math.min(MAX_TIMER_MS, Math.max(1, Math.ceil(ms))));
     if (lane.live === 0) lane.timer.unref();
   }
 
