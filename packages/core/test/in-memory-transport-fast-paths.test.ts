@@ -140,7 +140,9 @@ describe('InMemoryTransport: body copies', () => {
     await transport.declareQueue({ queue: 'q1', bindings: [{ topic: 'orders', pattern: '#' }] });
     await transport.declareQueue({ queue: 'q2', bindings: [{ topic: 'orders', pattern: '#' }] });
     const seen: Record<string, Array<[string, boolean]>> = { q1: [], q2: [] };
-    const scribble = (d: Delivery): void => new Uint8Array(d.body.buffer).fill(0x5a);
+    const scribble = (d: Delivery): void => {
+      new Uint8Array(d.body.buffer).fill(0x5a);
+    };
     await transport.consume('q1', async (d) => {
       seen.q1!.push([text(d.body), d.redelivered]);
       scribble(d);
