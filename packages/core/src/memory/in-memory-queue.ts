@@ -214,3 +214,8 @@ export class InMemoryQueue {
 function isExpired(entry: QueuedMessage, now: number): boolean {
   return entry.expiresAt !== undefined && now > entry.expiresAt;
 }
+
+/** Enqueues `message` into each of `targets`: itself into the first, a copy into each other (a queue entry belongs to one queue). */
+export function enqueueInto(targets: ReadonlyArray<InMemoryQueue>, message: QueuedMessage): void {
+  for (let i = 0; i < targets.length; i++) targets[i]!.enqueue(i === 0 ? message : { ...message });
+}

@@ -15,7 +15,7 @@ import type {
 import type { TransportHealth } from '../health/transport-health.js';
 import { InMemoryConsumer } from './in-memory-consumer.js';
 import { InMemoryReplies } from './in-memory-replies.js';
-import { InMemoryQueue, type InMemoryBrokerHooks, type QueueConsumer, type QueuedMessage } from './in-memory-queue.js';
+import { enqueueInto, InMemoryQueue, type InMemoryBrokerHooks, type QueueConsumer, type QueuedMessage } from './in-memory-queue.js';
 import { InMemoryRoutes } from './in-memory-routes.js';
 import { InMemoryRouteCache } from './in-memory-route-cache.js';
 import { InMemoryBodyArena } from './in-memory-body-arena.js';
@@ -327,11 +327,6 @@ export class InMemoryTransport implements Transport {
     for (const q of this.queues.values()) if (q.consumers.length > 0 && q.readyCount(now) > 0) return false;
     return true;
   }
-}
-
-/** Enqueues `message` into each of `targets`: itself into the first, a copy into each other (a queue entry belongs to one queue). */
-function enqueueInto(targets: ReadonlyArray<InMemoryQueue>, message: QueuedMessage): void {
-  for (let i = 0; i < targets.length; i++) targets[i]!.enqueue(i === 0 ? message : { ...message });
 }
 
 /** What publish() and reply() return once done: nothing is left to wait for. */
