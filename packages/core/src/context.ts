@@ -32,16 +32,17 @@ export function withCorrelation<T>(correlation: string | (Partial<CorrelationCon
 }
 
 /**
- * Runs `fn` with exactly this correlation context (no defaults filled in). The bus uses it
- * around each message's handlers; prefer {@link withCorrelation} in application code.
+ * Runs `fn` with exactly this correlation context (no defaults filled in), passing it `args` (so a
+ * caller on a hot path needs no closure). The bus uses it around each message's handlers; prefer
+ * {@link withCorrelation} in application code.
  *
  * @example
  * ```ts
  * runWithCorrelation({ correlationId: 'c-1', causationId: envelope.id }, () => handle(envelope));
  * ```
  */
-export function runWithCorrelation<T>(context: CorrelationContext, fn: () => T): T {
-  return storage.run(context, fn);
+export function runWithCorrelation<T, A extends unknown[] = []>(context: CorrelationContext, fn: (...args: A) => T, ...args: A): T {
+  return storage.run(context, fn, ...args);
 }
 
 /** The HTTP header Metro uses for correlation ids (REST client, middleware). */

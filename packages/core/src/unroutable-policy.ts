@@ -93,7 +93,7 @@ export class UnroutableEvents {
   constructor(private readonly logger: Logger) {}
 
   /** Counts and logs one accepted unroutable event. */
-  record(message: OutgoingMessage): void {
+  record(message: Pick<OutgoingMessage, 'destination' | 'messageId'>): void {
     this.accepted++;
     const d = message.destination;
     const key = d.kind === 'topic' ? `${d.topic}.${d.subject}` : d.kind === 'command' ? d.service : d.queue;
@@ -138,6 +138,6 @@ export function isUnroutable(error: unknown): boolean {
  * }
  * ```
  */
-export function acceptsUnroutable(policy: UnroutablePolicy, message: OutgoingMessage, error: unknown): boolean {
+export function acceptsUnroutable(policy: UnroutablePolicy, message: Pick<OutgoingMessage, 'destination'>, error: unknown): boolean {
   return policy === 'accept' && message.destination.kind === 'topic' && isUnroutable(error);
 }

@@ -29,7 +29,7 @@ export function publishOptions(raw: RawPublish): Options.Publish {
 }
 
 /** The destination of a publish, in words. */
-export function describeOf(raw: RawPublish): string {
+export function describeOf(raw: Pick<RawPublish, 'describe'>): string {
   const { describe } = raw;
   if (typeof describe === 'string') return describe;
   return typeof describe === 'function' ? describe() : describeDestination(describe);

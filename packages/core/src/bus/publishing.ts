@@ -5,7 +5,7 @@ import { toMilliseconds } from '../duration.js';
 import type { Envelope } from '../envelope.js';
 import type { PublishOptions } from '../publish-options.js';
 import { messagingSystemOf } from '../telemetry/messaging-attributes.js';
-import { beginPublish, endPublish, withTraceHeaders } from '../telemetry/publish-telemetry.js';
+import { beginPublish, endPublish, withTraceHeaders, type PublishTelemetry } from '../telemetry/publish-telemetry.js';
 import { isThenable } from '../thenable.js';
 import type { Destination, OutgoingMessage, Transport } from '../transport.js';
 import { acceptsUnroutable, unroutablePolicyOf, type UnroutableEvents, type UnroutablePolicy } from '../unroutable-policy.js';
@@ -43,21 +43,7 @@ export function createPublisher(service: string, transport: Transport, codec: Co
             ...(publishOptions.delay !== undefined ? { delayMs: toMilliseconds(publishOptions.delay) } : {}),
           },
     );
-    return transport.publish(message).then(
-      () => {
-        endPublish(telemetry);
-        return envelope;
-      },
-      (err: unknown) => {
-        if (!acceptsUnroutable(policy, message, err)) {
-          endPublish(telemetry, err);
-          throw err;
-        }
-        unroutable.record(message);
-        endPublish(telemetry);
-        return envelope;
-      },
-    );
+    return settleOf(transport.publish(message), envelope, telemetry, policy, message.destination, unroutable);
   }
   return function publishEnvelope(definition, payload, publishOptions = NO_OPTIONS) {
     try {
@@ -71,6 +57,37 @@ export function createPublisher(service: string, transport: Transport, codec: Co
 }
 
 const NO_OPTIONS: PublishOptions = Object.freeze({});
+
+/**
+ * The publish's promise of its envelope. A function of its own so that what waits for the broker's
+ * confirm holds the envelope and the destination only, not the encoded message (its body, headers
+ * and options): a publisher keeps up to its whole window of publishes waiting, and what they hold
+ * is what the garbage collector copies.
+ */
+function settleOf(
+  confirmed: Promise<void>,
+  envelope: Envelope,
+  telemetry: PublishTelemetry | undefined,
+  policy: UnroutablePolicy,
+  destination: Destination,
+  unroutable: UnroutableEvents,
+): Promise<Envelope> {
+  return confirmed.then(
+    () => {
+      endPublish(telemetry);
+      return envelope;
+    },
+    (err: unknown) => {
+      if (!acceptsUnroutable(policy, { destination }, err)) {
+        endPublish(telemetry, err);
+        throw err;
+      }
+      unroutable.record({ destination, messageId: envelope.id });
+      endPublish(telemetry);
+      return envelope;
+    },
+  );
+}
 
 /**
  * `toOutgoingMessage`'s extras for a plain publish: the destination of an event on its default

@@ -96,11 +96,11 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     if (stopping) return settler.settle(delivery, STOPPED);
     const correlationId = envelope.correlationid ?? envelope.id;
     const telemetry = beginProcess(system, service, delivery, envelope, attempt);
-    const run = (): Outcome | Promise<Outcome> =>
-      runWithCorrelation({ correlationId, causationId: envelope.id, traceparent: envelope.traceparent }, () =>
-        runner.run(delivery, envelope, entries, attempt, correlationId),
-      );
-    const outcome = telemetry?.span ? telemetry.span.run(run) : run();
+    const correlation = { correlationId, causationId: envelope.id, traceparent: envelope.traceparent };
+    const outcome =
+      telemetry?.span !== undefined
+        ? telemetry.span.run(() => runWithCorrelation(correlation, runner.run, delivery, envelope, entries, attempt, correlationId))
+        : runWithCorrelation(correlation, runner.run, delivery, envelope, entries, attempt, correlationId);
     if (telemetry === undefined) {
       return typeof outcome === 'number' ? settler.settle(delivery, outcome) : outcome.then((o) => settler.settle(delivery, o));
     }
