@@ -162,6 +162,23 @@ export interface ReplyMessage {
 /** Called by a consumer with each delivery; it settles the delivery before or when it resolves. */
 export type DeliveryHandler = (delivery: Delivery) => Promise<void>;
 
+/**
+ * One shared resolved promise that says "done already". A `Delivery`'s `ack` / `requeue` /
+ * `reject` returns it when the settlement was taken synchronously, and a {@link DeliveryHandler}
+ * returns it when it settled its delivery before returning (the bus's dispatcher does, for a
+ * synchronous handler whose ack was taken at once). A consumer that sees it may go on at once
+ * instead of awaiting it: two promises and their reactions fewer per message. Anything else is
+ * awaited as usual, so a transport that does not know it stays correct.
+ *
+ * @example
+ * ```ts
+ * const result = onDelivery(delivery);
+ * if (result === DELIVERY_SETTLED) next();
+ * else result.then(next, onError);
+ * ```
+ */
+export const DELIVERY_SETTLED: Promise<void> = Promise.resolve();
+
 /** How much a consumer takes on at once. */
 export interface ConsumeOptions {
   /** Unacknowledged messages the broker may push ahead. Default: transport's own (AMQP: 2 x concurrency). */

@@ -1,5 +1,5 @@
 import type { Channel, ConsumeMessage } from 'amqplib';
-import type { Delivery, HeaderValue, ReplyMessage } from '@metro/core';
+import { DELIVERY_SETTLED, type Delivery, type HeaderValue, type ReplyMessage } from '@metro/core';
 import type { AckBatcher } from './ack-batcher.js';
 
 /** A message as delivered on one channel: settled through that channel's batcher only. */
@@ -16,8 +16,6 @@ export type Settlement = 'ack' | 'requeue' | 'reject';
 export interface DeliverySettler {
   settle(pending: PendingDelivery, how: Settlement): void;
 }
-
-const SETTLED: Promise<void> = Promise.resolve();
 
 /**
  * One AMQP delivery handed to Metro's dispatch: a class rather than an object literal with
@@ -63,9 +61,9 @@ export class AmqpDelivery implements Delivery {
   }
 
   private settle(how: Settlement): Promise<void> {
-    if (this.settled) return SETTLED;
+    if (this.settled) return DELIVERY_SETTLED;
     this.settled = true;
     this.settler.settle(this.pending, how);
-    return SETTLED;
+    return DELIVERY_SETTLED;
   }
 }

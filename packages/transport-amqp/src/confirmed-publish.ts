@@ -39,7 +39,10 @@ export class ConfirmedPublish implements PublishMode {
     this.pending.set(entry.seq, entry);
     try {
       // Metro's publish span already put the trace context in the headers: an amqplib auto-instrumentation adds no second span.
-      withoutLibraryInstrumentation(() => (channel as ConfirmChannel).publish(raw.exchange, raw.routingKey, raw.body, publishOptions(raw), entry.onConfirm));
+      withoutLibraryInstrumentation(
+        () => (channel as ConfirmChannel).publish(raw.exchange, raw.routingKey, raw.body, publishOptions(raw), entry.onConfirm),
+        channel.publish,
+      );
     } catch (err) {
       this.pending.delete(entry.seq);
       this.logger.debug({ err }, 'metro: publish on a closed channel; retrying on the next one');

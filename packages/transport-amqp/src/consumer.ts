@@ -1,5 +1,5 @@
 import type { Channel, ConsumeMessage } from 'amqplib';
-import type { Consumer, DeliveryHandler, Logger, ReplyMessage, TransportConsumerHealth } from '@metro/core';
+import { DELIVERY_SETTLED, type Consumer, type DeliveryHandler, type Logger, type ReplyMessage, type TransportConsumerHealth } from '@metro/core';
 import { AckBatcher } from './ack-batcher.js';
 import { AmqpDelivery, type DeliverySettler, type PendingDelivery, type Settlement } from './amqp-delivery.js';
 import { amqpCode } from './channel-scope.js';
@@ -213,6 +213,13 @@ export class AmqpConsumer implements Consumer, DeliverySettler {
       result = this.onDelivery(delivery);
     } catch (err) {
       result = Promise.reject(err);
+    }
+    if (result === DELIVERY_SETTLED) {
+      // Settled before it returned (a synchronous handler): no promise to wait on. Whoever called
+      // (onMessage, or next()'s loop) takes the next message: no recursion through a long backlog.
+      this.inFlight--;
+      this.notifyIdle();
+      return;
     }
     result.then(this.afterDelivery, (err: unknown) => {
       if (!delivery.isSettled) {

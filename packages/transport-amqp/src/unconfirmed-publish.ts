@@ -15,7 +15,7 @@ const WRITTEN: Promise<void> = Promise.resolve();
 export function writeUnconfirmed(channel: Channel, raw: RawPublish, logger: Logger, what: string): Promise<void> | undefined {
   try {
     // Metro's own span (if any) put the trace context in the headers: an amqplib auto-instrumentation adds no second span.
-    withoutLibraryInstrumentation(() => channel.publish(raw.exchange, raw.routingKey, raw.body, publishOptions(raw)));
+    withoutLibraryInstrumentation(() => channel.publish(raw.exchange, raw.routingKey, raw.body, publishOptions(raw)), channel.publish);
     return WRITTEN;
   } catch (err) {
     logger.debug({ err }, `metro: ${what} on a closed channel; retrying on the next one`);

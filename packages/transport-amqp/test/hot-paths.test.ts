@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConsumeMessage } from 'amqplib';
-import type { Delivery } from '@metro/core';
+import { DELIVERY_SETTLED, type Delivery } from '@metro/core';
 import { AmqpTransport } from '../src/index.js';
 import { AMQP_URL, RawBroker, unique, waitFor } from './support/broker.js';
 
@@ -41,6 +41,35 @@ describe('hot paths of the transport', () => {
     expect(elapsed).toBeLessThan(600);
     const got = await broker.channel.get(queue, { noAck: true });
     expect(got && got.properties.messageId).toBe('m1');
+  });
+
+  it('a handler that settles before returning (DELIVERY_SETTLED) works through a backlog of 5,000 at concurrency 1, in order, without recursing', async () => {
+    const queue = await rawQueue('sync-settle');
+    const t = transport();
+    const total = 5000;
+    for (let i = 0; i < total; i++) broker.channel.sendToQueue(queue, Buffer.from(String(i)), { messageId: `m${i}` });
+    const seen: number[] = [];
+    let release!: () => void;
+    const firstHeld = new Promise<void>((resolve) => (release = resolve));
+    let fastPaths = 0;
+    await t.consume(
+      queue,
+      (delivery) => {
+        seen.push(Number(Buffer.from(delivery.body).toString()));
+        // The first one holds the only slot until the rest are prefetched, so they wait in the backlog.
+        if (seen.length === 1) return firstHeld.then(() => delivery.ack());
+        const settled = delivery.ack();
+        if (settled === DELIVERY_SETTLED) fastPaths++;
+        return settled;
+      },
+      { concurrency: 1, prefetch: total },
+    );
+    await waitFor(async () => (await broker.channel.checkQueue(queue)).messageCount === 0, 10_000, 'all 5,000 prefetched');
+    release();
+    await waitFor(() => seen.length === total, 10_000, `${total} handled (${seen.length} so far)`);
+    expect(seen).toEqual(Array.from({ length: total }, (_, i) => i));
+    expect(fastPaths).toBe(total - 1);
+    await waitFor(async () => (await t.inspectQueue(queue))?.messages === 0, 5000, 'every delivery acked');
   });
 
   it('requests are transient, replies come back at once from a fresh transport (no start())', async () => {

@@ -4,7 +4,7 @@ import { MetroHeaders } from '../envelope.js';
 import { toError } from '../errors.js';
 import type { FailureStore } from '../stores/failure-store.js';
 import type { Inbox } from '../stores/inbox.js';
-import type { Delivery, HeaderValue, Transport } from '../transport.js';
+import { DELIVERY_SETTLED, type Delivery, type HeaderValue, type Transport } from '../transport.js';
 import { decodeDelivery } from './delivery-decoder.js';
 import { routeDelivery, UNROUTED } from './delivery-router.js';
 import { createDeliverySettler, type UnroutedHandler } from './delivery-settler.js';
@@ -143,6 +143,11 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         settled = process(delivery);
       } catch (err) {
         settled = Promise.reject(err);
+      }
+      if (settled === DELIVERY_SETTLED) {
+        // a synchronous handler, its ack taken at once: done without a promise
+        done();
+        return DELIVERY_SETTLED;
       }
       return settled.then(done, (err: unknown) => recover(delivery, err));
     },

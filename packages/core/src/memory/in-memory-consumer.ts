@@ -1,8 +1,5 @@
-import type { Consumer, Delivery, DeliveryHandler } from '../transport.js';
+import { DELIVERY_SETTLED, type Consumer, type Delivery, type DeliveryHandler } from '../transport.js';
 import type { InMemoryQueue, QueueConsumer, QueuedMessage } from './in-memory-queue.js';
-
-/** What `ack` / `requeue` / `reject` return: settling is synchronous, so one resolved promise serves all. */
-const SETTLED: Promise<void> = Promise.resolve();
 
 type Settlement = 'ack' | 'requeue' | 'reject';
 
@@ -99,7 +96,7 @@ export class InMemoryConsumer implements Consumer, QueueConsumer {
   /** `ack` / `requeue` / `reject` of a delivery: settling is synchronous. */
   private settleFor(delivery: Delivery, how: Settlement): Promise<void> {
     this.settle(delivery, how);
-    return SETTLED;
+    return DELIVERY_SETTLED;
   }
 
   /** Settles a delivery once; later calls (and calls after the consumer stopped) are no-ops. */

@@ -262,14 +262,17 @@ let SUPPRESS_TRACING: symbol | undefined;
  * Runs `fn` with OpenTelemetry tracing suppressed (the SDK's suppress-tracing context flag), so an
  * auto-instrumentation of the client library underneath (`@opentelemetry/instrumentation-amqplib`)
  * opens no second span and does not overwrite the trace context Metro already put in the headers.
+ * With `through`, the library function `fn` calls: when no instrumentation wrapped it (the
+ * `__wrapped` mark OpenTelemetry's and shimmer's wrappers set), `fn` runs as is, with no context
+ * switch (what every publish would otherwise pay with an SDK on).
  *
  * @example
  * ```ts
- * withoutLibraryInstrumentation(() => channel.publish(exchange, routingKey, body, options));
+ * withoutLibraryInstrumentation(() => channel.publish(exchange, routingKey, body, options), channel.publish);
  * ```
  */
-export function withoutLibraryInstrumentation<T>(fn: () => T): T {
-  if (!tracingEnabled()) return fn();
+export function withoutLibraryInstrumentation<T>(fn: () => T, through?: unknown): T {
+  if (!tracingEnabled() || (through !== undefined && (through as { __wrapped?: unknown }).__wrapped !== true)) return fn();
   const api = otelApi()!;
   // The key the SDK's suppressTracing() sets: context keys are Symbol.for(description), shared by every copy.
   SUPPRESS_TRACING ??= api.createContextKey('OpenTelemetry SDK Context Key SUPPRESS_TRACING');

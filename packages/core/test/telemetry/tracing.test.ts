@@ -206,4 +206,18 @@ describe('tracing on the in-memory transport', () => {
     expect(replays.map((s) => s.spanContext().traceId)).toEqual([admin.spanContext().traceId, admin.spanContext().traceId]);
     expect(replays.map((s) => s.links[0]?.context.spanId).sort()).toEqual(originalIds);
   });
+
+  it('withoutLibraryInstrumentation suppresses tracing for a call through a wrapped library function only; an unwrapped one runs in the active context as is', async () => {
+    const { context, createContextKey } = await import('@opentelemetry/api');
+    // the key the SDK's suppressTracing() sets (what instrumentation-amqplib checks)
+    const SUPPRESSED = createContextKey('OpenTelemetry SDK Context Key SUPPRESS_TRACING');
+    const isTracingSuppressed = (ctx: ReturnType<typeof context.active>): boolean => ctx.getValue(SUPPRESSED) === true;
+    const { withoutLibraryInstrumentation } = await import('../../src/telemetry/index.js');
+    const plain = (): boolean => isTracingSuppressed(context.active());
+    const wrapped = Object.assign((): boolean => isTracingSuppressed(context.active()), { __wrapped: true });
+    expect(withoutLibraryInstrumentation(() => plain(), plain)).toBe(false);
+    expect(withoutLibraryInstrumentation(() => wrapped(), wrapped)).toBe(true);
+    // without `through`, it always suppresses (the caller cannot tell)
+    expect(withoutLibraryInstrumentation(() => plain())).toBe(true);
+  });
 });
