@@ -16,9 +16,12 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { uuidv7 } from '@metro/core';
 import { AmqpTransport } from '@metro/transport-amqp';
-import { createOutboxRelay, handlePoolErrors, insertOutboxRows, migrate, pgNotifications, type OutboxRowInput } from '@metro/outbox-pg';
+import { createOutboxRelay, handlePoolErrors, migrate, pgNotifications } from '@metro/outbox-pg';
 import type { BenchResult } from './types.js';
 import { leanRelay } from './support/lean-relay.js';
+import { openOutboxBroker } from './support/outbox-broker.js';
+import { percentile, produceAtRate } from './support/outbox-latency.js';
+import { fillOutbox, OUTBOX_BODY } from './support/outbox-rows.js';
 
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const AMQP_URL = process.env.METRO_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
@@ -30,7 +33,6 @@ const LATENCY_SECONDS = 6;
 // 3 let one side's spike decide the ratio (batch 100 went 0.75x-1.05x over 5 runs of the same
 // code); the median of 5 rounds of 40,000 rows does not.
 const ROUNDS = 5;
-const BODY = Buffer.from(JSON.stringify({ orderId: 'x'.repeat(150), amount: 42 }));
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -40,29 +42,6 @@ function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
-
-function row(topic: string): OutboxRowInput {
-  return {
-    messageId: uuidv7(),
-    type: 'evt',
-    destination: { kind: 'topic', topic, subject: 'evt' },
-    aggregateId: null,
-    body: BODY,
-    contentType: 'application/json',
-    headers: {},
-    expiresAt: null,
-  };
-}
-
-async function fill(db: Db, schema: string, topic: string): Promise<void> {
-  await sql`insert into ${sql.id(schema, 'outbox')} (message_id, type, destination, body, content_type, headers)
-    select gen_random_uuid()::text, 'evt', ${JSON.stringify({ kind: 'topic', topic, subject: 'evt' })}::jsonb, ${BODY}, 'application/json', '{}'::jsonb
-    from generate_series(1, ${N})`.execute(db);
 }
 
 async function pendingCount(db: Db, schema: string): Promise<number> {
@@ -105,16 +84,11 @@ export async function run(): Promise<BenchResult[]> {
   const schema = `bench_outbox_${tag}`;
   const naiveSchema = `bench_naive_${tag}`;
   const leanSchema = `bench_lean_${tag}`;
-  const topic = `bench-outbox-${tag}`;
-  const queue = `bench-outbox-${tag}`;
   await migrate(db, { schema });
   await migrate(db, { schema: naiveSchema });
   await migrate(db, { schema: leanSchema });
-  const conn = await amqp.connect(AMQP_URL);
-  const admin = await conn.createChannel();
-  await admin.assertExchange(topic, 'topic', { durable: true });
-  await admin.assertQueue(queue, { durable: true });
-  await admin.bindQueue(queue, topic, '#');
+  const broker = await openOutboxBroker(AMQP_URL, `bench-outbox-${tag}`);
+  const { conn, admin, topic, queue } = broker;
   const transport = new AmqpTransport({ url: AMQP_URL });
   await transport.start();
   const results: BenchResult[] = [];
@@ -144,7 +118,9 @@ export async function run(): Promise<BenchResult[]> {
               messages === 'same'
                 ? { persistent: true, mandatory: true, messageId: ids[i], contentType: 'application/json', timestamp }
                 : { persistent: true, messageId: String(i), contentType: 'application/json' };
-            confirms.push(new Promise<void>((resolve, reject) => raw.publish(topic, 'evt', BODY, options, (err) => (err ? reject(err as Error) : resolve()))));
+            confirms.push(
+              new Promise<void>((resolve, reject) => raw.publish(topic, 'evt', OUTBOX_BODY, options, (err) => (err ? reject(err as Error) : resolve()))),
+            );
           }
           await Promise.all(confirms);
         }
@@ -160,7 +136,7 @@ export async function run(): Promise<BenchResult[]> {
       // with the same window: at least 1,000 for both.
       const concurrency = batch <= 100 ? 16 : 4;
       const metroRun = async (): Promise<number> => {
-        await fill(db, schema, topic);
+        await fillOutbox(db, schema, topic, N);
         const relay = createOutboxRelay({ db, transport, schema, batchSize: batch, concurrency, listen: pgNotifications(pool) });
         const started = performance.now();
         await relay.start();
@@ -171,7 +147,7 @@ export async function run(): Promise<BenchResult[]> {
         return rate;
       };
       const leanRun = async (): Promise<number> => {
-        await fill(db, leanSchema, topic);
+        await fillOutbox(db, leanSchema, topic, N);
         const started = performance.now();
         await leanRelay(pool, leanSchema, raw, batch, concurrency, N);
         const rate = N / ((performance.now() - started) / 1000);
@@ -197,7 +173,7 @@ export async function run(): Promise<BenchResult[]> {
       const perRound = metroRates.map((m, i) => (m / rawRates[i]!).toFixed(2)).join('/');
       const bestOf = (Math.max(...metroRates) / Math.max(...rawRates)).toFixed(2);
       // Naive polling relay.
-      await fill(db, naiveSchema, topic);
+      await fillOutbox(db, naiveSchema, topic, N);
       const naive = naiveRelay(db, naiveSchema, raw, batch);
       t0 = performance.now();
       while ((await pendingCount(db, naiveSchema)) > 0) await sleep(5);
@@ -256,24 +232,13 @@ export async function run(): Promise<BenchResult[]> {
     const measure = async (target: string): Promise<number[]> => {
       received.clear();
       const committed = new Map<string, number>();
-      const total = RATE * LATENCY_SECONDS;
-      const start = Date.now();
-      const inflight: Promise<void>[] = [];
-      for (let i = 0; i < total; i++) {
-        const due = start + (i * 1000) / RATE;
-        const wait = due - Date.now();
-        if (wait > 0) await sleep(wait);
-        const r = row(topic);
-        inflight.push(
-          db
-            .transaction()
-            .execute((trx) => insertOutboxRows(db, target, trx, [r]))
-            .then(() => void committed.set(r.messageId, Date.now())),
-        );
-      }
-      await Promise.all(inflight);
-      const deadline = Date.now() + 10_000;
-      while (received.size < total && Date.now() < deadline) await sleep(20);
+      await produceAtRate(
+        db,
+        target,
+        topic,
+        { rate: RATE, seconds: LATENCY_SECONDS },
+        { committed: (id) => void committed.set(id, Date.now()), delivered: (total) => received.size >= total },
+      );
       return [...committed]
         .map(([id, at]) => (received.get(id) ?? NaN) - at)
         .filter(Number.isFinite)
@@ -323,9 +288,7 @@ export async function run(): Promise<BenchResult[]> {
     await raw.close();
   } finally {
     await transport.close();
-    await admin.deleteQueue(queue).catch(() => undefined);
-    await admin.deleteExchange(topic).catch(() => undefined);
-    await conn.close();
+    await broker.close();
     await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(db);
     await sql`drop schema if exists ${sql.id(naiveSchema)} cascade`.execute(db);
     await sql`drop schema if exists ${sql.id(leanSchema)} cascade`.execute(db);

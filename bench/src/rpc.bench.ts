@@ -1,5 +1,5 @@
 // RPC over real RabbitMQ: Metro RPC (createRpc on AmqpTransport) vs a raw amqplib direct-reply-to
-// client/server written here, side by side in one process run. Small payloads, concurrency 1 and 64.
+// client/server (support/raw-rpc.ts), side by side in one process run. Small payloads, concurrency 1 and 64.
 // And NestJS microservices: ClientProxy.send over its RMQ transport (a @MessagePattern controller).
 // Plus the loader: 1,000 lookups issued at once (one call) vs 1,000 raw calls.
 // Each comparison runs the two sides in alternated blocks of calls (support/alternated-blocks.ts),
@@ -13,10 +13,11 @@ import { AmqpTransport } from '@metro/transport-amqp';
 import { createRpc, defineProcedure } from '@metro/rpc';
 import type { BenchResult } from './types.js';
 import { alternatedBlocks, spread, type Caller, type SideFigures } from './support/alternated-blocks.js';
+import { rawRpc } from './support/raw-rpc.js';
+import { echoCaller, serveEcho } from './support/transport-echo.js';
 
 const url = process.env.METRO_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const suffix = randomUUID().slice(0, 8);
-const REPLY_TO = 'amq.rabbitmq.reply-to';
 
 interface Measured {
   callsPerSecond: number;
@@ -62,69 +63,6 @@ async function alternated(
     baseline: side(f.a),
     metro: side(f.b),
     notes: `${total} calls each in alternated blocks of ${blockCalls}; metro/baseline per block pair min/p25/median/p75/max ${spread(f.blockRatios)}; process CPU per call metro ${f.b.cpuMicrosPerCall.toFixed(0)} µs, baseline ${f.a.cpuMicrosPerCall.toFixed(0)} µs (both ends of each side run in this process)`,
-  };
-}
-
-/**
- * The baseline: a hand-written direct reply-to client and server on raw amqplib. `thin`: requests
- * with only a correlation id and reply-to (what most amqplib RPC examples send), for information.
- */
-async function rawRpc(queue: string, thin = false) {
-  const serverConn = await amqp.connect(url, { noDelay: true });
-  const clientConn = await amqp.connect(url, { noDelay: true });
-  const serverCh = await serverConn.createChannel();
-  await serverCh.assertQueue(queue, { durable: false, autoDelete: true });
-  await serverCh.prefetch(128);
-  await serverCh.consume(queue, (msg) => {
-    if (!msg) return;
-    const request = JSON.parse(msg.content.toString()) as { input: { i: number } };
-    const reply = Buffer.from(JSON.stringify({ status: 'success', data: { i: request.input.i, ok: true } }));
-    serverCh.sendToQueue(msg.properties.replyTo as string, reply, { correlationId: msg.properties.correlationId as string, contentType: 'application/json' });
-    serverCh.ack(msg);
-  });
-  const clientCh = await clientConn.createChannel();
-  const pending = new Map<string, (body: Buffer) => void>();
-  await clientCh.consume(
-    REPLY_TO,
-    (msg) => {
-      if (!msg) return;
-      const resolve = pending.get(msg.properties.correlationId as string);
-      if (resolve) {
-        pending.delete(msg.properties.correlationId as string);
-        resolve(msg.content);
-      }
-    },
-    { noAck: true },
-  );
-  const call = (i: number): Promise<unknown> =>
-    new Promise((resolve) => {
-      const id = randomUUID();
-      pending.set(id, (body) => resolve(JSON.parse(body.toString())));
-      const now = Date.now();
-      // What Metro's requests carry besides: mandatory (a request nobody can receive comes back at
-      // once), a message id, a timestamp and an expiration (the broker drops a request its caller
-      // gave up on). They cost the broker, not the client library, so the baseline sends them too.
-      const body = Buffer.from(JSON.stringify({ input: { i }, deadline: now + 30_000 }));
-      if (thin) {
-        clientCh.sendToQueue(queue, body, { correlationId: id, replyTo: REPLY_TO, contentType: 'application/json' });
-        return;
-      }
-      clientCh.sendToQueue(queue, body, {
-        correlationId: id,
-        replyTo: REPLY_TO,
-        contentType: 'application/json',
-        mandatory: true,
-        messageId: id,
-        timestamp: now,
-        expiration: '30000',
-      });
-    });
-  return {
-    call,
-    close: async () => {
-      await clientConn.close();
-      await serverConn.close();
-    },
   };
 }
 
@@ -182,26 +120,13 @@ export async function run(): Promise<BenchResult[]> {
     lookupCalls++;
     return ids.map((id) => ({ id, name: `n${id}` }));
   });
-  const raw = await rawRpc(`bench-raw-rpc-${suffix}`);
-  const thinRaw = await rawRpc(`bench-raw-thin-rpc-${suffix}`, true);
+  const raw = await rawRpc(url, `bench-raw-rpc-${suffix}`);
+  const thinRaw = await rawRpc(url, `bench-raw-thin-rpc-${suffix}`, true);
   // The transport alone (no rpc layer), to show where the time goes: AmqpTransport.request to a
   // consumer that echoes through delivery.reply.
   const echoQueue = `bench-transport-echo-${suffix}`;
-  await serverTransport.declareQueue({ queue: echoQueue, temporary: true });
-  await serverTransport.consume(
-    echoQueue,
-    async (delivery) => {
-      void delivery.reply?.({ body: delivery.body, contentType: 'application/json', headers: {} });
-      await delivery.ack();
-    },
-    { concurrency: 64 },
-  );
-  const echoBody = Buffer.from(JSON.stringify({ input: { i: 1 }, deadline: Date.now() }));
-  const transportCall: Caller = (i) =>
-    clientTransport.request(
-      { destination: { kind: 'queue', queue: echoQueue }, body: echoBody, messageId: `m${i}`, contentType: 'application/json', headers: {} },
-      { timeoutMs: 30_000 },
-    );
+  await serveEcho(serverTransport, echoQueue);
+  const transportCall = echoCaller(clientTransport, echoQueue);
   const metroCall: Caller = (i) => client.call(Echo, { i });
   const results: BenchResult[] = [];
   try {

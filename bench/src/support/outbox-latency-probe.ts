@@ -1,4 +1,5 @@
-// The outbox bench's latency part alone, instrumented per event, to find what makes its tail:
+// The outbox bench's latency part alone (the same producer, support/outbox-latency.ts), instrumented
+// per event, to find what makes its tail:
 //   cd bench && npx tsx src/support/outbox-latency-probe.ts
 // Env: PROBE_CHURN_ROUNDS (default 10: rounds of OUTBOX_BENCH_EVENTS rows, default 40,000, each
 // relayed by Metro's relay and by the lean relay first, as the throughput part does; 0: none),
@@ -9,13 +10,15 @@
 // pool's waiting count, and every 100 ms autovacuum/checkpoint activity from a connection of its own.
 import { randomBytes } from 'node:crypto';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
-import amqp from 'amqplib';
 import { Kysely, PostgresDialect, sql, type KyselyPlugin } from 'kysely';
 import pg from 'pg';
-import { uuidv7, type Transport } from '@metro/core';
+import type { Transport } from '@metro/core';
 import { AmqpTransport } from '@metro/transport-amqp';
-import { createOutboxRelay, handlePoolErrors, insertOutboxRows, migrate, pgNotifications, type NotificationSource } from '@metro/outbox-pg';
+import { createOutboxRelay, handlePoolErrors, migrate, pgNotifications, type NotificationSource } from '@metro/outbox-pg';
 import { leanRelay } from './lean-relay.js';
+import { openOutboxBroker } from './outbox-broker.js';
+import { percentile, produceAtRate } from './outbox-latency.js';
+import { fillOutbox } from './outbox-rows.js';
 
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const AMQP_URL = process.env.METRO_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
@@ -25,7 +28,6 @@ const SECONDS = Number(process.env.PROBE_SECONDS ?? 6);
 const RATE = Number(process.env.PROBE_RATE ?? 500);
 const RUNS = Number(process.env.PROBE_RUNS ?? 1);
 const WAIT_MS = Number(process.env.PROBE_WAIT_MS ?? 0);
-const BODY = Buffer.from(JSON.stringify({ orderId: 'x'.repeat(150), amount: 42 }));
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const now = () => performance.now();
 
@@ -98,10 +100,6 @@ function timedNotifications(inner: NotificationSource): NotificationSource {
   return { listen: (channel, onNotify) => inner.listen(channel, () => (notifications.push(now()), onNotify())) };
 }
 
-function pct(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
-
 const pool = handlePoolErrors(new pg.Pool({ connectionString: DATABASE_URL, max: 20 }));
 const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }), plugins: [claimTimer] });
 // PROBE_RELAY_POOL=own: the latency relay gets a pool of its own (the producers' transactions then cannot queue ahead of its lanes).
@@ -112,43 +110,32 @@ await monitor.connect();
 const tag = randomBytes(3).toString('hex');
 const schema = `probe_outbox_${tag}`;
 const leanSchema = `probe_lean_${tag}`;
-const topic = `probe-outbox-${tag}`;
-const queue = `probe-outbox-${tag}`;
 await migrate(db, { schema });
 await migrate(db, { schema: leanSchema });
-const conn = await amqp.connect(AMQP_URL);
-const admin = await conn.createChannel();
-await admin.assertExchange(topic, 'topic', { durable: true });
-await admin.assertQueue(queue, { durable: true });
-await admin.bindQueue(queue, topic, '#');
+const broker = await openOutboxBroker(AMQP_URL, `probe-outbox-${tag}`);
+const { conn, admin, topic, queue } = broker;
 const amqpTransport = new AmqpTransport({ url: AMQP_URL });
 await amqpTransport.start();
 const transport = timedTransport(amqpTransport);
 const raw = await conn.createConfirmChannel();
 
-async function fill(target: string): Promise<void> {
-  await sql`insert into ${sql.id(target, 'outbox')} (message_id, type, destination, body, content_type, headers)
-    select gen_random_uuid()::text, 'evt', ${JSON.stringify({ kind: 'topic', topic, subject: 'evt' })}::jsonb, ${BODY}, 'application/json', '{}'::jsonb
-    from generate_series(1, ${N})`.execute(db);
-}
-
 const churnStarted = now();
 // PROBE_CHURN_FAST=1: the same dead rows without relaying them (insert, then one delete per round).
 for (let round = 0; round < CHURN && process.env.PROBE_CHURN_FAST === '1'; round++) {
-  await fill(schema);
+  await fillOutbox(db, schema, topic, N);
   await sql`delete from ${sql.id(schema, 'outbox')}`.execute(db);
-  await fill(leanSchema);
+  await fillOutbox(db, leanSchema, topic, N);
   await sql`delete from ${sql.id(leanSchema, 'outbox')}`.execute(db);
 }
 for (let round = 0; round < CHURN && process.env.PROBE_CHURN_FAST !== '1'; round++) {
   const [batch, concurrency] = round < CHURN / 2 ? [100, 16] : [1000, 4];
-  await fill(schema);
+  await fillOutbox(db, schema, topic, N);
   const relay = createOutboxRelay({ db, transport: amqpTransport, schema, batchSize: batch, concurrency, listen: pgNotifications(pool) });
   await relay.start();
   while (relay.stats().published < N) await sleep(2);
   await relay.stop();
   await admin.purgeQueue(queue);
-  await fill(leanSchema);
+  await fillOutbox(db, leanSchema, topic, N);
   await leanRelay(pool, leanSchema, raw, batch, concurrency, N);
   await admin.purgeQueue(queue);
 }
@@ -214,36 +201,18 @@ for (let run = 0; run < RUNS; run++) {
     `select n_dead_tup, last_autovacuum from pg_stat_user_tables where schemaname = $1 and relname = 'outbox'`,
     [schema],
   );
-  const total = RATE * SECONDS;
-  const start = Date.now();
   const runStart = now();
-  const inflight: Promise<void>[] = [];
-  for (let i = 0; i < total; i++) {
-    const due = start + (i * 1000) / RATE;
-    const wait = due - Date.now();
-    if (wait > 0) await sleep(wait);
-    const r = {
-      messageId: uuidv7(),
-      type: 'evt',
-      destination: { kind: 'topic' as const, topic, subject: 'evt' },
-      aggregateId: null,
-      body: BODY,
-      contentType: 'application/json',
-      headers: {},
-      expiresAt: null,
-    };
-    const e: EventTimes = { insert: now() };
-    events.set(r.messageId, e);
-    inflight.push(
-      db
-        .transaction()
-        .execute((trx) => insertOutboxRows(db, schema, trx, [r]))
-        .then(() => void (e.commit = now())),
-    );
-  }
-  await Promise.all(inflight);
-  const deadline = Date.now() + 10_000;
-  while ([...events.values()].some((e) => e.received === undefined) && Date.now() < deadline) await sleep(20);
+  await produceAtRate(
+    db,
+    schema,
+    topic,
+    { rate: RATE, seconds: SECONDS },
+    {
+      inserting: (id) => void events.set(id, { insert: now() }),
+      committed: (id) => void (events.get(id)!.commit = now()),
+      delivered: () => [...events.values()].every((e) => e.received !== undefined),
+    },
+  );
   await relay.stop();
   report(run, runStart, dead.rows[0]);
 }
@@ -256,7 +225,7 @@ function report(run: number, runStart: number, dead: { n_dead_tup: string; last_
   const total = (e: EventTimes) => e.received! - e.commit!;
   const sorted = all.map(total).sort((a, b) => a - b);
   const p = (xs: number[], q: number) =>
-    pct(
+    percentile(
       [...xs].sort((a, b) => a - b),
       q,
     ).toFixed(1);
@@ -275,11 +244,11 @@ function report(run: number, runStart: number, dead: { n_dead_tup: string; last_
     ].join('\n    ');
   process.stdout.write(
     `\nrun ${run}: ${all.length}/${events.size} events, dead tuples at start ${dead?.n_dead_tup} (last autovacuum ${dead?.last_autovacuum?.toISOString() ?? 'never'}), notifications ${notifications.length}\n` +
-      `  commit->received p50 ${pct(sorted, 50).toFixed(1)} p99 ${pct(sorted, 99).toFixed(1)} max ${pct(sorted, 100).toFixed(1)} ms\n` +
+      `  commit->received p50 ${percentile(sorted, 50).toFixed(1)} p99 ${percentile(sorted, 99).toFixed(1)} max ${percentile(sorted, 100).toFixed(1)} ms\n` +
       `  claims from the start ${claimStats.fromStart.length} (p50 ${p(claimStats.fromStart, 50)} p99 ${p(claimStats.fromStart, 99)} ms), after the floor ${claimStats.afterFloor.length} (p50 ${p(claimStats.afterFloor, 50)} p99 ${p(claimStats.afterFloor, 99)} ms)\n` +
       `  all events:\n    ${stages(all)}\n`,
   );
-  const threshold = pct(sorted, 99);
+  const threshold = percentile(sorted, 99);
   const slow = all.filter((e) => total(e) >= threshold && total(e) > 20);
   if (slow.length === 0) return;
   process.stdout.write(`  slow events (>= p99 and > 20 ms): ${slow.length}\n    ${stages(slow)}\n`);
@@ -301,9 +270,7 @@ function report(run: number, runStart: number, dead: { n_dead_tup: string; last_
 await consumer.close();
 await raw.close();
 await amqpTransport.close();
-await admin.deleteQueue(queue).catch(() => undefined);
-await admin.deleteExchange(topic).catch(() => undefined);
-await conn.close();
+await broker.close();
 await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(db);
 await sql`drop schema if exists ${sql.id(leanSchema)} cascade`.execute(db);
 await monitor.end();

@@ -1,27 +1,26 @@
 // The rpc bench's concurrency-1 comparison alone, with CPU per call (both ends run in this process):
 //   cd bench && npx tsx src/support/rpc-profile.ts [calls=2000] [rounds=7] [sides=raw,metro,transport]
 // Under a profiler: node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx src/support/rpc-profile.ts 20000 1 metro
-// Sides: raw, metro, transport (the transport's request to a consumer that echoes), transport-ttl
+// Sides: raw (the rpc bench's baseline, support/raw-rpc.ts), raw-thin (its requests with a correlation
+// id and reply-to only), metro, transport (the transport's request to a consumer that echoes), transport-ttl
 // (the same with a timestamp and a per-message TTL, as the rpc client sends), transport-rpc-server
 // (the transport's request to the rpc server: the server side of the rpc layer alone).
 // Prints, per side, calls/s and CPU µs per call for each alternated round, then the medians and the
 // best of each, so the figure's spread (and whether it is CPU or wake-ups) shows.
 import { randomUUID } from 'node:crypto';
-import amqp from 'amqplib';
 import { z } from 'zod';
 import { AmqpTransport } from '@metro/transport-amqp';
 import { runWithCorrelation } from '@metro/core';
 import { createRpc, defineProcedure } from '@metro/rpc';
-import { alternatedBlocks, spread } from './alternated-blocks.js';
+import { alternatedBlocks, spread, type Caller } from './alternated-blocks.js';
+import { rawRpc } from './raw-rpc.js';
+import { ECHO_BODY, echoCaller, serveEcho } from './transport-echo.js';
 
 const url = process.env.METRO_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const calls = Number(process.argv[2] ?? 2000);
 const rounds = Number(process.argv[3] ?? 7);
 const sides = (process.argv[4] ?? 'raw,metro,transport').split(',');
 const suffix = randomUUID().slice(0, 8);
-const REPLY_TO = 'amq.rabbitmq.reply-to';
-
-type Caller = (i: number) => Promise<unknown>;
 
 async function measure(call: Caller, total: number): Promise<{ rate: number; cpuMicros: number }> {
   const cpu = process.cpuUsage();
@@ -30,46 +29,6 @@ async function measure(call: Caller, total: number): Promise<{ rate: number; cpu
   const elapsed = performance.now() - started;
   const used = process.cpuUsage(cpu);
   return { rate: total / (elapsed / 1000), cpuMicros: (used.user + used.system) / total };
-}
-
-async function rawRpc(queue: string) {
-  const serverConn = await amqp.connect(url, { noDelay: true });
-  const clientConn = await amqp.connect(url, { noDelay: true });
-  const serverCh = await serverConn.createChannel();
-  await serverCh.assertQueue(queue, { durable: false, autoDelete: true });
-  await serverCh.prefetch(128);
-  await serverCh.consume(queue, (msg) => {
-    if (!msg) return;
-    const request = JSON.parse(msg.content.toString()) as { input: { i: number } };
-    const reply = Buffer.from(JSON.stringify({ status: 'success', data: { i: request.input.i, ok: true } }));
-    serverCh.sendToQueue(msg.properties.replyTo as string, reply, { correlationId: msg.properties.correlationId as string, contentType: 'application/json' });
-    serverCh.ack(msg);
-  });
-  const clientCh = await clientConn.createChannel();
-  const pending = new Map<string, (body: Buffer) => void>();
-  await clientCh.consume(
-    REPLY_TO,
-    (msg) => {
-      if (!msg) return;
-      const resolve = pending.get(msg.properties.correlationId as string);
-      if (resolve) {
-        pending.delete(msg.properties.correlationId as string);
-        resolve(msg.content);
-      }
-    },
-    { noAck: true },
-  );
-  const call = (i: number): Promise<unknown> =>
-    new Promise((resolve) => {
-      const id = randomUUID();
-      pending.set(id, (body) => resolve(JSON.parse(body.toString())));
-      clientCh.sendToQueue(queue, Buffer.from(JSON.stringify({ input: { i }, deadline: Date.now() + 10_000 })), {
-        correlationId: id,
-        replyTo: REPLY_TO,
-        contentType: 'application/json',
-      });
-    });
-  return { call, close: async () => (await clientConn.close(), await serverConn.close()) };
 }
 
 const Echo = defineProcedure({
@@ -82,17 +41,10 @@ const clientTransport = new AmqpTransport({ url });
 const server = createRpc({ transport: serverTransport, service: 'profile-server', concurrency: 64 });
 const client = createRpc({ transport: clientTransport, service: 'profile-client', defaultTimeout: '30s' });
 await server.serve(Echo, ({ i }) => ({ i, ok: true }));
-const raw = await rawRpc(`profile-raw-rpc-${suffix}`);
+const raw = await rawRpc(url, `profile-raw-rpc-${suffix}`);
+const thinRaw = sides.includes('raw-thin') ? await rawRpc(url, `profile-raw-thin-rpc-${suffix}`, true) : undefined;
 const echoQueue = `profile-transport-echo-${suffix}`;
-await serverTransport.declareQueue({ queue: echoQueue, temporary: true });
-await serverTransport.consume(
-  echoQueue,
-  async (delivery) => {
-    void delivery.reply?.({ body: delivery.body, contentType: 'application/json', headers: {} });
-    await delivery.ack();
-  },
-  { concurrency: 64 },
-);
+await serveEcho(serverTransport, echoQueue);
 // The echo consumer with its reply sent inside runWithCorrelation (AsyncLocalStorage), as the rpc server's is.
 const alsQueue = `profile-transport-als-${suffix}`;
 await serverTransport.declareQueue({ queue: alsQueue, temporary: true });
@@ -105,20 +57,12 @@ await serverTransport.consume(
     }),
   { concurrency: 64 },
 );
-const echoBody = Buffer.from(JSON.stringify({ input: { i: 1 }, deadline: Date.now() }));
 const callers: Record<string, Caller> = {
   raw: raw.call,
+  'raw-thin': (i) => thinRaw!.call(i),
   metro: (i) => client.call(Echo, { i }),
-  transport: (i) =>
-    clientTransport.request(
-      { destination: { kind: 'queue', queue: echoQueue }, body: echoBody, messageId: `m${i}`, contentType: 'application/json', headers: {} },
-      { timeoutMs: 30_000 },
-    ),
-  'transport-als': (i) =>
-    clientTransport.request(
-      { destination: { kind: 'queue', queue: alsQueue }, body: echoBody, messageId: `m${i}`, contentType: 'application/json', headers: {} },
-      { timeoutMs: 30_000 },
-    ),
+  transport: echoCaller(clientTransport, echoQueue),
+  'transport-als': echoCaller(clientTransport, alsQueue),
   // The transport's request to the rpc server (a valid rpc request body): the server side alone.
   'transport-rpc-server': (i) =>
     clientTransport.request(
@@ -136,7 +80,7 @@ const callers: Record<string, Caller> = {
     clientTransport.request(
       {
         destination: { kind: 'queue', queue: echoQueue },
-        body: echoBody,
+        body: ECHO_BODY,
         messageId: `m${i}`,
         contentType: 'application/json',
         headers: {},
@@ -182,6 +126,7 @@ for (const side of sides) {
   );
 }
 await raw.close();
+await thinRaw?.close();
 await client.stop();
 await server.stop();
 await clientTransport.close();

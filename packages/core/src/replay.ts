@@ -23,12 +23,13 @@ function carriedHeaders(headers: Readonly<Record<string, HeaderValue>>, topic: s
 }
 
 /**
- * The copy a handler's retry publishes (through the delay queues), to run only that handler again.
+ * The headers of the copy a handler's retry (or a rate-limited handler's deferral) publishes
+ * through the delay queues, to run only that handler again. `copyForHandler` builds the whole
+ * copy around them.
  *
  * @example
  * ```ts
- * await transport.publish({ destination: { kind: 'queue', queue: delivery.queue }, body: delivery.body,
- *   headers: retryHeaders(delivery, { attempt: 2, handler: entry.name, delayMs: 1000 }), delayMs: 1000 });
+ * const headers = retryHeaders(delivery, { attempt: 2, handler: entry.name, delayMs: 1000 });
  * ```
  */
 export function retryHeaders(

@@ -1,7 +1,9 @@
 // Pins the headers of every replayed copy: handler retries, failure replays and resumed deferred
-// messages are built by src/replay.ts alone, for the bus and for every store.
+// messages are built by src/replay.ts alone, for the bus and for every store; the whole copy a
+// handler's retry or rate-limit deferral publishes, by src/copy-for-handler.ts.
 import { describe, expect, it } from 'vitest';
-import { deferredReplayHeaders, failureReplayHeaders, retryHeaders } from '../src/index.js';
+import { deferredReplayHeaders, failureReplayHeaders, retryHeaders, type Delivery } from '../src/index.js';
+import { copyForHandler } from '../src/copy-for-handler.js';
 
 const stored = {
   tenant: 'eu',
@@ -74,5 +76,34 @@ describe('replay headers (one home: src/replay.ts)', () => {
       'metro-handler': 'charge',
       'metro-delay': 4000,
     });
+  });
+
+  it("a copy for one handler (a retry or a rate-limit deferral): the delivery's bytes and properties back to its queue, with the delay, the retry headers and any extra ones", () => {
+    const body = new Uint8Array([1, 2, 3]);
+    const delivery = {
+      queue: 'billing',
+      body,
+      messageId: 'm1',
+      contentType: 'application/json',
+      headers: stored,
+      priority: 5,
+      timestamp: 1700,
+    } as unknown as Delivery;
+    const deferral = copyForHandler(delivery, { id: 'e1' }, { attempt: 2, handler: 'charge', delayMs: 300, extraHeaders: { 'metro-rate-slot': '99' } });
+    expect(deferral).toEqual({
+      destination: { kind: 'queue', queue: 'billing' },
+      body,
+      messageId: 'm1',
+      contentType: 'application/json',
+      headers: { ...retryHeaders(delivery, { attempt: 2, handler: 'charge', delayMs: 300 }), 'metro-rate-slot': '99' },
+      delayMs: 300,
+      priority: 5,
+      timestamp: 1700,
+    });
+    // No message id from the broker: the envelope's; no priority or timestamp: none set.
+    const bare = { ...delivery, messageId: '', priority: undefined, timestamp: undefined } as Delivery;
+    const retry = copyForHandler(bare, { id: 'e1' }, { attempt: 3, handler: 'charge', delayMs: 1000, linkFirstAttempt: true });
+    expect(retry.messageId).toBe('e1');
+    expect('priority' in retry || 'timestamp' in retry).toBe(false);
   });
 });

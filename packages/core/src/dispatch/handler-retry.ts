@@ -1,6 +1,6 @@
 import type { Envelope } from '../envelope.js';
 import { toError } from '../errors.js';
-import { retryHeaders } from '../replay.js';
+import { copyForHandler } from '../copy-for-handler.js';
 import { retryDelay, shouldRetry } from '../retry-policy.js';
 import type { Delivery, Transport } from '../transport.js';
 import type { RecordFailure } from './failure-recorder.js';
@@ -10,7 +10,6 @@ import { StopAbort } from './handler-invoker.js';
 import { FAILED, INFRA, STOPPED } from './outcome.js';
 import { SemanticAttributes } from '../telemetry/messaging-attributes.js';
 import { metroMetrics } from '../telemetry/metro-metrics.js';
-import { linkFirstAttempt } from '../telemetry/replay-links.js';
 
 /** What a handler's error leads to: `STOPPED` or `INFRA` end the message; `FAILED` (retry scheduled or failure recorded) and undefined (deferred) go on to the next handler. */
 export type HandlerErrorResult = typeof STOPPED | typeof INFRA | typeof FAILED | undefined;
@@ -39,16 +38,7 @@ export function createHandlerRetry(
     if (shouldRetry(entry.retry, error, attempt)) {
       const delayMs = retryDelay(entry.retry, attempt);
       try {
-        await transport.publish({
-          destination: { kind: 'queue', queue: delivery.queue },
-          body: delivery.body,
-          messageId: delivery.messageId || envelope.id,
-          contentType: delivery.contentType,
-          headers: linkFirstAttempt(retryHeaders(delivery, { attempt: attempt + 1, handler: entry.name, delayMs })),
-          delayMs,
-          ...(delivery.priority !== undefined ? { priority: delivery.priority } : {}),
-          ...(delivery.timestamp !== undefined ? { timestamp: delivery.timestamp } : {}),
-        });
+        await transport.publish(copyForHandler(delivery, envelope, { attempt: attempt + 1, handler: entry.name, delayMs, linkFirstAttempt: true }));
         ctx.logger.info({ err: error, attempt, delayMs }, 'handler failed; retry scheduled');
         metroMetrics()?.retried.add(1, { [SemanticAttributes.destinationName]: delivery.queue, [SemanticAttributes.handler]: entry.name });
       } catch (err) {

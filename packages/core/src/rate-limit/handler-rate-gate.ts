@@ -1,7 +1,7 @@
 import { MetroHeaders, type Envelope } from '../envelope.js';
 import { toError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { retryHeaders } from '../replay.js';
+import { copyForHandler } from '../copy-for-handler.js';
 import type { Delivery, Transport } from '../transport.js';
 import { StopAbort } from '../dispatch/handler-invoker.js';
 import { HeldWaits } from './held-waits.js';
@@ -90,16 +90,14 @@ export class HandlerRateGate {
     const { handler, transport } = this.options;
     const wholeDelayMs = Math.ceil(delayMs);
     try {
-      await transport.publish({
-        destination: { kind: 'queue', queue: delivery.queue },
-        body: delivery.body,
-        messageId: delivery.messageId || envelope.id,
-        contentType: delivery.contentType,
-        headers: { ...retryHeaders(delivery, { attempt, handler, delayMs: wholeDelayMs }), [MetroHeaders.rateSlot]: String(Date.now() + wholeDelayMs) },
-        delayMs: wholeDelayMs,
-        ...(delivery.priority !== undefined ? { priority: delivery.priority } : {}),
-        ...(delivery.timestamp !== undefined ? { timestamp: delivery.timestamp } : {}),
-      });
+      await transport.publish(
+        copyForHandler(delivery, envelope, {
+          attempt,
+          handler,
+          delayMs: wholeDelayMs,
+          extraHeaders: { [MetroHeaders.rateSlot]: String(Date.now() + wholeDelayMs) },
+        }),
+      );
       this.deferred++;
       return undefined;
     } catch (err) {
