@@ -1,5 +1,7 @@
 import { AsyncResource } from 'node:async_hooks';
 import type { Logger } from '../logger.js';
+import { activeTraceparent } from '../telemetry/metro-span.js';
+import { traceBatch } from '../telemetry/batch-telemetry.js';
 import { BatchRunContext } from './batch-context.js';
 import type { BatchRun } from './batch-run.js';
 import type { BatchItem } from './batch-types.js';
@@ -9,6 +11,8 @@ import { StopAbort } from './handler-invoker.js';
 /** A message waiting in a batch, and how to end its handler call. */
 interface Waiting {
   readonly item: BatchItem<unknown>;
+  /** The message's handler span (the batch span links to it), when tracing is on. */
+  readonly traceparent: string | undefined;
   readonly resolve: () => void;
   readonly reject: (err: unknown) => void;
 }
@@ -29,7 +33,8 @@ export interface BatchCollectorOptions {
  * (`add`) waits in the current batch; the batch runs when it holds `maxSize` messages or its
  * first message has waited `maxWait`, and each call then resolves (the message succeeded) or
  * rejects with the message's own error (the dispatcher's retry policy takes it from there).
- * Several batches may run at once. A batch runs outside any message's correlation context.
+ * Several batches may run at once. A batch runs outside any message's correlation context; with
+ * tracing on, in a `batch <name>` span linked to its messages' handler spans.
  *
  * @example
  * ```ts
@@ -59,7 +64,7 @@ export class BatchCollector {
         correlationId: context.correlationId,
         context,
       };
-      this.pending.push({ item, resolve, reject });
+      this.pending.push({ item, traceparent: activeTraceparent(), resolve, reject });
       if (this.pending.length >= this.options.maxSize || this.closed) this.flushDetached();
       else this.timer ??= setTimeout(this.flushDetached, this.options.maxWaitMs);
     });
@@ -92,7 +97,12 @@ export class BatchCollector {
     const ctx = new BatchRunContext(service, name, queue, items, logger);
     this.running.add(ctx);
     try {
-      const failed = await run(items, ctx);
+      const failed = await traceBatch(
+        name,
+        service,
+        waiting.map((w) => w.traceparent),
+        () => run(items, ctx),
+      );
       for (const w of waiting) {
         if (failed.has(w.item)) w.reject(failed.get(w.item));
         else w.resolve();

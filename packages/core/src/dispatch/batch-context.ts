@@ -1,5 +1,6 @@
 import { ConfigurationError } from '../errors.js';
 import { childLogger, type Logger } from '../logger.js';
+import { activeTraceIds } from '../telemetry/metro-span.js';
 import type { BatchContext, BatchItem } from './batch-types.js';
 
 /**
@@ -32,7 +33,16 @@ export class BatchRunContext implements BatchContext<unknown> {
   }
 
   get logger(): Logger {
-    this.childLog ??= childLogger(this.baseLogger, { service: this.service, handler: this.handler, batchSize: this.members.size });
+    if (this.childLog === undefined) {
+      const bindings: Record<string, unknown> = { service: this.service, handler: this.handler, batchSize: this.members.size };
+      // Read inside the batch span: the batch handler's logs carry its trace.
+      const trace = activeTraceIds();
+      if (trace !== undefined) {
+        bindings.trace_id = trace.traceId;
+        bindings.span_id = trace.spanId;
+      }
+      this.childLog = childLogger(this.baseLogger, bindings);
+    }
     return this.childLog;
   }
 

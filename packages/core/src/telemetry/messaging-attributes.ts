@@ -13,6 +13,7 @@ export const SemanticAttributes = {
   messageId: 'messaging.message.id',
   conversationId: 'messaging.message.conversation_id',
   bodySize: 'messaging.message.body.size',
+  batchCount: 'messaging.batch.message_count',
   errorType: 'error.type',
   rpcSystem: 'rpc.system',
   rpcService: 'rpc.service',
@@ -30,6 +31,8 @@ export const SemanticAttributes = {
   service: 'metro.service',
   /** Metro: why a message was recorded as failed (a `FailureReason`). */
   failureReason: 'metro.failure.reason',
+  /** Metro: the messages of a batch its batch handler failed one by one. */
+  batchFailed: 'metro.batch.failed',
 } as const;
 
 /** Metro's `Transport.name` → the `messaging.system` value (`amqp` is RabbitMQ). */

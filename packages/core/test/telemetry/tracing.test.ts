@@ -98,6 +98,52 @@ describe('tracing on the in-memory transport', () => {
     expect(smsHeaders.traceparent).toBe(`00-${send.spanContext().traceId}-${send.spanContext().spanId}-01`);
   });
 
+  it("a batch handler runs in a 'batch <name>' span linked to each message's handler span; what it sends and logs is inside it; a failed batch has error status", async () => {
+    const transport = new InMemoryTransport({ logger: silentLogger });
+    const logs: Array<Record<string, unknown>> = [];
+    const logger: Logger = { ...silentLogger, child: (bindings) => ({ ...silentLogger, info: () => void logs.push(bindings) }) };
+    const billing = bus('billing', transport, logger);
+    const sms = bus('sms', transport);
+    sms.handle(SendSms, () => undefined);
+    billing.onBatch(
+      OrderPlaced,
+      async (batch, ctx) => {
+        ctx.logger.info('batch');
+        if (batch.some((item) => item.data.orderId === 'boom')) throw new Error('the whole batch failed');
+        ctx.fail(batch[0]!, new Error('first one refused'));
+        await batch[1]!.context.send(SendSms, { phone: '1', text: `${batch.length}` });
+      },
+      { name: 'store', maxSize: 3, maxWait: '20ms', retry: { attempts: 1 } },
+    );
+    await billing.start();
+    await sms.start();
+    await Promise.all(['a', 'b', 'c'].map((orderId) => billing.publish(OrderPlaced, { orderId })));
+    await otel.waitForSpans((spans) => spans.some((s) => s.name === 'process sms') && spans.filter((s) => s.name === 'handler store').length === 3);
+    const batch = one('batch store');
+    const handlers = otel.spansNamed('handler store');
+    expect(batch.kind).toBe(SpanKind.INTERNAL);
+    expect(parentOf(batch)).toBeUndefined(); // a trace of its own: a batch belongs to no one message
+    expect(batch.links.map((l) => l.context.spanId).sort()).toEqual(handlers.map((h) => h.spanContext().spanId).sort());
+    expect(batch.attributes).toMatchObject({
+      'metro.handler': 'store',
+      'metro.service': 'billing',
+      'messaging.batch.message_count': 3,
+      'metro.batch.failed': 1,
+    });
+    expect(batch.status.code).not.toBe(SpanStatusCode.ERROR);
+    expect(parentOf(one('send sms'))).toBe(batch.spanContext().spanId);
+    expect(logs.find((b) => b['batchSize'] === 3)).toMatchObject({ trace_id: batch.spanContext().traceId, span_id: batch.spanContext().spanId });
+    // the item failed alone is its handler span's error; the other two handler spans are fine
+    expect(handlers.filter((h) => h.status.code === SpanStatusCode.ERROR)).toHaveLength(1);
+
+    otel.resetSpans();
+    await billing.publish(OrderPlaced, { orderId: 'boom' });
+    await otel.waitForSpans((spans) => spans.some((s) => s.name === 'batch store'));
+    const failed = one('batch store');
+    expect(failed.status.code).toBe(SpanStatusCode.ERROR);
+    expect(failed.events.some((e) => e.name === 'exception')).toBe(true);
+  });
+
   it('a publish inside an application span is its child; the message headers carry the publish span', async () => {
     const transport = new InMemoryTransport({ logger: silentLogger });
     const orders = bus('orders-svc', transport);
