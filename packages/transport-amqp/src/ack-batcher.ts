@@ -2,10 +2,17 @@ import type { Channel, Message } from 'amqplib';
 
 /**
  * Coalesces the acks of one channel: deliveries are tracked in arrival (delivery-tag) order; on the
- * next tick, the longest run of acked deliveries at the front is acked with one `multiple` ack, and
- * any other acked delivery individually. Per-delivery semantics are kept: a delivery is acked only
- * once its own handler acked it, and a slow one never holds back the acks of the others for more
- * than a tick.
+ * next tick (`process.nextTick`), the longest run of acked deliveries at the front is acked with one
+ * `multiple` ack, and any other acked delivery individually. Per-delivery semantics are kept: a
+ * delivery is acked only once its own handler acked it, and a slow one never holds back the acks of
+ * the others for more than a tick.
+ *
+ * The next tick, not `setImmediate`: the handlers of the deliveries of one socket read settle in
+ * the same microtask drain, so they still share one ack, and the ack reaches amqplib in the same
+ * event-loop turn as what the handler sent (an RPC reply), so both are written in that turn's
+ * flush. With `setImmediate` the ack was written one turn later: at concurrency 1 on a busy
+ * machine, for up to half of the calls, just before the caller's next request (same process),
+ * which then waited behind its write.
  */
 export class AckBatcher {
   /** Unsettled deliveries by tag, in arrival order, with their message when given. */
@@ -31,9 +38,12 @@ export class AckBatcher {
     this.acked.add(tag);
     if (!this.scheduled) {
       this.scheduled = true;
-      setImmediate(() => this.flush());
+      process.nextTick(this.flushScheduled);
     }
   }
+
+  /** {@link flush}, bound once (not a closure per batch). */
+  private readonly flushScheduled = (): void => this.flush();
 
   /** Nacks a delivery now (requeue, or drop/dead-letter). */
   nack(tag: number, requeue: boolean): void {
