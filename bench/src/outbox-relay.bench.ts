@@ -20,7 +20,7 @@ import { createOutboxRelay, handlePoolErrors, migrate, pgNotifications } from '@
 import type { BenchResult } from './types.js';
 import { leanRelay } from './support/lean-relay.js';
 import { openOutboxBroker } from './support/outbox-broker.js';
-import { percentile, produceAtRate } from './support/outbox-latency.js';
+import { percentile, produceAtRate, warmUpAtRate } from './support/outbox-latency.js';
 import { fillOutbox, OUTBOX_BODY } from './support/outbox-rows.js';
 
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -230,6 +230,7 @@ export async function run(): Promise<BenchResult[]> {
       { noAck: true },
     );
     const measure = async (target: string): Promise<number[]> => {
+      await warmUpAtRate(db, target, topic, RATE); // both relays measured in their steady state
       received.clear();
       const committed = new Map<string, number>();
       await produceAtRate(

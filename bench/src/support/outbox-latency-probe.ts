@@ -4,7 +4,9 @@
 // Env: PROBE_CHURN_ROUNDS (default 10: rounds of OUTBOX_BENCH_EVENTS rows, default 40,000, each
 // relayed by Metro's relay and by the lean relay first, as the throughput part does; 0: none),
 // PROBE_SECONDS (6), PROBE_RATE (500), PROBE_RUNS (1: latency runs after the churn),
-// PROBE_WAIT_MS (0: pause between the churn and the latency run).
+// PROBE_WAIT_MS (0: pause between the churn and the latency run), PROBE_VACUUM=1 (vacuum the churned
+// table first, as the bench does), PROBE_NO_WARM_UP=1 (measure from the relay's start, without the
+// bench's second of unrecorded load first).
 // Per event: insert start -> commit (producer's ack) -> claim start -> claim returned -> publish
 // called -> consumer received -> confirm. Sampled every 10 ms: event-loop delay, GC pauses, the
 // pool's waiting count, and every 100 ms autovacuum/checkpoint activity from a connection of its own.
@@ -17,7 +19,7 @@ import { AmqpTransport } from '@metro/transport-amqp';
 import { createOutboxRelay, handlePoolErrors, migrate, pgNotifications, type NotificationSource } from '@metro/outbox-pg';
 import { leanRelay } from './lean-relay.js';
 import { openOutboxBroker } from './outbox-broker.js';
-import { percentile, produceAtRate } from './outbox-latency.js';
+import { percentile, produceAtRate, warmUpAtRate } from './outbox-latency.js';
 import { fillOutbox } from './outbox-rows.js';
 
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -197,6 +199,7 @@ for (let run = 0; run < RUNS; run++) {
   claimStats.afterFloor.length = 0;
   const relay = createOutboxRelay({ db: relayDb, transport, schema, batchSize: 100, concurrency: 4, listen: timedNotifications(pgNotifications(relayPool)) });
   await relay.start();
+  if (process.env.PROBE_NO_WARM_UP !== '1') await warmUpAtRate(db, schema, topic, RATE);
   const dead = await monitor.query<{ n_dead_tup: string; last_autovacuum: Date | null }>(
     `select n_dead_tup, last_autovacuum from pg_stat_user_tables where schemaname = $1 and relname = 'outbox'`,
     [schema],
