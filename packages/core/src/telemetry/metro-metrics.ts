@@ -1,5 +1,5 @@
 import type { Meter, MeterProvider } from '@opentelemetry/api';
-import { otelApi } from './otel-api.js';
+import { otelApi, otelGlobalsRegistered } from './otel-api.js';
 import type { TelemetryAttributes } from './metro-span.js';
 
 /** A monotonic counter (the OpenTelemetry API's `Counter`, as Metro uses it). */
@@ -90,6 +90,7 @@ function createInstruments(meter: Meter): MetroInstruments {
  * ```
  */
 export function metroMetrics(): MetroInstruments | undefined {
+  if (!otelGlobalsRegistered()) return undefined;
   const api = otelApi();
   if (api === undefined) return undefined;
   const provider = api.metrics.getMeterProvider();

@@ -1,5 +1,5 @@
 import type { TracerProvider } from '@opentelemetry/api';
-import { otelApi } from './otel-api.js';
+import { otelApi, otelGlobalsRegistered } from './otel-api.js';
 
 let lastProvider: TracerProvider | undefined;
 let lastOn = false;
@@ -15,6 +15,7 @@ function delegateOf(provider: TracerProvider): TracerProvider {
  * global lookup and a comparison per message. A provider registered later is picked up.
  */
 export function tracingEnabled(): boolean {
+  if (!otelGlobalsRegistered()) return false;
   const api = otelApi();
   if (api === undefined) return false;
   const provider = delegateOf(api.trace.getTracerProvider());

@@ -108,7 +108,7 @@ describe('tracing on the in-memory transport', () => {
     billing.onBatch(
       OrderPlaced,
       async (batch, ctx) => {
-        ctx.logger.info('batch');
+        ctx.logger.info({}, 'batch');
         if (batch.some((item) => item.data.orderId === 'boom')) throw new Error('the whole batch failed');
         ctx.fail(batch[0]!, new Error('first one refused'));
         await batch[1]!.context.send(SendSms, { phone: '1', text: `${batch.length}` });
