@@ -117,6 +117,8 @@ export function observeGauge(
   options: { readonly unit: string; readonly description: string },
   observe: (record: ObserveGauge) => void | Promise<void>,
 ): () => void {
+  // Nothing registered (yet): no gauge, and the api is not even loaded (as with a no-op provider, one registered later does not get it).
+  if (!otelGlobalsRegistered()) return () => {};
   const api = otelApi();
   const meter = api === undefined ? undefined : meterOf(api.metrics.getMeterProvider());
   if (meter === undefined) return () => {};
