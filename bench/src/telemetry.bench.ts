@@ -26,7 +26,10 @@ const child = fileURLToPath(new URL('./support/telemetry-round.ts', import.meta.
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-function childRound(noOtel: boolean): Promise<RunFigures> {
+/** A child's figures, and how many `@opentelemetry/*` modules it loaded. */
+type ChildFigures = RunFigures & { readonly otelModules: number };
+
+function childRound(noOtel: boolean): Promise<ChildFigures> {
   return new Promise((resolve, reject) => {
     const proc = spawn(process.execPath, ['--import', 'tsx', child, String(MESSAGES)], {
       env: { ...process.env, METRO_BENCH_NO_OTEL: noOtel ? '1' : '0', METRO_LOG_LEVEL: 'error' },
@@ -36,7 +39,7 @@ function childRound(noOtel: boolean): Promise<RunFigures> {
     proc.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
     proc.on('error', reject);
     proc.on('exit', (code) =>
-      code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!) as RunFigures) : reject(new Error(`telemetry round exited ${code}`)),
+      code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!) as ChildFigures) : reject(new Error(`telemetry round exited ${code}`)),
     );
   });
 }
@@ -106,8 +109,16 @@ function rows(c: Comparison, on: RunFigures[], off: RunFigures[]): BenchResult[]
   ];
 }
 
+/** What the api-installed children loaded of OpenTelemetry: none means both sides ran the same code. */
+function apiLoadNote(children: ChildFigures[]): string {
+  const loaded = Math.max(...children.map((x) => x.otelModules));
+  return loaded === 0
+    ? 'The api-installed children loaded no OpenTelemetry module (with nothing registered Metro does not load the api), so both sides ran the same code: the ratio is the spread of the rounds.'
+    : `The api-installed children loaded up to ${loaded} OpenTelemetry modules.`;
+}
+
 export async function run(): Promise<BenchResult[]> {
-  const noSdk: RunFigures[] = [];
+  const noSdk: ChildFigures[] = [];
   const noApi: RunFigures[] = [];
   for (let i = 0; i < ROUNDS; i++) {
     // who goes first alternates
@@ -148,7 +159,7 @@ export async function run(): Promise<BenchResult[]> {
         baselineName: 'the same build with @opentelemetry/api unresolvable (no instrumentation runs)',
         goal: 0.98,
         cpuGoal: true,
-        notes: 'Each round a fresh child process (one warm-up round of 2,000 first).',
+        notes: `Each round a fresh child process (one warm-up round of 2,000 first). ${apiLoadNote(noSdk)}`,
       },
       noSdk,
       noApi,

@@ -3,7 +3,7 @@
 // Run as a child (`node --import tsx telemetry-round.ts <n>`) it prints its figures as JSON; with
 // METRO_BENCH_NO_OTEL=1 `@opentelemetry/api` cannot be resolved in it (the bench's baseline).
 import { randomBytes, randomUUID } from 'node:crypto';
-import Module from 'node:module';
+import Module, { createRequire } from 'node:module';
 import { z } from 'zod';
 import type { RunFigures } from './run-figures.js';
 
@@ -59,7 +59,13 @@ export async function endToEndBus(): Promise<{ round(messages: number): Promise<
   };
 }
 
-// As a child process: one warm-up round, one timed round, figures on stdout.
+/** The `@opentelemetry/*` modules this process has loaded (CommonJS cache: the api's `require` build is what Metro loads). */
+export function openTelemetryModulesLoaded(): number {
+  return Object.keys(createRequire(import.meta.url).cache).filter((path) => path.includes('@opentelemetry')).length;
+}
+
+// As a child process: one warm-up round, one timed round, figures on stdout (with the number of
+// OpenTelemetry modules the run loaded: with nothing registered, Metro loads none).
 if (process.argv[1]?.endsWith('telemetry-round.ts')) {
   if (process.env['METRO_BENCH_NO_OTEL'] === '1') blockOpenTelemetryApi();
   const messages = Number(process.argv[2] ?? 10_000);
@@ -67,5 +73,5 @@ if (process.argv[1]?.endsWith('telemetry-round.ts')) {
   await bus.round(Math.min(2000, messages));
   const figures = await bus.round(messages);
   await bus.close();
-  process.stdout.write(`${JSON.stringify(figures)}\n`);
+  process.stdout.write(`${JSON.stringify({ ...figures, otelModules: openTelemetryModulesLoaded() })}\n`);
 }
