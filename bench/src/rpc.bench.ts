@@ -130,9 +130,13 @@ export async function run(): Promise<BenchResult[]> {
   const metroCall: Caller = (i) => client.call(Echo, { i });
   const results: BenchResult[] = [];
   try {
-    // warm up both
-    await measure(metroCall, 16, 500);
-    await measure(raw.call, 16, 500);
+    // Warm up both to steady state, at both concurrencies the module measures: after 500 calls
+    // Metro's longer path was still being compiled (session 12: in one process the c=1 ratio went
+    // 0.62x, 0.82x, 0.73x over its first three 2,000-call comparisons, then held at 0.82-0.89x).
+    for (const call of [metroCall, raw.call, transportCall, thinRaw.call]) {
+      await measure(call, 1, 2000);
+      await measure(call, 64, 4000);
+    }
     for (const [concurrency, total] of [
       [1, 4000],
       [64, 20000],

@@ -159,7 +159,7 @@ export async function run(): Promise<BenchResult[]> {
         baselineName: 'the same build with @opentelemetry/api unresolvable (no instrumentation runs)',
         goal: 0.98,
         cpuGoal: true,
-        notes: `Each round a fresh child process (one warm-up round of 2,000 first). ${apiLoadNote(noSdk)}`,
+        notes: `Each round a fresh child process: a warm-up round as long as a timed one, then 3 timed rounds, whose medians are the round's figures. ${apiLoadNote(noSdk)}`,
       },
       noSdk,
       noApi,
