@@ -2,7 +2,7 @@
 //   cd bench && npx tsx src/support/rpc-profile.ts [calls=2000] [rounds=7] [sides=raw,metro,transport]
 // Under a profiler: node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx src/support/rpc-profile.ts 20000 1 metro
 // Sides: raw (the rpc bench's baseline, support/raw-rpc.ts), raw-thin (its requests with a correlation
-// id and reply-to only), metro, transport (the transport's request to a consumer that echoes), transport-ttl
+// id and reply-to only, replies on the consuming channel), metro, transport (the transport's request to a consumer that echoes), transport-ttl
 // (the same with a timestamp and a per-message TTL, as the rpc client sends), transport-rpc-server
 // (the transport's request to the rpc server: the server side of the rpc layer alone).
 // Prints, per side, calls/s and CPU µs per call for each alternated round, then the medians and the
@@ -42,7 +42,9 @@ const server = createRpc({ transport: serverTransport, service: 'profile-server'
 const client = createRpc({ transport: clientTransport, service: 'profile-client', defaultTimeout: '30s' });
 await server.serve(Echo, ({ i }) => ({ i, ok: true }));
 const raw = await rawRpc(url, `profile-raw-rpc-${suffix}`);
-const thinRaw = sides.includes('raw-thin') ? await rawRpc(url, `profile-raw-thin-rpc-${suffix}`, true) : undefined;
+const thinRaw = sides.includes('raw-thin')
+  ? await rawRpc(url, `profile-raw-thin-rpc-${suffix}`, { requests: 'thin', replies: 'consuming-channel' })
+  : undefined;
 const echoQueue = `profile-transport-echo-${suffix}`;
 await serveEcho(serverTransport, echoQueue);
 // The echo consumer with its reply sent inside runWithCorrelation (AsyncLocalStorage), as the rpc server's is.
