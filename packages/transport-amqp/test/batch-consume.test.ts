@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { BatchItemsError, defineEvent, silentLogger, type BatchItem } from '@metro/core';
+import { BatchItemsError, defineCommand, defineEvent, silentLogger, type BatchItem } from '@metro/core';
 import { waitFor } from './support/broker.js';
 import { BusFixture } from './support/bus-fixture.js';
 
@@ -113,5 +113,39 @@ describe.concurrent('batch consume on RabbitMQ', () => {
     await waitFor(() => got.length === 5, 10_000, 'the requeued messages');
     expect(got.sort()).toEqual(ids.sort());
     expect((await second.failures.list()).items).toHaveLength(0);
+  });
+
+  it('handleBatch: commands another service sends arrive in batches on the service queue; a refused one is retried alone through the delay queue and then handled', async () => {
+    const name = fixture.service('batch-cmd');
+    const ImportRow = defineCommand({ service: name, type: 'import-row', schema: z.object({ row: z.string() }) });
+    const metro = fixture.metro(name, { concurrency: 50, prefetch: 100, logger: silentLogger });
+    const batches: Array<Array<[string, number]>> = [];
+    metro.handleBatch(
+      ImportRow,
+      (batch, ctx) => {
+        batches.push(batch.map((item) => [item.data.row, item.attempt]));
+        for (const item of batch) if (item.data.row === 'flaky' && item.attempt === 1) ctx.fail(item, new Error('not yet'));
+      },
+      { maxSize: 25, maxWait: '100ms', retry: { attempts: 3, backoff: 'fixed', delay: '200ms' } },
+    );
+    await metro.start();
+    const sender = fixture.metro(fixture.service('batch-cmd-sender'), { logger: silentLogger });
+    const rows = [...range(99, 'row'), 'flaky'];
+    await Promise.all(rows.map((row) => sender.send(ImportRow, { row })));
+    await waitFor(() => batches.flat().length >= 101, 15_000, '100 commands and one retry');
+    await waitFor(async () => (await metro.transport.inspectQueue(name))?.messages === 0, 5000, 'an empty queue');
+    const handled = batches.flat();
+    expect(
+      handled
+        .filter(([row]) => row !== 'flaky')
+        .map(([row]) => row)
+        .sort(),
+    ).toEqual(range(99, 'row').sort());
+    expect(handled.filter(([row]) => row === 'flaky')).toEqual([
+      ['flaky', 1],
+      ['flaky', 2],
+    ]);
+    expect(Math.max(...batches.map((b) => b.length))).toBe(25);
+    expect((await metro.failures.list()).items).toHaveLength(0);
   });
 });

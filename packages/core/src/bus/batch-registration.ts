@@ -1,6 +1,6 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { describeDefinition } from '../create-envelope.js';
-import type { EventDefinition } from '../definitions.js';
+import type { CommandDefinition, EventDefinition } from '../definitions.js';
 import { BatchCollector } from '../dispatch/batch-collector.js';
 import { createBatchRun } from '../dispatch/batch-run.js';
 import type { BatchHandler, BatchOptions } from '../dispatch/batch-types.js';
@@ -52,22 +52,60 @@ function maxSizeOf(group: SubscriptionGroup, settings: BusSettings, name: string
  * addBatchHandler({ settings, options, runtime, group, definition: OrderPlaced, handler, batchOptions: { name: 'store-orders', maxSize: 100 } });
  * ```
  */
-export function addBatchHandler<Trx>(params: {
+/** What registering a batch handler takes besides its definition; see {@link addEventBatchHandler}. */
+interface BatchRegistration<Trx> {
   readonly settings: BusSettings;
   readonly options: MetroOptions<Trx>;
   readonly runtime: ContextRuntime;
   readonly group: SubscriptionGroup;
-  readonly definition: EventDefinition;
   readonly handler: BatchHandler<never, Trx>;
   readonly batchOptions: BatchOptions;
-}): void {
-  const { settings, options, runtime, group, definition, handler, batchOptions } = params;
+}
+
+/**
+ * `metro.onBatch`: a batch handler of an event definition on `group`'s queue.
+ *
+ * @example
+ * ```ts
+ * addEventBatchHandler({ settings, options, runtime, group, definition: OrderPlaced, handler, batchOptions: { maxSize: 100 } });
+ * ```
+ */
+export function addEventBatchHandler<Trx>(params: BatchRegistration<Trx> & { readonly definition: EventDefinition }): void {
+  const { group, definition } = params;
   const kind = (definition as { kind?: unknown }).kind;
   if (kind !== 'event' || !('schema' in definition)) {
-    const got = kind === 'command' ? `command "${describeDefinition(definition)}"` : 'a route without a definition';
+    const got = kind === 'command' ? `command "${describeDefinition(definition)}" (use metro.handleBatch())` : 'a route without a definition';
     throw new ConfigurationError(`metro.onBatch() takes an event definition (defineEvent): a batch holds messages of one validated type; got ${got}.`);
   }
-  const defaultName = nextName(group, `${definition.topic}.${definition.type}`);
+  const { entry, collector } = batchEntry(params, definition, nextName(group, `${definition.topic}.${definition.type}`));
+  group.router.addEvent(definition.topic, definition.type, entry);
+  group.batches.push(collector);
+}
+
+/**
+ * `metro.handleBatch`: the one handler of a command of this service, taking its messages in
+ * batches, on the service queue (`group` is the bus's main group; the caller checked the
+ * command is this service's).
+ *
+ * @example
+ * ```ts
+ * addCommandBatchHandler({ settings, options, runtime, group: main, definition: ImportRow, handler, batchOptions: { maxSize: 100 } });
+ * ```
+ */
+export function addCommandBatchHandler<Trx>(params: BatchRegistration<Trx> & { readonly definition: CommandDefinition }): void {
+  const { group, definition, settings } = params;
+  const { entry, collector } = batchEntry(params, definition, `${settings.service}:${definition.type}`);
+  group.router.addCommand(definition.type, entry);
+  group.batches.push(collector);
+}
+
+/** The handler entry of a batch handler and its collector (which feeds the batches; the group flushes it at stop once registered). */
+function batchEntry<Trx>(
+  params: BatchRegistration<Trx>,
+  definition: EventDefinition | CommandDefinition,
+  defaultName: string,
+): { entry: HandlerEntry; collector: BatchCollector } {
+  const { settings, options, runtime, group, handler, batchOptions } = params;
   const name = batchOptions.name ?? defaultName;
   if (typeof handler !== 'function') throw new ConfigurationError(`Batch handler "${name}" is not a function.`);
   const inbox = batchOptions.inbox === true ? options.inbox : undefined;
@@ -96,6 +134,5 @@ export function addBatchHandler<Trx>(params: {
     inbox: false,
     batch: collector,
   };
-  group.router.addEvent(definition.topic, definition.type, entry);
-  group.batches.push(collector);
+  return { entry, collector };
 }

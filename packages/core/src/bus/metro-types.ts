@@ -233,6 +233,23 @@ export interface Metro<Trx = unknown> extends SubscriptionScope<Trx> {
   handle<D extends CommandDefinition>(definition: D, handler: InboxHandler<Payload<D>, Trx>, options: InboxHandlerOptions): void;
   /** Registers the one handler of a command sent to this service. A second one is a ConfigurationError. */
   handle<D extends CommandDefinition>(definition: D, handler: Handler<Payload<D>, Trx>, options?: HandlerOptions): void;
+  /** Registers the one handler of a command as a batch handler run inside the inbox (`{ inbox: true }`): one transaction per batch, `ctx.trx` is it. */
+  handleBatch<D extends CommandDefinition>(definition: D, handler: InboxBatchHandler<Payload<D>, Trx>, options: InboxBatchOptions): void;
+  /**
+   * Registers the one handler of a command sent to this service as a batch handler: what
+   * `onBatch` is for events (up to `maxSize` validated commands at once, or fewer once the first
+   * has waited `maxWait`; each settled with its batch, the ones it fails retried one by one), on
+   * the service queue. A command still has one handler: `handle` and `handleBatch` of the same
+   * command is a ConfigurationError. See the package README, "Batch consume".
+   *
+   * @example
+   * ```ts
+   * metro.handleBatch(ImportRow, async (batch) => {
+   *   await db.insertInto('rows').values(batch.map((item) => item.data)).execute();
+   * }, { maxSize: 500, maxWait: '100ms' });
+   * ```
+   */
+  handleBatch<D extends CommandDefinition>(definition: D, handler: BatchHandler<Payload<D>, Trx>, options?: BatchOptions): void;
   /** A named subscription: its handlers consume their own queue `${queue}.${name}` (the service queue's name, `service` by default). */
   subscription(name: string, options?: SubscriptionOptions): SubscriptionScope<Trx>;
   /**

@@ -3,6 +3,7 @@ import type { ContextRuntime } from '../dispatch/handler-context.js';
 import { ConfigurationError } from '../errors.js';
 import { busHealth } from '../health/bus-health.js';
 import { childLogger } from '../logger.js';
+import type { BatchHandler } from '../dispatch/batch-types.js';
 import type { Delivery } from '../transport.js';
 import { UnroutableEvents } from '../unroutable-policy.js';
 import { resolveBusSettings } from './bus-settings.js';
@@ -66,6 +67,9 @@ export function createMetro<Trx = unknown>(options: MetroOptions<Trx>): Metro<Tr
     onUnrouted: mainScope.onUnrouted,
     handle(definition, handler, handlerOptions = {}) {
       subscriptions.handle(definition, handler as Handler<never, Trx>, handlerOptions);
+    },
+    handleBatch(definition, handler, batchOptions = {}) {
+      subscriptions.handleBatch(definition, handler as BatchHandler<never, Trx>, batchOptions);
     },
     subscription(name, subscriptionOptions = {}) {
       return subscriptions.subscription(name, subscriptionOptions);

@@ -14,7 +14,7 @@ import { RateGates } from '../rate-limit/rate-gates.js';
 import type { SubscriptionRateGate } from '../rate-limit/subscription-rate-gate.js';
 import type { BatchCollector } from '../dispatch/batch-collector.js';
 import type { BatchHandler, BatchOptions } from '../dispatch/batch-types.js';
-import { addBatchHandler } from './batch-registration.js';
+import { addCommandBatchHandler, addEventBatchHandler } from './batch-registration.js';
 import { assertName, type BusSettings } from './bus-settings.js';
 import { nextName } from './handler-names.js';
 import type { CatchAllOptions, EventRoute, Handler, HandlerOptions, MetroOptions, SubscriptionOptions, SubscriptionScope } from './metro-types.js';
@@ -47,6 +47,8 @@ export interface Subscriptions<Trx> {
   scopeOf(group: SubscriptionGroup): SubscriptionScope<Trx>;
   /** `metro.handle`: the one handler of a command of this service. */
   handle(definition: CommandDefinition, handler: Handler<never, Trx>, handlerOptions: HandlerOptions): void;
+  /** `metro.handleBatch`: the one handler of a command of this service, taking its messages in batches. */
+  handleBatch(definition: CommandDefinition, handler: BatchHandler<never, Trx>, batchOptions: BatchOptions): void;
   /** `metro.subscription`: a named queue of this service (the same one when asked twice). */
   subscription(name: string, subscriptionOptions: SubscriptionOptions): SubscriptionScope<Trx>;
   /** The dispatch step of a queue, built on first use. */
@@ -174,7 +176,7 @@ export function createSubscriptions<Trx>(
       },
       onBatch(definition: EventDefinition, handler: BatchHandler<never, Trx>, batchOptions: BatchOptions = {}): void {
         assertConfigurable();
-        addBatchHandler({ settings, options, runtime, group, definition, handler, batchOptions });
+        addEventBatchHandler({ settings, options, runtime, group, definition, handler, batchOptions });
       },
       onUnrouted(handler: UnroutedHandler): void {
         group.unrouted = handler;
@@ -182,21 +184,30 @@ export function createSubscriptions<Trx>(
     } as SubscriptionScope<Trx>;
   }
 
+  /** A command this service may register a handler for (`what`: the method; `forEvents`: the one to use for an event). */
+  const assertOwnCommand = (definition: CommandDefinition, what: string, forEvents: string): void => {
+    assertConfigurable();
+    if (definition.kind !== 'command')
+      throw new ConfigurationError(`${what} takes a command definition; use ${forEvents} for event "${describeDefinition(definition)}".`);
+    if (definition.service !== service) {
+      throw new ConfigurationError(
+        `Command "${describeDefinition(definition)}" belongs to service "${definition.service}", not "${service}"; only its own service handles it.`,
+      );
+    }
+  };
+
   return {
     groups,
     main,
     rateGates,
     scopeOf,
     handle(definition, handler, handlerOptions) {
-      assertConfigurable();
-      if (definition.kind !== 'command')
-        throw new ConfigurationError(`metro.handle() takes a command definition; use metro.on() for event "${describeDefinition(definition)}".`);
-      if (definition.service !== service) {
-        throw new ConfigurationError(
-          `Command "${describeDefinition(definition)}" belongs to service "${definition.service}", not "${service}"; only its own service handles it.`,
-        );
-      }
+      assertOwnCommand(definition, 'metro.handle()', 'metro.on()');
       main.router.addCommand(definition.type, entryOf(main, handlerOptions.name ?? `${service}:${definition.type}`, definition, handler, handlerOptions));
+    },
+    handleBatch(definition, handler, batchOptions) {
+      assertOwnCommand(definition, 'metro.handleBatch()', 'metro.onBatch()');
+      addCommandBatchHandler({ settings, options, runtime, group: main, definition, handler, batchOptions });
     },
     subscription(name, subscriptionOptions) {
       assertName('subscription', name);

@@ -4,7 +4,10 @@ import { ConfigurationError } from '../errors.js';
 const CONSUMERS: unique symbol = Symbol.for('metro.consumers');
 
 /** What a consumers module registers on: the registration half of the bus. */
-export type ConsumerRegistry<Trx = unknown> = Pick<Metro<Trx>, 'service' | 'queue' | 'on' | 'onAny' | 'onBatch' | 'onUnrouted' | 'handle' | 'subscription'>;
+export type ConsumerRegistry<Trx = unknown> = Pick<
+  Metro<Trx>,
+  'service' | 'queue' | 'on' | 'onAny' | 'onBatch' | 'onUnrouted' | 'handle' | 'handleBatch' | 'subscription'
+>;
 
 /** A module's handlers, made by {@link defineConsumers}; registered by `registerConsumers` or `discoverConsumers`. */
 export interface Consumers<Trx = unknown> {

@@ -75,7 +75,7 @@ export type BatchHandler<P, Trx = unknown> = (batch: ReadonlyArray<BatchItem<P>>
 /** A batch handler registered with `{ inbox: true }`: its `ctx.trx` is the inbox transaction. */
 export type InboxBatchHandler<P, Trx = unknown> = (batch: ReadonlyArray<BatchItem<P>>, ctx: InboxBatchContext<Trx>) => unknown;
 
-/** Options of `metro.onBatch`. */
+/** Options of `metro.onBatch` and `metro.handleBatch`. */
 export interface BatchOptions {
   /**
    * Most messages in one batch. It must fit the queue's `concurrency` and `prefetch` (a message

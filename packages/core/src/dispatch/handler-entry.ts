@@ -20,6 +20,6 @@ export interface HandlerEntry {
   readonly inbox: boolean;
   /** Its `rateLimit`, if it has one: the runner admits each message through it. */
   readonly rateGate?: HandlerRateGate | undefined;
-  /** Set on `onBatch` handlers: `fn` waits for the message's batch; `flush()` runs the pending batch now. */
+  /** Set on `onBatch` and `handleBatch` handlers: `fn` waits for the message's batch; `flush()` runs the pending batch now. */
   readonly batch?: { flush(): void };
 }
