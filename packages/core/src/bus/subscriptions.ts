@@ -57,6 +57,17 @@ export interface Subscriptions<Trx> {
   findEntry(queue: string, handler: string | null, type: string | null): HandlerEntry | undefined;
 }
 
+/** A command `service` may register a handler for (`what`: the method; `forEvents`: the one to use for an event). */
+function assertOwnCommand(definition: CommandDefinition, service: string, what: string, forEvents: string): void {
+  if (definition.kind !== 'command')
+    throw new ConfigurationError(`${what} takes a command definition; use ${forEvents} for event "${describeDefinition(definition)}".`);
+  if (definition.service !== service) {
+    throw new ConfigurationError(
+      `Command "${describeDefinition(definition)}" belongs to service "${definition.service}", not "${service}"; only its own service handles it.`,
+    );
+  }
+}
+
 function isDefinition(value: EventDefinition | EventRoute): value is EventDefinition {
   return (value as EventDefinition).kind === 'event' && 'schema' in value;
 }
@@ -184,29 +195,19 @@ export function createSubscriptions<Trx>(
     } as SubscriptionScope<Trx>;
   }
 
-  /** A command this service may register a handler for (`what`: the method; `forEvents`: the one to use for an event). */
-  const assertOwnCommand = (definition: CommandDefinition, what: string, forEvents: string): void => {
-    assertConfigurable();
-    if (definition.kind !== 'command')
-      throw new ConfigurationError(`${what} takes a command definition; use ${forEvents} for event "${describeDefinition(definition)}".`);
-    if (definition.service !== service) {
-      throw new ConfigurationError(
-        `Command "${describeDefinition(definition)}" belongs to service "${definition.service}", not "${service}"; only its own service handles it.`,
-      );
-    }
-  };
-
   return {
     groups,
     main,
     rateGates,
     scopeOf,
     handle(definition, handler, handlerOptions) {
-      assertOwnCommand(definition, 'metro.handle()', 'metro.on()');
+      assertConfigurable();
+      assertOwnCommand(definition, service, 'metro.handle()', 'metro.on()');
       main.router.addCommand(definition.type, entryOf(main, handlerOptions.name ?? `${service}:${definition.type}`, definition, handler, handlerOptions));
     },
     handleBatch(definition, handler, batchOptions) {
-      assertOwnCommand(definition, 'metro.handleBatch()', 'metro.onBatch()');
+      assertConfigurable();
+      assertOwnCommand(definition, service, 'metro.handleBatch()', 'metro.onBatch()');
       addCommandBatchHandler({ settings, options, runtime, group: main, definition, handler, batchOptions });
     },
     subscription(name, subscriptionOptions) {
