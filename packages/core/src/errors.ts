@@ -167,7 +167,7 @@ export class NoHandlerError extends MetroError<'NO_HANDLER'> {
     super(
       'NO_HANDLER',
       handler === undefined
-        ? `Service "${service}" has no handler for command "${type}". Register one with metro.handle(...).`
+        ? `Service "${service}" has no handler for command "${type}". Register one with metro.handle(...) or metro.handleBatch(...).`
         : `Queue "${handler.queue}" has no handler named "${handler.name}" (renamed or removed?). Retry the failure once a handler with that name exists.`,
       { details: { type, service, ...(handler === undefined ? {} : { handler: handler.name, queue: handler.queue }) } },
     );

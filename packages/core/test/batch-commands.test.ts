@@ -72,6 +72,34 @@ describe('batch commands (metro.handleBatch) on the in-memory transport', () => 
     expect(batches).toEqual([['now']]);
   });
 
+  it("with inbox: true runs one inbox transaction per batch under the handler's key: a command seen before is left out and acked", async () => {
+    const metro = importer();
+    const runs: string[][] = [];
+    metro.handleBatch(ImportRow, (batch) => void runs.push(batch.map((item) => item.data.row)), { inbox: true, maxSize: 4, maxWait: '20ms' });
+    await metro.start();
+    await metro.send(ImportRow, { row: 'a' }, { id: 'id-a' });
+    await metro.drain();
+    await metro.send(ImportRow, { row: 'a' }, { id: 'id-a' }); // the same command again
+    await metro.send(ImportRow, { row: 'b' }, { id: 'id-b' });
+    await metro.drain();
+    expect(runs.flat()).toEqual(['a', 'b']);
+    expect(await metro.transport.inspectQueue('importer')).toMatchObject({ messages: 0 });
+  });
+
+  it('stop() runs a partial batch at once instead of waiting for maxWait', async () => {
+    const metro = createTestMetro({ service: 'importer' });
+    const batches: string[][] = [];
+    metro.handleBatch(ImportRow, (batch) => void batches.push(batch.map((item) => item.data.row)), { maxSize: 10, maxWait: '30s' });
+    await metro.start();
+    await metro.send(ImportRow, { row: 'last' });
+    await waitUntil(async () => (await metro.transport.inspectQueue('importer'))?.messages === 0);
+    expect(batches).toEqual([]);
+    const started = Date.now();
+    await metro.stop();
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(batches).toEqual([['last']]);
+  });
+
   it('keeps a command to one handler and to its own service, and points each definition kind to its method', () => {
     const metro = importer();
     metro.handleBatch(ImportRow, () => undefined);

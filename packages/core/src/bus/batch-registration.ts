@@ -42,17 +42,11 @@ function maxSizeOf(group: SubscriptionGroup, settings: BusSettings, name: string
 }
 
 /**
- * Registers `onBatch(definition, handler, options)` on a queue (internal). To the dispatcher it is
- * one more handler of the definition's messages: each message is validated and retried on its
- * own, and its handler call waits for its batch ({@link BatchCollector}). The collector joins
- * the queue's `batches`, for the bus's stop (flush, abort).
- *
- * @example
- * ```ts
- * addBatchHandler({ settings, options, runtime, group, definition: OrderPlaced, handler, batchOptions: { name: 'store-orders', maxSize: 100 } });
- * ```
+ * What registering a batch handler (`onBatch`, `handleBatch`; internal) takes besides its
+ * definition. To the dispatcher a batch handler is one more handler of the definition's messages:
+ * each message is validated and retried on its own, and its handler call waits for its batch
+ * ({@link BatchCollector}). The collector joins the queue's `batches`, for the bus's stop (flush, abort).
  */
-/** What registering a batch handler takes besides its definition; see {@link addEventBatchHandler}. */
 interface BatchRegistration<Trx> {
   readonly settings: BusSettings;
   readonly options: MetroOptions<Trx>;

@@ -233,7 +233,16 @@ export interface Metro<Trx = unknown> extends SubscriptionScope<Trx> {
   handle<D extends CommandDefinition>(definition: D, handler: InboxHandler<Payload<D>, Trx>, options: InboxHandlerOptions): void;
   /** Registers the one handler of a command sent to this service. A second one is a ConfigurationError. */
   handle<D extends CommandDefinition>(definition: D, handler: Handler<Payload<D>, Trx>, options?: HandlerOptions): void;
-  /** Registers the one handler of a command as a batch handler run inside the inbox (`{ inbox: true }`): one transaction per batch, `ctx.trx` is it. */
+  /**
+   * Registers the one handler of a command as a batch handler run inside the inbox (`{ inbox: true }`): one transaction per batch, `ctx.trx` is it.
+   *
+   * @example
+   * ```ts
+   * metro.handleBatch(ImportRow, async (batch, ctx) => {
+   *   await ctx.trx.insertInto('rows').values(batch.map((item) => item.data)).execute();
+   * }, { inbox: true, maxSize: 10 });
+   * ```
+   */
   handleBatch<D extends CommandDefinition>(definition: D, handler: InboxBatchHandler<Payload<D>, Trx>, options: InboxBatchOptions): void;
   /**
    * Registers the one handler of a command sent to this service as a batch handler: what
@@ -242,8 +251,12 @@ export interface Metro<Trx = unknown> extends SubscriptionScope<Trx> {
    * the service queue. A command still has one handler: `handle` and `handleBatch` of the same
    * command is a ConfigurationError. See the package README, "Batch consume".
    *
+   * A batch waits in the service queue's slots (`createMetro`'s `concurrency` and `prefetch`,
+   * 16 and 32 by default), so `maxSize` must fit them.
+   *
    * @example
    * ```ts
+   * const metro = createMetro({ service: 'importer', transport, concurrency: 1000, prefetch: 1000 });
    * metro.handleBatch(ImportRow, async (batch) => {
    *   await db.insertInto('rows').values(batch.map((item) => item.data)).execute();
    * }, { maxSize: 500, maxWait: '100ms' });

@@ -32,7 +32,7 @@ export interface SubscriptionGroup {
   readonly rateGate: SubscriptionRateGate | undefined;
   /** Handlers registered per `topic.subject`, for default names (`orders.placed#0`). */
   readonly nameCounts: Map<string, number>;
-  /** The batch collectors of its `onBatch` handlers (flushed at stop). */
+  /** The batch collectors of its `onBatch` (and, on the service queue, `handleBatch`) handlers (flushed at stop). */
   readonly batches: BatchCollector[];
 }
 

@@ -5,7 +5,7 @@ import type { RetryOptions } from '../retry-policy.js';
 import type { HandlerContext } from './handler-context.js';
 
 /**
- * One message of a batch handed to an `onBatch` handler: its validated payload and where it
+ * One message of a batch handed to an `onBatch` or `handleBatch` handler: its validated payload and where it
  * came from.
  *
  * @example
@@ -34,7 +34,7 @@ export interface BatchItem<P = unknown> {
 }
 
 /**
- * What an `onBatch` handler gets next to its batch.
+ * What an `onBatch` or `handleBatch` handler gets next to its batch.
  *
  * @example
  * ```ts
@@ -63,7 +63,7 @@ export interface BatchContext<Trx = unknown> {
   fail(item: BatchItem<unknown>, error: unknown): void;
 }
 
-/** The context of an `onBatch` handler registered with `{ inbox: true }`: `ctx.trx` is always there. */
+/** The context of an `onBatch` or `handleBatch` handler registered with `{ inbox: true }`: `ctx.trx` is always there. */
 export interface InboxBatchContext<Trx = unknown> extends BatchContext<Trx> {
   /** The inbox transaction: the batch's writes commit together with the processed message ids. */
   readonly trx: Trx;
@@ -85,7 +85,7 @@ export interface BatchOptions {
   readonly maxSize?: number;
   /** The longest the first message of a batch waits for others before the batch runs as it is. Default `'50ms'`. */
   readonly maxWait?: Duration;
-  /** Stable name (failure records, retries and replays refer to it). Default `${topic}.${type}#${index}`. */
+  /** Stable name (failure records, retries and replays refer to it). Default `${topic}.${type}#${index}` (`onBatch`), `${service}:${type}` (`handleBatch`, as `handle`). */
   readonly name?: string;
   /** Overrides Metro's `retry` for this handler; applied per message (each message counts its own attempts). */
   readonly retry?: RetryOptions;

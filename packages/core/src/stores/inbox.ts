@@ -15,7 +15,7 @@ export interface Inbox<Trx = unknown> {
    */
   run<T>(key: InboxKey, work: (trx: Trx) => Promise<T>): Promise<InboxResult<T>>;
   /**
-   * Optional (`onBatch(..., { inbox: true })` needs it): the batch form of {@link run}. In one
+   * Optional (`onBatch` / `handleBatch` with `{ inbox: true }` need it): the batch form of {@link run}. In one
    * transaction, records the ids of `batch.messageIds` not processed yet (`fresh`, each once, in
    * the order given) and runs `work` once with them; ids the work returns as `unprocessed` are
    * not recorded (their messages failed and come again). If no id is fresh, `work` is not called
