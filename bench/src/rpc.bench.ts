@@ -133,7 +133,7 @@ export async function run(): Promise<BenchResult[]> {
   const metroCall: Caller = (i) => client.call(Echo, { i });
   const results: BenchResult[] = [];
   try {
-    // Warm up both to steady state, at both concurrencies the module measures: after 500 calls
+    // Warm up every caller to steady state, at both concurrencies the module measures: after 500 calls
     // Metro's longer path was still being compiled (session 12: in one process the c=1 ratio went
     // 0.62x, 0.82x, 0.73x over its first three 2,000-call comparisons, then held at 0.82-0.89x).
     for (const call of [metroCall, raw.call, transportCall, thinRaw.call, sharedRaw.call]) {

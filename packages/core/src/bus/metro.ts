@@ -1,9 +1,9 @@
 import { describeDefinition } from '../create-envelope.js';
+import type { BatchHandler } from '../dispatch/batch-types.js';
 import type { ContextRuntime } from '../dispatch/handler-context.js';
 import { ConfigurationError } from '../errors.js';
 import { busHealth } from '../health/bus-health.js';
 import { childLogger } from '../logger.js';
-import type { BatchHandler } from '../dispatch/batch-types.js';
 import type { Delivery } from '../transport.js';
 import { UnroutableEvents } from '../unroutable-policy.js';
 import { resolveBusSettings } from './bus-settings.js';
