@@ -21,6 +21,7 @@ import type { BenchResult } from './types.js';
 import { leanRelay } from './support/lean-relay.js';
 import { openOutboxBroker } from './support/outbox-broker.js';
 import { percentile, produceAtRate, warmUpAtRate } from './support/outbox-latency.js';
+import { waitForQuietMachine } from './support/quiet-machine.js';
 import { fillOutbox, OUTBOX_BODY } from './support/outbox-rows.js';
 
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -248,9 +249,12 @@ export async function run(): Promise<BenchResult[]> {
     // Before measuring, the work the throughput rounds left behind is done, as run-all does between
     // modules: their 400,000 deleted rows per schema are vacuumed (otherwise every claim from the start
     // walks ~1,100 pages of dead index entries, 1-2 ms of PostgreSQL's CPU per claim, until autovacuum
-    // runs, which it then does during the measurement), and their WAL is checkpointed.
+    // runs, which it then does during the measurement), and their WAL is checkpointed. Then, as
+    // between modules, the machine is left to go quiet: RabbitMQ deletes the purged rounds' persisted
+    // messages in the background.
     for (const s of [schema, naiveSchema, leanSchema]) await sql`vacuum ${sql.id(s, 'outbox')}`.execute(db);
     await sql`checkpoint`.execute(db).catch(() => undefined); // needs a superuser; the bench's default user is one
+    await waitForQuietMachine();
     // Each relay gets a pool of its own, as the README advises: its lanes take a connection per batch,
     // and on the producers' pool they would queue behind every producer transaction waiting there
     // (an open-loop producer at 500/s fills a 20-connection pool in 40 ms of slow commits).

@@ -1,11 +1,14 @@
 // `pnpm bench`: runs every bench/src/*.bench.ts module (each exports `run(): Promise<BenchResult[]>`),
 // prints Metro vs baseline side by side with the ratio, and rewrites bench/RESULTS.md.
-// Run one: `pnpm bench -- amqp-publish` (substring of the file name).
+// Run one: `pnpm bench -- amqp-publish` (substring of the file name). Each module runs in a child
+// process of its own (run-module.ts), so none starts on what an earlier one left behind.
+import { fork } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchResult } from './types.js';
+import type { ModuleOutcome } from './run-module.js';
 import { machineFacts } from './machine.js';
 import { waitForQuietMachine } from './support/quiet-machine.js';
 import { checkpointPostgres } from './support/checkpoint.js';
@@ -28,6 +31,20 @@ function fmt(n: number): string {
   return n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(2);
 }
 
+/** Runs one module in a child process (run-module.ts) and returns its results; rejects with its error. */
+function runModule(file: string): Promise<BenchResult[]> {
+  return new Promise((resolve, reject) => {
+    const child = fork(join(here, 'run-module.ts'), [file], { execArgv: ['--import', 'tsx'] });
+    let outcome: ModuleOutcome | undefined;
+    child.on('message', (message) => (outcome = message as ModuleOutcome));
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      if (outcome !== undefined && 'results' in outcome) resolve(outcome.results);
+      else reject(new Error(outcome?.error ?? `${file} exited with ${signal ?? `code ${code}`} before reporting results`));
+    });
+  });
+}
+
 const sections: { file: string; results: BenchResult[]; error?: string; seconds: number; waitedMs: number; checkpointed: string }[] = [];
 for (const file of files) {
   const checkpoint = await checkpointPostgres();
@@ -38,8 +55,7 @@ for (const file of files) {
     `\n## ${file}\n(${checkpointed}; waited ${(quiet.waitedMs / 1000).toFixed(0)} s for the machine to be ${Math.round(quiet.idle * 100)}% idle)\n`,
   );
   try {
-    const mod = (await import(join(here, file))) as { run: () => Promise<BenchResult[]> };
-    const results = await mod.run();
+    const results = await runModule(file);
     for (const r of results) {
       console.log(
         `${r.name}: metro ${fmt(r.metro)} ${r.unit} | ${r.baselineName} ${fmt(r.baseline)} ${r.unit} | ratio ${fmt(ratio(r))}x${r.goal ? ` | goal ${r.goal}: ${r.met === undefined ? '?' : r.met ? 'met' : 'NOT met'}` : ''}`,
@@ -48,11 +64,11 @@ for (const file of files) {
     }
     sections.push({ file, results, seconds: (Date.now() - started) / 1000, waitedMs: quiet.waitedMs, checkpointed });
   } catch (err) {
-    console.error(`${file} failed:`, err);
+    console.error(`${file} failed:`, (err as Error).message);
     sections.push({
       file,
       results: [],
-      error: String((err as Error)?.stack ?? err),
+      error: (err as Error).message,
       seconds: (Date.now() - started) / 1000,
       waitedMs: quiet.waitedMs,
       checkpointed,
@@ -64,7 +80,9 @@ if (filter.length === 0) {
   const facts = await machineFacts();
   const lines: string[] = [];
   lines.push('# Benchmark results', '');
-  lines.push('Written by `pnpm bench` (bench/src/run-all.ts). Metro and its baseline run side by side in the same process run.');
+  lines.push(
+    'Written by `pnpm bench` (bench/src/run-all.ts). Metro and its baseline run side by side in the same process run; each module runs in a process of its own.',
+  );
   lines.push('Ratio is Metro relative to the baseline, oriented so that > 1 means Metro is better (throughput: metro/baseline; latency: baseline/metro).', '');
   lines.push('## Machine and settings', '');
   lines.push(`- date: ${new Date().toISOString()}`);

@@ -1,0 +1,26 @@
+// Runs one benchmark module in a process of its own and hands its results to `run-all.ts` over IPC:
+//   node --import tsx src/run-module.ts end-to-end.bench.ts
+// A module's Metro side and baseline still share this process (side by side, alternated); what
+// the module does not share is a process with the modules before it. In one process, each module
+// started on the heap, timers and JIT state every earlier module left behind, and the collector's
+// pauses in a latency module then depended on what ran before it: the outbox's commit-to-delivery
+// p99 was 32 ms in a full run and 11 and 17 ms in runs of the module alone right after it.
+import type { BenchResult } from './types.js';
+
+/** What a module's child process sends its parent: its results, or why it failed. */
+export type ModuleOutcome = { readonly results: BenchResult[] } | { readonly error: string };
+
+const file = process.argv[2];
+if (file === undefined || process.send === undefined) {
+  console.error('usage: started by run-all.ts with an IPC channel: node --import tsx src/run-module.ts <module>.bench.ts');
+  process.exit(2);
+}
+let outcome: ModuleOutcome;
+try {
+  const mod = (await import(new URL(file, import.meta.url).href)) as { run: () => Promise<BenchResult[]> };
+  outcome = { results: await mod.run() };
+} catch (err) {
+  outcome = { error: String((err as Error)?.stack ?? err) };
+}
+// a module may leave a timer or socket behind: exit once the parent has the outcome
+process.send(outcome, () => process.exit(0));
