@@ -144,6 +144,34 @@ describe('consumer rate limit (RabbitMQ and in memory, measured at once)', () =>
       expect(maxWaiting).toBeLessThanOrEqual(concurrency / 4);
       await metro.stop();
     });
+
+    it.concurrent(`${kind}: a batch handler's rate over 10 s is within 10% of the limit; its messages still come in batches`, async () => {
+      const Placed = defineEvent({ topic: fixture.topic(`rate-batch-${kind}`), type: 'placed', schema: z.object({ n: z.number() }) });
+      const { metro } = busOn(kind, 'batch', { concurrency: 16, prefetch: 32 });
+      const handled: number[] = [];
+      const sizes: number[] = [];
+      metro.onBatch(
+        Placed,
+        (batch) => {
+          sizes.push(batch.length);
+          for (const _ of batch) handled.push(Date.now());
+        },
+        { name: 'bulk', maxSize: 8, maxWait: '200ms', rateLimit: { messages: RATE } },
+      );
+      await metro.start();
+      await Promise.all(Array.from({ length: BACKLOG }, (_, n) => metro.publish(Placed, { n })));
+      await untilWindowEnds(handled);
+      const count = inWindow(handled);
+      expect(count).toBeGreaterThanOrEqual(EXPECTED * 0.9);
+      expect(count).toBeLessThanOrEqual(EXPECTED * 1.1);
+      // a batch fills at the limit's pace for up to maxWait: about 4 messages at 20 a second
+      expect(Math.max(...sizes)).toBeGreaterThan(1);
+      expect(sizes.length).toBeLessThan(handled.length);
+      const [stats] = metro.stats().rateLimits;
+      expect(stats).toMatchObject({ handler: 'bulk' });
+      expect(stats!.admitted).toBeGreaterThanOrEqual(count);
+      await metro.stop();
+    });
   }
 });
 

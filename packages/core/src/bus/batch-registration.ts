@@ -8,6 +8,7 @@ import type { ContextRuntime, HandlerContext, MessageContext } from '../dispatch
 import type { HandlerEntry } from '../dispatch/handler-entry.js';
 import { toMilliseconds } from '../duration.js';
 import { ConfigurationError } from '../errors.js';
+import type { RateGates } from '../rate-limit/rate-gates.js';
 import { resolveRetryPolicy } from '../retry-policy.js';
 import type { BusSettings } from './bus-settings.js';
 import { consumeLimitsOf } from './consume-limits.js';
@@ -54,6 +55,8 @@ interface BatchRegistration<Trx> {
   readonly group: SubscriptionGroup;
   readonly handler: BatchHandler<never, Trx>;
   readonly batchOptions: BatchOptions;
+  /** Where a `rateLimit`'s gate comes from (the bus's, so `metro.stats()` lists it and `stop()` releases it). */
+  readonly rateGates: RateGates;
 }
 
 /**
@@ -99,7 +102,7 @@ function batchEntry<Trx>(
   definition: EventDefinition | CommandDefinition,
   defaultName: string,
 ): { entry: HandlerEntry; collector: BatchCollector } {
-  const { settings, options, runtime, group, handler, batchOptions } = params;
+  const { settings, options, runtime, group, handler, batchOptions, rateGates } = params;
   const name = batchOptions.name ?? defaultName;
   if (typeof handler !== 'function') throw new ConfigurationError(`Batch handler "${name}" is not a function.`);
   const inbox = batchOptions.inbox === true ? options.inbox : undefined;
@@ -110,6 +113,7 @@ function batchEntry<Trx>(
         : `Batch handler "${name}" has inbox: true but the bus's inbox has no runBatch(); use createInbox of @metro/outbox-pg or memoryInbox(), or drop inbox: true.`,
     );
   }
+  const limits = consumeLimitsOf(group.options, settings);
   const maxSize = maxSizeOf(group, settings, name, batchOptions.maxSize);
   const maxWaitMs = toMilliseconds(batchOptions.maxWait ?? DEFAULT_MAX_WAIT);
   const timeoutMs = batchOptions.timeout !== undefined ? toMilliseconds(batchOptions.timeout) : settings.handlerTimeoutMs;
@@ -126,6 +130,8 @@ function batchEntry<Trx>(
     timeoutMs: maxWaitMs + timeoutMs + MESSAGE_TIMER_SLACK_MS,
     // The collector runs the inbox once per batch, not the dispatcher once per message.
     inbox: false,
+    // A message takes its rate slot before it joins a batch (the runner admits each message through the gate).
+    rateGate: batchOptions.rateLimit && rateGates.forHandler(group.queue, name, batchOptions.rateLimit, limits.concurrency),
     batch: collector,
   };
   return { entry, collector };

@@ -187,7 +187,7 @@ export function createSubscriptions<Trx>(
       },
       onBatch(definition: EventDefinition, handler: BatchHandler<never, Trx>, batchOptions: BatchOptions = {}): void {
         assertConfigurable();
-        addEventBatchHandler({ settings, options, runtime, group, definition, handler, batchOptions });
+        addEventBatchHandler({ settings, options, runtime, group, definition, handler, batchOptions, rateGates });
       },
       onUnrouted(handler: UnroutedHandler): void {
         group.unrouted = handler;
@@ -208,7 +208,7 @@ export function createSubscriptions<Trx>(
     handleBatch(definition, handler, batchOptions) {
       assertConfigurable();
       assertOwnCommand(definition, service, 'metro.handleBatch()', 'metro.onBatch()');
-      addCommandBatchHandler({ settings, options, runtime, group: main, definition, handler, batchOptions });
+      addCommandBatchHandler({ settings, options, runtime, group: main, definition, handler, batchOptions, rateGates });
     },
     subscription(name, subscriptionOptions) {
       assertName('subscription', name);

@@ -1,6 +1,7 @@
 import type { Duration } from '../duration.js';
 import type { Envelope } from '../envelope.js';
 import type { Logger } from '../logger.js';
+import type { RateLimit } from '../rate-limit/rate-limit.js';
 import type { RetryOptions } from '../retry-policy.js';
 import type { HandlerContext } from './handler-context.js';
 
@@ -99,6 +100,19 @@ export interface BatchOptions {
    * others are recorded with the batch's writes, except those the handler failed.
    */
   readonly inbox?: boolean;
+  /**
+   * At most this many messages per period reach this batch handler, in this process: each message
+   * takes its slot before it joins a batch, as for `metro.on`'s `rateLimit` (a message whose slot
+   * is more than 1 s away, or that would wait with a quarter of the queue's concurrency already
+   * waiting, is deferred through the broker to its slot). Batches fill at that pace; `maxWait`
+   * still bounds how long a batch waits to fill. Not applied in `sync` mode.
+   *
+   * @example
+   * ```ts
+   * metro.onBatch(OrderPlaced, (batch) => crm.pushMany(batch.map((i) => i.data)), { maxSize: 50, maxWait: '1s', rateLimit: { messages: 100, per: '1s' } });
+   * ```
+   */
+  readonly rateLimit?: RateLimit;
 }
 
 /** Options of a batch handler that runs inside the inbox: its `ctx.trx` is defined ({@link InboxBatchContext}). */
