@@ -21,6 +21,7 @@ const files = readdirSync(here)
   .sort();
 
 function ratio(r: BenchResult): number {
+  if (r.ratio !== undefined) return r.ratio;
   const higher = r.higherIsBetter ?? true;
   if (r.baseline === 0 || r.metro === 0) return NaN;
   return higher ? r.metro / r.baseline : r.baseline / r.metro;

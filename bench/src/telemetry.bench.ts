@@ -1,6 +1,7 @@
 // Telemetry (issue #20): what Metro's OpenTelemetry instrumentation costs end to end on RabbitMQ
 // (`metro.publish` + a `metro.on` handler in one process, ~1 KiB events, confirms per 1,000,
-// prefetch 500). Two ratios, each from alternated rounds, median of ROUNDS:
+// prefetch 500). Two ratios, each from ROUNDS alternated rounds, as the median of the pairs' own
+// ratios (support/paired-ratio.ts):
 // - no SDK registered (the api installed, Metro's hooks in place, every one a no-op) against the
 //   same build with `@opentelemetry/api` unresolvable, i.e. no instrumentation can run: each side a
 //   child process per round (a process cannot unload a module);
@@ -18,6 +19,7 @@ import { InMemoryMetricExporter, AggregationTemporality, MeterProvider, Periodic
 import { BasicTracerProvider, BatchSpanProcessor, InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { BenchResult } from './types.js';
 import type { RunFigures } from './support/run-figures.js';
+import { pairedRatio, pairsText, type PairedRatio } from './support/paired-ratio.js';
 import { endToEndBus } from './support/telemetry-round.js';
 
 const MESSAGES = Number(process.env['BENCH_OTEL_MESSAGES'] ?? 10_000);
@@ -83,9 +85,21 @@ interface Comparison {
 function rows(c: Comparison, on: RunFigures[], off: RunFigures[]): BenchResult[] {
   const rate = (xs: RunFigures[]): number => median(xs.map((x) => x.rate));
   const cpu = (xs: RunFigures[]): number => median(xs.map((x) => x.cpuMicrosPerMessage));
-  const rounds = `${MESSAGES} msgs per round, ${ROUNDS} rounds alternated, median`;
-  const goal = (metro: number, baseline: number, ratio: (m: number, b: number) => number, applies: boolean): Partial<BenchResult> =>
-    c.goal !== undefined && applies ? { goal: `>= ${c.goal}x`, met: ratio(metro, baseline) >= c.goal } : {};
+  const rounds = `${MESSAGES} msgs per round, ${ROUNDS} rounds alternated, each side's median`;
+  const rates = pairedRatio(
+    on.map((x) => x.rate),
+    off.map((x) => x.rate),
+    true,
+  );
+  const cpus = pairedRatio(
+    on.map((x) => x.cpuMicrosPerMessage),
+    off.map((x) => x.cpuMicrosPerMessage),
+    false,
+  );
+  const goal = (paired: PairedRatio, applies: boolean): Partial<BenchResult> =>
+    c.goal !== undefined && applies ? { goal: `>= ${c.goal}x`, met: paired.ratio >= c.goal } : {};
+  const pairs = (paired: PairedRatio, medians: number): string =>
+    `ratio: the median of the rounds' pairs, ${pairsText(paired)} (the medians' ratio ${medians.toFixed(2)}x)`;
   return [
     {
       name: `${c.name}: throughput`,
@@ -93,8 +107,9 @@ function rows(c: Comparison, on: RunFigures[], off: RunFigures[]): BenchResult[]
       baseline: Math.round(rate(off)),
       unit: 'msg/s',
       baselineName: c.baselineName,
-      ...goal(rate(on), rate(off), (m, b) => m / b, true),
-      notes: `${rounds}; rounds ${on.map((x) => Math.round(x.rate)).join('/')} vs ${off.map((x) => Math.round(x.rate)).join('/')} msg/s. ${c.notes}`,
+      ratio: rates.ratio,
+      ...goal(rates, true),
+      notes: `${rounds}; rounds ${on.map((x) => Math.round(x.rate)).join('/')} vs ${off.map((x) => Math.round(x.rate)).join('/')} msg/s; ${pairs(rates, rate(on) / rate(off))}. ${c.notes}`,
     },
     {
       name: `${c.name}: Node CPU per message`,
@@ -103,8 +118,9 @@ function rows(c: Comparison, on: RunFigures[], off: RunFigures[]): BenchResult[]
       unit: 'us/msg',
       baselineName: c.baselineName,
       higherIsBetter: false,
-      ...goal(cpu(on), cpu(off), (m, b) => b / m, c.cpuGoal === true),
-      notes: `process.cpuUsage (user + system) / messages, publish and consume in one process; rounds ${on.map((x) => x.cpuMicrosPerMessage.toFixed(0)).join('/')} vs ${off.map((x) => x.cpuMicrosPerMessage.toFixed(0)).join('/')}`,
+      ratio: cpus.ratio,
+      ...goal(cpus, c.cpuGoal === true),
+      notes: `process.cpuUsage (user + system) / messages, publish and consume in one process; rounds ${on.map((x) => x.cpuMicrosPerMessage.toFixed(0)).join('/')} vs ${off.map((x) => x.cpuMicrosPerMessage.toFixed(0)).join('/')}; ${pairs(cpus, cpu(off) / cpu(on))}`,
     },
   ];
 }

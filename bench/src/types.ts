@@ -14,6 +14,11 @@ export interface BenchResult {
   higherIsBetter?: boolean;
   /** The goal in words, e.g. '>= 0.9x raw'. */
   goal?: string;
+  /**
+   * The ratio when it is not Metro's figure over the baseline's: the median of the per-pair ratios
+   * of alternated rounds (support/paired-ratio.ts). Oriented as every ratio: > 1 means Metro is better.
+   */
+  ratio?: number;
   /** Whether the goal is met, when there is one. */
   met?: boolean;
   notes?: string;
