@@ -32,14 +32,23 @@ function fmt(n: number): string {
   return n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(2);
 }
 
+/** The longest one module may run (the longest, the outbox's, takes about 4 minutes). */
+const MODULE_TIMEOUT_MS = 20 * 60_000;
+
 /** Runs one module in a child process (run-module.ts) and returns its results; rejects with its error. */
 function runModule(file: string): Promise<BenchResult[]> {
   return new Promise((resolve, reject) => {
-    const child = fork(join(here, 'run-module.ts'), [file], { execArgv: ['--import', 'tsx'] });
+    const child = fork(join(here, 'run-module.ts'), [file], { execArgv: ['--import', 'tsx'], serialization: 'advanced' });
     let outcome: ModuleOutcome | undefined;
-    child.on('message', (message) => (outcome = message as ModuleOutcome));
+    const timer = setTimeout(() => {
+      outcome = { error: `${file} did not finish within ${MODULE_TIMEOUT_MS / 60_000} minutes; killed` };
+      child.kill('SIGKILL');
+    }, MODULE_TIMEOUT_MS);
+    child.on('message', (message) => (outcome ??= message as ModuleOutcome));
     child.on('error', reject);
-    child.on('exit', (code, signal) => {
+    // 'close', not 'exit': it comes after the IPC channel is drained, so the last message is in
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
       if (outcome !== undefined && 'results' in outcome) resolve(outcome.results);
       else reject(new Error(outcome?.error ?? `${file} exited with ${signal ?? `code ${code}`} before reporting results`));
     });

@@ -15,6 +15,13 @@ if (file === undefined || process.send === undefined) {
   console.error('usage: started by run-all.ts with an IPC channel: node --import tsx src/run-module.ts <module>.bench.ts');
   process.exit(2);
 }
+const send = process.send.bind(process);
+/** Reports a crash outside `run()`'s promise (a socket's error event, a timer's throw) with its stack, then exits. */
+function crashed(err: unknown): void {
+  send({ error: `crashed: ${String((err as Error)?.stack ?? err)}` } satisfies ModuleOutcome, () => process.exit(1));
+}
+process.on('uncaughtException', crashed);
+process.on('unhandledRejection', crashed);
 let outcome: ModuleOutcome;
 try {
   const mod = (await import(new URL(file, import.meta.url).href)) as { run: () => Promise<BenchResult[]> };
@@ -23,4 +30,4 @@ try {
   outcome = { error: String((err as Error)?.stack ?? err) };
 }
 // a module may leave a timer or socket behind: exit once the parent has the outcome
-process.send(outcome, () => process.exit(0));
+send(outcome, () => process.exit(0));

@@ -107,6 +107,30 @@ describe('rate limit: in memory', () => {
     await metro.stop();
   });
 
+  it("a batch handler's messages take their slots before they join a batch: over the limit they are deferred and join later batches, each once", async () => {
+    // concurrency 2: no delivery may wait in process for its slot (a quarter of 2 is 0), so every late one is deferred
+    const metro = createMetro({ service: 'rl-batch', transport: new InMemoryTransport({ logger: silentLogger }), logger: silentLogger, concurrency: 2 });
+    const batches: Array<{ ids: string[]; at: number }> = [];
+    metro.onBatch(OrderPlaced, (batch) => void batches.push({ ids: batch.map((item) => item.data.orderId), at: Date.now() }), {
+      name: 'bulk',
+      maxSize: 2,
+      maxWait: '20ms',
+      rateLimit: { messages: 4, burst: 1 },
+    });
+    await metro.start();
+    const start = Date.now();
+    for (const orderId of ['1', '2', '3']) await metro.publish(OrderPlaced, { orderId });
+    await waitUntil(() => batches.flatMap((b) => b.ids).length === 3, 2000);
+    // 4 per second, burst 1: slots at 0, 250 and 500 ms, each message in a batch of its own at its slot
+    expect(batches.map((b) => b.ids)).toEqual([['1'], ['2'], ['3']]);
+    expect(batches[1]!.at - start).toBeGreaterThanOrEqual(240);
+    expect(batches[2]!.at - start).toBeGreaterThanOrEqual(490);
+    expect(metro.stats().rateLimits).toEqual([{ queue: 'rl-batch', handler: 'bulk', admitted: 3, deferred: 2, waiting: 0 }]);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(batches.flatMap((b) => b.ids)).toHaveLength(3);
+    await metro.stop();
+  });
+
   it('a deferral the broker refuses waits for its slot in process instead (warned), and still runs once', async () => {
     const transport = new FlakyTransport();
     const logger = warnings();

@@ -101,15 +101,16 @@ export interface BatchOptions {
    */
   readonly inbox?: boolean;
   /**
-   * At most this many messages per period reach this batch handler, in this process: each message
-   * takes its slot before it joins a batch, as for `metro.on`'s `rateLimit` (a message whose slot
-   * is more than 1 s away, or that would wait with a quarter of the queue's concurrency already
-   * waiting, is deferred through the broker to its slot). Batches fill at that pace; `maxWait`
-   * still bounds how long a batch waits to fill. Not applied in `sync` mode.
+   * At most this many messages per period join this handler's batches, in this process: each
+   * message takes its slot before it joins a batch, as for `metro.on`'s `rateLimit` (a message
+   * whose slot is more than 1 s away, or that would wait with a quarter of the queue's concurrency
+   * already waiting, is deferred through the broker to its slot). Batches fill at that pace and
+   * run up to `maxWait` after their first message, so the handler sees the limit on average (one
+   * period may see up to one batch more). Not applied in `sync` mode.
    *
    * @example
    * ```ts
-   * metro.onBatch(OrderPlaced, (batch) => crm.pushMany(batch.map((i) => i.data)), { maxSize: 50, maxWait: '1s', rateLimit: { messages: 100, per: '1s' } });
+   * metro.onBatch(OrderPlaced, (batch) => crm.pushMany(batch.map((i) => i.data)), { maxSize: 10, maxWait: '500ms', rateLimit: { messages: 20, per: '1s' } });
    * ```
    */
   readonly rateLimit?: RateLimit;
