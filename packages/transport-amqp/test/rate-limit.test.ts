@@ -51,6 +51,13 @@ function inWindow(times: ReadonlyArray<number>): number {
   return times.filter((t) => t - t0 < WINDOW_MS).length;
 }
 
+/** Samples how many deliveries wait in process for the bus's first rate limiter, every 50 ms, until `stop()`. */
+function sampleWaiting(metro: Metro): { readonly max: () => number; stop(): void } {
+  let max = 0;
+  const timer = setInterval(() => (max = Math.max(max, metro.stats().rateLimits[0]!.waiting)), 50);
+  return { max: () => max, stop: () => clearInterval(timer) };
+}
+
 async function untilWindowEnds(times: ReadonlyArray<number>, extraMs = 100): Promise<void> {
   await waitFor(() => times.length > 0, 10_000, 'a first handled message');
   const left = times[0]! + WINDOW_MS + extraMs - Date.now();
@@ -114,8 +121,7 @@ describe('consumer rate limit (RabbitMQ and in memory, measured at once)', () =>
         free.push(Date.now());
       });
       await metro.start();
-      let maxWaiting = 0;
-      const sample = setInterval(() => (maxWaiting = Math.max(maxWaiting, metro.stats().rateLimits[0]!.waiting)), 50);
+      const waiting = sampleWaiting(metro);
       const publishes: Array<Promise<unknown>> = [];
       let freeCount = 0;
       for (let n = 0; n < BACKLOG; n++) {
@@ -132,7 +138,7 @@ describe('consumer rate limit (RabbitMQ and in memory, measured at once)', () =>
         expect(limited.length).toBeLessThan(BACKLOG / 2);
         await untilWindowEnds(limited);
       } finally {
-        clearInterval(sample);
+        waiting.stop();
       }
       const count = inWindow(limited);
       expect(count).toBeGreaterThanOrEqual(EXPECTED * 0.9);
@@ -141,7 +147,7 @@ describe('consumer rate limit (RabbitMQ and in memory, measured at once)', () =>
       expect(stats).toMatchObject({ handler: 'limited' });
       expect(stats!.deferred).toBeGreaterThan(0);
       // In process, at most a quarter of the queue's concurrency waits for the limited handler.
-      expect(maxWaiting).toBeLessThanOrEqual(concurrency / 4);
+      expect(waiting.max()).toBeLessThanOrEqual(concurrency / 4);
       await metro.stop();
     });
 
@@ -159,13 +165,12 @@ describe('consumer rate limit (RabbitMQ and in memory, measured at once)', () =>
         { name: 'bulk', maxSize: 8, maxWait: '200ms', rateLimit: { messages: RATE } },
       );
       await metro.start();
-      let maxWaiting = 0;
-      const sample = setInterval(() => (maxWaiting = Math.max(maxWaiting, metro.stats().rateLimits[0]!.waiting)), 50);
+      const waiting = sampleWaiting(metro);
       await Promise.all(Array.from({ length: BACKLOG }, (_, n) => metro.publish(Placed, { n })));
       try {
         await untilWindowEnds(handled);
       } finally {
-        clearInterval(sample);
+        waiting.stop();
       }
       const count = inWindow(handled);
       expect(count).toBeGreaterThanOrEqual(EXPECTED * 0.9);
@@ -176,7 +181,7 @@ describe('consumer rate limit (RabbitMQ and in memory, measured at once)', () =>
       expect(stats).toMatchObject({ handler: 'bulk' });
       // most of the backlog went to the broker to wait for its slot, and came back into batches
       expect(stats!.deferred).toBeGreaterThan(BACKLOG / 2);
-      expect(maxWaiting).toBeLessThanOrEqual(16 / 4);
+      expect(waiting.max()).toBeLessThanOrEqual(16 / 4);
       await metro.stop();
     });
   }

@@ -11,7 +11,7 @@ import { ConfigurationError } from '../errors.js';
 import type { RateGates } from '../rate-limit/rate-gates.js';
 import { resolveRetryPolicy } from '../retry-policy.js';
 import type { BusSettings } from './bus-settings.js';
-import { consumeLimitsOf } from './consume-limits.js';
+import { consumeLimitsOf, type ConsumeLimits } from './consume-limits.js';
 import { nextName } from './handler-names.js';
 import type { MetroOptions } from './metro-types.js';
 import type { SubscriptionGroup } from './subscriptions.js';
@@ -24,8 +24,7 @@ const DEFAULT_MAX_WAIT = '50ms';
 const MESSAGE_TIMER_SLACK_MS = 1000;
 
 /** The largest batch a queue can fill: a message waiting in a batch holds one of its concurrency and prefetch slots. */
-function maxSizeOf(group: SubscriptionGroup, settings: BusSettings, name: string, maxSize: number | undefined): number {
-  const limits = consumeLimitsOf(group.options, settings);
+function maxSizeOf(group: SubscriptionGroup, limits: ConsumeLimits, name: string, maxSize: number | undefined): number {
   const capacity = Math.min(limits.concurrency, limits.prefetch);
   if (maxSize === undefined) return Math.min(DEFAULT_MAX_SIZE, capacity);
   if (!Number.isInteger(maxSize) || maxSize < 1) throw new ConfigurationError(`Batch handler "${name}": maxSize ${maxSize} is not a positive integer.`);
@@ -114,7 +113,7 @@ function batchEntry<Trx>(
     );
   }
   const limits = consumeLimitsOf(group.options, settings);
-  const maxSize = maxSizeOf(group, settings, name, batchOptions.maxSize);
+  const maxSize = maxSizeOf(group, limits, name, batchOptions.maxSize);
   const maxWaitMs = toMilliseconds(batchOptions.maxWait ?? DEFAULT_MAX_WAIT);
   const timeoutMs = batchOptions.timeout !== undefined ? toMilliseconds(batchOptions.timeout) : settings.handlerTimeoutMs;
   const run = createBatchRun({ service: settings.service, name, fn: handler as unknown as BatchHandler<unknown, unknown>, timeoutMs, inbox: inbox as never });
