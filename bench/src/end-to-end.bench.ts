@@ -16,8 +16,9 @@ import { pairedRatio, pairsText } from './support/paired-ratio.js';
 import { measureRun, type RunFigures } from './support/run-figures.js';
 
 const URL = process.env['METRO_AMQP_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672';
-const TOTAL = Number(process.env['BENCH_E2E_MESSAGES'] ?? 20_000);
-const ROUNDS = Number(process.env['BENCH_E2E_ROUNDS'] ?? 5);
+export const TOTAL = Number(process.env['BENCH_E2E_MESSAGES'] ?? 20_000);
+// 9 pairs, not 5: single pairs spread 0.9-1.2x on this machine, and a median of 5 moved a goal's verdict from run to run.
+const ROUNDS = Number(process.env['BENCH_E2E_ROUNDS'] ?? 9);
 const PREFETCH = 500;
 const CONFIRM_BATCH = 1000;
 
@@ -34,7 +35,7 @@ interface Side {
   close(): Promise<void>;
 }
 
-async function metroSide(topic: string, sink: Sink): Promise<Side> {
+export async function metroSide(topic: string, sink: Sink): Promise<Side> {
   const OrderPlaced = defineEvent({ topic, type: 'placed', schema });
   const OrderNoted = defineEvent({ topic: sink.topic, type: 'placed', schema });
   const transport = new AmqpTransport({ url: URL });
@@ -77,7 +78,7 @@ interface Sink {
   close(): Promise<void>;
 }
 
-async function sinkOf(topic: string): Promise<Sink> {
+export async function sinkOf(topic: string): Promise<Sink> {
   const connection = await amqp.connect(URL);
   const ch = await connection.createChannel();
   const queue = `${topic}-q`;
@@ -95,7 +96,7 @@ async function sinkOf(topic: string): Promise<Sink> {
   };
 }
 
-async function rawSide(topic: string, sink: Sink): Promise<Side> {
+export async function rawSide(topic: string, sink: Sink): Promise<Side> {
   const connection = await amqp.connect(URL);
   const consumeConnection = await amqp.connect(URL);
   const pub = await connection.createConfirmChannel();

@@ -23,7 +23,8 @@ import { pairedRatio, pairsText, type PairedRatio } from './support/paired-ratio
 import { endToEndBus } from './support/telemetry-round.js';
 
 const MESSAGES = Number(process.env['BENCH_OTEL_MESSAGES'] ?? 10_000);
-const ROUNDS = Number(process.env['BENCH_OTEL_ROUNDS'] ?? 7);
+// 9 pairs, not 7: a pair's ratio spread 0.88-1.17x even between identical builds (the no-SDK row).
+const ROUNDS = Number(process.env['BENCH_OTEL_ROUNDS'] ?? 9);
 const child = fileURLToPath(new URL('./support/telemetry-round.ts', import.meta.url));
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
