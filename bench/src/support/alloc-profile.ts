@@ -17,12 +17,21 @@ const messages = e2e ? TOTAL : Number(process.argv[2] ?? 10_000);
 const spans = new InMemorySpanExporter();
 if (mode === 'on') {
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(spans, { maxQueueSize: 65_536, maxExportBatchSize: 2048 })] }));
+  trace.setGlobalTracerProvider(
+    new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(spans, { maxQueueSize: 65_536, maxExportBatchSize: 2048 })] }),
+  );
 }
 const sink = e2e ? await sinkOf(`bench-alloc-${process.pid}-sink`) : undefined;
-const side = mode === 'metro' ? await metroSide(`bench-alloc-${process.pid}`, sink!) : mode === 'raw' ? await rawSide(`bench-alloc-${process.pid}`, sink!) : undefined;
+const side =
+  mode === 'metro' ? await metroSide(`bench-alloc-${process.pid}`, sink!) : mode === 'raw' ? await rawSide(`bench-alloc-${process.pid}`, sink!) : undefined;
 const bus = side
-  ? { round: (n: number) => measureRun(n, () => side.round(false)), close: async () => { await side.close(); await sink!.close(); } }
+  ? {
+      round: (n: number) => measureRun(n, () => side.round(false)),
+      close: async () => {
+        await side.close();
+        await sink!.close();
+      },
+    }
   : await endToEndBus();
 await bus.round(2000);
 await bus.round(messages);
@@ -30,11 +39,19 @@ spans.reset();
 const session = new Session();
 session.connect();
 await session.post('HeapProfiler.enable');
-await session.post('HeapProfiler.startSampling', { samplingInterval: 256, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true } as never);
+await session.post('HeapProfiler.startSampling', {
+  samplingInterval: 256,
+  includeObjectsCollectedByMajorGC: true,
+  includeObjectsCollectedByMinorGC: true,
+} as never);
 await bus.round(messages);
 const { profile } = (await session.post('HeapProfiler.stopSampling')) as unknown as { profile: { head: Node } };
 await bus.close();
-interface Node { callFrame: { functionName: string; url: string; lineNumber: number }; selfSize: number; children: Node[] }
+interface Node {
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  selfSize: number;
+  children: Node[];
+}
 const self = new Map<string, number>();
 const pkg = new Map<string, number>();
 let total = 0;
@@ -42,7 +59,14 @@ const walk = (n: Node): void => {
   const url = n.callFrame.url.replace(/.*node_modules\/\.pnpm\/[^/]+\/node_modules\//, 'nm:').replace(/.*\/packages\//, 'pk:');
   const key = `${n.callFrame.functionName || '(anon)'} ${url.split('/').slice(-2).join('/')}:${n.callFrame.lineNumber}`;
   self.set(key, (self.get(key) ?? 0) + n.selfSize);
-  const p = url.startsWith('nm:') ? url.split('/').slice(0, url.startsWith('nm:@') ? 2 : 1).join('/') : url.startsWith('pk:') ? url.split('/').slice(0, 3).join('/') : 'node';
+  const p = url.startsWith('nm:')
+    ? url
+        .split('/')
+        .slice(0, url.startsWith('nm:@') ? 2 : 1)
+        .join('/')
+    : url.startsWith('pk:')
+      ? url.split('/').slice(0, 3).join('/')
+      : 'node';
   pkg.set(p, (pkg.get(p) ?? 0) + n.selfSize);
   total += n.selfSize;
   n.children.forEach(walk);
@@ -51,6 +75,18 @@ walk(profile.head);
 writeFileSync(`/tmp/alloc/${mode}.heapprofile`, JSON.stringify(profile));
 const line = ([k, v]: [string, number]): string => `${(v / messages).toFixed(0).padStart(7)} B  ${k}`;
 console.log(`${mode}: ${(total / messages).toFixed(0)} B allocated per message`);
-console.log([...pkg].sort((a, b) => b[1] - a[1]).slice(0, 12).map(line).join('\n'));
+console.log(
+  [...pkg]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 12)
+    .map(line)
+    .join('\n'),
+);
 console.log('---');
-console.log([...self].sort((a, b) => b[1] - a[1]).slice(0, Number(process.env['TOP'] ?? 45)).map(line).join('\n'));
+console.log(
+  [...self]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, Number(process.env['TOP'] ?? 45))
+    .map(line)
+    .join('\n'),
+);

@@ -19,13 +19,19 @@ new PerformanceObserver((list) => {
 }).observe({ entryTypes: ['gc'] });
 const topic = `bench-gc-${randomBytes(4).toString('hex')}`;
 const sink = await sinkOf(`${topic}-sink`);
-const sides = which === 'both' ? { metro: await metroSide(topic, sink), raw: await rawSide(topic, sink) } : { [which]: which === 'metro' ? await metroSide(topic, sink) : await rawSide(topic, sink) };
-for (let r = 0; r < rounds; r++) for (const [name, side] of Object.entries(sides)) {
-  Object.assign(gc, { minor: 0, major: 0, incremental: 0, n: 0 });
-  const f = await measureRun(20_000, () => side.round(false));
-  await new Promise((res) => setTimeout(res, Number(process.env.PAUSE ?? 50)));
-  const heap = process.memoryUsage().heapUsed / 1e6;
-  console.log(`${name} r${r}: ${f.cpuMicrosPerMessage.toFixed(1)} µs/msg ${Math.round(f.rate)} msg/s; gc ms minor ${gc.minor.toFixed(0)} major ${gc.major.toFixed(0)} other ${gc.incremental.toFixed(0)} (${gc.n}); heap ${heap.toFixed(0)} MB`);
-}
+const sides =
+  which === 'both'
+    ? { metro: await metroSide(topic, sink), raw: await rawSide(topic, sink) }
+    : { [which]: which === 'metro' ? await metroSide(topic, sink) : await rawSide(topic, sink) };
+for (let r = 0; r < rounds; r++)
+  for (const [name, side] of Object.entries(sides)) {
+    Object.assign(gc, { minor: 0, major: 0, incremental: 0, n: 0 });
+    const f = await measureRun(20_000, () => side.round(false));
+    await new Promise((res) => setTimeout(res, Number(process.env.PAUSE ?? 50)));
+    const heap = process.memoryUsage().heapUsed / 1e6;
+    console.log(
+      `${name} r${r}: ${f.cpuMicrosPerMessage.toFixed(1)} µs/msg ${Math.round(f.rate)} msg/s; gc ms minor ${gc.minor.toFixed(0)} major ${gc.major.toFixed(0)} other ${gc.incremental.toFixed(0)} (${gc.n}); heap ${heap.toFixed(0)} MB`,
+    );
+  }
 for (const side of Object.values(sides)) await side.close();
 await sink.close();
