@@ -5,7 +5,11 @@
 // the pairs' own ratios (support/paired-ratio.ts). Besides messages per second, every row
 // reports Node's CPU per message (process.cpuUsage, publish + consume in one process): it is
 // steadier than throughput on a shared machine and is what a service pays per core.
+// Each side runs in a process of its own (support/side-process.ts, support/e2e-side.ts), its rounds
+// alternated with the other's by this one: in one process each side paid for the other's heap, JIT
+// feedback and async hooks (see side-process.ts).
 import { randomBytes, randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import amqp from 'amqplib';
 import { z } from 'zod';
 import { createMetro, defineEvent } from '@metro/core';
@@ -13,7 +17,8 @@ import { AmqpTransport } from '@metro/transport-amqp';
 import type { BenchResult } from './types.js';
 import { withBusyCpus } from './support/busy-cpus.js';
 import { pairedRatio, pairsText } from './support/paired-ratio.js';
-import { measureRun, type RunFigures } from './support/run-figures.js';
+import type { RunFigures } from './support/run-figures.js';
+import { sideProcess, type SideProcess } from './support/side-process.js';
 
 const URL = process.env['METRO_AMQP_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672';
 export const TOTAL = Number(process.env['BENCH_E2E_MESSAGES'] ?? 20_000);
@@ -164,12 +169,17 @@ export async function rawSide(topic: string, sink: Sink): Promise<Side> {
   };
 }
 
-async function alternate(metro: Side, raw: Side, publishOnly: boolean, rounds: number): Promise<{ metro: RunFigures[]; raw: RunFigures[] }> {
+async function alternate(
+  metro: SideProcess<boolean>,
+  raw: SideProcess<boolean>,
+  publishOnly: boolean,
+  rounds: number,
+): Promise<{ metro: RunFigures[]; raw: RunFigures[] }> {
   const out = { metro: [] as RunFigures[], raw: [] as RunFigures[] };
   for (let r = 0; r < rounds; r++) {
-    // who goes first alternates: a round pays for the garbage the round before it left
-    const rawRound = async (): Promise<void> => void out.raw.push(await measureRun(TOTAL, () => raw.round(publishOnly)));
-    const metroRound = async (): Promise<void> => void out.metro.push(await measureRun(TOTAL, () => metro.round(publishOnly)));
+    // who goes first alternates: a round pays for what the broker still does after the round before it
+    const rawRound = async (): Promise<void> => void out.raw.push(await raw.round(publishOnly));
+    const metroRound = async (): Promise<void> => void out.metro.push(await metro.round(publishOnly));
     for (const step of r % 2 === 0 ? [rawRound, metroRound] : [metroRound, rawRound]) await step();
   }
   return out;
@@ -219,11 +229,11 @@ function rows(label: string, figures: { metro: RunFigures[]; raw: RunFigures[] }
 
 export async function run(): Promise<BenchResult[]> {
   const topic = `bench-e2e-${randomBytes(4).toString('hex')}`;
-  const sink = await sinkOf(`${topic}-sink`);
-  const metro = await metroSide(topic, sink);
-  const raw = await rawSide(topic, sink);
+  const side = fileURLToPath(new globalThis.URL('./support/e2e-side.ts', import.meta.url));
+  const [metro, raw] = await Promise.all([sideProcess<boolean>(side, ['metro', topic]), sideProcess<boolean>(side, ['raw', topic])]);
   try {
-    await alternate(metro, raw, false, 1); // warm-up
+    await alternate(metro, raw, false, 1); // warm-up, both kinds of round
+    await alternate(metro, raw, true, 1);
     const quiet = await alternate(metro, raw, false, ROUNDS);
     const busy = await withBusyCpus(() => alternate(metro, raw, false, ROUNDS));
     const publishOnly = await alternate(metro, raw, true, ROUNDS);
@@ -233,8 +243,6 @@ export async function run(): Promise<BenchResult[]> {
       ...rows('metro.publish vs raw building and encoding the same envelope', publishOnly, { rate: 0.95 }),
     ];
   } finally {
-    await metro.close();
-    await raw.close();
-    await sink.close();
+    await Promise.all([metro.close(), raw.close()]);
   }
 }

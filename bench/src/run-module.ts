@@ -1,7 +1,8 @@
 // Runs one benchmark module in a process of its own and hands its results to `run-all.ts` over IPC:
 //   node --import tsx src/run-module.ts end-to-end.bench.ts
-// A module's Metro side and baseline still share this process (side by side, alternated); what
-// the module does not share is a process with the modules before it. In one process, each module
+// Most modules' Metro side and baseline share this process (side by side, alternated; the
+// end-to-end module and the telemetry module's no-SDK rows put each side in a child of its own);
+// what a module does not share is a process with the modules before it. In one process, each module
 // started on the heap, timers and JIT state every earlier module left behind, and the collector's
 // pauses in a latency module then depended on what ran before it: the outbox's commit-to-delivery
 // p99 was 32 ms in a full run and 11 and 17 ms in runs of the module alone right after it.
