@@ -91,7 +91,7 @@ if (filter.length === 0) {
   const lines: string[] = [];
   lines.push('# Benchmark results', '');
   lines.push(
-    'Written by `pnpm bench` (bench/src/run-all.ts). Metro and its baseline run side by side in the same process run; each module runs in a process of its own.',
+    'Written by `pnpm bench` (bench/src/run-all.ts). Metro and its baseline run side by side in the same run, alternated; each module runs in a process of its own (the end-to-end module and the telemetry no-SDK rows run each side in a child of its own).',
   );
   lines.push('Ratio is Metro relative to the baseline, oriented so that > 1 means Metro is better (throughput: metro/baseline; latency: baseline/metro).', '');
   lines.push('## Machine and settings', '');

@@ -1,5 +1,7 @@
-// Per round of one end-to-end side alone: CPU per message and the GC's pauses by kind.
-//   node --import tsx src/support/e2e-gc.ts metro|raw [rounds]
+// Per round of the end-to-end bench's sides: CPU per message and the GC's pauses by kind; `both`
+// runs the two in this one process (as the bench did before session 14). PAUSE=<ms> waits between
+// rounds (default 50); PUBLISH_ONLY=1 times publish-only rounds.
+//   node --import tsx src/support/e2e-gc.ts metro|raw|both [rounds]
 import { PerformanceObserver, constants } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
 import { metroSide, rawSide, sinkOf } from '../end-to-end.bench.js';
@@ -26,7 +28,7 @@ const sides =
 for (let r = 0; r < rounds; r++)
   for (const [name, side] of Object.entries(sides)) {
     Object.assign(gc, { minor: 0, major: 0, incremental: 0, n: 0 });
-    const f = await measureRun(20_000, () => side.round(false));
+    const f = await measureRun(20_000, () => side.round(process.env['PUBLISH_ONLY'] === '1'));
     await new Promise((res) => setTimeout(res, Number(process.env.PAUSE ?? 50)));
     const heap = process.memoryUsage().heapUsed / 1e6;
     console.log(

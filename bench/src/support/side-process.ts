@@ -2,7 +2,7 @@
 // parent alternates the two sides' rounds in time (so a drift of the machine falls on both), and
 // neither side runs on the other's heap, JIT feedback or async hooks. In one process the sides
 // paid for each other: raw amqplib's minor GC per 20,000-message round went from ~55 ms alone to
-// 80-136 ms next to Metro, whose AsyncLocalStorage also put async hooks on raw's callbacks.
+// 70-136 ms next to Metro (42-80 alone), whose AsyncLocalStorage also put async hooks on raw's callbacks.
 import { fork, type ChildProcess } from 'node:child_process';
 import type { RunFigures } from './run-figures.js';
 
