@@ -72,7 +72,12 @@ export async function metroSide(topic: string, sink: Sink): Promise<Side> {
       await publishAll(OrderPlaced);
       await all;
     },
-    close: () => metro.stop(),
+    async close() {
+      // the service queue (and its .expired companion) are durable: delete them, as raw's close does its own
+      await metro.stop({ closeTransport: false });
+      await transport.deleteQueue(`${topic}-svc`);
+      await transport.close();
+    },
   };
 }
 

@@ -80,6 +80,8 @@ export async function serveSide<R>(setUp: () => Promise<ServedSide<R>>): Promise
   const fail = (err: unknown): void => void send({ error: String((err as Error)?.stack ?? err) }).then(() => process.exit(1));
   process.on('uncaughtException', fail);
   process.on('unhandledRejection', fail);
+  // the parent is gone (it failed, or was killed): nobody will ask for a round or a close
+  process.on('disconnect', () => process.exit(1));
   const side = await setUp();
   process.on('message', (message: { round?: R; close?: true }) => {
     if (message.close) {
