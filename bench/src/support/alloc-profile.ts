@@ -3,7 +3,9 @@
 // on (the telemetry bench's Metro side, tracing SDK off or on), metro and raw (the end-to-end bench's sides).
 //   node --import tsx src/support/alloc-profile.ts [n] [off|on|metro|raw]
 import { Session } from 'node:inspector/promises';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { context, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider, BatchSpanProcessor, InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
@@ -72,9 +74,10 @@ const walk = (n: Node): void => {
   n.children.forEach(walk);
 };
 walk(profile.head);
-writeFileSync(`/tmp/alloc/${mode}.heapprofile`, JSON.stringify(profile));
+const saved = join(mkdtempSync(join(tmpdir(), 'metro-alloc-')), `${mode}.heapprofile`);
+writeFileSync(saved, JSON.stringify(profile));
 const line = ([k, v]: [string, number]): string => `${(v / messages).toFixed(0).padStart(7)} B  ${k}`;
-console.log(`${mode}: ${(total / messages).toFixed(0)} B allocated per message`);
+console.log(`${mode}: ${(total / messages).toFixed(0)} B allocated per message (profile: ${saved})`);
 console.log(
   [...pkg]
     .sort((a, b) => b[1] - a[1])
