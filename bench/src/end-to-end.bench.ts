@@ -19,6 +19,7 @@ import { withBusyCpus } from './support/busy-cpus.js';
 import { pairedRatio, pairsText } from './support/paired-ratio.js';
 import type { RunFigures } from './support/run-figures.js';
 import { sideProcess, type SideProcess } from './support/side-process.js';
+import { deleteExchanges } from './support/delete-exchanges.js';
 
 const URL = process.env['METRO_AMQP_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672';
 export const TOTAL = Number(process.env['BENCH_E2E_MESSAGES'] ?? 20_000);
@@ -73,10 +74,11 @@ export async function metroSide(topic: string, sink: Sink): Promise<Side> {
       await all;
     },
     async close() {
-      // the service queue (and its .expired companion) are durable: delete them, as raw's close does its own
+      // the service queue (and its .expired companion) are durable: delete them and the topic's exchange, as raw's close does its own
       await metro.stop({ closeTransport: false });
       await transport.deleteQueue(`${topic}-svc`);
       await transport.close();
+      await deleteExchanges(URL, [topic]);
     },
   };
 }

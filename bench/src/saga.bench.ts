@@ -21,6 +21,7 @@ import pg from 'pg';
 import { z } from 'zod';
 import type { BenchResult } from './types.js';
 import { measureRun, type RunFigures } from './support/run-figures.js';
+import { deleteExchanges } from './support/delete-exchanges.js';
 
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const AMQP_URL = process.env.METRO_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
@@ -262,6 +263,7 @@ export async function run(): Promise<BenchResult[]> {
     ];
   } finally {
     await sql`DROP SCHEMA IF EXISTS ${sql.id(schema)} CASCADE`.execute(db).catch(() => {});
+    await deleteExchanges(AMQP_URL, [topic]).catch(() => undefined);
     await db.destroy();
     await handDb.destroy();
   }

@@ -12,20 +12,21 @@
 // second) and Node's CPU per message (what a CPU-bound service pays per message, steadier on a
 // shared machine). The no-SDK goal holds for both; the SDK-on goal is the issue's, on throughput.
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { context, metrics, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { InMemoryMetricExporter, AggregationTemporality, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
-import { BasicTracerProvider, BatchSpanProcessor, InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { BenchResult } from './types.js';
 import type { RunFigures } from './support/run-figures.js';
 import { pairedRatio, pairsText, type PairedRatio } from './support/paired-ratio.js';
 import { endToEndBus } from './support/telemetry-round.js';
+import { registerSdk } from './support/tracing-sdk.js';
+import { sideProcess } from './support/side-process.js';
+import type { TracedFigures } from './support/traced-raw-side.js';
 
 const MESSAGES = Number(process.env['BENCH_OTEL_MESSAGES'] ?? 10_000);
 // 9 pairs, not 7: a pair's ratio spread 0.88-1.17x even between identical builds (the no-SDK row).
 const ROUNDS = Number(process.env['BENCH_OTEL_ROUNDS'] ?? 9);
 const child = fileURLToPath(new URL('./support/telemetry-round.ts', import.meta.url));
+const peerSide = fileURLToPath(new URL('./support/traced-raw-side.ts', import.meta.url));
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
@@ -45,33 +46,6 @@ function childRound(noOtel: boolean): Promise<ChildFigures> {
       code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!) as ChildFigures) : reject(new Error(`telemetry round exited ${code}`)),
     );
   });
-}
-
-/** Registers the SDK (batch span processor + in-memory exporter; with `withMetrics`, a meter provider with an in-memory reader); returns its removal. */
-function registerSdk(withMetrics: boolean): { spans: InMemorySpanExporter; exported(): Promise<number>; off(): Promise<void> } {
-  const spans = new InMemorySpanExporter();
-  const tracerProvider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(spans, { maxQueueSize: 65_536, maxExportBatchSize: 2048 })] });
-  const contextManager = new AsyncLocalStorageContextManager().enable();
-  context.setGlobalContextManager(contextManager);
-  trace.setGlobalTracerProvider(tracerProvider);
-  const meterProvider = new MeterProvider({
-    readers: [new PeriodicExportingMetricReader({ exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE), exportIntervalMillis: 60_000 })],
-  });
-  if (withMetrics) metrics.setGlobalMeterProvider(meterProvider);
-  return {
-    spans,
-    async exported() {
-      await tracerProvider.forceFlush();
-      return spans.getFinishedSpans().length;
-    },
-    async off() {
-      await tracerProvider.shutdown();
-      await meterProvider.shutdown();
-      trace.disable();
-      metrics.disable();
-      context.disable();
-    },
-  };
 }
 
 interface Comparison {
@@ -134,6 +108,31 @@ function apiLoadNote(children: ChildFigures[]): string {
     : `The api-installed children loaded up to ${loaded} OpenTelemetry modules.`;
 }
 
+/**
+ * The peer of the SDK-on rows: raw amqplib traced by OpenTelemetry's own amqplib instrumentation,
+ * SDK on against nothing registered, each in a process of its own, their rounds alternated.
+ */
+async function peerRounds(): Promise<{ on: TracedFigures[]; off: TracedFigures[] }> {
+  const topic = `bench-otel-peer-${randomUUID().slice(0, 8)}`;
+  const env = { BENCH_E2E_MESSAGES: String(MESSAGES) };
+  const [on, off] = await Promise.all([sideProcess<boolean>(peerSide, ['on', topic], env), sideProcess<boolean>(peerSide, ['off', topic], env)]);
+  const out = { on: [] as TracedFigures[], off: [] as TracedFigures[] };
+  try {
+    await on.round(false); // warm-up, both
+    await off.round(false);
+    for (let i = 0; i < ROUNDS; i++) {
+      const steps = [
+        async () => void out.on.push((await on.round(false)) as TracedFigures),
+        async () => void out.off.push((await off.round(false)) as TracedFigures),
+      ];
+      for (const step of i % 2 === 0 ? steps : [...steps].reverse()) await step();
+    }
+  } finally {
+    await Promise.all([on.close(), off.close()]);
+  }
+  return out;
+}
+
 export async function run(): Promise<BenchResult[]> {
   const noSdk: ChildFigures[] = [];
   const noApi: RunFigures[] = [];
@@ -169,6 +168,7 @@ export async function run(): Promise<BenchResult[]> {
   } finally {
     await bus.close();
   }
+  const peer = await peerRounds();
   return [
     ...rows(
       {
@@ -199,6 +199,15 @@ export async function run(): Promise<BenchResult[]> {
       },
       withMetrics,
       off,
+    ),
+    ...rows(
+      {
+        name: 'peer, for information: raw amqplib traced by @opentelemetry/instrumentation-amqplib, SDK on (the same SDK)',
+        baselineName: 'the same raw amqplib, nothing registered',
+        notes: `What OpenTelemetry's own amqplib instrumentation costs the end-to-end bench's raw side (envelope, publish with confirms per 1,000, consume, zod, ack; prefetch 500): 2 spans per message (its publish and consume spans; ${peer.on.at(-1)?.spans ?? 0} exported in the last traced round). Each side a process of its own, a warm-up round each, then rounds alternated; the "Metro" column is the traced raw side.`,
+      },
+      peer.on,
+      peer.off,
     ),
   ];
 }

@@ -18,7 +18,8 @@ export interface SideProcess<R> {
 }
 
 /**
- * Forks `file` (a module that calls {@link serveSide}) with `args` and resolves once its side is set up.
+ * Forks `file` (a module that calls {@link serveSide}) with `args` (and `env` added to this
+ * process's environment) and resolves once its side is set up.
  *
  * @example
  * ```ts
@@ -26,8 +27,8 @@ export interface SideProcess<R> {
  * const figures = await metro.round(false);
  * ```
  */
-export async function sideProcess<R>(file: string, args: string[]): Promise<SideProcess<R>> {
-  const child: ChildProcess = fork(file, args, { execArgv: ['--import', 'tsx'], serialization: 'advanced' });
+export async function sideProcess<R>(file: string, args: string[], env: Record<string, string> = {}): Promise<SideProcess<R>> {
+  const child: ChildProcess = fork(file, args, { execArgv: ['--import', 'tsx'], serialization: 'advanced', env: { ...process.env, ...env } });
   const name = `side process ${args.join(' ')}`;
   let waiting: { resolve(reply: SideReply): void; reject(err: Error): void } | undefined;
   let exited = false;

@@ -6,6 +6,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import Module, { createRequire } from 'node:module';
 import { z } from 'zod';
 import type { RunFigures } from './run-figures.js';
+import { deleteExchanges } from './delete-exchanges.js';
 
 const URL = process.env['METRO_AMQP_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672';
 const CONFIRM_BATCH = 1000;
@@ -55,6 +56,7 @@ export async function endToEndBus(): Promise<{ round(messages: number): Promise<
       await metro.stop({ closeTransport: false });
       await transport.deleteQueue(`${topic}-svc`);
       await transport.close();
+      await deleteExchanges(URL, [topic]);
     },
   };
 }
