@@ -6,23 +6,15 @@ import { Session } from 'node:inspector/promises';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { context, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { BasicTracerProvider, BatchSpanProcessor, InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { endToEndBus } from './telemetry-round.js';
 import { metroSide, rawSide, sinkOf, TOTAL } from '../end-to-end.bench.js';
 import { measureRun } from './run-figures.js';
+import { registerSdk } from './tracing-sdk.js';
 
 const mode = process.argv[3] ?? 'off';
 const e2e = mode === 'metro' || mode === 'raw';
 const messages = e2e ? TOTAL : Number(process.argv[2] ?? 10_000);
-const spans = new InMemorySpanExporter();
-if (mode === 'on') {
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  trace.setGlobalTracerProvider(
-    new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(spans, { maxQueueSize: 65_536, maxExportBatchSize: 2048 })] }),
-  );
-}
+const sdk = mode === 'on' ? registerSdk(false) : undefined;
 const sink = e2e ? await sinkOf(`bench-alloc-${process.pid}-sink`) : undefined;
 const side =
   mode === 'metro' ? await metroSide(`bench-alloc-${process.pid}`, sink!) : mode === 'raw' ? await rawSide(`bench-alloc-${process.pid}`, sink!) : undefined;
@@ -37,7 +29,7 @@ const bus = side
   : await endToEndBus();
 await bus.round(2000);
 await bus.round(messages);
-spans.reset();
+sdk?.reset();
 const session = new Session();
 session.connect();
 await session.post('HeapProfiler.enable');
